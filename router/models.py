@@ -1,0 +1,417 @@
+"""The schema as SQLAlchemy 2 mappings; Alembic revisions under migrations/ are its only writer."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ROLES = ("front_desk", "manager", "overflow_agent", "physician", "admin")
+AVAILABILITY = ("available", "busy", "away")
+FUNNEL_STAGES = (
+    "impression",
+    "click",
+    "lead",
+    "contacted",
+    "appointment_scheduled",
+    "appointment_completed",
+    "treatment_accepted",
+    "treatment_completed",
+)
+LEAD_STATUSES = ("open", "closed")
+CLOSE_REASONS = ("appointment_booked", "existing_patient", "not_interested", "spam", "wrong_number", "duplicate")
+
+
+def new_id() -> uuid.UUID:
+    """Primary keys are random UUIDs: unguessable in URLs, mergeable across databases."""
+    return uuid.uuid4()
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSONB, list[Any]: JSONB}
+
+
+def _ts(nullable: bool = False, **kw: Any) -> Any:
+    return mapped_column(DateTime(timezone=True), nullable=nullable, **kw)
+
+
+class Practice(Base):
+    """A tenant: one dental or orthodontic practice with one or more locations."""
+
+    __tablename__ = "practices"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    support_phone: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = _ts(server_default=text("now()"))
+
+
+class Location(Base):
+    """An office of a practice: its own time zone, hours, closures and phone numbers."""
+
+    __tablename__ = "locations"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    street: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str | None] = mapped_column(String(2))
+    zip: Mapped[str | None] = mapped_column(String(10))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    phone_numbers: Mapped[list[Any]] = mapped_column(default=list)
+    business_hours: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """Weekday ("mon".."sun") to a list of ["HH:MM", "HH:MM"] intervals; two intervals = lunch closure."""
+    holidays: Mapped[list[Any]] = mapped_column(default=list)
+    """ISO dates on which the location is closed all day."""
+    created_at: Mapped[datetime] = _ts(server_default=text("now()"))
+    __table_args__ = (UniqueConstraint("practice_id", "slug", name="uq_locations_practice_slug"),)
+
+
+class Provider(Base):
+    """A dentist or orthodontist patients may ask for by name."""
+
+    __tablename__ = "providers"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"), index=True)
+    location_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("locations.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(20))
+    specialty: Mapped[str | None] = mapped_column(String(64))
+
+
+class CallCenter(Base):
+    """An overflow service whose agents take the leads and calls of several practices."""
+
+    __tablename__ = "call_centers"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    business_hours: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    time_zone: Mapped[str] = mapped_column(String(64), default="America/Chicago")
+
+
+class CallCenterPractice(Base):
+    """Which practices a call center serves."""
+
+    __tablename__ = "call_center_practices"
+    call_center_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("call_centers.id", ondelete="CASCADE"), primary_key=True
+    )
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"), primary_key=True)
+
+
+class StaffUser(Base):
+    """A person who logs in: front desk, manager, overflow agent, referring physician or admin."""
+
+    __tablename__ = "staff_users"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    practice_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"), index=True)
+    call_center_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("call_centers.id", ondelete="CASCADE"))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    availability: Mapped[str] = mapped_column(String(12), default="available")
+    handles_priority: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Receives high-score leads first when the practice turns score priority on."""
+    shift: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    """Working hours like a location's business hours; empty means the location's hours."""
+    last_assigned_at: Mapped[datetime | None] = _ts(nullable=True)
+    last_seen_at: Mapped[datetime | None] = _ts(nullable=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = _ts(server_default=text("now()"))
+
+
+class StaffLocation(Base):
+    """The locations a staff user may see and be assigned leads at."""
+
+    __tablename__ = "staff_locations"
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True)
+    location_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"), primary_key=True)
+
+
+class UserSession(Base):
+    """A server-side login session; the cookie holds a random token, the table only its hash."""
+
+    __tablename__ = "user_sessions"
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = _ts()
+    last_seen_at: Mapped[datetime] = _ts()
+    expires_at: Mapped[datetime] = _ts()
+    revoked_at: Mapped[datetime | None] = _ts(nullable=True)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+
+class FormSource(Base):
+    """One web form (or form provider) that posts inquiries to its own signed webhook."""
+
+    __tablename__ = "form_sources"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    default_location_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("locations.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = _ts(server_default=text("now()"))
+
+
+class FormSourceSecret(Base):
+    """A signing secret of a form source; several are valid at once while a rotation completes."""
+
+    __tablename__ = "form_source_secrets"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    form_source_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("form_sources.id", ondelete="CASCADE"), index=True)
+    secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = _ts()
+    expires_at: Mapped[datetime | None] = _ts(nullable=True)
+
+
+class Lead(Base):
+    """A person who asked the practice for care; PHI columns hold AES-GCM ciphertext."""
+
+    __tablename__ = "leads"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    location_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("locations.id", ondelete="SET NULL"))
+    household_lead_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"))
+    """The first lead of the same household (same phone, another name): a parent booking for a child."""
+    referring_physician_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    first_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    last_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    email_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    date_of_birth_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_index: Mapped[bytes | None] = mapped_column(LargeBinary)
+    email_index: Mapped[bytes | None] = mapped_column(LargeBinary)
+    zip: Mapped[str | None] = mapped_column(String(10))
+    age_range: Mapped[str | None] = mapped_column(String(16))
+    treatment_interest: Mapped[str | None] = mapped_column(String(32))
+    source_kind: Mapped[str] = mapped_column(String(20))
+    """How the first inquiry arrived: form, call, chat, walk_in, referral, sms."""
+    source_channel: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    stage: Mapped[str] = mapped_column(String(32), default="lead")
+    close_reason: Mapped[str | None] = mapped_column(String(32))
+    score: Mapped[int | None] = mapped_column(Integer)
+    """0-100, or NULL while unscored (never a made-up number)."""
+    score_version: Mapped[str | None] = mapped_column(String(64))
+    score_reasons: Mapped[list[Any]] = mapped_column(default=list)
+    score_pooled: Mapped[bool] = mapped_column(Boolean, default=False)
+    assigned_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    assigned_at: Mapped[datetime | None] = _ts(nullable=True)
+    claimed_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    claimed_at: Mapped[datetime | None] = _ts(nullable=True)
+    received_at: Mapped[datetime] = _ts()
+    sla_started_at: Mapped[datetime | None] = _ts(nullable=True)
+    """When the contact clock starts: arrival, or the next opening for after-hours leads."""
+    sla_due_at: Mapped[datetime | None] = _ts(nullable=True)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_at: Mapped[datetime | None] = _ts(nullable=True)
+    overflow: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Visible in the overflow agents' queue."""
+    first_contact_at: Mapped[datetime | None] = _ts(nullable=True)
+    closed_at: Mapped[datetime | None] = _ts(nullable=True)
+    last_activity_at: Mapped[datetime] = _ts()
+    touch_count: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = _ts(server_default=text("now()"))
+    __table_args__ = (
+        Index("ix_leads_practice_phone_index", "practice_id", "phone_index"),
+        Index("ix_leads_practice_email_index", "practice_id", "email_index"),
+        Index("ix_leads_location_status", "location_id", "status"),
+        Index("ix_leads_open_sla", "sla_due_at", postgresql_where=text("status = 'open' AND first_contact_at IS NULL")),
+    )
+
+
+class Touchpoint(Base):
+    """One contact of a person with the practice's marketing: a form, call, visit, chat, referral."""
+
+    __tablename__ = "touchpoints"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    lead_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = _ts()
+    form_source_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("form_sources.id", ondelete="SET NULL"))
+    visitor_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    treatment_interest: Mapped[str | None] = mapped_column(String(32))
+    utm_source: Mapped[str | None] = mapped_column(String(200))
+    utm_medium: Mapped[str | None] = mapped_column(String(200))
+    utm_campaign: Mapped[str | None] = mapped_column(String(200))
+    utm_term: Mapped[str | None] = mapped_column(String(200))
+    utm_content: Mapped[str | None] = mapped_column(String(200))
+    gclid: Mapped[str | None] = mapped_column(String(200))
+    fbclid: Mapped[str | None] = mapped_column(String(200))
+    referrer: Mapped[str | None] = mapped_column(Text)
+    landing_page: Mapped[str | None] = mapped_column(Text)
+    pages_visited: Mapped[int | None] = mapped_column(Integer)
+    time_on_site_seconds: Mapped[int | None] = mapped_column(Integer)
+    device_type: Mapped[str | None] = mapped_column(String(16))
+    form_completion_seconds: Mapped[int | None] = mapped_column(Integer)
+    ad_creative: Mapped[str | None] = mapped_column(String(200))
+    keyword_match_type: Mapped[str | None] = mapped_column(String(16))
+    last_dental_visit: Mapped[str | None] = mapped_column(String(20))
+    message_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """Non-PHI extras of the vendor payload kept for scoring and attribution."""
+
+
+class FunnelEvent(Base):
+    """A lead reaching a funnel stage, with when."""
+
+    __tablename__ = "funnel_events"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    lead_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = _ts()
+    actor: Mapped[str | None] = mapped_column(String(100))
+
+
+class Interaction(Base):
+    """Something that happened between the practice and a lead: an attempt, a contact, a note, a call."""
+
+    __tablename__ = "interactions"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    lead_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    note_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    occurred_at: Mapped[datetime] = _ts()
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ConsentRecord(Base):
+    """A consent to SMS as it was given; immutable (a trigger refuses UPDATE and DELETE)."""
+
+    __tablename__ = "consent_records"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    lead_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"), index=True)
+    phone_index: Mapped[bytes | None] = mapped_column(LargeBinary, index=True)
+    channel: Mapped[str] = mapped_column(String(16), default="sms")
+    granted: Mapped[bool] = mapped_column(Boolean)
+    disclosure_version: Mapped[str | None] = mapped_column(String(64))
+    captured_at: Mapped[datetime] = _ts()
+    page: Mapped[str | None] = mapped_column(Text)
+    ip_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    source: Mapped[str] = mapped_column(String(32))
+
+
+class DomainEvent(Base):
+    """The outbox and the board's source of truth; ids increase in commit order."""
+
+    __tablename__ = "domain_events"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(64))
+    practice_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
+    location_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
+    lead_id: Mapped[uuid.UUID | None] = mapped_column(UUID, index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """Ids and codes only, never PHI: subscribers read what they may see."""
+    created_at: Mapped[datetime] = _ts()
+
+
+class AuditRecord(Base):
+    """Who read or wrote which lead's PHI, when, from where; append-only and hash-chained by the sealer."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    occurred_at: Mapped[datetime] = _ts()
+    actor_type: Mapped[str] = mapped_column(String(16))
+    """user, integration or system."""
+    actor_id: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    practice_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
+    lead_id: Mapped[uuid.UUID | None] = mapped_column(UUID, index=True)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    row_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    __table_args__ = (Index("ix_audit_log_unsealed", "id", postgresql_where=text("chain_seq IS NULL")),)
+
+
+class IdempotencyRecord(Base):
+    """The answer given to a webhook delivery, so a retry gets the same answer and writes nothing."""
+
+    __tablename__ = "idempotency_records"
+    scope: Mapped[str] = mapped_column(String(100), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_sha256: Mapped[bytes] = mapped_column(LargeBinary)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = _ts()
+
+
+class ModelVersion(Base):
+    """A trained scoring model with its metrics and card; at most one active per practice (or pooled)."""
+
+    __tablename__ = "model_versions"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    version: Mapped[str] = mapped_column(String(64), unique=True)
+    practice_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    """NULL: the pooled model that scores practices without enough history of their own."""
+    status: Mapped[str] = mapped_column(String(16), default="candidate")
+    holdout_auc: Mapped[float] = mapped_column(Float)
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    card_markdown: Mapped[str] = mapped_column(Text)
+    card: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    feature_names: Mapped[list[Any]] = mapped_column(default=list)
+    onnx_model: Mapped[bytes] = mapped_column(LargeBinary)
+    booster: Mapped[bytes] = mapped_column(LargeBinary)
+    reference_scores: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = _ts()
+    promoted_at: Mapped[datetime | None] = _ts(nullable=True)
+    promoted_by: Mapped[str | None] = mapped_column(String(100))
+    __table_args__ = (
+        Index(
+            "uq_model_versions_active_practice",
+            text("coalesce(practice_id, '00000000-0000-0000-0000-000000000000'::uuid)"),
+            unique=True,
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
