@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    FetchedValue,
     Float,
     ForeignKey,
     Identity,
@@ -345,7 +346,7 @@ class DomainEvent(Base):
     """The outbox and the board's source of truth; ids increase in commit order."""
 
     __tablename__ = "domain_events"
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False, server_default=FetchedValue())
     kind: Mapped[str] = mapped_column(String(64))
     practice_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
     location_id: Mapped[uuid.UUID | None] = mapped_column(UUID)

@@ -66,6 +66,10 @@ class SecuritySettings:
         default_factory=lambda: int(_env("LEADROUTER_SESSION_ABSOLUTE_HOURS", "12"))
     )
     """No session outlives one working day plus overtime, whatever its activity."""
+    csrf_secret: str = field(
+        default_factory=lambda: _env("LEADROUTER_CSRF_SECRET", "development-only-csrf-secret-change-me")
+    )
+    """Signs the CSRF cookie of the staff pages."""
     secure_cookies: bool = field(default_factory=lambda: _env("LEADROUTER_SECURE_COOKIES", "1") != "0")
     """Secure flag on cookies; only a plain-http local demo turns it off."""
 

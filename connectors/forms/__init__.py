@@ -1,0 +1,1 @@
+"""Web-form inquiries signed by the Standard Webhooks scheme."""

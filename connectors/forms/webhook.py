@@ -1,0 +1,76 @@
+"""`POST /webhooks/forms/{source_key}`: verify, parse, hand to the intake, answer."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from litestar import Controller, Request, Response, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.plugins.problem_details import ProblemDetailsException
+
+from connectors.forms.payload import MalformedBody, parse_form_body
+from connectors.forms.signature import SignatureRejected, verify_delivery
+from router.audit import Actor
+from router.context import Domain
+from router.form_sources import load_form_source
+from router.intake import IdempotencyConflict, InquiryCommand, ingest_inquiry
+
+
+class FormWebhookController(Controller):
+    """Inquiries from web forms and form providers."""
+
+    path = "/webhooks/forms"
+    tags = ["webhooks"]
+
+    @post(
+        "/{source_key:str}",
+        summary="Receive a signed web-form inquiry",
+        description=(
+            "Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature) over the raw body; "
+            "JSON or form-encoded flat fields. 201: new lead; 200: merged into the person's open lead or a "
+            "replay of an earlier delivery with the same webhook-id; 401: bad signature; 404: unknown form; "
+            "413: body too large; 415: unsupported content type; 422: bad fields (problem+json with errors); "
+            "503: database unavailable, retry later."
+        ),
+        status_code=201,
+    )
+    async def receive(self, request: Request[Any, Any, Any], source_key: FromPath[str], domain: NamedDependency[Domain]) -> Response[Any]:
+        body = await request.body()
+        now = domain.clock.now()
+        source = await load_form_source(domain, source_key, now=now)
+        if source is None:
+            raise NotFoundException(detail=f"no form source {source_key!r}")
+        try:
+            webhook_id = verify_delivery(body, dict(request.headers), source.secrets)
+        except SignatureRejected as exc:
+            raise ProblemDetailsException(status_code=401, title="Signature rejected", detail=str(exc)) from exc
+        try:
+            fields = parse_form_body(body, request.headers.get("content-type"))
+        except MalformedBody as exc:
+            raise ProblemDetailsException(status_code=exc.status_code, title="Unreadable body", detail=str(exc)) from exc
+        command = InquiryCommand(
+            practice_id=source.practice_id,
+            source_kind="form",
+            fields=fields,
+            received_at=now,
+            actor=Actor("integration", f"form:{source.key}", request.client.host if request.client else None),
+            idempotency_scope=f"form:{source.key}",
+            idempotency_key=webhook_id,
+            request_sha256=hashlib.sha256(body).digest(),
+            form_source_id=source.id,
+            default_location_id=source.default_location_id,
+        )
+        try:
+            result = await ingest_inquiry(domain, command)
+        except IdempotencyConflict as exc:
+            raise ProblemDetailsException(
+                status_code=409, title="Delivery id reused",
+                detail=f"webhook-id {webhook_id!r} was already used for a different body",
+            ) from exc
+        headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
+        return Response(
+            {k: v for k, v in result.body.items() if k != "event"}, status_code=result.status_code, headers=headers
+        )

@@ -1,0 +1,46 @@
+"""Everything a domain action needs, assembled once per process by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from router.clock import Clock, get_clock
+from router.crypto import BlindIndex, FieldCipher
+from router.ports import EventAnnouncer, JobScheduler, LeadScorer, NoScorer, NullAnnouncer
+from router.settings import Settings
+
+
+class _NoJobs:
+    async def schedule_escalation(self, lead_id, *, level, at) -> None:  # type: ignore[no-untyped-def]
+        return None
+
+    async def schedule_explanation(self, lead_id) -> None:  # type: ignore[no-untyped-def]
+        return None
+
+
+@dataclass
+class Domain:
+    """The domain's dependencies: database sessions, PHI keys, clock and the outside world's ports."""
+
+    sessionmaker: async_sessionmaker[AsyncSession]
+    cipher: FieldCipher
+    blind_index: BlindIndex
+    settings: Settings
+    clock: Clock = field(default_factory=get_clock)
+    announcer: EventAnnouncer = field(default_factory=NullAnnouncer)
+    jobs: JobScheduler = field(default_factory=_NoJobs)
+    scorer: LeadScorer = field(default_factory=NoScorer)
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], **ports: object
+    ) -> Domain:
+        return cls(
+            sessionmaker=sessionmaker,
+            cipher=FieldCipher.from_config(settings.security.phi_keys),
+            blind_index=BlindIndex.from_config(settings.security.blind_index_key),
+            settings=settings,
+            **ports,  # type: ignore[arg-type]
+        )

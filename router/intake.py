@@ -1,0 +1,434 @@
+"""The intake pipeline: normalize -> match -> score -> assign -> persist -> announce.
+
+One transaction writes the lead (or the touchpoint on the person's open lead), its funnel event,
+consent record, audit record, idempotency answer and domain event; only after it commits are the
+boards' hubs woken and the escalation job deferred to the deadline.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from router import audit
+from router.assignment import choose_location, choose_staff, nearest_location
+from router.channels import classify_channel
+from router.context import Domain
+from router.events import record_event
+from router.models import (
+    ConsentRecord,
+    FunnelEvent,
+    IdempotencyRecord,
+    Lead,
+    Location,
+    Practice,
+    Provider,
+    Touchpoint,
+)
+from router.normalize import NormalizedInquiry, normalize_inquiry
+from router.ports import LeadScore
+from router.practice_settings import PracticeSettings
+from router.sla import contact_deadline
+
+PHI_CONTEXT = "lead"
+"""Associated data of lead PHI ciphertexts: a value sealed for a lead cannot be replayed elsewhere."""
+
+
+class IdempotencyConflict(Exception):
+    """The same delivery id arrived again with a different body."""
+
+
+class UnknownPractice(LookupError):
+    """The inquiry names a practice or location that does not exist."""
+
+
+@dataclass(frozen=True)
+class InquiryCommand:
+    """A connector's request to take in one inquiry (the vendor format is already gone)."""
+
+    practice_id: uuid.UUID
+    source_kind: str
+    """form, call, chat, walk_in, referral, sms."""
+    fields: Mapping[str, Any]
+    """Flat inquiry fields as the sender gave them (validated here)."""
+    received_at: datetime
+    actor: audit.Actor
+    idempotency_scope: str
+    idempotency_key: str
+    request_sha256: bytes
+    form_source_id: uuid.UUID | None = None
+    default_location_id: uuid.UUID | None = None
+    channel: str | None = None
+    """Known channel (a tracking number's); else classified from the ad-click parameters."""
+    referring_physician_id: uuid.UUID | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    """What happened to an inquiry, and the answer the sender gets (the same on every retry)."""
+
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool = False
+    event_ids: tuple[int, ...] = ()
+    lead_id: uuid.UUID | None = None
+    sla_due_at: datetime | None = None
+
+
+@dataclass
+class _PracticeView:
+    practice: Practice
+    settings: PracticeSettings
+    locations: list[Location]
+    provider_names: tuple[str, ...]
+
+
+async def _load_practice(session: AsyncSession, practice_id: uuid.UUID) -> _PracticeView:
+    practice = await session.get(Practice, practice_id)
+    if practice is None:
+        raise UnknownPractice(f"practice {practice_id} does not exist")
+    locations = list((await session.scalars(select(Location).where(Location.practice_id == practice_id))).all())
+    if not locations:
+        raise UnknownPractice(f"practice {practice.slug} has no locations")
+    providers = (await session.scalars(select(Provider.name).where(Provider.practice_id == practice_id))).all()
+    return _PracticeView(practice, PracticeSettings.from_json(practice.settings), locations, tuple(providers))
+
+
+async def _claim_idempotency_key(session: AsyncSession, command: InquiryCommand) -> IntakeResult | None:
+    """Reserve the delivery id; concurrent duplicates wait here on the unique key, then replay."""
+    inserted = await session.scalar(
+        insert(IdempotencyRecord)
+        .values(
+            scope=command.idempotency_scope,
+            key=command.idempotency_key,
+            request_sha256=command.request_sha256,
+            created_at=command.received_at,
+        )
+        .on_conflict_do_nothing()
+        .returning(IdempotencyRecord.key)
+    )
+    if inserted is not None:
+        return None
+    previous = await session.get(IdempotencyRecord, (command.idempotency_scope, command.idempotency_key))
+    assert previous is not None and previous.status_code is not None
+    if bytes(previous.request_sha256) != command.request_sha256:
+        raise IdempotencyConflict(command.idempotency_key)
+    return IntakeResult(status_code=previous.status_code, body=previous.response or {}, replayed=True)
+
+
+def _same_person(lead: Lead, inquiry: NormalizedInquiry, domain: Domain) -> bool:
+    """Same phone: the same person when either side has no name or the names agree."""
+    contact = inquiry.contact
+    known_first = domain.cipher.decrypt(lead.first_name_enc, context=PHI_CONTEXT)
+    known_last = domain.cipher.decrypt(lead.last_name_enc, context=PHI_CONTEXT)
+    if not (contact.first_name or contact.last_name) or not (known_first or known_last):
+        return True
+    firsts_differ = bool(contact.first_name and known_first) and contact.first_name.casefold() != (
+        known_first or ""
+    ).casefold()
+    lasts_differ = bool(contact.last_name and known_last) and contact.last_name.casefold() != (
+        known_last or ""
+    ).casefold()
+    return not (firsts_differ or lasts_differ)
+
+
+async def _find_open_lead(
+    session: AsyncSession, domain: Domain, practice_id: uuid.UUID, inquiry: NormalizedInquiry
+) -> tuple[Lead | None, Lead | None]:
+    """(lead to merge into, lead of the same household) among the practice's open leads."""
+    phone_index = domain.blind_index.digest(inquiry.contact.phone, kind="phone")
+    email_index = domain.blind_index.digest(inquiry.contact.email, kind="email")
+    conditions = []
+    if phone_index:
+        conditions.append(Lead.phone_index == phone_index)
+    if email_index:
+        conditions.append(Lead.email_index == email_index)
+    if not conditions:
+        return None, None
+    candidates = (
+        await session.scalars(
+            select(Lead)
+            .where(Lead.practice_id == practice_id, Lead.status == "open", or_(*conditions))
+            .order_by(Lead.received_at)
+            .with_for_update()
+        )
+    ).all()
+    for lead in candidates:
+        if email_index and lead.email_index == email_index:
+            return lead, None
+    household = None
+    for lead in candidates:
+        if _same_person(lead, inquiry, domain):
+            return lead, None
+        household = household or lead
+    return None, household
+
+
+def _touchpoint(command: InquiryCommand, inquiry: NormalizedInquiry, channel: str, domain: Domain) -> Touchpoint:
+    tracking = inquiry.tracking
+    return Touchpoint(
+        id=uuid.uuid4(),
+        practice_id=command.practice_id,
+        kind=command.source_kind,
+        channel=channel,
+        occurred_at=command.received_at,
+        form_source_id=command.form_source_id,
+        treatment_interest=inquiry.treatment_interest,
+        last_dental_visit=inquiry.last_dental_visit,
+        message_enc=domain.cipher.encrypt(inquiry.message, context=PHI_CONTEXT),
+        details=dict(command.details),
+        **{key: tracking.get(key) for key in _TOUCHPOINT_TRACKING},
+    )
+
+
+_TOUCHPOINT_TRACKING = (
+    "visitor_id",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "gclid",
+    "fbclid",
+    "referrer",
+    "landing_page",
+    "pages_visited",
+    "time_on_site_seconds",
+    "device_type",
+    "form_completion_seconds",
+    "ad_creative",
+    "keyword_match_type",
+)
+
+
+def scoring_input_for(
+    inquiry: NormalizedInquiry, *, location: Location, received_at: datetime, channel: str, distance: float | None,
+    provider_names: tuple[str, ...],
+) -> Any:
+    """The scorer's view of an inquiry (the same function training uses on history)."""
+    from scoring.features import scoring_input_from_inquiry
+
+    return scoring_input_from_inquiry(
+        inquiry.fields,
+        received_at_local=received_at.astimezone(ZoneInfo(location.time_zone)),
+        distance_miles=distance,
+        channel=channel,
+        provider_names=provider_names,
+    )
+
+
+async def ingest_inquiry(domain: Domain, command: InquiryCommand) -> IntakeResult:
+    """Take in one inquiry exactly once; raises InvalidInquiry (nothing stored) on bad fields."""
+    async with domain.sessionmaker() as session:
+        async with session.begin():
+            view = await _load_practice(session, command.practice_id)
+            inquiry = normalize_inquiry(command.fields, region=view.settings.phone_region, now=command.received_at)
+            replay = await _claim_idempotency_key(session, command)
+            if replay is not None:
+                return replay
+            result = await _store(session, domain, command, view, inquiry)
+            await session.execute(
+                IdempotencyRecord.__table__.update()
+                .where(
+                    IdempotencyRecord.scope == command.idempotency_scope,
+                    IdempotencyRecord.key == command.idempotency_key,
+                )
+                .values(status_code=result.status_code, response=result.body)
+            )
+            event_id = await record_event(
+                session,
+                kind=result.body["event"],
+                practice_id=command.practice_id,
+                location_id=uuid.UUID(result.body["location_id"]),
+                lead_id=result.lead_id,
+                payload={"source": command.source_kind, "channel": result.body["channel"]},
+            )
+        result = IntakeResult(
+            status_code=result.status_code,
+            body=result.body,
+            event_ids=(event_id,),
+            lead_id=result.lead_id,
+            sla_due_at=result.sla_due_at,
+        )
+    await domain.announcer.announce(result.event_ids)
+    if result.body["event"] == "lead.created" and result.lead_id and result.sla_due_at:
+        await domain.jobs.schedule_escalation(result.lead_id, level=1, at=result.sla_due_at)
+    return result
+
+
+async def _store(
+    session: AsyncSession, domain: Domain, command: InquiryCommand, view: _PracticeView, inquiry: NormalizedInquiry
+) -> IntakeResult:
+    now = command.received_at
+    channel = command.channel or classify_channel(
+        utm_source=inquiry.tracking.get("utm_source"),
+        utm_medium=inquiry.tracking.get("utm_medium"),
+        gclid=inquiry.tracking.get("gclid"),
+        fbclid=inquiry.tracking.get("fbclid"),
+        referrer=inquiry.tracking.get("referrer"),
+    )
+    touchpoint = _touchpoint(command, inquiry, channel, domain)
+    existing, household = await _find_open_lead(session, domain, command.practice_id, inquiry)
+    if existing is not None:
+        touchpoint.lead_id = existing.id
+        session.add(touchpoint)
+        existing.touch_count += 1
+        existing.last_activity_at = now
+        _fill_missing_contact(existing, inquiry, domain)
+        audit.record(
+            session,
+            actor=command.actor,
+            action="lead.touch",
+            practice_id=command.practice_id,
+            lead_id=existing.id,
+            details={"touchpoint_id": str(touchpoint.id), "source": command.source_kind},
+        )
+        _consent(session, command, inquiry, existing.id, domain)
+        return IntakeResult(
+            status_code=200,
+            body={
+                "lead_id": str(existing.id),
+                "status": "merged",
+                "touchpoint_id": str(touchpoint.id),
+                "location_id": str(existing.location_id),
+                "channel": channel,
+                "event": "lead.touched",
+            },
+            lead_id=existing.id,
+        )
+
+    location = choose_location(
+        view.locations,
+        rules=view.settings.assignment,
+        requested=inquiry.requested_location,
+        default_location_id=command.default_location_id,
+        zip_code=inquiry.contact.zip,
+    )
+    nearest = nearest_location(inquiry.contact.zip, view.locations)
+    distance = nearest[1] if nearest else None
+    score: LeadScore | None = domain.scorer.score(
+        command.practice_id,
+        scoring_input_for(
+            inquiry, location=location, received_at=now, channel=channel, distance=distance,
+            provider_names=view.provider_names,
+        ),
+    ) if not _is_no_scorer(domain) else None
+    staff = await choose_staff(session, location, rules=view.settings.assignment, score=score.value if score else None,
+                               now=now)
+    deadline = contact_deadline(now, location, view.settings)
+    cipher = domain.cipher
+    contact = inquiry.contact
+    lead = Lead(
+        id=uuid.uuid4(),
+        practice_id=command.practice_id,
+        location_id=location.id,
+        household_lead_id=(household.household_lead_id or household.id) if household else None,
+        referring_physician_id=command.referring_physician_id,
+        first_name_enc=cipher.encrypt(contact.first_name, context=PHI_CONTEXT),
+        last_name_enc=cipher.encrypt(contact.last_name, context=PHI_CONTEXT),
+        phone_enc=cipher.encrypt(contact.phone, context=PHI_CONTEXT),
+        email_enc=cipher.encrypt(contact.email, context=PHI_CONTEXT),
+        date_of_birth_enc=cipher.encrypt(
+            contact.date_of_birth.isoformat() if contact.date_of_birth else None, context=PHI_CONTEXT
+        ),
+        phone_index=domain.blind_index.digest(contact.phone, kind="phone"),
+        email_index=domain.blind_index.digest(contact.email, kind="email"),
+        zip=contact.zip,
+        age_range=contact.age_range,
+        treatment_interest=inquiry.treatment_interest,
+        source_kind=command.source_kind,
+        source_channel=channel,
+        status="open",
+        stage="lead",
+        score=score.value if score else None,
+        score_version=score.version if score else None,
+        score_pooled=score.pooled if score else False,
+        score_reasons=[],
+        assigned_user_id=staff.id if staff else None,
+        assigned_at=now if staff else None,
+        received_at=now,
+        sla_started_at=deadline.started_at,
+        sla_due_at=deadline.due_at,
+        overflow=deadline.overflow,
+        escalation_level=0,
+        last_activity_at=now,
+        touch_count=1,
+    )
+    session.add(lead)
+    await session.flush([lead])
+    touchpoint.lead_id = lead.id
+    session.add(touchpoint)
+    session.add(FunnelEvent(practice_id=command.practice_id, lead_id=lead.id, stage="lead", occurred_at=now,
+                            actor=command.actor.id))
+    _consent(session, command, inquiry, lead.id, domain)
+    audit.record(
+        session,
+        actor=command.actor,
+        action="lead.create",
+        practice_id=command.practice_id,
+        lead_id=lead.id,
+        details={"touchpoint_id": str(touchpoint.id), "source": command.source_kind,
+                 "fields": sorted(k for k in ("first_name", "last_name", "phone", "email", "date_of_birth", "message")
+                                  if inquiry.fields.get(k))},
+    )
+    body = {
+        "lead_id": str(lead.id),
+        "status": "created",
+        "touchpoint_id": str(touchpoint.id),
+        "location_id": str(location.id),
+        "assigned_user_id": str(staff.id) if staff else None,
+        "household_lead_id": str(lead.household_lead_id) if lead.household_lead_id else None,
+        "sla_due_at": deadline.due_at.isoformat(),
+        "score": lead.score,
+        "channel": channel,
+        "event": "lead.created",
+    }
+    return IntakeResult(status_code=201, body=body, lead_id=lead.id, sla_due_at=deadline.due_at)
+
+
+def _is_no_scorer(domain: Domain) -> bool:
+    from router.ports import NoScorer
+
+    return isinstance(domain.scorer, NoScorer)
+
+
+def _fill_missing_contact(lead: Lead, inquiry: NormalizedInquiry, domain: Domain) -> None:
+    """A later inquiry may bring the email or phone the first one lacked."""
+    contact = inquiry.contact
+    if lead.email_index is None and contact.email:
+        lead.email_enc = domain.cipher.encrypt(contact.email, context=PHI_CONTEXT)
+        lead.email_index = domain.blind_index.digest(contact.email, kind="email")
+    if lead.phone_index is None and contact.phone:
+        lead.phone_enc = domain.cipher.encrypt(contact.phone, context=PHI_CONTEXT)
+        lead.phone_index = domain.blind_index.digest(contact.phone, kind="phone")
+
+
+def _consent(
+    session: AsyncSession, command: InquiryCommand, inquiry: NormalizedInquiry, lead_id: uuid.UUID, domain: Domain
+) -> None:
+    consent = inquiry.consent
+    if consent is None:
+        return
+    session.add(
+        ConsentRecord(
+            practice_id=command.practice_id,
+            lead_id=lead_id,
+            phone_index=domain.blind_index.digest(inquiry.contact.phone, kind="phone"),
+            channel="sms",
+            granted=consent.granted,
+            disclosure_version=consent.disclosure_version,
+            captured_at=consent.captured_at,
+            page=consent.page,
+            ip_enc=domain.cipher.encrypt(consent.ip, context="consent"),
+            source=command.source_kind,
+        )
+    )

@@ -1,0 +1,62 @@
+"""Background work: the arq task functions and the scheduler that enqueues them (ids only, JSON)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from datetime import datetime
+from typing import Any
+
+from arq import ArqRedis
+from arq.cron import cron
+
+from router import audit
+from router.context import Domain
+
+log = logging.getLogger("leadrouter.worker")
+
+AUDIT_SEAL_SECONDS = {0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55}
+"""The sealer runs every 5 s: the chain trails intake by seconds, and each run is one small query."""
+
+
+def json_serializer(value: Any) -> bytes:
+    """Jobs are JSON (never pickle): readable in Redis, no code execution on load."""
+    return json.dumps(value, default=str).encode()
+
+
+def json_deserializer(raw: bytes) -> Any:
+    return json.loads(raw)
+
+
+class ArqJobScheduler:
+    """Enqueues domain jobs on arq with deterministic ids, so scheduling twice does nothing."""
+
+    def __init__(self, redis: ArqRedis, queue_name: str) -> None:
+        self._redis = redis
+        self._queue = queue_name
+
+    async def schedule_escalation(self, lead_id: uuid.UUID, *, level: int, at: datetime) -> None:
+        await self._redis.enqueue_job(
+            "escalate_lead", str(lead_id), level, _job_id=f"escalate:{lead_id}:{level}", _defer_until=at,
+            _queue_name=self._queue,
+        )
+
+    async def schedule_explanation(self, lead_id: uuid.UUID) -> None:
+        await self._redis.enqueue_job(
+            "explain_lead", str(lead_id), _job_id=f"explain:{lead_id}", _queue_name=self._queue
+        )
+
+
+async def seal_audit_log(ctx: dict[str, Any]) -> dict[str, int]:
+    """Chain the audit rows committed since the last run."""
+    domain: Domain = ctx["domain"]
+    sealed = 0
+    while True:
+        batch = await audit.seal_pending(domain.sessionmaker)
+        sealed += batch
+        if batch == 0:
+            return {"sealed": sealed}
+
+
+AUDIT_SEALER = cron(seal_audit_log, second=AUDIT_SEAL_SECONDS, run_at_startup=True, unique=True)

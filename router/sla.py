@@ -1,0 +1,42 @@
+"""The contact deadline of a lead: business time in the location's zone, and the after-hours rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from router.hours import BusinessHours
+from router.models import Location
+from router.practice_settings import PracticeSettings
+
+
+@dataclass(frozen=True)
+class ContactDeadline:
+    """When the clock started, when contact is due, and whether overflow agents take it at once."""
+
+    started_at: datetime
+    due_at: datetime
+    overflow: bool
+
+
+def location_hours(location: Location) -> BusinessHours | None:
+    """The location's business hours, or None for a location open around the clock."""
+    if not location.business_hours:
+        return None
+    return BusinessHours.from_config(
+        time_zone=location.time_zone, business_hours=location.business_hours, holidays=location.holidays
+    )
+
+
+def contact_deadline(received_at: datetime, location: Location, settings: PracticeSettings) -> ContactDeadline:
+    """Deadline for first contact: `sla_minutes` of business time, or wall time for after-hours overflow."""
+    sla = timedelta(minutes=settings.sla_minutes)
+    hours = location_hours(location)
+    if hours is None or hours.is_open(received_at):
+        due = hours.add_business_time(received_at, sla) if hours else received_at + sla
+        return ContactDeadline(received_at, due or received_at + sla, overflow=False)
+    if settings.after_hours == "overflow":
+        return ContactDeadline(received_at, received_at + sla, overflow=True)
+    opening = hours.next_opening(received_at) or received_at
+    due = hours.add_business_time(received_at, sla) or opening + sla
+    return ContactDeadline(opening, due, overflow=False)

@@ -1,0 +1,127 @@
+"""Test servers, a fresh database per run, and the app wired as in production.
+
+Servers: DATABASE_URL / REDIS_URL when set; else the local defaults when they answer; else
+embedded ones. Each run creates its own database (dropped at the end) and its own Redis key
+prefix, so concurrent runs never collide. The environment is set before the app is imported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from leadrouter.embedded import resolve_endpoints
+
+REPO = Path(__file__).resolve().parent.parent
+RUN_ID = secrets.token_hex(4)
+
+
+def _asyncpg_dsn(url: str, database: str | None = None) -> str:
+    parsed = make_url(url)
+    if database is not None:
+        parsed = parsed.set(database=database)
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def service_urls() -> Iterator[tuple[str, str]]:
+    """(database URL of this run's own database, Redis URL); the database is dropped afterwards."""
+    with contextlib.ExitStack() as stack:
+        endpoints = resolve_endpoints(os.environ, REPO / "var" / "test-services", stack, prefer_local_defaults=True)
+        database = f"lr_test_{RUN_ID}"
+        admin_dsn = _asyncpg_dsn(endpoints.database_url, "postgres")
+
+        async def create() -> None:
+            connection = await asyncpg.connect(admin_dsn)
+            try:
+                await connection.execute(f'CREATE DATABASE "{database}"')
+            finally:
+                await connection.close()
+
+        async def drop() -> None:
+            connection = await asyncpg.connect(admin_dsn)
+            try:
+                await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            finally:
+                await connection.close()
+
+        asyncio.run(create())
+        database_url = make_url(endpoints.database_url).set(database=database).render_as_string(hide_password=False)
+        os.environ["DATABASE_URL"] = database_url
+        os.environ["REDIS_URL"] = endpoints.redis_url
+        os.environ["LEADROUTER_REDIS_PREFIX"] = f"lrtest:{RUN_ID}"
+        os.environ["LEADROUTER_SECURE_COOKIES"] = "0"
+        from router.db import upgrade
+
+        upgrade(database_url)
+        try:
+            yield database_url, endpoints.redis_url
+        finally:
+            asyncio.run(drop())
+
+
+@pytest.fixture(scope="session")
+def settings(service_urls: tuple[str, str]):  # type: ignore[no-untyped-def]
+    from router.settings import Settings
+
+    return Settings()
+
+
+@pytest.fixture(scope="session")
+async def runtime(settings):  # type: ignore[no-untyped-def]
+    from leadrouter.runtime import build_runtime
+
+    runtime = build_runtime(settings)
+    yield runtime
+    await runtime.close()
+
+
+TABLES_TO_KEEP = {"alembic_version"}
+
+
+@pytest.fixture
+async def domain(runtime) -> AsyncIterator:  # type: ignore[no-untyped-def]
+    """The domain, with every table emptied and the Redis prefix cleared after the test."""
+    from router.clock import Clock, set_clock
+    from router.models import Base
+
+    yield runtime.domain
+    set_clock(Clock())
+    runtime.domain.clock = Clock()
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name not in TABLES_TO_KEEP)
+    async with runtime.engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        await connection.execute(text("ALTER SEQUENCE domain_events_id_seq RESTART"))
+    prefix = runtime.settings.redis.prefix
+    keys = [key async for key in runtime.redis.scan_iter(match=f"{prefix}*")]
+    keys += [key async for key in runtime.redis.scan_iter(match="arq:*")]
+    if keys:
+        await runtime.redis.delete(*keys)
+
+
+@pytest.fixture
+async def client(runtime, domain):  # type: ignore[no-untyped-def]
+    """An HTTP client on the real app (same wiring as production, real servers behind it)."""
+    import httpx
+
+    from leadrouter.runtime import build_web_app
+
+    app = build_web_app(runtime)
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def unique() -> str:
+    return uuid.uuid4().hex[:8]

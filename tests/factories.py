@@ -1,0 +1,111 @@
+"""Small factories for tests: practices, locations, staff, form sources, signed deliveries."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from connectors.forms.signature import sign_delivery
+from router.auth import create_user
+from router.context import Domain
+from router.form_sources import create_form_source
+from router.models import Location, Practice, Provider
+
+ALL_WEEK = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class PracticeFixture:
+    practice: Practice
+    locations: dict[str, Location]
+    form_key: str
+    secret: str
+    staff: dict[str, Any] = field(default_factory=dict)
+
+
+async def make_practice(
+    domain: Domain,
+    *,
+    slug: str = "bright",
+    settings: dict[str, Any] | None = None,
+    locations: dict[str, dict[str, Any]] | None = None,
+    staff: dict[str, dict[str, Any]] | None = None,
+    time_zone: str = "America/Chicago",
+) -> PracticeFixture:
+    """A practice with locations (open all week unless told otherwise), staff and one form source."""
+    locations = locations or {"downtown": {"zip": "78701", "latitude": 30.27, "longitude": -97.74}}
+    async with domain.sessionmaker() as session, session.begin():
+        practice = Practice(id=uuid.uuid4(), slug=slug, name=f"{slug.title()} Dental", time_zone=time_zone,
+                            settings=settings or {}, support_phone="+15125550100")
+        session.add(practice)
+        await session.flush()
+        created: dict[str, Location] = {}
+        for loc_slug, spec in locations.items():
+            location = Location(
+                id=uuid.uuid4(), practice_id=practice.id, slug=loc_slug, name=f"{loc_slug.title()} Office",
+                time_zone=spec.get("time_zone", time_zone), zip=spec.get("zip"), latitude=spec.get("latitude"),
+                longitude=spec.get("longitude"), business_hours=spec.get("business_hours", ALL_WEEK),
+                holidays=spec.get("holidays", []), phone=spec.get("phone"),
+            )
+            session.add(location)
+            created[loc_slug] = location
+        await session.flush()
+        session.add(Provider(practice_id=practice.id, name="Dr. Maria Chen", title="DDS", specialty="orthodontics"))
+        form_key = f"{slug}-website"
+        _, secret = await create_form_source(session, domain, practice_id=practice.id, key=form_key,
+                                             name="Website contact form")
+        users = {}
+        for email, spec in (staff or {}).items():
+            users[email] = await create_user(
+                session, email=email, display_name=spec.get("name", email.split("@")[0].title()), password=PASSWORD,
+                role=spec.get("role", "front_desk"), practice_id=practice.id,
+                location_ids=[created[s].id for s in spec.get("locations", list(created))],
+                handles_priority=spec.get("handles_priority", False),
+            )
+            if "availability" in spec:
+                users[email].availability = spec["availability"]
+            if "shift" in spec:
+                users[email].shift = spec["shift"]
+    return PracticeFixture(practice, created, form_key, secret, users)
+
+
+def inquiry(**overrides: Any) -> dict[str, Any]:
+    """A valid flat form inquiry."""
+    body: dict[str, Any] = {
+        "first_name": "Ana",
+        "last_name": "Lopez",
+        "email": "ana.lopez@example.com",
+        "phone": "(512) 867-5309",
+        "zip": "78701",
+        "treatment_interest": "orthodontics",
+        "message": "Do you take Delta Dental? My daughter needs braces soon.",
+        "sms_consent": True,
+        "sms_consent_text_version": "2026-01",
+        "consent_page": "https://brightsmile.example/contact",
+        "client_ip": "203.0.113.9",
+        "utm_source": "google",
+        "utm_medium": "cpc",
+        "utm_campaign": "braces-austin",
+        "gclid": "Cj0KCQiA",
+        "pages_visited": 4,
+        "time_on_site_seconds": 210,
+        "device_type": "mobile",
+        "form_completion_seconds": 48,
+    }
+    body.update(overrides)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def signed(
+    body: dict[str, Any] | bytes, secret: str, *, webhook_id: str | None = None, at: datetime | None = None,
+    content_type: str = "application/json",
+) -> tuple[bytes, dict[str, str]]:
+    """Raw bytes and Standard Webhooks headers, as a form provider sends them."""
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    headers = sign_delivery(raw, secret=secret, webhook_id=webhook_id or f"msg_{uuid.uuid4().hex}", at=at)
+    headers["content-type"] = content_type
+    return raw, headers

@@ -1,0 +1,48 @@
+"""The JSON API: leads within the caller's scope (every read audited)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, Parameter
+
+from router.auth import SignedIn
+from router.context import Domain
+from router.leads import MAX_PAGE, get_lead, list_leads
+from web.sessions import actor_of, provide_signed_in
+
+
+class LeadsController(Controller):
+    """Leads the signed-in user may see."""
+
+    path = "/api/leads"
+    tags = ["leads"]
+    dependencies = {"signed_in": Provide(provide_signed_in)}
+
+    @get("/", summary="List leads in your scope, newest first")
+    async def list(
+        self,
+        request: Request[Any, Any, Any],
+        domain: NamedDependency[Domain],
+        signed_in: NamedDependency[SignedIn],
+        status: str | None = Parameter(default="open", description="open, closed, or empty for all"),
+        limit: int = Parameter(default=50, ge=1, le=MAX_PAGE),
+    ) -> dict[str, Any]:
+        async with domain.sessionmaker() as session, session.begin():
+            leads = await list_leads(session, domain, signed_in.viewer, actor=actor_of(request, signed_in),
+                                     status=status or None, limit=limit)
+        return {"leads": [lead.as_json() for lead in leads]}
+
+    @get("/{lead_id:uuid}", summary="One lead in your scope")
+    async def detail(
+        self, request: Request[Any, Any, Any], domain: NamedDependency[Domain], signed_in: NamedDependency[SignedIn], lead_id: FromPath[uuid.UUID]
+    ) -> dict[str, Any]:
+        async with domain.sessionmaker() as session, session.begin():
+            lead = await get_lead(session, domain, signed_in.viewer, lead_id, actor=actor_of(request, signed_in))
+        if lead is None:
+            raise NotFoundException(detail=f"no lead {lead_id} in your scope")
+        return lead.as_json()

@@ -1,0 +1,57 @@
+"""The Litestar application: pages, JSON API, health, static files; webhooks are mounted by the root."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.template import TemplateConfig
+from litestar.types import ControllerRouterHandler
+from redis.asyncio import Redis
+
+from router.context import Domain
+from web.paths import TEMPLATES_DIR
+from web.problems import EXCEPTION_HANDLERS, problem_details_plugin
+from web.routes import ROUTE_HANDLERS
+
+CSRF_EXEMPT = ["/webhooks/", "/healthz", "/readyz", "/schema", "/static/"]
+"""Machine-to-machine endpoints authenticate by signature, not by cookie, so CSRF does not apply."""
+
+
+def create_app(
+    domain: Domain,
+    redis: Redis,
+    *,
+    route_handlers: Sequence[ControllerRouterHandler] = (),
+    on_startup: Sequence[Callable[[], Any]] = (),
+    on_shutdown: Sequence[Callable[[], Any]] = (),
+    debug: bool = False,
+) -> Litestar:
+    """The web app around one domain; connectors' webhook controllers come in `route_handlers`."""
+    security = domain.settings.security
+    return Litestar(
+        route_handlers=[*ROUTE_HANDLERS, *route_handlers],
+        dependencies={
+            "domain": Provide(lambda: domain, use_cache=True, sync_to_thread=False),
+            "redis": Provide(lambda: redis, use_cache=True, sync_to_thread=False),
+        },
+        template_config=TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine),
+        csrf_config=CSRFConfig(
+            secret=security.csrf_secret,
+            cookie_secure=security.secure_cookies,
+            cookie_samesite="strict",
+            exclude=CSRF_EXEMPT,
+        ),
+        openapi_config=OpenAPIConfig(title="Lead Router", version="1.0.0"),
+        plugins=[problem_details_plugin()],
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=domain.settings.intake.max_body_bytes,
+        on_startup=list(on_startup),
+        on_shutdown=list(on_shutdown),
+        debug=debug,
+    )

@@ -1,0 +1,65 @@
+"""Errors as RFC 9457 problem+json: bad fields named, database outages as 503 with Retry-After."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.plugins.problem_details import (
+    ProblemDetailsConfig,
+    ProblemDetailsException,
+    ProblemDetailsPlugin,
+)
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from router.normalize import InvalidInquiry
+
+log = logging.getLogger("leadrouter.web")
+
+DATABASE_RETRY_AFTER_SECONDS = 5
+"""A failover or restart of PostgreSQL takes seconds; senders should come back soon, not hammer us."""
+
+
+def invalid_inquiry(exc: InvalidInquiry) -> ProblemDetailsException:
+    return ProblemDetailsException(
+        status_code=422,
+        title="Invalid inquiry",
+        detail=f"{len(exc.errors)} field(s) are invalid; nothing was stored",
+        extra={"errors": [{"field": e.field, "message": e.message} for e in exc.errors]},
+    )
+
+
+def _database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.warning("database unavailable for %s: %s", request.url.path, exc)
+    return ProblemDetailsException(
+        status_code=503,
+        title="Service unavailable",
+        detail="the database cannot be reached; nothing was stored, please retry",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    ).to_response(request)
+
+
+def _dbapi_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
+    if exc.connection_invalidated or isinstance(exc.orig, OSError) or "connect" in str(exc).lower():
+        return _database_unavailable(request, exc)
+    raise exc
+
+
+def problem_details_plugin() -> ProblemDetailsPlugin:
+    return ProblemDetailsPlugin(
+        ProblemDetailsConfig(
+            enable_for_all_http_exceptions=True,
+            exception_to_problem_detail_map={InvalidInquiry: invalid_inquiry},
+        )
+    )
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    OSError: _database_unavailable,
+    ConnectionError: _database_unavailable,
+    TimeoutError: _database_unavailable,
+    PoolTimeout: _database_unavailable,
+    DBAPIError: _dbapi_error,
+}
