@@ -20,6 +20,7 @@ from web.app import create_app
 
 log = logging.getLogger("leadrouter")
 
+
 @dataclass
 class Runtime:
     """Everything one process shares: engine, Redis connection, the domain."""

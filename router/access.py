@@ -59,14 +59,20 @@ class Viewer:
 async def load_viewer(session: AsyncSession, user: StaffUser) -> Viewer:
     """The scope of a user from their assignments."""
     locations = frozenset(
-        (await session.scalars(select(StaffLocation.location_id).where(StaffLocation.user_id == user.id))).all()
+        (
+            await session.scalars(select(StaffLocation.location_id).where(StaffLocation.user_id == user.id))
+        ).all()
     )
     overflow: frozenset[uuid.UUID] = frozenset()
     if user.call_center_id is not None:
         overflow = frozenset(
-            (await session.scalars(
-                select(CallCenterPractice.practice_id).where(CallCenterPractice.call_center_id == user.call_center_id)
-            )).all()
+            (
+                await session.scalars(
+                    select(CallCenterPractice.practice_id).where(
+                        CallCenterPractice.call_center_id == user.call_center_id
+                    )
+                )
+            ).all()
         )
     return Viewer(
         user_id=user.id,

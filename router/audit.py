@@ -115,7 +115,10 @@ async def seal_pending(sessionmaker: async_sessionmaker[AsyncSession], *, batch:
         seq, prev = (head[0], head[1]) if head else (0, GENESIS_HASH)
         rows = (
             await session.scalars(
-                select(AuditRecord).where(AuditRecord.chain_seq.is_(None)).order_by(AuditRecord.id).limit(batch)
+                select(AuditRecord)
+                .where(AuditRecord.chain_seq.is_(None))
+                .order_by(AuditRecord.id)
+                .limit(batch)
             )
         ).all()
         for row in rows:
@@ -157,9 +160,12 @@ async def verify_chain(session: AsyncSession, *, stale_before: datetime | None =
             report.problems.append(f"audit row {row.id} (seq {row.chain_seq}) was edited")
         expected_seq, prev = row.chain_seq + 1, bytes(row.row_hash or b"")
     cutoff = stale_before or utcnow()
-    report.unsealed = await session.scalar(
-        select(text("count(*)")).select_from(AuditRecord).where(AuditRecord.chain_seq.is_(None))
-    ) or 0
+    report.unsealed = (
+        await session.scalar(
+            select(text("count(*)")).select_from(AuditRecord).where(AuditRecord.chain_seq.is_(None))
+        )
+        or 0
+    )
     stale = await session.scalar(
         select(text("count(*)"))
         .select_from(AuditRecord)

@@ -129,7 +129,12 @@ async def open_session(
             user_agent=(user_agent or "")[:300],
         )
     )
-    audit.record(session, actor=audit.Actor("user", str(user.id), ip), action="session.open", practice_id=user.practice_id)
+    audit.record(
+        session,
+        actor=audit.Actor("user", str(user.id), ip),
+        action="session.open",
+        practice_id=user.practice_id,
+    )
     return token
 
 

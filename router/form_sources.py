@@ -48,8 +48,9 @@ async def create_form_source(
     secret: str | None = None,
 ) -> tuple[FormSource, str]:
     """Register a form source; returns it with its signing secret (shown once, stored encrypted)."""
-    source = FormSource(id=uuid.uuid4(), practice_id=practice_id, key=key, name=name,
-                        default_location_id=default_location_id)
+    source = FormSource(
+        id=uuid.uuid4(), practice_id=practice_id, key=key, name=name, default_location_id=default_location_id
+    )
     session.add(source)
     secret = secret or new_secret()
     session.add(
@@ -62,20 +63,31 @@ async def create_form_source(
     return source, secret
 
 
-async def rotate_secret(session: AsyncSession, domain: Domain, *, key: str, overlap: timedelta = ROTATION_OVERLAP) -> str:
+async def rotate_secret(
+    session: AsyncSession, domain: Domain, *, key: str, overlap: timedelta = ROTATION_OVERLAP
+) -> str:
     """A new secret for the source; the old ones stay valid for `overlap`, then expire."""
     source = await session.scalar(select(FormSource).where(FormSource.key == key))
     if source is None:
         raise LookupError(f"no form source {key!r}")
     now = domain.clock.now()
-    for old in (await session.scalars(select(FormSourceSecret).where(
-        FormSourceSecret.form_source_id == source.id,
-        or_(FormSourceSecret.expires_at.is_(None), FormSourceSecret.expires_at > now + overlap),
-    ))).all():
+    for old in (
+        await session.scalars(
+            select(FormSourceSecret).where(
+                FormSourceSecret.form_source_id == source.id,
+                or_(FormSourceSecret.expires_at.is_(None), FormSourceSecret.expires_at > now + overlap),
+            )
+        )
+    ).all():
         old.expires_at = now + overlap
     secret = new_secret()
-    session.add(FormSourceSecret(form_source_id=source.id, created_at=now,
-                                 secret_encrypted=domain.cipher.encrypt(secret, context=SECRET_CONTEXT)))
+    session.add(
+        FormSourceSecret(
+            form_source_id=source.id,
+            created_at=now,
+            secret_encrypted=domain.cipher.encrypt(secret, context=SECRET_CONTEXT),
+        )
+    )
     return secret
 
 
@@ -85,16 +97,22 @@ async def load_form_source(domain: Domain, key: str, *, now: datetime) -> FormSo
         source = await session.scalar(select(FormSource).where(FormSource.key == key))
         if source is None:
             return None
-        secrets = (await session.scalars(
-            select(FormSourceSecret)
-            .where(FormSourceSecret.form_source_id == source.id,
-                   or_(FormSourceSecret.expires_at.is_(None), FormSourceSecret.expires_at > now))
-            .order_by(FormSourceSecret.created_at.desc())
-        )).all()
+        secrets = (
+            await session.scalars(
+                select(FormSourceSecret)
+                .where(
+                    FormSourceSecret.form_source_id == source.id,
+                    or_(FormSourceSecret.expires_at.is_(None), FormSourceSecret.expires_at > now),
+                )
+                .order_by(FormSourceSecret.created_at.desc())
+            )
+        ).all()
         return FormSourceView(
             id=source.id,
             key=source.key,
             practice_id=source.practice_id,
             default_location_id=source.default_location_id,
-            secrets=tuple(domain.cipher.decrypt(s.secret_encrypted, context=SECRET_CONTEXT) or "" for s in secrets),
+            secrets=tuple(
+                domain.cipher.decrypt(s.secret_encrypted, context=SECRET_CONTEXT) or "" for s in secrets
+            ),
         )

@@ -34,7 +34,11 @@ class BusinessHours:
 
     @classmethod
     def from_config(
-        cls, *, time_zone: str, business_hours: Mapping[str, Sequence[Sequence[str]]], holidays: Sequence[Any] = ()
+        cls,
+        *,
+        time_zone: str,
+        business_hours: Mapping[str, Sequence[Sequence[str]]],
+        holidays: Sequence[Any] = (),
     ) -> BusinessHours:
         weekly: dict[int, tuple[tuple[time, time], ...]] = {}
         for name, intervals in business_hours.items():

@@ -96,10 +96,14 @@ async def _load_practice(session: AsyncSession, practice_id: uuid.UUID) -> _Prac
     practice = await session.get(Practice, practice_id)
     if practice is None:
         raise UnknownPractice(f"practice {practice_id} does not exist")
-    locations = list((await session.scalars(select(Location).where(Location.practice_id == practice_id))).all())
+    locations = list(
+        (await session.scalars(select(Location).where(Location.practice_id == practice_id))).all()
+    )
     if not locations:
         raise UnknownPractice(f"practice {practice.slug} has no locations")
-    providers = (await session.scalars(select(Provider.name).where(Provider.practice_id == practice_id))).all()
+    providers = (
+        await session.scalars(select(Provider.name).where(Provider.practice_id == practice_id))
+    ).all()
     return _PracticeView(practice, PracticeSettings.from_json(practice.settings), locations, tuple(providers))
 
 
@@ -132,12 +136,14 @@ def _same_person(lead: Lead, inquiry: NormalizedInquiry, domain: Domain) -> bool
     known_last = domain.cipher.decrypt(lead.last_name_enc, context=PHI_CONTEXT)
     if not (contact.first_name or contact.last_name) or not (known_first or known_last):
         return True
-    firsts_differ = bool(contact.first_name and known_first) and contact.first_name.casefold() != (
-        known_first or ""
-    ).casefold()
-    lasts_differ = bool(contact.last_name and known_last) and contact.last_name.casefold() != (
-        known_last or ""
-    ).casefold()
+    firsts_differ = (
+        bool(contact.first_name and known_first)
+        and contact.first_name.casefold() != (known_first or "").casefold()
+    )
+    lasts_differ = (
+        bool(contact.last_name and known_last)
+        and contact.last_name.casefold() != (known_last or "").casefold()
+    )
     return not (firsts_differ or lasts_differ)
 
 
@@ -173,7 +179,9 @@ async def _find_open_lead(
     return None, household
 
 
-def _touchpoint(command: InquiryCommand, inquiry: NormalizedInquiry, channel: str, domain: Domain) -> Touchpoint:
+def _touchpoint(
+    command: InquiryCommand, inquiry: NormalizedInquiry, channel: str, domain: Domain
+) -> Touchpoint:
     tracking = inquiry.tracking
     return Touchpoint(
         id=uuid.uuid4(),
@@ -211,7 +219,12 @@ _TOUCHPOINT_TRACKING = (
 
 
 def scoring_input_for(
-    inquiry: NormalizedInquiry, *, location: Location, received_at: datetime, channel: str, distance: float | None,
+    inquiry: NormalizedInquiry,
+    *,
+    location: Location,
+    received_at: datetime,
+    channel: str,
+    distance: float | None,
     provider_names: tuple[str, ...],
 ) -> Any:
     """The scorer's view of an inquiry (the same function training uses on history)."""
@@ -231,7 +244,9 @@ async def ingest_inquiry(domain: Domain, command: InquiryCommand) -> IntakeResul
     async with domain.sessionmaker() as session:
         async with session.begin():
             view = await _load_practice(session, command.practice_id)
-            inquiry = normalize_inquiry(command.fields, region=view.settings.phone_region, now=command.received_at)
+            inquiry = normalize_inquiry(
+                command.fields, region=view.settings.phone_region, now=command.received_at
+            )
             replay = await _claim_idempotency_key(session, command)
             if replay is not None:
                 return replay
@@ -266,7 +281,11 @@ async def ingest_inquiry(domain: Domain, command: InquiryCommand) -> IntakeResul
 
 
 async def _store(
-    session: AsyncSession, domain: Domain, command: InquiryCommand, view: _PracticeView, inquiry: NormalizedInquiry
+    session: AsyncSession,
+    domain: Domain,
+    command: InquiryCommand,
+    view: _PracticeView,
+    inquiry: NormalizedInquiry,
 ) -> IntakeResult:
     now = command.received_at
     channel = command.channel or classify_channel(
@@ -315,15 +334,24 @@ async def _store(
     )
     nearest = nearest_location(inquiry.contact.zip, view.locations)
     distance = nearest[1] if nearest else None
-    score: LeadScore | None = domain.scorer.score(
-        command.practice_id,
-        scoring_input_for(
-            inquiry, location=location, received_at=now, channel=channel, distance=distance,
-            provider_names=view.provider_names,
-        ),
-    ) if not _is_no_scorer(domain) else None
-    staff = await choose_staff(session, location, rules=view.settings.assignment, score=score.value if score else None,
-                               now=now)
+    score: LeadScore | None = (
+        domain.scorer.score(
+            command.practice_id,
+            scoring_input_for(
+                inquiry,
+                location=location,
+                received_at=now,
+                channel=channel,
+                distance=distance,
+                provider_names=view.provider_names,
+            ),
+        )
+        if not _is_no_scorer(domain)
+        else None
+    )
+    staff = await choose_staff(
+        session, location, rules=view.settings.assignment, score=score.value if score else None, now=now
+    )
     deadline = contact_deadline(now, location, view.settings)
     cipher = domain.cipher
     contact = inquiry.contact
@@ -367,8 +395,15 @@ async def _store(
     await session.flush([lead])
     touchpoint.lead_id = lead.id
     session.add(touchpoint)
-    session.add(FunnelEvent(practice_id=command.practice_id, lead_id=lead.id, stage="lead", occurred_at=now,
-                            actor=command.actor.id))
+    session.add(
+        FunnelEvent(
+            practice_id=command.practice_id,
+            lead_id=lead.id,
+            stage="lead",
+            occurred_at=now,
+            actor=command.actor.id,
+        )
+    )
     _consent(session, command, inquiry, lead.id, domain)
     audit.record(
         session,
@@ -376,9 +411,15 @@ async def _store(
         action="lead.create",
         practice_id=command.practice_id,
         lead_id=lead.id,
-        details={"touchpoint_id": str(touchpoint.id), "source": command.source_kind,
-                 "fields": sorted(k for k in ("first_name", "last_name", "phone", "email", "date_of_birth", "message")
-                                  if inquiry.fields.get(k))},
+        details={
+            "touchpoint_id": str(touchpoint.id),
+            "source": command.source_kind,
+            "fields": sorted(
+                k
+                for k in ("first_name", "last_name", "phone", "email", "date_of_birth", "message")
+                if inquiry.fields.get(k)
+            ),
+        },
     )
     body = {
         "lead_id": str(lead.id),
@@ -413,7 +454,11 @@ def _fill_missing_contact(lead: Lead, inquiry: NormalizedInquiry, domain: Domain
 
 
 def _consent(
-    session: AsyncSession, command: InquiryCommand, inquiry: NormalizedInquiry, lead_id: uuid.UUID, domain: Domain
+    session: AsyncSession,
+    command: InquiryCommand,
+    inquiry: NormalizedInquiry,
+    lead_id: uuid.UUID,
+    domain: Domain,
 ) -> None:
     consent = inquiry.consent
     if consent is None:

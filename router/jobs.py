@@ -38,7 +38,11 @@ class ArqJobScheduler:
 
     async def schedule_escalation(self, lead_id: uuid.UUID, *, level: int, at: datetime) -> None:
         await self._redis.enqueue_job(
-            "escalate_lead", str(lead_id), level, _job_id=f"escalate:{lead_id}:{level}", _defer_until=at,
+            "escalate_lead",
+            str(lead_id),
+            level,
+            _job_id=f"escalate:{lead_id}:{level}",
+            _defer_until=at,
             _queue_name=self._queue,
         )
 

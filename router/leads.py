@@ -55,14 +55,20 @@ class LeadView:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            key: (str(value) if isinstance(value, uuid.UUID) else value.isoformat() if isinstance(value, datetime)
-                  else value)
+            key: (
+                str(value)
+                if isinstance(value, uuid.UUID)
+                else value.isoformat()
+                if isinstance(value, datetime)
+                else value
+            )
             for key, value in self.__dict__.items()
         }
 
 
-def _view(domain: Domain, lead: Lead, location: Location | None, assignee: StaffUser | None,
-          message: bytes | None) -> LeadView:
+def _view(
+    domain: Domain, lead: Lead, location: Location | None, assignee: StaffUser | None, message: bytes | None
+) -> LeadView:
     decrypt = domain.cipher.decrypt
     return LeadView(
         id=lead.id,
@@ -131,8 +137,14 @@ async def list_leads(
     rows = (await session.execute(query)).all()
     views = [_view(domain, lead, location, assignee, message) for lead, location, assignee, message in rows]
     for view in views:
-        audit.record(session, actor=actor, action="lead.read", practice_id=view.practice_id, lead_id=view.id,
-                     details={"via": "list"})
+        audit.record(
+            session,
+            actor=actor,
+            action="lead.read",
+            practice_id=view.practice_id,
+            lead_id=view.id,
+            details={"via": "list"},
+        )
     return views
 
 
@@ -151,6 +163,12 @@ async def get_lead(
     if row is None:
         return None
     view = _view(domain, *row)
-    audit.record(session, actor=actor, action="lead.read", practice_id=view.practice_id, lead_id=view.id,
-                 details={"via": "detail"})
+    audit.record(
+        session,
+        actor=actor,
+        action="lead.read",
+        practice_id=view.practice_id,
+        lead_id=view.id,
+        details={"via": "detail"},
+    )
     return view

@@ -47,7 +47,14 @@ FUNNEL_STAGES = (
     "treatment_completed",
 )
 LEAD_STATUSES = ("open", "closed")
-CLOSE_REASONS = ("appointment_booked", "existing_patient", "not_interested", "spam", "wrong_number", "duplicate")
+CLOSE_REASONS = (
+    "appointment_booked",
+    "existing_patient",
+    "not_interested",
+    "spam",
+    "wrong_number",
+    "duplicate",
+)
 
 
 def new_id() -> uuid.UUID:
@@ -133,7 +140,9 @@ class CallCenterPractice(Base):
     call_center_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("call_centers.id", ondelete="CASCADE"), primary_key=True
     )
-    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"), primary_key=True)
+    practice_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("practices.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class StaffUser(Base):
@@ -145,8 +154,12 @@ class StaffUser(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
-    practice_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"), index=True)
-    call_center_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("call_centers.id", ondelete="CASCADE"))
+    practice_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("practices.id", ondelete="CASCADE"), index=True
+    )
+    call_center_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("call_centers.id", ondelete="CASCADE")
+    )
     phone: Mapped[str | None] = mapped_column(String(32))
     availability: Mapped[str] = mapped_column(String(12), default="available")
     handles_priority: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -163,8 +176,12 @@ class StaffLocation(Base):
     """The locations a staff user may see and be assigned leads at."""
 
     __tablename__ = "staff_locations"
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True)
-    location_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True
+    )
+    location_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("locations.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class UserSession(Base):
@@ -190,7 +207,9 @@ class FormSource(Base):
     practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    default_location_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("locations.id", ondelete="SET NULL"))
+    default_location_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("locations.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = _ts(server_default=text("now()"))
 
 
@@ -199,7 +218,9 @@ class FormSourceSecret(Base):
 
     __tablename__ = "form_source_secrets"
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
-    form_source_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("form_sources.id", ondelete="CASCADE"), index=True)
+    form_source_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("form_sources.id", ondelete="CASCADE"), index=True
+    )
     secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = _ts()
     expires_at: Mapped[datetime | None] = _ts(nullable=True)
@@ -238,9 +259,13 @@ class Lead(Base):
     score_version: Mapped[str | None] = mapped_column(String(64))
     score_reasons: Mapped[list[Any]] = mapped_column(default=list)
     score_pooled: Mapped[bool] = mapped_column(Boolean, default=False)
-    assigned_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    assigned_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
     assigned_at: Mapped[datetime | None] = _ts(nullable=True)
-    claimed_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    claimed_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
     claimed_at: Mapped[datetime | None] = _ts(nullable=True)
     received_at: Mapped[datetime] = _ts()
     sla_started_at: Mapped[datetime | None] = _ts(nullable=True)
@@ -259,7 +284,11 @@ class Lead(Base):
         Index("ix_leads_practice_phone_index", "practice_id", "phone_index"),
         Index("ix_leads_practice_email_index", "practice_id", "email_index"),
         Index("ix_leads_location_status", "location_id", "status"),
-        Index("ix_leads_open_sla", "sla_due_at", postgresql_where=text("status = 'open' AND first_contact_at IS NULL")),
+        Index(
+            "ix_leads_open_sla",
+            "sla_due_at",
+            postgresql_where=text("status = 'open' AND first_contact_at IS NULL"),
+        ),
     )
 
 
@@ -273,7 +302,9 @@ class Touchpoint(Base):
     kind: Mapped[str] = mapped_column(String(20))
     channel: Mapped[str] = mapped_column(String(32))
     occurred_at: Mapped[datetime] = _ts()
-    form_source_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("form_sources.id", ondelete="SET NULL"))
+    form_source_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("form_sources.id", ondelete="SET NULL")
+    )
     visitor_id: Mapped[str | None] = mapped_column(String(64), index=True)
     treatment_interest: Mapped[str | None] = mapped_column(String(32))
     utm_source: Mapped[str | None] = mapped_column(String(200))
@@ -346,7 +377,9 @@ class DomainEvent(Base):
     """The outbox and the board's source of truth; ids increase in commit order."""
 
     __tablename__ = "domain_events"
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False, server_default=FetchedValue())
+    id: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, autoincrement=False, server_default=FetchedValue()
+    )
     kind: Mapped[str] = mapped_column(String(64))
     practice_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
     location_id: Mapped[uuid.UUID | None] = mapped_column(UUID)

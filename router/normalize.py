@@ -79,7 +79,17 @@ TRACKING_FIELDS = (
     "keyword_match_type",
 )
 KNOWN_FIELDS = frozenset(
-    (*_TEXT_LIMITS, *_INT_FIELDS, *_CHOICES, "email", "phone", "zip", "date_of_birth", "sms_consent", "submitted_at")
+    (
+        *_TEXT_LIMITS,
+        *_INT_FIELDS,
+        *_CHOICES,
+        "email",
+        "phone",
+        "zip",
+        "date_of_birth",
+        "sms_consent",
+        "submitted_at",
+    )
 )
 _TRUE = {"true", "1", "yes", "on", "checked"}
 _FALSE = {"false", "0", "no", "off", ""}

@@ -41,7 +41,9 @@ class LeadScorer(Protocol):
 
     def score(self, practice_id: uuid.UUID, scoring_input: ScoringInput) -> LeadScore | None: ...
 
-    def explain(self, practice_id: uuid.UUID, scoring_input: ScoringInput, version: str) -> list[str] | None: ...
+    def explain(
+        self, practice_id: uuid.UUID, scoring_input: ScoringInput, version: str
+    ) -> list[str] | None: ...
 
 
 class NoScorer:

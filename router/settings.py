@@ -60,7 +60,9 @@ class SecuritySettings:
         )
     )
     """base64 HMAC key for exact-match lookups on phone and email; never rotates without a reindex."""
-    session_idle_minutes: int = field(default_factory=lambda: int(_env("LEADROUTER_SESSION_IDLE_MINUTES", "30")))
+    session_idle_minutes: int = field(
+        default_factory=lambda: int(_env("LEADROUTER_SESSION_IDLE_MINUTES", "30"))
+    )
     """A session unused this long is over; front desks leave tabs open, so not much shorter."""
     session_absolute_hours: int = field(
         default_factory=lambda: int(_env("LEADROUTER_SESSION_ABSOLUTE_HOURS", "12"))

@@ -28,7 +28,9 @@ def location_hours(location: Location) -> BusinessHours | None:
     )
 
 
-def contact_deadline(received_at: datetime, location: Location, settings: PracticeSettings) -> ContactDeadline:
+def contact_deadline(
+    received_at: datetime, location: Location, settings: PracticeSettings
+) -> ContactDeadline:
     """Deadline for first contact: `sla_minutes` of business time, or wall time for after-hours overflow."""
     sla = timedelta(minutes=settings.sla_minutes)
     hours = location_hours(location)

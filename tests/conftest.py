@@ -37,7 +37,9 @@ def _asyncpg_dsn(url: str, database: str | None = None) -> str:
 def service_urls() -> Iterator[tuple[str, str]]:
     """(database URL of this run's own database, Redis URL); the database is dropped afterwards."""
     with contextlib.ExitStack() as stack:
-        endpoints = resolve_endpoints(os.environ, REPO / "var" / "test-services", stack, prefer_local_defaults=True)
+        endpoints = resolve_endpoints(
+            os.environ, REPO / "var" / "test-services", stack, prefer_local_defaults=True
+        )
         database = f"lr_test_{RUN_ID}"
         admin_dsn = _asyncpg_dsn(endpoints.database_url, "postgres")
 
@@ -56,7 +58,9 @@ def service_urls() -> Iterator[tuple[str, str]]:
                 await connection.close()
 
         asyncio.run(create())
-        database_url = make_url(endpoints.database_url).set(database=database).render_as_string(hide_password=False)
+        database_url = (
+            make_url(endpoints.database_url).set(database=database).render_as_string(hide_password=False)
+        )
         os.environ["DATABASE_URL"] = database_url
         os.environ["REDIS_URL"] = endpoints.redis_url
         os.environ["LEADROUTER_REDIS_PREFIX"] = f"lrtest:{RUN_ID}"

@@ -39,30 +39,50 @@ async def make_practice(
     """A practice with locations (open all week unless told otherwise), staff and one form source."""
     locations = locations or {"downtown": {"zip": "78701", "latitude": 30.27, "longitude": -97.74}}
     async with domain.sessionmaker() as session, session.begin():
-        practice = Practice(id=uuid.uuid4(), slug=slug, name=f"{slug.title()} Dental", time_zone=time_zone,
-                            settings=settings or {}, support_phone="+15125550100")
+        practice = Practice(
+            id=uuid.uuid4(),
+            slug=slug,
+            name=f"{slug.title()} Dental",
+            time_zone=time_zone,
+            settings=settings or {},
+            support_phone="+15125550100",
+        )
         session.add(practice)
         await session.flush()
         created: dict[str, Location] = {}
         for loc_slug, spec in locations.items():
             location = Location(
-                id=uuid.uuid4(), practice_id=practice.id, slug=loc_slug, name=f"{loc_slug.title()} Office",
-                time_zone=spec.get("time_zone", time_zone), zip=spec.get("zip"), latitude=spec.get("latitude"),
-                longitude=spec.get("longitude"), business_hours=spec.get("business_hours", ALL_WEEK),
-                holidays=spec.get("holidays", []), phone=spec.get("phone"),
+                id=uuid.uuid4(),
+                practice_id=practice.id,
+                slug=loc_slug,
+                name=f"{loc_slug.title()} Office",
+                time_zone=spec.get("time_zone", time_zone),
+                zip=spec.get("zip"),
+                latitude=spec.get("latitude"),
+                longitude=spec.get("longitude"),
+                business_hours=spec.get("business_hours", ALL_WEEK),
+                holidays=spec.get("holidays", []),
+                phone=spec.get("phone"),
             )
             session.add(location)
             created[loc_slug] = location
         await session.flush()
-        session.add(Provider(practice_id=practice.id, name="Dr. Maria Chen", title="DDS", specialty="orthodontics"))
+        session.add(
+            Provider(practice_id=practice.id, name="Dr. Maria Chen", title="DDS", specialty="orthodontics")
+        )
         form_key = f"{slug}-website"
-        _, secret = await create_form_source(session, domain, practice_id=practice.id, key=form_key,
-                                             name="Website contact form")
+        _, secret = await create_form_source(
+            session, domain, practice_id=practice.id, key=form_key, name="Website contact form"
+        )
         users = {}
         for email, spec in (staff or {}).items():
             users[email] = await create_user(
-                session, email=email, display_name=spec.get("name", email.split("@")[0].title()), password=PASSWORD,
-                role=spec.get("role", "front_desk"), practice_id=practice.id,
+                session,
+                email=email,
+                display_name=spec.get("name", email.split("@")[0].title()),
+                password=PASSWORD,
+                role=spec.get("role", "front_desk"),
+                practice_id=practice.id,
                 location_ids=[created[s].id for s in spec.get("locations", list(created))],
                 handles_priority=spec.get("handles_priority", False),
             )
@@ -101,7 +121,11 @@ def inquiry(**overrides: Any) -> dict[str, Any]:
 
 
 def signed(
-    body: dict[str, Any] | bytes, secret: str, *, webhook_id: str | None = None, at: datetime | None = None,
+    body: dict[str, Any] | bytes,
+    secret: str,
+    *,
+    webhook_id: str | None = None,
+    at: datetime | None = None,
     content_type: str = "application/json",
 ) -> tuple[bytes, dict[str, str]]:
     """Raw bytes and Standard Webhooks headers, as a form provider sends them."""

@@ -33,16 +33,28 @@ class LeadsController(Controller):
         limit: int = Parameter(default=50, ge=1, le=MAX_PAGE),
     ) -> dict[str, Any]:
         async with domain.sessionmaker() as session, session.begin():
-            leads = await list_leads(session, domain, signed_in.viewer, actor=actor_of(request, signed_in),
-                                     status=status or None, limit=limit)
+            leads = await list_leads(
+                session,
+                domain,
+                signed_in.viewer,
+                actor=actor_of(request, signed_in),
+                status=status or None,
+                limit=limit,
+            )
         return {"leads": [lead.as_json() for lead in leads]}
 
     @get("/{lead_id:uuid}", summary="One lead in your scope")
     async def detail(
-        self, request: Request[Any, Any, Any], domain: NamedDependency[Domain], signed_in: NamedDependency[SignedIn], lead_id: FromPath[uuid.UUID]
+        self,
+        request: Request[Any, Any, Any],
+        domain: NamedDependency[Domain],
+        signed_in: NamedDependency[SignedIn],
+        lead_id: FromPath[uuid.UUID],
     ) -> dict[str, Any]:
         async with domain.sessionmaker() as session, session.begin():
-            lead = await get_lead(session, domain, signed_in.viewer, lead_id, actor=actor_of(request, signed_in))
+            lead = await get_lead(
+                session, domain, signed_in.viewer, lead_id, actor=actor_of(request, signed_in)
+            )
         if lead is None:
             raise NotFoundException(detail=f"no lead {lead_id} in your scope")
         return lead.as_json()

@@ -35,5 +35,6 @@ async def readyz(domain: NamedDependency[Domain], redis: NamedDependency[Redis])
         except Exception as exc:  # any failure means "not ready"; the reason is reported
             checks[name] = f"unavailable: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
-    return Response({"status": "ready" if ready else "unavailable", "checks": checks},
-                    status_code=200 if ready else 503)
+    return Response(
+        {"status": "ready" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
+    )

@@ -21,7 +21,10 @@ async def current_session(request: Request[Any, Any, Any], domain: Domain) -> Si
         return request.state.signed_in  # type: ignore[no-any-return]
     async with domain.sessionmaker() as session, session.begin():
         signed_in = await resume_session(
-            session, request.cookies.get(SESSION_COOKIE), settings=domain.settings.security, now=domain.clock.now()
+            session,
+            request.cookies.get(SESSION_COOKIE),
+            settings=domain.settings.security,
+            now=domain.clock.now(),
         )
     request.state.signed_in = signed_in
     return signed_in

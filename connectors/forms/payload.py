@@ -27,8 +27,9 @@ def parse_form_body(body: bytes, content_type: str | None) -> dict[str, Any]:
             raise MalformedBody("the body must be a JSON object of inquiry fields")
         nested = sorted(k for k, v in data.items() if isinstance(v, dict | list))
         if nested:
-            raise MalformedBody("fields must be flat values, not objects or lists: " + ", ".join(nested),
-                                status_code=422)
+            raise MalformedBody(
+                "fields must be flat values, not objects or lists: " + ", ".join(nested), status_code=422
+            )
         return data
     if media_type == "application/x-www-form-urlencoded":
         try:
@@ -41,4 +42,6 @@ def parse_form_body(body: bytes, content_type: str | None) -> dict[str, Any]:
                 raise MalformedBody(f"field {key!r} appears more than once", status_code=422)
             fields[key] = value
         return fields
-    raise MalformedBody(f"unsupported content type {media_type!r}; send JSON or form-encoded", status_code=415)
+    raise MalformedBody(
+        f"unsupported content type {media_type!r}; send JSON or form-encoded", status_code=415
+    )

@@ -29,7 +29,8 @@ class FormWebhookController(Controller):
         "/{source_key:str}",
         summary="Receive a signed web-form inquiry",
         description=(
-            "Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature) over the raw body; "
+            "Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature) over the raw "
+            "body; "
             "JSON or form-encoded flat fields. 201: new lead; 200: merged into the person's open lead or a "
             "replay of an earlier delivery with the same webhook-id; 401: bad signature; 404: unknown form; "
             "413: body too large; 415: unsupported content type; 422: bad fields (problem+json with errors); "
@@ -37,7 +38,9 @@ class FormWebhookController(Controller):
         ),
         status_code=201,
     )
-    async def receive(self, request: Request[Any, Any, Any], source_key: FromPath[str], domain: NamedDependency[Domain]) -> Response[Any]:
+    async def receive(
+        self, request: Request[Any, Any, Any], source_key: FromPath[str], domain: NamedDependency[Domain]
+    ) -> Response[Any]:
         body = await request.body()
         now = domain.clock.now()
         source = await load_form_source(domain, source_key, now=now)
@@ -46,11 +49,15 @@ class FormWebhookController(Controller):
         try:
             webhook_id = verify_delivery(body, dict(request.headers), source.secrets)
         except SignatureRejected as exc:
-            raise ProblemDetailsException(status_code=401, title="Signature rejected", detail=str(exc)) from exc
+            raise ProblemDetailsException(
+                status_code=401, title="Signature rejected", detail=str(exc)
+            ) from exc
         try:
             fields = parse_form_body(body, request.headers.get("content-type"))
         except MalformedBody as exc:
-            raise ProblemDetailsException(status_code=exc.status_code, title="Unreadable body", detail=str(exc)) from exc
+            raise ProblemDetailsException(
+                status_code=exc.status_code, title="Unreadable body", detail=str(exc)
+            ) from exc
         command = InquiryCommand(
             practice_id=source.practice_id,
             source_kind="form",
@@ -67,10 +74,13 @@ class FormWebhookController(Controller):
             result = await ingest_inquiry(domain, command)
         except IdempotencyConflict as exc:
             raise ProblemDetailsException(
-                status_code=409, title="Delivery id reused",
+                status_code=409,
+                title="Delivery id reused",
                 detail=f"webhook-id {webhook_id!r} was already used for a different body",
             ) from exc
         headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
         return Response(
-            {k: v for k, v in result.body.items() if k != "event"}, status_code=result.status_code, headers=headers
+            {k: v for k, v in result.body.items() if k != "event"},
+            status_code=result.status_code,
+            headers=headers,
         )
