@@ -64,3 +64,9 @@ async def seal_audit_log(ctx: dict[str, Any]) -> dict[str, int]:
 
 
 AUDIT_SEALER = cron(seal_audit_log, second=AUDIT_SEAL_SECONDS, run_at_startup=True, unique=True)
+
+
+WORKER_FUNCTIONS: list[Any] = []
+"""Task functions the worker runs; each part of the domain appends its own here."""
+CRON_JOBS: list[Any] = [AUDIT_SEALER]
+"""Periodic jobs of the worker."""

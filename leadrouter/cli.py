@@ -1,0 +1,218 @@
+"""`leadrouter`: every operation of the product from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import httpx
+from rich.console import Console
+
+from attribution.cli import attribution_command
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = REPO_DIR / "var"
+console = Console()
+T = TypeVar("T")
+
+STARTUP_TIMEOUT_SECONDS = 60
+"""The web process needs a few seconds to import the model stack; a minute means it failed."""
+
+
+def _run(make: Callable[[], Awaitable[T]]) -> T:
+    return asyncio.run(make())  # type: ignore[arg-type]
+
+
+def _require_urls() -> None:
+    if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
+        raise click.ClickException(
+            "DATABASE_URL and REDIS_URL must be set for this command (`leadrouter run` starts embedded servers)"
+        )
+
+
+def _with_runtime(action: Callable[[Any], Awaitable[T]]) -> T:
+    """Run an async action with the process runtime, closing it afterwards."""
+    _require_urls()
+    from leadrouter.runtime import build_runtime
+
+    async def main() -> T:
+        runtime = build_runtime()
+        try:
+            return await action(runtime)
+        finally:
+            await runtime.close()
+
+    return asyncio.run(main())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log more.")
+def cli(verbose: bool) -> None:
+    """Real-time patient-acquisition lead router for dental and orthodontic practices."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+cli.add_command(attribution_command, name="attribution")
+
+
+@cli.command()
+@click.option("--revision", default="heads", show_default=True, help="Target revision.")
+@click.option("--down", is_flag=True, help="Downgrade to the revision instead (e.g. base).")
+def migrate(revision: str, down: bool) -> None:
+    """Bring the database schema up to date (or down with --down)."""
+    _require_urls()
+    from router.db import downgrade, upgrade
+
+    (downgrade if down else upgrade)(os.environ["DATABASE_URL"], revision)
+    console.print(f"[green]schema at {revision}[/]")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="Web processes sharing the port.")
+def web(host: str, port: int, workers: int) -> None:
+    """Serve the web app (Litestar under uvicorn)."""
+    _require_urls()
+    import uvicorn
+
+    uvicorn.run(
+        "leadrouter.runtime:create_web_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        ws_per_message_deflate=False,
+        log_level="info",
+        access_log=False,
+    )
+
+
+@cli.command()
+@click.option("--burst", is_flag=True, help="Run what is due, then exit.")
+def worker(burst: bool) -> None:
+    """Run the background worker (arq)."""
+    _require_urls()
+    from leadrouter.worker import build_worker
+
+    worker = build_worker(burst=burst)
+    worker.run()
+
+
+@cli.command()
+@click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="Where the web app answers.")
+@click.option("--per-minute", default=4.0, show_default=True, type=float, help="Average inquiries a minute.")
+@click.option("--count", type=int, default=None, help="Stop after this many (default: run until Ctrl-C).")
+@click.option("--seed", type=int, default=2026, show_default=True)
+def simulate(url: str, per_minute: float, count: int | None, seed: int) -> None:
+    """Post realistic, signed inquiries from the practice simulator to the running webhook."""
+    from leadrouter.live_demo import run_live_demo
+
+    async def action(runtime: Any) -> Any:
+        return await run_live_demo(runtime.domain, base_url=url, per_minute=per_minute, count=count, seed=seed)
+
+    stats = _with_runtime(action)
+    console.print(f"posted {stats.sent} inquiries; answers {dict(stats.statuses)}; failures {stats.failures}")
+
+
+@cli.command("seed-demo")
+def seed_demo_command() -> None:
+    """Create the demo practices, staff and call center (does nothing if they exist)."""
+    from leadrouter.demo import DEMO_PASSWORD, seed_demo
+
+    summary = _with_runtime(lambda runtime: seed_demo(runtime.domain))
+    console.print(("created" if summary.created else "already there") + f"; password for all: {DEMO_PASSWORD}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--per-minute", default=4.0, show_default=True, type=float, help="Simulated inquiries a minute.")
+@click.option("--no-simulator", is_flag=True, help="Do not post simulated inquiries.")
+def run(host: str, port: int, per_minute: float, no_simulator: bool) -> None:
+    """Start everything: servers (embedded when no URLs are set), migrations, demo data, web, worker, simulator."""
+    from leadrouter.embedded import resolve_endpoints
+
+    with contextlib.ExitStack() as stack:
+        endpoints = resolve_endpoints(os.environ, DATA_DIR, stack, prefer_local_defaults=False)
+        env = dict(os.environ, DATABASE_URL=endpoints.database_url, REDIS_URL=endpoints.redis_url)
+        public_url = env.setdefault("LEADROUTER_PUBLIC_URL", f"http://{host}:{port}")
+        if public_url.startswith("http://"):
+            env.setdefault("LEADROUTER_SECURE_COOKIES", "0")
+        os.environ.update(env)
+        from leadrouter.demo import DEMO_PASSWORD, seed_demo
+        from router.db import upgrade
+
+        upgrade(endpoints.database_url)
+        summary = _with_runtime(lambda runtime: seed_demo(runtime.domain))
+        command = [sys.executable, "-m", "leadrouter.cli"]
+        children = [
+            subprocess.Popen([*command, "web", "--host", host, "--port", str(port)], env=env),
+            subprocess.Popen([*command, "worker"], env=env),
+        ]
+        stack.callback(_stop_children, children)
+        base_url = f"http://{host}:{port}"
+        _wait_for_health(base_url, children)
+        console.print(f"\n[bold green]Lead Router is running at {base_url}[/]  (Ctrl-C stops everything)")
+        console.print(f"Demo logins (password [bold]{DEMO_PASSWORD}[/]):")
+        for email, role, where in summary.logins:
+            console.print(f"  {email:40} {role:15} {where}")
+        if os.environ.get("LEADROUTER_PHI_KEYS") is None:
+            console.print("[yellow]Using built-in development encryption keys; set LEADROUTER_PHI_KEYS in production.[/]")
+        try:
+            if no_simulator:
+                while all(child.poll() is None for child in children):
+                    time.sleep(1)
+            else:
+                from leadrouter.live_demo import run_live_demo
+
+                console.print(f"Simulator: about {per_minute:g} signed inquiries a minute to {base_url}/webhooks/forms/…")
+                _with_runtime(
+                    lambda runtime: run_live_demo(runtime.domain, base_url=base_url, per_minute=per_minute)
+                )
+        except KeyboardInterrupt:
+            console.print("\nstopping…")
+
+
+def _wait_for_health(base_url: str, children: list[subprocess.Popen[bytes]]) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if any(child.poll() is not None for child in children):
+            raise click.ClickException("the web or worker process exited during start-up; see its log above")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
+                return
+        time.sleep(0.3)
+    raise click.ClickException(f"the web app did not become ready within {STARTUP_TIMEOUT_SECONDS} s")
+
+
+def _stop_children(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""Demo data: the simulator's practices, staff and call center, seeded once (idempotent)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from router.auth import create_user
+from router.context import Domain
+from router.form_sources import create_form_source
+from router.models import CallCenter, CallCenterPractice, Location, Practice, Provider, StaffUser
+from simulator.practices import demo_call_center, demo_practices
+
+DEMO_PASSWORD = "demo-password-2026"
+"""The password of every demo login; printed by the run command, never used outside the demo."""
+
+
+@dataclass
+class DemoSummary:
+    """What the seeding created (or found already there)."""
+
+    created: bool
+    logins: list[tuple[str, str, str]] = field(default_factory=list)
+    """(email, role, practice) of each demo login."""
+
+
+async def seed_demo(domain: Domain) -> DemoSummary:
+    """Create the demo practices, locations, providers, form sources, staff and call center."""
+    summary = DemoSummary(created=False)
+    async with domain.sessionmaker() as session, session.begin():
+        practice_ids: dict[str, uuid.UUID] = {}
+        for spec in demo_practices():
+            existing = await session.scalar(select(Practice).where(Practice.slug == spec.slug))
+            if existing is not None:
+                practice_ids[spec.slug] = existing.id
+                for email, role in (
+                    await session.execute(
+                        select(StaffUser.email, StaffUser.role).where(StaffUser.practice_id == existing.id)
+                    )
+                ).all():
+                    summary.logins.append((email, role, spec.name))
+                continue
+            summary.created = True
+            practice = Practice(
+                id=uuid.uuid4(),
+                slug=spec.slug,
+                name=spec.name,
+                time_zone=spec.time_zone,
+                settings={},
+                support_phone=spec.support_phone,
+            )
+            session.add(practice)
+            await session.flush([practice])
+            practice_ids[spec.slug] = practice.id
+            locations: dict[str, Location] = {}
+            for loc in spec.locations:
+                location = Location(
+                    id=uuid.uuid4(),
+                    practice_id=practice.id,
+                    slug=loc.slug,
+                    name=loc.name,
+                    time_zone=loc.time_zone,
+                    street=loc.street,
+                    city=loc.city,
+                    state=loc.state,
+                    zip=loc.zip,
+                    latitude=loc.latitude,
+                    longitude=loc.longitude,
+                    phone=loc.phone,
+                    phone_numbers=[loc.phone],
+                    business_hours={day: [list(i) for i in intervals] for day, intervals in loc.business_hours.items()},
+                    holidays=list(loc.holidays),
+                )
+                session.add(location)
+                locations[loc.slug] = location
+            await session.flush()
+            for provider in spec.providers:
+                session.add(
+                    Provider(
+                        practice_id=practice.id,
+                        location_id=locations[provider.location_slug].id,
+                        name=provider.name,
+                        title=provider.title,
+                        specialty=provider.specialty,
+                    )
+                )
+            for form in spec.form_sources:
+                await create_form_source(
+                    session,
+                    domain,
+                    practice_id=practice.id,
+                    key=form.key,
+                    name=form.name,
+                    default_location_id=locations[form.default_location_slug].id
+                    if form.default_location_slug
+                    else None,
+                )
+            for person in spec.staff:
+                await create_user(
+                    session,
+                    email=person.email,
+                    display_name=person.display_name,
+                    password=DEMO_PASSWORD,
+                    role=person.role,
+                    practice_id=practice.id,
+                    location_ids=[locations[s].id for s in (person.location_slugs or tuple(locations))],
+                )
+                summary.logins.append((person.email, person.role, spec.name))
+        center_spec = demo_call_center()
+        center = await session.scalar(select(CallCenter).where(CallCenter.slug == center_spec.slug))
+        if center is None:
+            center = CallCenter(id=uuid.uuid4(), slug=center_spec.slug, name=center_spec.name, phone=center_spec.phone)
+            session.add(center)
+            await session.flush([center])
+            for slug in center_spec.practice_slugs:
+                session.add(CallCenterPractice(call_center_id=center.id, practice_id=practice_ids[slug]))
+            for agent in center_spec.agents:
+                await create_user(
+                    session,
+                    email=agent.email,
+                    display_name=agent.display_name,
+                    password=DEMO_PASSWORD,
+                    role="overflow_agent",
+                    call_center_id=center.id,
+                )
+        summary.logins.extend((agent.email, agent.role, center_spec.name) for agent in center_spec.agents)
+    return summary

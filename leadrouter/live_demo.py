@@ -1,0 +1,74 @@
+"""The live demo: the practice simulator posting correctly signed raw inquiries to the real webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+
+import httpx
+
+from connectors.forms.signature import sign_delivery
+from router.context import Domain
+from router.form_sources import load_form_source
+from simulator.inquiries import PracticeSimulator, SimulatedInquiry
+
+log = logging.getLogger("leadrouter.demo")
+
+POST_TIMEOUT_SECONDS = 10.0
+"""A webhook answers in milliseconds; ten seconds means the server is down or restarting."""
+
+
+@dataclass
+class PostingStats:
+    """What the simulator posted and how the webhook answered."""
+
+    sent: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+    failures: int = 0
+
+
+async def post_inquiry(
+    client: httpx.AsyncClient, domain: Domain, inquiry: SimulatedInquiry, stats: PostingStats
+) -> httpx.Response | None:
+    """Sign and post one simulated form inquiry exactly as a form provider would."""
+    if inquiry.form_source_key is None:
+        return None
+    source = await load_form_source(domain, inquiry.form_source_key, now=domain.clock.now())
+    if source is None or not source.secrets:
+        log.warning("form source %s is not configured; skipping", inquiry.form_source_key)
+        return None
+    body = json.dumps(inquiry.payload).encode()
+    headers = sign_delivery(body, secret=source.secrets[0], webhook_id=f"msg_{uuid.uuid4().hex}")
+    headers["content-type"] = "application/json"
+    stats.sent += 1
+    try:
+        response = await client.post(f"/webhooks/forms/{source.key}", content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        stats.failures += 1
+        log.warning("posting a simulated inquiry failed: %s", exc)
+        return None
+    stats.statuses[response.status_code] += 1
+    return response
+
+
+async def run_live_demo(
+    domain: Domain, *, base_url: str, per_minute: float, count: int | None = None, seed: int = 2026
+) -> PostingStats:
+    """Post form inquiries at random (Poisson) intervals averaging `per_minute`, until `count` or cancelled."""
+    simulator = PracticeSimulator(seed)
+    rng = random.Random(seed)
+    stats = PostingStats()
+    async with httpx.AsyncClient(base_url=base_url, timeout=POST_TIMEOUT_SECONDS) as client:
+        while count is None or stats.sent < count:
+            inquiry = simulator.next_inquiry(domain.clock.now())
+            if inquiry.kind != "form":
+                continue
+            await post_inquiry(client, domain, inquiry, stats)
+            if count is None or stats.sent < count:
+                await asyncio.sleep(rng.expovariate(per_minute / 60.0))
+    return stats
