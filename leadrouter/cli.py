@@ -19,6 +19,7 @@ import httpx
 from rich.console import Console
 
 from attribution.cli import attribution_command
+from leadrouter.admin_cli import COMMANDS as ADMIN_COMMANDS
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_DIR / "var"
@@ -36,7 +37,7 @@ def _run(make: Callable[[], Awaitable[T]]) -> T:
 def _require_urls() -> None:
     if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
         raise click.ClickException(
-            "DATABASE_URL and REDIS_URL must be set for this command (`leadrouter run` starts embedded servers)"
+            "DATABASE_URL and REDIS_URL must be set (`leadrouter run` starts embedded servers instead)"
         )
 
 
@@ -66,6 +67,8 @@ def cli(verbose: bool) -> None:
 
 
 cli.add_command(attribution_command, name="attribution")
+for _command in ADMIN_COMMANDS:
+    cli.add_command(_command)
 
 
 @cli.command()
@@ -122,7 +125,9 @@ def simulate(url: str, per_minute: float, count: int | None, seed: int) -> None:
     from leadrouter.live_demo import run_live_demo
 
     async def action(runtime: Any) -> Any:
-        return await run_live_demo(runtime.domain, base_url=url, per_minute=per_minute, count=count, seed=seed)
+        return await run_live_demo(
+            runtime.domain, base_url=url, per_minute=per_minute, count=count, seed=seed
+        )
 
     stats = _with_runtime(action)
     console.print(f"posted {stats.sent} inquiries; answers {dict(stats.statuses)}; failures {stats.failures}")
@@ -134,16 +139,20 @@ def seed_demo_command() -> None:
     from leadrouter.demo import DEMO_PASSWORD, seed_demo
 
     summary = _with_runtime(lambda runtime: seed_demo(runtime.domain))
-    console.print(("created" if summary.created else "already there") + f"; password for all: {DEMO_PASSWORD}")
+    console.print(
+        ("created" if summary.created else "already there") + f"; password for all: {DEMO_PASSWORD}"
+    )
 
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--per-minute", default=4.0, show_default=True, type=float, help="Simulated inquiries a minute.")
+@click.option(
+    "--per-minute", default=4.0, show_default=True, type=float, help="Simulated inquiries a minute."
+)
 @click.option("--no-simulator", is_flag=True, help="Do not post simulated inquiries.")
 def run(host: str, port: int, per_minute: float, no_simulator: bool) -> None:
-    """Start everything: servers (embedded when no URLs are set), migrations, demo data, web, worker, simulator."""
+    """Start everything: servers (embedded unless URLs are set), schema, demo data, web, worker, simulator."""
     from leadrouter.embedded import resolve_endpoints
 
     with contextlib.ExitStack() as stack:
@@ -171,7 +180,9 @@ def run(host: str, port: int, per_minute: float, no_simulator: bool) -> None:
         for email, role, where in summary.logins:
             console.print(f"  {email:40} {role:15} {where}")
         if os.environ.get("LEADROUTER_PHI_KEYS") is None:
-            console.print("[yellow]Using built-in development encryption keys; set LEADROUTER_PHI_KEYS in production.[/]")
+            console.print(
+                "[yellow]Development encryption keys in use; set LEADROUTER_PHI_KEYS in production.[/]"
+            )
         try:
             if no_simulator:
                 while all(child.poll() is None for child in children):
@@ -179,7 +190,9 @@ def run(host: str, port: int, per_minute: float, no_simulator: bool) -> None:
             else:
                 from leadrouter.live_demo import run_live_demo
 
-                console.print(f"Simulator: about {per_minute:g} signed inquiries a minute to {base_url}/webhooks/forms/…")
+                console.print(
+                    f"Simulator: about {per_minute:g} signed inquiries a minute to {base_url}/webhooks/…"
+                )
                 _with_runtime(
                     lambda runtime: run_live_demo(runtime.domain, base_url=base_url, per_minute=per_minute)
                 )

@@ -70,7 +70,9 @@ async def seed_demo(domain: Domain) -> DemoSummary:
                     longitude=loc.longitude,
                     phone=loc.phone,
                     phone_numbers=[loc.phone],
-                    business_hours={day: [list(i) for i in intervals] for day, intervals in loc.business_hours.items()},
+                    business_hours={
+                        day: [list(i) for i in intervals] for day, intervals in loc.business_hours.items()
+                    },
                     holidays=list(loc.holidays),
                 )
                 session.add(location)
@@ -111,7 +113,9 @@ async def seed_demo(domain: Domain) -> DemoSummary:
         center_spec = demo_call_center()
         center = await session.scalar(select(CallCenter).where(CallCenter.slug == center_spec.slug))
         if center is None:
-            center = CallCenter(id=uuid.uuid4(), slug=center_spec.slug, name=center_spec.name, phone=center_spec.phone)
+            center = CallCenter(
+                id=uuid.uuid4(), slug=center_spec.slug, name=center_spec.name, phone=center_spec.phone
+            )
             session.add(center)
             await session.flush([center])
             for slug in center_spec.practice_slugs:

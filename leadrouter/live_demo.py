@@ -59,7 +59,7 @@ async def post_inquiry(
 async def run_live_demo(
     domain: Domain, *, base_url: str, per_minute: float, count: int | None = None, seed: int = 2026
 ) -> PostingStats:
-    """Post form inquiries at random (Poisson) intervals averaging `per_minute`, until `count` or cancelled."""
+    """Post inquiries at random (Poisson) intervals averaging `per_minute`, until `count` or cancelled."""
     simulator = PracticeSimulator(seed)
     rng = random.Random(seed)
     stats = PostingStats()

@@ -18,7 +18,9 @@ JOB_TIMEOUT_SECONDS = 300
 """Attribution runs of a large practice take tens of seconds; five minutes means something hangs."""
 
 
-def build_worker(settings: Settings | None = None, *, burst: bool = False, runtime: Runtime | None = None) -> Worker:
+def build_worker(
+    settings: Settings | None = None, *, burst: bool = False, runtime: Runtime | None = None
+) -> Worker:
     """An arq worker bound to this deployment's queue (burst mode runs what is due, then stops)."""
     settings = settings or get_settings()
     shared = runtime or build_runtime(settings)

@@ -376,9 +376,16 @@ def upgrade() -> None:
         """
         CREATE FUNCTION consent_records_guard() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-          IF TG_OP = 'UPDATE' AND NEW.lead_id IS NULL AND OLD.lead_id IS NOT NULL
-             AND (NEW.id, NEW.granted, NEW.captured_at) = (OLD.id, OLD.granted, OLD.captured_at) THEN
-            RETURN NEW;  -- the lead was deleted (ON DELETE SET NULL); the record itself stays
+          IF TG_OP = 'UPDATE'
+             AND (NEW.id, NEW.practice_id, NEW.channel, NEW.granted, NEW.captured_at, NEW.source)
+                 IS NOT DISTINCT FROM (OLD.id, OLD.practice_id, OLD.channel, OLD.granted, OLD.captured_at, OLD.source)
+             AND NEW.phone_index IS NOT DISTINCT FROM OLD.phone_index
+             AND NEW.disclosure_version IS NOT DISTINCT FROM OLD.disclosure_version
+             AND NEW.page IS NOT DISTINCT FROM OLD.page
+             AND (NEW.lead_id IS NOT DISTINCT FROM OLD.lead_id OR NEW.lead_id IS NULL) THEN
+            -- allowed: the lead was deleted (ON DELETE SET NULL), or the IP was re-encrypted under a
+            -- new key (same plaintext); what was consented to, when and where never changes.
+            RETURN NEW;
           END IF;
           RAISE EXCEPTION 'consent records are immutable';
         END $$;

@@ -1,0 +1,348 @@
+"""Administrative commands: practices, locations, users, form sources, keys and the audit log."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import uuid
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import Progress
+from sqlalchemy import select
+
+from router.practice_settings import PracticeSettings, SettingsError
+
+console = Console()
+
+
+def _runtime_action(action):  # type: ignore[no-untyped-def]
+    from leadrouter.cli import _with_runtime
+
+    return _with_runtime(action)
+
+
+async def _practice_by_slug(session, slug: str):  # type: ignore[no-untyped-def]
+    from router.models import Practice
+
+    practice = await session.scalar(select(Practice).where(Practice.slug == slug))
+    if practice is None:
+        raise click.ClickException(f"no practice {slug!r}")
+    return practice
+
+
+@click.group()
+def practice() -> None:
+    """Practices (tenants)."""
+
+
+@practice.command("create")
+@click.argument("slug")
+@click.option("--name", required=True)
+@click.option("--time-zone", required=True, help="IANA zone, e.g. America/Chicago.")
+@click.option("--settings", "settings_json", default="{}", help="Practice settings as JSON (see README).")
+@click.option("--support-phone", default=None)
+def practice_create(
+    slug: str, name: str, time_zone: str, settings_json: str, support_phone: str | None
+) -> None:
+    """Create a practice."""
+    from zoneinfo import ZoneInfo
+
+    from router.models import Practice
+
+    try:
+        ZoneInfo(time_zone)
+        settings = PracticeSettings.from_json(json.loads(settings_json)).to_json()
+    except (SettingsError, ValueError, KeyError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+    async def action(runtime: Any) -> None:
+        async with runtime.domain.sessionmaker() as session, session.begin():
+            session.add(
+                Practice(
+                    id=uuid.uuid4(),
+                    slug=slug,
+                    name=name,
+                    time_zone=time_zone,
+                    settings=settings,
+                    support_phone=support_phone,
+                )
+            )
+
+    _runtime_action(action)
+    console.print(f"practice {slug} created")
+
+
+@click.group()
+def location() -> None:
+    """Locations of a practice."""
+
+
+@location.command("create")
+@click.argument("practice_slug")
+@click.argument("slug")
+@click.option("--name", required=True)
+@click.option("--zip", "zip_code", required=True)
+@click.option("--time-zone", default=None, help="Defaults to the practice's zone.")
+@click.option("--phone", default=None)
+@click.option("--hours", default=None, help='JSON like {"mon": [["08:00","12:00"],["13:00","17:00"]], ...}.')
+@click.option("--holiday", "holidays", multiple=True, help="ISO date closed all day (repeatable).")
+def location_create(
+    practice_slug: str,
+    slug: str,
+    name: str,
+    zip_code: str,
+    time_zone: str | None,
+    phone: str | None,
+    hours: str | None,
+    holidays: tuple[str, ...],
+) -> None:
+    """Create a location; its coordinates come from the ZIP."""
+    from router.assignment import zip_coordinates
+    from router.hours import BusinessHours, HoursError
+    from router.models import Location
+
+    coordinates = zip_coordinates(zip_code)
+    if coordinates is None:
+        raise click.ClickException(f"unknown ZIP code {zip_code}")
+    business_hours = json.loads(hours) if hours else {}
+
+    async def action(runtime: Any) -> None:
+        async with runtime.domain.sessionmaker() as session, session.begin():
+            owner = await _practice_by_slug(session, practice_slug)
+            zone = time_zone or owner.time_zone
+            try:
+                BusinessHours.from_config(time_zone=zone, business_hours=business_hours, holidays=holidays)
+            except (HoursError, ValueError) as exc:
+                raise click.ClickException(f"hours: {exc}") from exc
+            session.add(
+                Location(
+                    id=uuid.uuid4(),
+                    practice_id=owner.id,
+                    slug=slug,
+                    name=name,
+                    time_zone=zone,
+                    zip=zip_code,
+                    latitude=coordinates[0],
+                    longitude=coordinates[1],
+                    phone=phone,
+                    phone_numbers=[phone] if phone else [],
+                    business_hours=business_hours,
+                    holidays=list(holidays),
+                )
+            )
+
+    _runtime_action(action)
+    console.print(f"location {practice_slug}/{slug} created")
+
+
+@click.group()
+def user() -> None:
+    """Staff accounts."""
+
+
+@user.command("create")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option(
+    "--role",
+    type=click.Choice(["front_desk", "manager", "overflow_agent", "physician", "admin"]),
+    required=True,
+)
+@click.option("--practice", "practice_slug", default=None)
+@click.option("--location", "location_slugs", multiple=True, help="Location slug (repeatable; default: all).")
+@click.option("--call-center", "call_center_slug", default=None, help="For overflow agents.")
+@click.option("--password", default=None, help="Prompted for when omitted.")
+def user_create(
+    email: str,
+    name: str,
+    role: str,
+    practice_slug: str | None,
+    location_slugs: tuple[str, ...],
+    call_center_slug: str | None,
+    password: str | None,
+) -> None:
+    """Create a staff user who sees the given locations of their practice."""
+    from router.auth import create_user
+    from router.models import CallCenter, Location
+
+    password = password or getpass.getpass("Password (10+ characters): ")
+
+    async def action(runtime: Any) -> None:
+        async with runtime.domain.sessionmaker() as session, session.begin():
+            practice_id, location_ids, center_id = None, [], None
+            if practice_slug:
+                owner = await _practice_by_slug(session, practice_slug)
+                practice_id = owner.id
+                locations = (
+                    await session.scalars(select(Location).where(Location.practice_id == owner.id))
+                ).all()
+                by_slug = {loc.slug: loc.id for loc in locations}
+                unknown = [s for s in location_slugs if s not in by_slug]
+                if unknown:
+                    raise click.ClickException("unknown locations: " + ", ".join(unknown))
+                location_ids = [by_slug[s] for s in location_slugs] or list(by_slug.values())
+            if call_center_slug:
+                center = await session.scalar(select(CallCenter).where(CallCenter.slug == call_center_slug))
+                if center is None:
+                    raise click.ClickException(f"no call center {call_center_slug!r}")
+                center_id = center.id
+            try:
+                await create_user(
+                    session,
+                    email=email,
+                    display_name=name,
+                    password=password,
+                    role=role,
+                    practice_id=practice_id,
+                    call_center_id=center_id,
+                    location_ids=location_ids,
+                )
+            except ValueError as exc:
+                raise click.ClickException(str(exc)) from exc
+
+    _runtime_action(action)
+    console.print(f"user {email} created")
+
+
+@click.group("form-source")
+def form_source() -> None:
+    """Web forms that post signed inquiries."""
+
+
+@form_source.command("create")
+@click.argument("practice_slug")
+@click.argument("key")
+@click.option("--name", required=True)
+@click.option("--default-location", default=None, help="Location slug for inquiries without a ZIP match.")
+def form_source_create(practice_slug: str, key: str, name: str, default_location: str | None) -> None:
+    """Create a form source and print its signing secret once."""
+    from router.form_sources import create_form_source
+    from router.models import Location
+
+    async def action(runtime: Any) -> str:
+        async with runtime.domain.sessionmaker() as session, session.begin():
+            owner = await _practice_by_slug(session, practice_slug)
+            default_id = None
+            if default_location:
+                default_id = await session.scalar(
+                    select(Location.id).where(
+                        Location.practice_id == owner.id, Location.slug == default_location
+                    )
+                )
+                if default_id is None:
+                    raise click.ClickException(f"no location {default_location!r}")
+            _, secret = await create_form_source(
+                session,
+                runtime.domain,
+                practice_id=owner.id,
+                key=key,
+                name=name,
+                default_location_id=default_id,
+            )
+            return secret
+
+    secret = _runtime_action(action)
+    console.print(f"form source {key}: POST /webhooks/forms/{key}")
+    console.print(f"signing secret (shown once): [bold]{secret}[/]")
+
+
+@form_source.command("rotate-secret")
+@click.argument("key")
+def form_source_rotate(key: str) -> None:
+    """Issue a new signing secret; the old one stays valid for 24 hours."""
+    from router.form_sources import ROTATION_OVERLAP, rotate_secret
+
+    async def action(runtime: Any) -> str:
+        async with runtime.domain.sessionmaker() as session, session.begin():
+            try:
+                return await rotate_secret(session, runtime.domain, key=key)
+            except LookupError as exc:
+                raise click.ClickException(str(exc)) from exc
+
+    secret = _runtime_action(action)
+    console.print(f"new signing secret (shown once): [bold]{secret}[/]")
+    console.print(f"the previous secret stays valid for {ROTATION_OVERLAP}")
+
+
+@click.group()
+def keys() -> None:
+    """PHI encryption keys."""
+
+
+@keys.command("generate")
+@click.argument("key_id")
+def keys_generate(key_id: str) -> None:
+    """Print a new `id:base64key` entry for LEADROUTER_PHI_KEYS (put it first to encrypt with it)."""
+    from router.crypto import generate_key
+
+    console.print(f"{key_id}:{generate_key()}")
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every PHI field under the first key of LEADROUTER_PHI_KEYS."""
+    from router.keys import ENCRYPTED_COLUMNS, rotate_phi_key
+
+    async def action(runtime: Any) -> dict[str, int]:
+        with Progress(console=console) as progress:
+            task = progress.add_task("re-encrypting", total=len(ENCRYPTED_COLUMNS))
+            seen: set[str] = set()
+
+            def advance(column: str, count: int) -> None:
+                if column not in seen:
+                    seen.add(column)
+                    progress.advance(task)
+                progress.update(task, description=f"{column}: {count}")
+
+            return await rotate_phi_key(runtime.domain, progress=advance)
+
+    counts = _runtime_action(action)
+    console.print(f"re-encrypted {sum(counts.values())} values: {counts}")
+
+
+@click.group()
+def audit() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit.command("seal")
+def audit_seal() -> None:
+    """Chain every committed, unsealed audit row now (the worker does this every few seconds)."""
+    from router.audit import seal_pending
+
+    async def action(runtime: Any) -> int:
+        total = 0
+        while batch := await seal_pending(runtime.domain.sessionmaker):
+            total += batch
+        return total
+
+    console.print(f"sealed {_runtime_action(action)} rows")
+
+
+@audit.command("verify")
+@click.option(
+    "--stale-seconds", default=300, show_default=True, help="Unsealed rows older than this are a problem."
+)
+def audit_verify(stale_seconds: int) -> None:
+    """Check the hash chain; exits 1 when a row was edited or deleted."""
+    from datetime import timedelta
+
+    from router.audit import verify_chain
+
+    async def action(runtime: Any):  # type: ignore[no-untyped-def]
+        async with runtime.domain.sessionmaker() as session:
+            cutoff = runtime.domain.clock.now() - timedelta(seconds=stale_seconds)
+            return await verify_chain(session, stale_before=cutoff)
+
+    report = _runtime_action(action)
+    console.print(f"{report.sealed} sealed rows, {report.unsealed} waiting for the sealer")
+    for problem in report.problems:
+        console.print(f"[red]{problem}[/]")
+    if not report.ok:
+        raise SystemExit(1)
+    console.print("[green]audit chain intact[/]")
+
+
+COMMANDS = [practice, location, user, form_source, keys, audit]

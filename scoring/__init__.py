@@ -1,0 +1,1 @@
+"""Lead scoring: one feature function for training and serving, ONNX runtime, explanations."""
