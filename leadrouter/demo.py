@@ -17,6 +17,11 @@ DEMO_PASSWORD = "demo-password-2026"
 """The password of every demo login; printed by the run command, never used outside the demo."""
 
 
+def demo_form_key(practice_slug: str, form_key: str) -> str:
+    """Webhook keys are global; the simulator's form keys are per practice, so prefix them."""
+    return f"{practice_slug}-{form_key}"
+
+
 @dataclass
 class DemoSummary:
     """What the seeding created (or found already there)."""
@@ -93,7 +98,7 @@ async def seed_demo(domain: Domain) -> DemoSummary:
                     session,
                     domain,
                     practice_id=practice.id,
-                    key=form.key,
+                    key=demo_form_key(spec.slug, form.key),
                     name=form.name,
                     default_location_id=locations[form.default_location_slug].id
                     if form.default_location_slug

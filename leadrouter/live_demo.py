@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from connectors.forms.signature import sign_delivery
+from leadrouter.demo import demo_form_key
 from router.context import Domain
 from router.form_sources import load_form_source
 from simulator.inquiries import PracticeSimulator, SimulatedInquiry
@@ -38,9 +39,10 @@ async def post_inquiry(
     """Sign and post one simulated form inquiry exactly as a form provider would."""
     if inquiry.form_source_key is None:
         return None
-    source = await load_form_source(domain, inquiry.form_source_key, now=domain.clock.now())
+    key = demo_form_key(inquiry.practice_slug, inquiry.form_source_key)
+    source = await load_form_source(domain, key, now=domain.clock.now())
     if source is None or not source.secrets:
-        log.warning("form source %s is not configured; skipping", inquiry.form_source_key)
+        log.warning("form source %s is not configured; skipping", key)
         return None
     body = json.dumps(inquiry.payload).encode()
     headers = sign_delivery(body, secret=source.secrets[0], webhook_id=f"msg_{uuid.uuid4().hex}")
