@@ -8,7 +8,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from router.clock import Clock, get_clock
 from router.crypto import BlindIndex, FieldCipher
-from router.ports import EventAnnouncer, JobScheduler, LeadScorer, NoScorer, NullAnnouncer
+from router.ports import (
+    EmailNotConfigured,
+    EmailSender,
+    EventAnnouncer,
+    JobScheduler,
+    LeadScorer,
+    NoScorer,
+    NullAnnouncer,
+    PhoneGateway,
+    PhonesNotConfigured,
+    SmsNotConfigured,
+    SmsSender,
+)
 from router.settings import Settings
 
 
@@ -32,6 +44,9 @@ class Domain:
     announcer: EventAnnouncer = field(default_factory=NullAnnouncer)
     jobs: JobScheduler = field(default_factory=_NoJobs)
     scorer: LeadScorer = field(default_factory=NoScorer)
+    sms: SmsSender = field(default_factory=SmsNotConfigured)
+    email: EmailSender = field(default_factory=EmailNotConfigured)
+    phones: PhoneGateway = field(default_factory=PhonesNotConfigured)
 
     @classmethod
     def from_settings(

@@ -27,6 +27,7 @@ EVENT_KINDS = (
     "lead.closed",
     "lead.escalated",
     "staff.availability",
+    "model.promoted",
 )
 
 

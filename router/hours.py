@@ -64,6 +64,8 @@ class BusinessHours:
             yield opens.astimezone(UTC), closes.astimezone(UTC)
 
     def _intervals_from(self, moment: datetime) -> Iterator[tuple[datetime, datetime]]:
+        # In UTC: arithmetic on two datetimes of one ZoneInfo ignores a DST change between them.
+        moment = moment.astimezone(UTC)
         day = moment.astimezone(self.zone).date() - timedelta(days=1)
         for offset in range(_SEARCH_DAYS):
             for opens, closes in self._intervals_on(day + timedelta(days=offset)):
@@ -93,6 +95,7 @@ class BusinessHours:
     def business_time_between(self, start: datetime, end: datetime) -> timedelta:
         """Open time elapsed between two instants (what the SLA judges)."""
         total = timedelta(0)
+        end = end.astimezone(UTC)
         if end <= start:
             return total
         for opens, closes in self._intervals_from(start):

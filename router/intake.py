@@ -7,6 +7,7 @@ boards' hubs woken and the escalation job deferred to the deadline.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,8 +39,12 @@ from router.ports import LeadScore
 from router.practice_settings import PracticeSettings
 from router.sla import contact_deadline
 
+log = logging.getLogger("leadrouter.intake")
+
 PHI_CONTEXT = "lead"
 """Associated data of lead PHI ciphertexts: a value sealed for a lead cannot be replayed elsewhere."""
+NAMELESS_SOURCES = ("call", "sms")
+"""Inquiries that arrive as a phone number only (a call, a text): no name is required."""
 
 
 class IdempotencyConflict(Exception):
@@ -245,7 +250,10 @@ async def ingest_inquiry(domain: Domain, command: InquiryCommand) -> IntakeResul
         async with session.begin():
             view = await _load_practice(session, command.practice_id)
             inquiry = normalize_inquiry(
-                command.fields, region=view.settings.phone_region, now=command.received_at
+                command.fields,
+                region=view.settings.phone_region,
+                now=command.received_at,
+                name_required=command.source_kind not in NAMELESS_SOURCES,
             )
             replay = await _claim_idempotency_key(session, command)
             if replay is not None:
@@ -274,10 +282,22 @@ async def ingest_inquiry(domain: Domain, command: InquiryCommand) -> IntakeResul
             lead_id=result.lead_id,
             sla_due_at=result.sla_due_at,
         )
-    await domain.announcer.announce(result.event_ids)
-    if result.body["event"] == "lead.created" and result.lead_id and result.sla_due_at:
-        await domain.jobs.schedule_escalation(result.lead_id, level=1, at=result.sla_due_at)
+    await _after_commit(domain, result)
     return result
+
+
+async def _after_commit(domain: Domain, result: IntakeResult) -> None:
+    """Wake the boards and defer the escalation; the lead is already safe, so failures only log.
+
+    A lost doorbell is recovered by the hubs' replay from the event table, a lost escalation job by
+    the worker's sweeper, so Redis being down never turns a stored lead into an error for the sender.
+    """
+    try:
+        await domain.announcer.announce(result.event_ids)
+        if result.body["event"] == "lead.created" and result.lead_id and result.sla_due_at:
+            await domain.jobs.schedule_escalation(result.lead_id, level=1, at=result.sla_due_at)
+    except Exception:  # the sender must get its 2xx: the lead is committed
+        log.exception("after-commit work for lead %s failed; sweeper and replay catch up", result.lead_id)
 
 
 async def _store(

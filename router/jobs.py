@@ -12,7 +12,10 @@ from arq import ArqRedis
 from arq.cron import cron
 
 from router import audit
+from router.claims_jobs import CLAIM_SWEEPER
 from router.context import Domain
+from router.escalation import ESCALATION_JOB, ESCALATION_SWEEPER
+from router.presence import PRESENCE_SWEEPER
 
 log = logging.getLogger("leadrouter.worker")
 
@@ -66,7 +69,7 @@ async def seal_audit_log(ctx: dict[str, Any]) -> dict[str, int]:
 AUDIT_SEALER = cron(seal_audit_log, second=AUDIT_SEAL_SECONDS, run_at_startup=True, unique=True)
 
 
-WORKER_FUNCTIONS: list[Any] = []
+WORKER_FUNCTIONS: list[Any] = [ESCALATION_JOB]
 """Task functions the worker runs; each part of the domain appends its own here."""
-CRON_JOBS: list[Any] = [AUDIT_SEALER]
+CRON_JOBS: list[Any] = [AUDIT_SEALER, ESCALATION_SWEEPER, CLAIM_SWEEPER, PRESENCE_SWEEPER]
 """Periodic jobs of the worker."""

@@ -168,6 +168,8 @@ class StaffUser(Base):
     """Working hours like a location's business hours; empty means the location's hours."""
     last_assigned_at: Mapped[datetime | None] = _ts(nullable=True)
     last_seen_at: Mapped[datetime | None] = _ts(nullable=True)
+    away_automatically: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    """Marked away because their board was gone too long (their board's return makes them available)."""
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = _ts(server_default=text("now()"))
 
@@ -273,9 +275,18 @@ class Lead(Base):
     sla_due_at: Mapped[datetime | None] = _ts(nullable=True)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     escalated_at: Mapped[datetime | None] = _ts(nullable=True)
+    next_escalation_at: Mapped[datetime | None] = _ts(nullable=True)
+    """When the next escalation level is due (set at level 1), so the sweeper finds lost level-2 jobs."""
     overflow: Mapped[bool] = mapped_column(Boolean, default=False)
     """Visible in the overflow agents' queue."""
     first_contact_at: Mapped[datetime | None] = _ts(nullable=True)
+    first_contact_source: Mapped[str | None] = mapped_column(String(20))
+    """What made first contact: board, call, sms_reply, booking."""
+    first_contact_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    first_contact_business_seconds: Mapped[int | None] = mapped_column(Integer)
+    """Time to first contact as the SLA judges it (business time; wall time for after-hours overflow)."""
     closed_at: Mapped[datetime | None] = _ts(nullable=True)
     last_activity_at: Mapped[datetime] = _ts()
     touch_count: Mapped[int] = mapped_column(Integer, default=1)
@@ -284,10 +295,18 @@ class Lead(Base):
         Index("ix_leads_practice_phone_index", "practice_id", "phone_index"),
         Index("ix_leads_practice_email_index", "practice_id", "email_index"),
         Index("ix_leads_location_status", "location_id", "status"),
+        Index("ix_leads_practice_received", "practice_id", "received_at"),
         Index(
             "ix_leads_open_sla",
             "sla_due_at",
             postgresql_where=text("status = 'open' AND first_contact_at IS NULL"),
+        ),
+        Index(
+            "ix_leads_open_claims",
+            "claimed_at",
+            postgresql_where=text(
+                "status = 'open' AND claimed_by_user_id IS NOT NULL AND first_contact_at IS NULL"
+            ),
         ),
     )
 
@@ -438,6 +457,8 @@ class ModelVersion(Base):
     onnx_model: Mapped[bytes] = mapped_column(LargeBinary)
     booster: Mapped[bytes] = mapped_column(LargeBinary)
     reference_scores: Mapped[list[Any]] = mapped_column(default=list)
+    holdout: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """The holdout's feature matrix and outcomes (npz, no PHI): champions are re-scored on it."""
     created_at: Mapped[datetime] = _ts()
     promoted_at: Mapped[datetime | None] = _ts(nullable=True)
     promoted_by: Mapped[str | None] = mapped_column(String(100))
@@ -449,3 +470,119 @@ class ModelVersion(Base):
             postgresql_where=text("status = 'active'"),
         ),
     )
+
+
+class ManagerAlert(Base):
+    """An escalation as the location's managers see it in-app, with what was sent to whom."""
+
+    __tablename__ = "manager_alerts"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    location_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("locations.id", ondelete="SET NULL"))
+    lead_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    level: Mapped[int] = mapped_column(Integer)
+    message: Mapped[str] = mapped_column(Text)
+    """No PHI: the location, the wait and a link, as in the SMS and email."""
+    deliveries: Mapped[list[Any]] = mapped_column(default=list)
+    """One entry per manager and channel: {"user_id", "channel", "status", "detail"}."""
+    created_at: Mapped[datetime] = _ts()
+    acknowledged_at: Mapped[datetime | None] = _ts(nullable=True)
+    acknowledged_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    __table_args__ = (
+        UniqueConstraint("lead_id", "level", name="uq_manager_alerts_lead_level"),
+        Index("ix_manager_alerts_practice_created", "practice_id", "created_at"),
+    )
+
+
+class TrackingNumber(Base):
+    """A call-tracking number printed on one channel's ads; calls and texts to it ring one location."""
+
+    __tablename__ = "tracking_numbers"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"), index=True)
+    location_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"))
+    phone_e164: Mapped[str] = mapped_column(String(20), unique=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    campaign: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _ts(server_default=text("now()"))
+
+
+class PracticePhoneSettings(Base):
+    """How a practice's phones behave: recording notice, overflow mode, missed-call text-back."""
+
+    __tablename__ = "practice_phone_settings"
+    practice_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("practices.id", ondelete="CASCADE"), primary_key=True
+    )
+    practice_number: Mapped[str | None] = mapped_column(String(20))
+    """The Twilio number texts and click-to-call show; else the location's first tracking number."""
+    records_calls: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_notice: Mapped[str | None] = mapped_column(Text)
+    overflow_mode: Mapped[str] = mapped_column(String(16), default="number")
+    """number: dial the call center's number; queue: wait in the queue overflow agents take calls from."""
+    ring_timeout_seconds: Mapped[int] = mapped_column(Integer, default=20)
+    missed_call_text_back: Mapped[bool] = mapped_column(Boolean, default=False)
+    text_back_message: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = _ts()
+
+
+class PhoneCall(Base):
+    """One Twilio call (inbound to a tracking number, or click-to-call) and where it got to."""
+
+    __tablename__ = "phone_calls"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    lead_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    location_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
+    tracking_number_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
+    interaction_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("interactions.id", ondelete="SET NULL")
+    )
+    staff_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    """The staff member rung first (sticky routing) or who clicked to call."""
+    direction: Mapped[str] = mapped_column(String(16))
+    """inbound or click_to_call."""
+    status: Mapped[str] = mapped_column(String(20))
+    status_rank: Mapped[int] = mapped_column(Integer, default=0)
+    """Twilio's status order; a callback with a lower rank arrived late and changes nothing."""
+    routing_step: Mapped[str | None] = mapped_column(String(20))
+    answered_by: Mapped[str | None] = mapped_column(String(20))
+    answered_at: Mapped[datetime | None] = _ts(nullable=True)
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    recording_sid: Mapped[str | None] = mapped_column(String(64))
+    recording_url: Mapped[str | None] = mapped_column(Text)
+    transcription_sid: Mapped[str | None] = mapped_column(String(64))
+    caller_is_new: Mapped[bool] = mapped_column(Boolean, default=False)
+    text_back_at: Mapped[datetime | None] = _ts(nullable=True)
+    created_at: Mapped[datetime] = _ts()
+    updated_at: Mapped[datetime] = _ts()
+
+
+class SmsMessage(Base):
+    """One text message in or out; outbound ones wait here (deferred) until quiet hours end."""
+
+    __tablename__ = "sms_messages"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    message_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    """The sender's idempotency key (a text-back per call, an escalation text per level)."""
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    lead_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    interaction_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("interactions.id", ondelete="SET NULL")
+    )
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    direction: Mapped[str] = mapped_column(String(16))
+    automated: Mapped[bool] = mapped_column(Boolean, default=False)
+    practice_number: Mapped[str | None] = mapped_column(String(20))
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_index: Mapped[bytes | None] = mapped_column(LargeBinary)
+    body_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(20))
+    status_rank: Mapped[int] = mapped_column(Integer, default=0)
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    send_after: Mapped[datetime | None] = _ts(nullable=True)
+    created_at: Mapped[datetime] = _ts()
+    updated_at: Mapped[datetime] = _ts()
+    __table_args__ = (Index("ix_sms_messages_practice_phone", "practice_id", "phone_index"),)

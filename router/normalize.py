@@ -210,8 +210,13 @@ def _int(value: Any) -> int | None:
     return number
 
 
-def normalize_inquiry(raw: Mapping[str, Any], *, region: str = "US", now: datetime) -> NormalizedInquiry:
-    """Validate and normalize a flat inquiry; raises InvalidInquiry naming every bad field."""
+def normalize_inquiry(
+    raw: Mapping[str, Any], *, region: str = "US", now: datetime, name_required: bool = True
+) -> NormalizedInquiry:
+    """Validate and normalize a flat inquiry; raises InvalidInquiry naming every bad field.
+
+    A phone call or a text brings a number, not a name (`name_required=False`); staff add it later.
+    """
     errors: list[FieldError] = []
     clean: dict[str, Any] = {}
 
@@ -252,11 +257,11 @@ def normalize_inquiry(raw: Mapping[str, Any], *, region: str = "US", now: dateti
     submitted_at = attempt("submitted_at", _timestamp)
     consent_flag = attempt("sms_consent", _bool)
 
-    if "first_name" not in clean and "last_name" not in clean:
+    if name_required and "first_name" not in clean and "last_name" not in clean:
         errors.append(FieldError("first_name", "a name is required"))
     if phone is None and email is None and not any(e.field in {"phone", "email"} for e in errors):
         errors.append(FieldError("phone", "a phone number or an email address is required"))
-    if consent_flag and phone is None:
+    if consent_flag and phone is None and not any(e.field == "phone" for e in errors):
         errors.append(FieldError("sms_consent", "SMS consent needs a phone number"))
     if errors:
         raise InvalidInquiry(errors)

@@ -61,3 +61,63 @@ class NullAnnouncer:
 
     async def announce(self, event_ids: Sequence[int]) -> None:
         return None
+
+
+class PortNotConfigured(RuntimeError):
+    """The deployment has no implementation of this port; the caller records that, never a success."""
+
+
+class SmsSender(Protocol):
+    """Sends a text message; returns the provider's message id, or None when it was not sent (e.g. opt-out)."""
+
+    async def send_sms(self, *, practice_id: uuid.UUID, to: str, body: str, automated: bool) -> str | None: ...
+
+
+class EmailSender(Protocol):
+    """Sends a plain-text email; returns the Message-ID it was sent with."""
+
+    async def send_email(self, *, to: str, subject: str, body: str) -> str: ...
+
+
+class SmsNotConfigured:
+    """The SMS port until the phones connector is wired in: every send says so."""
+
+    async def send_sms(self, *, practice_id: uuid.UUID, to: str, body: str, automated: bool) -> str | None:
+        raise PortNotConfigured("SMS not configured")
+
+
+class EmailNotConfigured:
+    """The email port without SMTP settings (LEADROUTER_SMTP_HOST unset): every send says so."""
+
+    async def send_email(self, *, to: str, subject: str, body: str) -> str:
+        raise PortNotConfigured("email not configured")
+
+
+class PhoneGatewayError(Exception):
+    """The telephony provider refused or could not be reached; `permanent` says a retry will not help."""
+
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class PhoneGateway(Protocol):
+    """The telephony provider (Twilio): send one text, start one call; rules live in router/sms.py."""
+
+    async def send_message(self, *, from_number: str, to: str, body: str) -> str:
+        """Send one text; returns the provider's message id (its status arrives by callback)."""
+        ...
+
+    async def start_call(self, *, from_number: str, to: str, call_id: uuid.UUID) -> str:
+        """Ring `to`; when answered the provider asks our signed callback what to do with call `call_id`."""
+        ...
+
+
+class PhonesNotConfigured:
+    """The telephony port without Twilio settings (LEADROUTER_TWILIO_ACCOUNT_SID unset)."""
+
+    async def send_message(self, *, from_number: str, to: str, body: str) -> str:
+        raise PortNotConfigured("Twilio not configured")
+
+    async def start_call(self, *, from_number: str, to: str, call_id: uuid.UUID) -> str:
+        raise PortNotConfigured("Twilio not configured")

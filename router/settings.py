@@ -92,6 +92,66 @@ class IntakeSettings:
 
 
 @dataclass(frozen=True)
+class EmailSettings:
+    """The SMTP server that sends managers' escalation emails; no host means email is not configured."""
+
+    host: str = field(default_factory=lambda: _env("LEADROUTER_SMTP_HOST", ""))
+    """SMTP server name; empty turns email off (alerts then say "email not configured")."""
+    port: int = field(default_factory=lambda: int(_env("LEADROUTER_SMTP_PORT", "587")))
+    """587 is the submission port that STARTTLS expects."""
+    from_address: str = field(
+        default_factory=lambda: _env("LEADROUTER_SMTP_FROM", "Lead Router <alerts@leadrouter.invalid>")
+    )
+    """The From header of every email we send."""
+    username: str = field(default_factory=lambda: _env("LEADROUTER_SMTP_USERNAME", ""))
+    """Login name; empty sends without authenticating (a local relay)."""
+    password: str = field(default_factory=lambda: _env("LEADROUTER_SMTP_PASSWORD", ""))
+    """Login password, used only with a username."""
+    starttls: bool = field(default_factory=lambda: _env("LEADROUTER_SMTP_STARTTLS", "1") != "0")
+    """Upgrade the connection with STARTTLS before logging in; only a local relay turns it off."""
+    timeout_seconds: float = field(default_factory=lambda: float(_env("LEADROUTER_SMTP_TIMEOUT", "10")))
+    """A mail server answers in well under a second; ten means it is down, and the worker moves on."""
+
+
+@dataclass(frozen=True)
+class TwilioSettings:
+    """One Twilio account for every practice (per-practice subaccounts can come later); empty SID = off."""
+
+    account_sid: str = field(default_factory=lambda: _env("LEADROUTER_TWILIO_ACCOUNT_SID", ""))
+    """The account SID (AC...); empty turns phones and texts off."""
+    auth_token: str = field(default_factory=lambda: _env("LEADROUTER_TWILIO_AUTH_TOKEN", ""))
+    """Signs Twilio's webhooks and authenticates our REST calls."""
+    api_base_url: str = field(
+        default_factory=lambda: _env("LEADROUTER_TWILIO_API_BASE_URL", "https://api.twilio.com")
+    )
+    """Where Twilio's REST API answers; tests and the offline demo point it at a local fake."""
+    public_url: str = field(default_factory=lambda: _env("LEADROUTER_TWILIO_PUBLIC_URL", ""))
+    """The URL Twilio calls us at (behind a TLS proxy: the proxy's); empty means LEADROUTER_PUBLIC_URL."""
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.account_sid and self.auth_token)
+
+
+@dataclass(frozen=True)
+class ScoringSettings:
+    """Lead-score models: when they are retrained, how much history a practice needs, how fast swaps spread."""
+
+    retrain_cron: str = field(default_factory=lambda: _env("LEADROUTER_RETRAIN_CRON", "0 3 1 * *"))
+    """Crontab "minute hour day month weekday" (numbers, lists, *) of retraining: 03:00 on the 1st."""
+    min_practice_leads: int = field(
+        default_factory=lambda: int(_env("LEADROUTER_MIN_PRACTICE_LEADS", "1500"))
+    )
+    """Closed leads a practice needs for its own model: below that its holdout AUC is mostly noise."""
+    history_months: int = field(default_factory=lambda: int(_env("LEADROUTER_HISTORY_MONTHS", "18")))
+    """Months of history each retraining uses: long enough for a season twice, short enough to drift."""
+    models_check_seconds: float = field(
+        default_factory=lambda: float(_env("LEADROUTER_MODELS_CHECK_SECONDS", "5"))
+    )
+    """Backstop poll of the active versions, for a promotion whose Redis doorbell was lost."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every subsystem's settings."""
 
@@ -99,6 +159,9 @@ class Settings:
     redis: RedisSettings = field(default_factory=RedisSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     intake: IntakeSettings = field(default_factory=IntakeSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
+    twilio: TwilioSettings = field(default_factory=TwilioSettings)
+    scoring: ScoringSettings = field(default_factory=ScoringSettings)
 
 
 @lru_cache(maxsize=1)

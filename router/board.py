@@ -1,0 +1,193 @@
+"""What a staff board shows: the open leads a viewer may see, in priority order, PHI read audited."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from router import audit
+from router.access import Viewer
+from router.context import Domain
+from router.intake import PHI_CONTEXT
+from router.models import DomainEvent, Interaction, Lead, Location, StaffLocation, StaffUser
+
+BOARD_SIZE = 200
+"""Most open leads one board shows: a front desk with more than this needs a search, not a longer list."""
+ORDER_RULE = "Escalated first, then highest score (unscored last), then longest waiting."
+"""The priority order in the staff's words; the board shows it above the list."""
+
+
+@dataclass(frozen=True)
+class StaffOption:
+    """Someone a manager may hand a lead to."""
+
+    id: uuid.UUID
+    display_name: str
+
+
+@dataclass(frozen=True)
+class BoardLead:
+    """One row of the board: the lead's current state, PHI decrypted for viewers who may see it."""
+
+    id: uuid.UUID
+    practice_id: uuid.UUID
+    location_id: uuid.UUID | None
+    location_name: str | None
+    name: str
+    source_kind: str
+    source_channel: str
+    treatment_interest: str | None
+    score: int | None
+    score_reasons: tuple[str, ...]
+    score_pooled: bool
+    received_at: datetime
+    sla_due_at: datetime | None
+    escalation_level: int
+    overflow: bool
+    status: str
+    assigned_user_id: uuid.UUID | None
+    assigned_to: str | None
+    claimed_by_user_id: uuid.UUID | None
+    claimed_by: str | None
+    claimed_at: datetime | None
+    first_contact_at: datetime | None
+    attempts: int
+    staff: tuple[StaffOption, ...] = ()
+    """Staff of the lead's location, for the managers' reassign control."""
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+
+def priority_key(lead: BoardLead) -> tuple[Any, ...]:
+    """The board's order as a sort key (the same rule the SQL and the page's script apply)."""
+    return (-lead.escalation_level, lead.score is None, -(lead.score or 0), lead.received_at, str(lead.id))
+
+
+async def board_position(session: AsyncSession) -> int:
+    """The id of the newest committed event: a board rendered after reading it resumes from it."""
+    return int(await session.scalar(select(func.coalesce(func.max(DomainEvent.id), 0))) or 0)
+
+
+def _board_query():  # type: ignore[no-untyped-def]
+    assignee = aliased(StaffUser)
+    claimer = aliased(StaffUser)
+    attempts = (
+        select(func.count(Interaction.id))
+        .where(Interaction.lead_id == Lead.id, Interaction.kind == "contact_attempt")
+        .correlate(Lead)
+        .scalar_subquery()
+    )
+    return (
+        select(Lead, Location.name, assignee.display_name, claimer.display_name, attempts)
+        .outerjoin(Location, Location.id == Lead.location_id)
+        .outerjoin(assignee, assignee.id == Lead.assigned_user_id)
+        .outerjoin(claimer, claimer.id == Lead.claimed_by_user_id)
+    )
+
+
+async def _staff_by_location(
+    session: AsyncSession, location_ids: Iterable[uuid.UUID | None]
+) -> dict[uuid.UUID, tuple[StaffOption, ...]]:
+    wanted = {loc for loc in location_ids if loc is not None}
+    if not wanted:
+        return {}
+    rows = (
+        await session.execute(
+            select(StaffLocation.location_id, StaffUser.id, StaffUser.display_name)
+            .join(StaffUser, StaffUser.id == StaffLocation.user_id)
+            .where(
+                StaffLocation.location_id.in_(wanted),
+                StaffUser.is_active.is_(True),
+                StaffUser.role.in_(("front_desk", "manager")),
+            )
+            .order_by(StaffUser.display_name)
+        )
+    ).all()
+    staff: dict[uuid.UUID, list[StaffOption]] = {}
+    for location_id, user_id, name in rows:
+        staff.setdefault(location_id, []).append(StaffOption(user_id, name))
+    return {loc: tuple(people) for loc, people in staff.items()}
+
+
+def _row(domain: Domain, row: Any, staff: dict[uuid.UUID, tuple[StaffOption, ...]]) -> BoardLead:
+    lead, location_name, assigned_to, claimed_by, attempts = row
+    decrypt = domain.cipher.decrypt
+    first = decrypt(lead.first_name_enc, context=PHI_CONTEXT) or ""
+    last = decrypt(lead.last_name_enc, context=PHI_CONTEXT) or ""
+    return BoardLead(
+        id=lead.id,
+        practice_id=lead.practice_id,
+        location_id=lead.location_id,
+        location_name=location_name,
+        name=f"{first} {last}".strip() or "(no name given)",
+        source_kind=lead.source_kind,
+        source_channel=lead.source_channel,
+        treatment_interest=lead.treatment_interest,
+        score=lead.score,
+        score_reasons=tuple(str(reason) for reason in (lead.score_reasons or [])[:3]),
+        score_pooled=lead.score_pooled,
+        received_at=lead.received_at,
+        sla_due_at=lead.sla_due_at,
+        escalation_level=lead.escalation_level,
+        overflow=lead.overflow,
+        status=lead.status,
+        assigned_user_id=lead.assigned_user_id,
+        assigned_to=assigned_to,
+        claimed_by_user_id=lead.claimed_by_user_id,
+        claimed_by=claimed_by,
+        claimed_at=lead.claimed_at,
+        first_contact_at=lead.first_contact_at,
+        attempts=int(attempts or 0),
+        staff=staff.get(lead.location_id, ()) if lead.location_id else (),
+    )
+
+
+async def load_board(
+    session: AsyncSession, domain: Domain, viewer: Viewer, *, actor: audit.Actor
+) -> list[BoardLead]:
+    """The viewer's open leads in priority order; each lead shown is a PHI read, so each is audited."""
+    rows = (
+        await session.execute(
+            _board_query()
+            .where(viewer.lead_filter(), Lead.status == "open")
+            .order_by(
+                Lead.escalation_level.desc(),
+                Lead.score.desc().nulls_last(),
+                Lead.received_at,
+                Lead.id,
+            )
+            .limit(BOARD_SIZE)
+        )
+    ).all()
+    staff = await _staff_by_location(session, (row[0].location_id for row in rows))
+    leads = [_row(domain, row, staff) for row in rows]
+    for lead in leads:
+        audit.record(
+            session,
+            actor=actor,
+            action="lead.read",
+            practice_id=lead.practice_id,
+            lead_id=lead.id,
+            details={"via": "board"},
+        )
+    return leads
+
+
+async def load_board_leads(
+    session: AsyncSession, domain: Domain, lead_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, BoardLead]:
+    """Current state of some leads, whoever may see them (the hub renders once, then filters per board)."""
+    if not lead_ids:
+        return {}
+    rows = (await session.execute(_board_query().where(Lead.id.in_(set(lead_ids))))).all()
+    staff = await _staff_by_location(session, (row[0].location_id for row in rows))
+    return {row[0].id: _row(domain, row, staff) for row in rows}

@@ -1,0 +1,51 @@
+"""First contact with a lead: the moment the SLA clock stops, with both figures managers read."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from router.models import Lead, Location
+from router.sla import sla_elapsed
+
+FIRST_CONTACT_SOURCES = ("board", "call", "sms_reply", "booking")
+"""What counts as contact: a contact made on the board, an answered call, the lead's SMS reply, a booking."""
+
+
+async def record_first_contact(
+    session: AsyncSession,
+    lead: Lead,
+    at: datetime,
+    source: str,
+    *,
+    user_id: uuid.UUID | None = None,
+) -> bool:
+    """Stop the lead's SLA clock at `at` if it is the earliest contact; True when this was the first.
+
+    Call it inside the action's transaction with the lead loaded FOR UPDATE (claiming and logged
+    attempts do not call it). It records the figures only; the caller writes its interaction,
+    funnel event and domain event. Escalation jobs still fire later and do nothing, because
+    `escalate_lead` skips contacted leads.
+    """
+    if source not in FIRST_CONTACT_SOURCES:
+        raise ValueError(f"first contact source must be one of {', '.join(FIRST_CONTACT_SOURCES)}")
+    if lead.first_contact_at is not None and lead.first_contact_at <= at:
+        return False
+    location = await session.get(Location, lead.location_id) if lead.location_id else None
+    lead.first_contact_at = at
+    lead.first_contact_source = source
+    lead.first_contact_user_id = user_id
+    lead.next_escalation_at = None
+    if location is None:
+        elapsed = max(at - lead.received_at, timedelta(0))
+    else:
+        elapsed = sla_elapsed(
+            received_at=lead.received_at,
+            sla_started_at=lead.sla_started_at or lead.received_at,
+            until=at,
+            location=location,
+        )
+    lead.first_contact_business_seconds = int(elapsed.total_seconds())
+    return True

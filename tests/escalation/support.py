@@ -1,0 +1,88 @@
+"""Helpers of the escalation and dashboard tests: leads at a frozen time, a local SMTP server."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import message_from_bytes
+from email.message import Message
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from router.audit import Actor
+from router.clock import FrozenClock, set_clock
+from router.context import Domain
+from router.intake import InquiryCommand, ingest_inquiry
+from router.models import Lead
+from tests.factories import inquiry
+
+
+def freeze(domain: Domain, at: datetime) -> FrozenClock:
+    """Freeze the domain's clock and the process clock (the domain fixture restores both)."""
+    clock = FrozenClock(at)
+    domain.clock = clock
+    set_clock(clock)
+    return clock
+
+
+async def new_lead(domain: Domain, practice_id: uuid.UUID, **fields: Any) -> Lead:
+    """A lead taken in through the real intake at the domain clock's now."""
+    key = uuid.uuid4().hex
+    result = await ingest_inquiry(
+        domain,
+        InquiryCommand(
+            practice_id=practice_id,
+            source_kind=fields.pop("source_kind", "form"),
+            fields=inquiry(
+                phone=fields.pop("phone", f"(512) 555-{uuid.uuid4().int % 10000:04d}"),
+                email=fields.pop("email", f"{key[:10]}@example.com"),
+                **fields,
+            ),
+            received_at=domain.clock.now(),
+            actor=Actor("integration", "test"),
+            idempotency_scope="test",
+            idempotency_key=key,
+            request_sha256=key.encode(),
+            channel=fields.pop("channel", None),
+        ),
+    )
+    assert result.status_code == 201, result.body
+    return await load_lead(domain, result.lead_id)  # type: ignore[arg-type]
+
+
+async def load_lead(domain: Domain, lead_id: uuid.UUID) -> Lead:
+    async with domain.sessionmaker() as session:
+        lead = await session.scalar(select(Lead).where(Lead.id == lead_id))
+    assert lead is not None
+    return lead
+
+
+@dataclass
+class Mailbox:
+    """What a local SMTP server received."""
+
+    messages: list[tuple[str, list[str], Message]] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd hook)
+        self.messages.append(
+            (envelope.mail_from, list(envelope.rcpt_tos), message_from_bytes(envelope.original_content))
+        )
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_smtp_server() -> tuple[Controller, Mailbox]:
+    """An aiosmtpd server on a free local port (its own thread); stop it with `controller.stop()`."""
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    return controller, mailbox
