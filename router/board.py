@@ -191,3 +191,48 @@ async def load_board_leads(
     rows = (await session.execute(_board_query().where(Lead.id.in_(set(lead_ids))))).all()
     staff = await _staff_by_location(session, (row[0].location_id for row in rows))
     return {row[0].id: _row(domain, row, staff) for row in rows}
+
+
+BOARD_PUSH = audit.Actor.system("board-push")
+"""Actor of the audit rows for leads pushed to live boards (the receiving users are in the details)."""
+
+
+async def record_board_pushes(
+    domain: Domain, deliveries: Sequence[tuple[uuid.UUID | None, uuid.UUID | None, Sequence[uuid.UUID]]]
+) -> None:
+    """Audit PHI pushed to boards: one row per pushed lead event naming every user who received it."""
+    async with domain.sessionmaker() as session, session.begin():
+        for practice_id, lead_id, user_ids in deliveries:
+            audit.record(
+                session,
+                actor=BOARD_PUSH,
+                action="lead.read",
+                practice_id=practice_id,
+                lead_id=lead_id,
+                details={"via": "push", "user_ids": sorted(str(user) for user in user_ids)},
+            )
+
+
+@dataclass(frozen=True)
+class Desk:
+    """The viewer's own side of the board: their availability and the locations they can add leads at."""
+
+    availability: str
+    away_automatically: bool
+    locations: tuple[tuple[uuid.UUID, str], ...]
+
+
+async def load_desk(session: AsyncSession, viewer: Viewer) -> Desk:
+    user = await session.get(StaffUser, viewer.user_id)
+    locations = (
+        await session.execute(
+            select(Location.id, Location.name)
+            .where(Location.id.in_(viewer.location_ids))
+            .order_by(Location.name)
+        )
+    ).all()
+    return Desk(
+        availability=user.availability if user else "away",
+        away_automatically=bool(user and user.away_automatically),
+        locations=tuple((row[0], row[1]) for row in locations),
+    )

@@ -31,6 +31,9 @@ class _NoJobs:
     async def schedule_explanation(self, lead_id) -> None:  # type: ignore[no-untyped-def]
         return None
 
+    async def schedule_text(self, message_id, *, at) -> None:  # type: ignore[no-untyped-def]
+        return None
+
 
 @dataclass
 class Domain:

@@ -28,6 +28,12 @@ EVENT_KINDS = (
     "lead.escalated",
     "staff.availability",
     "model.promoted",
+    "lead.overflowed",
+    "lead.call_updated",
+    "lead.sms_received",
+    "lead.opt_out_flagged",
+    "lead.disposition",
+    "lead.handed_back",
 )
 
 

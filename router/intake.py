@@ -24,6 +24,7 @@ from router.assignment import choose_location, choose_staff, nearest_location
 from router.channels import classify_channel
 from router.context import Domain
 from router.events import record_event
+from router.explanations import explain_in_background
 from router.models import (
     ConsentRecord,
     FunnelEvent,
@@ -87,6 +88,9 @@ class IntakeResult:
     event_ids: tuple[int, ...] = ()
     lead_id: uuid.UUID | None = None
     sla_due_at: datetime | None = None
+    score: LeadScore | None = None
+    scoring_input: Any = None
+    """What the lead was scored on, kept for the explanation computed right after commit."""
 
 
 @dataclass
@@ -281,8 +285,18 @@ async def ingest_inquiry(domain: Domain, command: InquiryCommand) -> IntakeResul
             event_ids=(event_id,),
             lead_id=result.lead_id,
             sla_due_at=result.sla_due_at,
+            score=result.score,
+            scoring_input=result.scoring_input,
         )
     await _after_commit(domain, result)
+    if result.score is not None and result.lead_id is not None and result.scoring_input is not None:
+        explain_in_background(
+            domain,
+            lead_id=result.lead_id,
+            practice_id=command.practice_id,
+            scoring_input=result.scoring_input,
+            version=result.score.version,
+        )
     return result
 
 
@@ -354,20 +368,20 @@ async def _store(
     )
     nearest = nearest_location(inquiry.contact.zip, view.locations)
     distance = nearest[1] if nearest else None
-    score: LeadScore | None = (
-        domain.scorer.score(
-            command.practice_id,
-            scoring_input_for(
-                inquiry,
-                location=location,
-                received_at=now,
-                channel=channel,
-                distance=distance,
-                provider_names=view.provider_names,
-            ),
+    scoring_input = (
+        scoring_input_for(
+            inquiry,
+            location=location,
+            received_at=now,
+            channel=channel,
+            distance=distance,
+            provider_names=view.provider_names,
         )
         if not _is_no_scorer(domain)
         else None
+    )
+    score: LeadScore | None = (
+        domain.scorer.score(command.practice_id, scoring_input) if scoring_input is not None else None
     )
     staff = await choose_staff(
         session, location, rules=view.settings.assignment, score=score.value if score else None, now=now
@@ -453,7 +467,14 @@ async def _store(
         "channel": channel,
         "event": "lead.created",
     }
-    return IntakeResult(status_code=201, body=body, lead_id=lead.id, sla_due_at=deadline.due_at)
+    return IntakeResult(
+        status_code=201,
+        body=body,
+        lead_id=lead.id,
+        sla_due_at=deadline.due_at,
+        score=score,
+        scoring_input=scoring_input if score else None,
+    )
 
 
 def _is_no_scorer(domain: Domain) -> bool:

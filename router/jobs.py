@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from arq import ArqRedis
@@ -15,6 +15,7 @@ from router import audit
 from router.claims_jobs import CLAIM_SWEEPER
 from router.context import Domain
 from router.escalation import ESCALATION_JOB, ESCALATION_SWEEPER
+from router.explanations import REASONS_SWEEPER
 from router.presence import PRESENCE_SWEEPER
 
 log = logging.getLogger("leadrouter.worker")
@@ -40,18 +41,30 @@ class ArqJobScheduler:
         self._queue = queue_name
 
     async def schedule_escalation(self, lead_id: uuid.UUID, *, level: int, at: datetime) -> None:
+        # arq defers by Redis's wall clock and rejects a deferral more than a day in the past
+        # (negative expiry); a moment already past simply runs now.
         await self._redis.enqueue_job(
             "escalate_lead",
             str(lead_id),
             level,
             _job_id=f"escalate:{lead_id}:{level}",
-            _defer_until=at,
+            _defer_until=at if at > datetime.now(UTC) else None,
             _queue_name=self._queue,
         )
 
     async def schedule_explanation(self, lead_id: uuid.UUID) -> None:
         await self._redis.enqueue_job(
             "explain_lead", str(lead_id), _job_id=f"explain:{lead_id}", _queue_name=self._queue
+        )
+
+    async def schedule_text(self, message_id: uuid.UUID, *, at: datetime) -> None:
+        # The send time is in the id: a message deferred again (still quiet) gets a new job.
+        await self._redis.enqueue_job(
+            "send_deferred_text",
+            str(message_id),
+            _job_id=f"text:{message_id}:{int(at.timestamp())}",
+            _defer_until=at if at > datetime.now(UTC) else None,
+            _queue_name=self._queue,
         )
 
 
@@ -71,5 +84,5 @@ AUDIT_SEALER = cron(seal_audit_log, second=AUDIT_SEAL_SECONDS, run_at_startup=Tr
 
 WORKER_FUNCTIONS: list[Any] = [ESCALATION_JOB]
 """Task functions the worker runs; each part of the domain appends its own here."""
-CRON_JOBS: list[Any] = [AUDIT_SEALER, ESCALATION_SWEEPER, CLAIM_SWEEPER, PRESENCE_SWEEPER]
+CRON_JOBS: list[Any] = [AUDIT_SEALER, ESCALATION_SWEEPER, CLAIM_SWEEPER, PRESENCE_SWEEPER, REASONS_SWEEPER]
 """Periodic jobs of the worker."""

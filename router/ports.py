@@ -25,6 +25,10 @@ class JobScheduler(Protocol):
 
     async def schedule_explanation(self, lead_id: uuid.UUID) -> None: ...
 
+    async def schedule_text(self, message_id: uuid.UUID, *, at: datetime) -> None:
+        """Send a deferred text message (quiet hours, a transient fault) at `at`."""
+        ...
+
 
 @dataclass(frozen=True)
 class LeadScore:
@@ -104,8 +108,8 @@ class PhoneGatewayError(Exception):
 class PhoneGateway(Protocol):
     """The telephony provider (Twilio): send one text, start one call; rules live in router/sms.py."""
 
-    async def send_message(self, *, from_number: str, to: str, body: str) -> str:
-        """Send one text; returns the provider's message id (its status arrives by callback)."""
+    async def send_message(self, *, from_number: str, to: str, body: str, message_id: uuid.UUID) -> str:
+        """Send one text; returns the provider's id; status callbacks name our `message_id`."""
         ...
 
     async def start_call(self, *, from_number: str, to: str, call_id: uuid.UUID) -> str:
@@ -116,7 +120,7 @@ class PhoneGateway(Protocol):
 class PhonesNotConfigured:
     """The telephony port without Twilio settings (LEADROUTER_TWILIO_ACCOUNT_SID unset)."""
 
-    async def send_message(self, *, from_number: str, to: str, body: str) -> str:
+    async def send_message(self, *, from_number: str, to: str, body: str, message_id: uuid.UUID) -> str:
         raise PortNotConfigured("Twilio not configured")
 
     async def start_call(self, *, from_number: str, to: str, call_id: uuid.UUID) -> str:

@@ -160,11 +160,12 @@ async def test_level2_needs_level1_and_its_own_time(domain):
     clock = freeze(domain, WEDNESDAY_10AM_CHICAGO)
     practice = await make_practice(domain, staff=STAFF)
     lead = await new_lead(domain, practice.practice.id)
-    clock.advance(timedelta(minutes=30))
+    clock.advance(timedelta(minutes=6))
     assert (await escalate_lead(domain, lead.id, 2)).reason == "level_1_first"
     await escalate_lead(domain, lead.id, 1)
+    clock.advance(timedelta(minutes=13, seconds=59))  # level 2 is due at 5 + 15 = 20 minutes
     assert (await escalate_lead(domain, lead.id, 2)).reason == "not_due"
-    clock.advance(timedelta(minutes=15))
+    clock.advance(timedelta(seconds=1))
     assert (await escalate_lead(domain, lead.id, 2)).escalated
 
 

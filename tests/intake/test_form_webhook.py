@@ -40,7 +40,11 @@ async def test_json_inquiry_creates_assigned_lead_with_touchpoint(client, domain
         touchpoint = await session.scalar(select(Touchpoint).where(Touchpoint.lead_id == lead.id))
     assert lead.source_channel == "google_ads"
     assert lead.sla_due_at == lead.received_at + timedelta(minutes=5)
-    assert (touchpoint.utm_campaign, touchpoint.gclid, touchpoint.pages_visited) == ("braces-austin", "Cj0KCQiA", 4)
+    assert (touchpoint.utm_campaign, touchpoint.gclid, touchpoint.pages_visited) == (
+        "braces-austin",
+        "Cj0KCQiA",
+        4,
+    )
     assert (touchpoint.device_type, touchpoint.form_completion_seconds, touchpoint.time_on_site_seconds) == (
         "mobile",
         48,
@@ -52,14 +56,23 @@ async def test_json_inquiry_creates_assigned_lead_with_touchpoint(client, domain
 
 async def test_form_encoded_inquiry_is_accepted(client, domain, practice):
     fields = inquiry(sms_consent="on", pages_visited="3")
-    raw, headers = signed(urlencode(fields).encode(), practice.secret, content_type="application/x-www-form-urlencoded")
+    raw, headers = signed(
+        urlencode(fields).encode(), practice.secret, content_type="application/x-www-form-urlencoded"
+    )
     response = await client.post(url(practice), content=raw, headers=headers)
     assert response.status_code == 201, response.text
 
 
 @pytest.mark.parametrize(
     "tamper",
-    ["no_headers", "wrong_secret", "altered_body", "stale_timestamp", "future_timestamp", "garbage_signature"],
+    [
+        "no_headers",
+        "wrong_secret",
+        "altered_body",
+        "stale_timestamp",
+        "future_timestamp",
+        "garbage_signature",
+    ],
 )
 async def test_bad_signature_is_401_and_stores_nothing(client, domain, practice, tamper):
     raw, headers = signed(inquiry(), practice.secret)
@@ -85,9 +98,13 @@ async def test_rotated_secret_accepts_old_and_new_and_several_signatures(client,
     async with domain.sessionmaker() as session, session.begin():
         new_secret = await rotate_secret(session, domain, key=practice.form_key)
     for secret, name in ((practice.secret, "Ana"), (new_secret, "Bea")):
-        raw, headers = signed(inquiry(first_name=name, email=f"{name}@example.com", phone=None, sms_consent=None), secret)
+        raw, headers = signed(
+            inquiry(first_name=name, email=f"{name}@example.com", phone=None, sms_consent=None), secret
+        )
         assert (await client.post(url(practice), content=raw, headers=headers)).status_code == 201
-    raw, headers = signed(inquiry(first_name="Cy", email="cy@example.com", phone=None, sms_consent=None), new_secret)
+    raw, headers = signed(
+        inquiry(first_name="Cy", email="cy@example.com", phone=None, sms_consent=None), new_secret
+    )
     old_signature = signed(raw, practice.secret, webhook_id=headers["webhook-id"])[1]["webhook-signature"]
     headers["webhook-signature"] = f"{old_signature} {headers['webhook-signature']}"
     assert (await client.post(url(practice), content=raw, headers=headers)).status_code == 201
@@ -183,7 +200,9 @@ async def test_same_delivery_id_with_another_body_is_409(client, domain, practic
 
 async def test_fifty_concurrent_deliveries_of_one_id_make_one_lead(client, domain, practice):
     raw, headers = signed(inquiry(), practice.secret)
-    responses = await asyncio.gather(*(client.post(url(practice), content=raw, headers=headers) for _ in range(50)))
+    responses = await asyncio.gather(
+        *(client.post(url(practice), content=raw, headers=headers) for _ in range(50))
+    )
     assert {r.status_code for r in responses} == {201}
     assert len({r.json()["lead_id"] for r in responses}) == 1
     counts = await stored_counts(domain)
@@ -199,7 +218,9 @@ async def post(client, practice, **fields):
 
 async def test_same_email_merges_into_the_open_lead(client, domain, practice):
     first = await post(client, practice, phone=None, sms_consent=None)
-    second = await post(client, practice, phone="512-555-0199".replace("555-0199", "867-5310"), first_name="Ana")
+    second = await post(
+        client, practice, phone="512-555-0199".replace("555-0199", "867-5310"), first_name="Ana"
+    )
     assert second["status"] == "merged" and second["lead_id"] == first["lead_id"]
     async with domain.sessionmaker() as session:
         lead = await session.get(Lead, first["lead_id"])
