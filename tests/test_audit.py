@@ -35,7 +35,7 @@ async def login(client, email: str) -> None:
 
 
 async def test_every_read_and_write_is_audited_without_phi(client, domain):
-    practice, leads = await seed_and_read(client, domain)
+    practice, _ = await seed_and_read(client, domain)
     async with domain.sessionmaker() as session:
         records = (await session.scalars(select(AuditRecord).order_by(AuditRecord.id))).all()
     actions = [r.action for r in records]

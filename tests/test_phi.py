@@ -23,8 +23,10 @@ PLANTED = {
     "message": "Implant consult please, my molar zzplantedzz hurts",
     "client_ip": "198.51.100.77",
 }
-PLAINTEXTS = ["Xylophonia", "Quarternight", "xylophonia.q@example.org", "5128671234", "1987-03-14", "zzplantedzz",
-              "198.51.100.77"]  # fmt: skip
+PLAINTEXTS = [
+    *("Xylophonia", "Quarternight", "xylophonia.q@example.org", "5128671234"),
+    *("1987-03-14", "zzplantedzz", "198.51.100.77"),
+]
 
 
 @pytest.mark.unit
