@@ -1,0 +1,268 @@
+"""Hot-path benchmark: signed form webhooks into the real stack, latency percentiles and throughput.
+
+Starts `leadrouter web` (uvicorn) on a fresh benchmark database (the servers in DATABASE_URL /
+REDIS_URL, else the local defaults, else embedded ones), then:
+  1. open-loop phases at fixed rates (Poisson arrivals), recording each webhook's latency;
+  2. a closed-loop phase with N concurrent senders, for sustained leads/s;
+  3. optionally (--profile) a cProfile of the in-process hot path, to show where the time goes.
+
+    .venv/bin/python bench/webhook_bench.py [--rates 50,100,200] [--seconds 10] [--workers 1] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import cProfile
+import io
+import json
+import os
+import pstats
+import random
+import resource
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy.engine import make_url
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from connectors.forms.signature import sign_delivery  # noqa: E402
+from leadrouter.embedded import resolve_endpoints  # noqa: E402
+
+console = Console()
+FIRST_NAMES = ["Ana", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hugo", "Ivy", "Jon"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def payload(n: int) -> dict:
+    """A realistic inquiry from a distinct person (so every delivery makes a new lead)."""
+    rng = random.Random(n)
+    return {
+        "first_name": rng.choice(FIRST_NAMES),
+        "last_name": f"Bench{n}",
+        "email": f"bench{n}-{uuid.uuid4().hex[:6]}@example.com",
+        "phone": f"(512) {rng.randint(200, 999)}-{rng.randint(1000, 9999)}",
+        "zip": rng.choice(["78701", "78745", "78664", "78613"]),
+        "treatment_interest": rng.choice(["orthodontics", "implants", "cleaning", "invisalign"]),
+        "message": "Do you take Delta Dental? I'd like an appointment next week if possible.",
+        "sms_consent": True,
+        "sms_consent_text_version": "2026-01",
+        "utm_source": "google",
+        "utm_medium": "cpc",
+        "gclid": secrets.token_hex(8),
+        "pages_visited": rng.randint(1, 9),
+        "time_on_site_seconds": rng.randint(20, 600),
+        "device_type": rng.choice(["mobile", "desktop"]),
+        "form_completion_seconds": rng.randint(15, 200),
+    }
+
+
+async def seed(database_url: str) -> tuple[str, str]:
+    """A benchmark practice with two offices, four staff and a form source; returns (key, secret)."""
+    from leadrouter.runtime import build_runtime
+    from router.auth import create_user
+    from router.form_sources import create_form_source
+    from router.models import Location, Practice
+    from router.settings import Settings
+
+    runtime = build_runtime(Settings())
+    week = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    try:
+        async with runtime.domain.sessionmaker() as session, session.begin():
+            practice = Practice(id=uuid.uuid4(), slug="bench", name="Bench Dental", time_zone="America/Chicago")
+            session.add(practice)
+            await session.flush()
+            offices = [
+                Location(id=uuid.uuid4(), practice_id=practice.id, slug=slug, name=slug, time_zone="America/Chicago",
+                         zip=zip_code, latitude=lat, longitude=lon, business_hours=week)
+                for slug, zip_code, lat, lon in (("north", "78664", 30.51, -97.67), ("south", "78745", 30.21, -97.80))
+            ]  # fmt: skip
+            session.add_all(offices)
+            await session.flush()
+            for n in range(4):
+                await create_user(session, email=f"staff{n}@bench.example", display_name=f"Staff {n}",
+                                  password="bench-password-1", role="front_desk", practice_id=practice.id,
+                                  location_ids=[o.id for o in offices])  # fmt: skip
+            _, secret = await create_form_source(session, runtime.domain, practice_id=practice.id, key="bench-form",
+                                                 name="Bench form")  # fmt: skip
+        return "bench-form", secret
+    finally:
+        await runtime.close()
+
+
+async def send(client: httpx.AsyncClient, n: int, secret: str, latencies: list[float], errors: list[int]) -> None:
+    body = json.dumps(payload(n)).encode()
+    headers = sign_delivery(body, secret=secret, webhook_id=f"msg_{n}_{uuid.uuid4().hex[:8]}")
+    headers["content-type"] = "application/json"
+    start = time.perf_counter()
+    response = await client.post("/webhooks/forms/bench-form", content=body, headers=headers)
+    latencies.append(time.perf_counter() - start)
+    if response.status_code != 201:
+        errors.append(response.status_code)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
+
+
+async def open_loop(base: str, secret: str, rate: float, seconds: float, counter: list[int], progress, task):
+    latencies: list[float] = []
+    errors: list[int] = []
+    rng = random.Random(rate)
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        pending = set()
+        start = time.perf_counter()
+        next_at = start
+        while next_at - start < seconds:
+            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+            counter[0] += 1
+            pending.add(asyncio.create_task(send(client, counter[0], secret, latencies, errors)))
+            next_at += rng.expovariate(rate)
+            progress.update(task, completed=min(seconds, time.perf_counter() - start))
+        await asyncio.gather(*pending)
+        elapsed = time.perf_counter() - start
+    return latencies, errors, elapsed
+
+
+async def closed_loop(base: str, secret: str, concurrency: int, seconds: float, counter: list[int]):
+    latencies: list[float] = []
+    errors: list[int] = []
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        deadline = time.perf_counter() + seconds
+
+        async def sender() -> None:
+            while time.perf_counter() < deadline:
+                counter[0] += 1
+                await send(client, counter[0], secret, latencies, errors)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(sender() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - start
+    return latencies, errors, elapsed
+
+
+async def profile_hot_path(secret: str, requests: int) -> str:
+    """cProfile of `requests` webhooks through the ASGI app in this process (no network)."""
+    from leadrouter.runtime import build_runtime, build_web_app
+
+    runtime = build_runtime()
+    app = build_web_app(runtime)
+    transport = httpx.ASGITransport(app=app)
+    latencies: list[float] = []
+    errors: list[int] = []
+    profiler = cProfile.Profile()
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        for n in range(20):
+            await send(client, 10_000_000 + n, secret, latencies, errors)  # warm up
+        profiler.enable()
+        for n in range(requests):
+            await send(client, 20_000_000 + n, secret, latencies, errors)
+        profiler.disable()
+    await runtime.close()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(28)
+    return out.getvalue()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rates", default="50,100,200", help="Open-loop rates in leads/s.")
+    parser.add_argument("--seconds", type=float, default=10.0, help="Duration of each phase.")
+    parser.add_argument("--concurrency", type=int, default=16, help="Senders in the closed-loop phase.")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn web processes.")
+    parser.add_argument("--profile", action="store_true", help="Also profile the hot path in-process.")
+    args = parser.parse_args()
+
+    with contextlib.ExitStack() as stack:
+        endpoints = resolve_endpoints(os.environ, REPO / "var" / "bench-services", stack, prefer_local_defaults=True)
+        database = f"lr_bench_{secrets.token_hex(4)}"
+        admin = make_url(endpoints.database_url).set(drivername="postgresql", database="postgres")
+        admin_dsn = admin.render_as_string(hide_password=False)
+
+        async def admin_sql(sql: str) -> None:
+            connection = await asyncpg.connect(admin_dsn)
+            try:
+                await connection.execute(sql)
+            finally:
+                await connection.close()
+
+        asyncio.run(admin_sql(f'CREATE DATABASE "{database}"'))
+        stack.callback(lambda: asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')))
+        database_url = make_url(endpoints.database_url).set(database=database).render_as_string(hide_password=False)
+        env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=endpoints.redis_url,
+                   LEADROUTER_REDIS_PREFIX=f"lrbench:{database}")  # fmt: skip
+        os.environ.update(env)
+        from router.db import upgrade
+
+        upgrade(database_url)
+        _, secret = asyncio.run(seed(database_url))
+        port = free_port()
+        web = subprocess.Popen(
+            [sys.executable, "-m", "leadrouter.cli", "web", "--port", str(port), "--workers", str(args.workers)],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        stack.callback(web.terminate)
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            time.sleep(0.1)
+        else:
+            raise SystemExit("the web process did not start")
+
+        table = Table(title=f"Webhook to stored lead ({args.workers} web process(es), {os.cpu_count()} cores)")
+        for column in ("phase", "sent", "errors", "leads/s", "p50 ms", "p95 ms", "p99 ms", "client CPU s"):
+            table.add_column(column, justify="right")
+        counter = [0]
+        rates = [float(r) for r in args.rates.split(",") if r]
+        with Progress(console=console) as progress:
+            asyncio.run(closed_loop(base, secret, 4, 2.0, counter))  # warm-up: connections, caches, JIT-free paths
+            for rate in rates:
+                task = progress.add_task(f"{rate:g} leads/s", total=args.seconds)
+                cpu = time.process_time()
+                latencies, errors, elapsed = asyncio.run(
+                    open_loop(base, secret, rate, args.seconds, counter, progress, task)
+                )
+                table.add_row(f"open {rate:g}/s", str(len(latencies)), str(len(errors)), f"{len(latencies) / elapsed:.0f}",
+                              f"{percentile(latencies, .5):.1f}", f"{percentile(latencies, .95):.1f}",
+                              f"{percentile(latencies, .99):.1f}", f"{time.process_time() - cpu:.1f}")  # fmt: skip
+            task = progress.add_task(f"closed loop x{args.concurrency}", total=None)
+            cpu = time.process_time()
+            latencies, errors, elapsed = asyncio.run(closed_loop(base, secret, args.concurrency, args.seconds, counter))
+            progress.update(task, total=1, completed=1)
+            table.add_row(f"closed x{args.concurrency}", str(len(latencies)), str(len(errors)),
+                          f"{len(latencies) / elapsed:.0f}", f"{percentile(latencies, .5):.1f}",
+                          f"{percentile(latencies, .95):.1f}", f"{percentile(latencies, .99):.1f}",
+                          f"{time.process_time() - cpu:.1f}")  # fmt: skip
+        console.print(table)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        console.print(f"benchmark client total CPU: {usage.ru_utime + usage.ru_stime:.1f} s")
+        if args.profile:
+            console.print("\n[bold]Where the time goes (cProfile, 300 webhooks in-process, cumulative):[/]")
+            console.print(asyncio.run(profile_hot_path(secret, 300)), markup=False, highlight=False)
+
+
+if __name__ == "__main__":
+    main()
