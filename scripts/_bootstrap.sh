@@ -62,7 +62,7 @@ ensure_python_packages() {
     return 0
   fi
   say "Installing the project and its Python packages (.[${extras}]) into .venv"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -e "${REPO_ROOT}[${extras}]"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check --config-settings editable_mode=compat -e "${REPO_ROOT}[${extras}]"
   printf '%s\n' "$wanted" >"$INSTALL_STAMP"
 }
 

@@ -1,0 +1,87 @@
+"""The `leadrouter` administration commands against the real database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from leadrouter.cli import cli
+from router.models import FormSource, Location, Practice, StaffLocation, StaffUser
+
+pytestmark = pytest.mark.integration
+
+
+def invoke(*args: str) -> str:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_every_subcommand_has_help():
+    output = invoke("--help")
+    for name in (
+        "run",
+        "web",
+        "worker",
+        "migrate",
+        "simulate",
+        "attribution",
+        "practice",
+        "user",
+        "keys",
+        "audit",
+    ):
+        assert name in output
+        assert "Usage" in invoke(*name.split(), "--help")
+
+
+async def test_practice_location_user_and_form_source(domain):
+    hours = json.dumps({"mon": [["08:00", "12:00"], ["13:00", "17:00"]]})
+    await asyncio.to_thread(invoke, "practice", "create", "acme", "--name", "Acme Dental", "--time-zone",
+                            "America/Chicago", "--settings", '{"sla_minutes": 10}')  # fmt: skip
+    await asyncio.to_thread(invoke, "location", "create", "acme", "north", "--name", "North", "--zip", "78664",
+                            "--hours", hours, "--holiday", "2026-12-25")  # fmt: skip
+    await asyncio.to_thread(invoke, "user", "create", "desk@acme.example", "--name", "Desk", "--role", "front_desk",
+                            "--practice", "acme", "--password", "long-enough-password")  # fmt: skip
+    output = await asyncio.to_thread(invoke, "form-source", "create", "acme", "acme-web", "--name", "Website")
+    assert "whsec_" in output and "/webhooks/forms/acme-web" in output
+    rotated = await asyncio.to_thread(invoke, "form-source", "rotate-secret", "acme-web")
+    assert "whsec_" in rotated
+    async with domain.sessionmaker() as session:
+        practice = await session.scalar(select(Practice).where(Practice.slug == "acme"))
+        location = await session.scalar(select(Location).where(Location.practice_id == practice.id))
+        user = await session.scalar(select(StaffUser).where(StaffUser.email == "desk@acme.example"))
+        links = (
+            await session.scalars(select(StaffLocation.location_id).where(StaffLocation.user_id == user.id))
+        ).all()
+        source = await session.scalar(select(FormSource).where(FormSource.key == "acme-web"))
+    assert practice.settings["sla_minutes"] == 10
+    assert (location.latitude is not None, location.holidays, location.business_hours["mon"][1]) == (
+        True,
+        ["2026-12-25"],
+        ["13:00", "17:00"],
+    )
+    assert list(links) == [location.id] and user.password_hash.startswith("$argon2id$")
+    assert source.practice_id == practice.id
+
+
+def test_bad_input_is_a_clear_error(domain):
+    result = CliRunner().invoke(
+        cli, ["practice", "create", "x", "--name", "X", "--time-zone", "Mars/Olympus"]
+    )
+    assert result.exit_code != 0
+    result = CliRunner().invoke(
+        cli, ["practice", "create", "x", "--name", "X", "--time-zone", "UTC", "--settings", '{"sla": 1}']
+    )
+    assert result.exit_code != 0 and "unknown practice settings: sla" in result.output
+
+
+def test_keys_generate_prints_a_usable_entry():
+    from router.crypto import FieldCipher
+
+    entry = invoke("keys", "generate", "k9").strip()
+    assert FieldCipher.from_config(entry).current_key_id == "k9"
