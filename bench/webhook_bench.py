@@ -87,28 +87,51 @@ async def seed(database_url: str) -> tuple[str, str]:
     week = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
     try:
         async with runtime.domain.sessionmaker() as session, session.begin():
-            practice = Practice(id=uuid.uuid4(), slug="bench", name="Bench Dental", time_zone="America/Chicago")
+            practice = Practice(
+                id=uuid.uuid4(), slug="bench", name="Bench Dental", time_zone="America/Chicago"
+            )
             session.add(practice)
             await session.flush()
             offices = [
-                Location(id=uuid.uuid4(), practice_id=practice.id, slug=slug, name=slug, time_zone="America/Chicago",
-                         zip=zip_code, latitude=lat, longitude=lon, business_hours=week)
-                for slug, zip_code, lat, lon in (("north", "78664", 30.51, -97.67), ("south", "78745", 30.21, -97.80))
-            ]  # fmt: skip
+                Location(
+                    id=uuid.uuid4(),
+                    practice_id=practice.id,
+                    slug=slug,
+                    name=slug,
+                    time_zone="America/Chicago",
+                    zip=zip_code,
+                    latitude=lat,
+                    longitude=lon,
+                    business_hours=week,
+                )
+                for slug, zip_code, lat, lon in (
+                    ("north", "78664", 30.51, -97.67),
+                    ("south", "78745", 30.21, -97.80),
+                )
+            ]
             session.add_all(offices)
             await session.flush()
             for n in range(4):
-                await create_user(session, email=f"staff{n}@bench.example", display_name=f"Staff {n}",
-                                  password="bench-password-1", role="front_desk", practice_id=practice.id,
-                                  location_ids=[o.id for o in offices])  # fmt: skip
-            _, secret = await create_form_source(session, runtime.domain, practice_id=practice.id, key="bench-form",
-                                                 name="Bench form")  # fmt: skip
+                await create_user(
+                    session,
+                    email=f"staff{n}@bench.example",
+                    display_name=f"Staff {n}",
+                    password="bench-password-1",
+                    role="front_desk",
+                    practice_id=practice.id,
+                    location_ids=[o.id for o in offices],
+                )
+            _, secret = await create_form_source(
+                session, runtime.domain, practice_id=practice.id, key="bench-form", name="Bench form"
+            )
         return "bench-form", secret
     finally:
         await runtime.close()
 
 
-async def send(client: httpx.AsyncClient, n: int, secret: str, latencies: list[float], errors: list[int]) -> None:
+async def send(
+    client: httpx.AsyncClient, n: int, secret: str, latencies: list[float], errors: list[int]
+) -> None:
     body = json.dumps(payload(n)).encode()
     headers = sign_delivery(body, secret=secret, webhook_id=f"msg_{n}_{uuid.uuid4().hex[:8]}")
     headers["content-type"] = "application/json"
@@ -186,7 +209,9 @@ async def profile_hot_path(secret: str, requests: int) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rates", default="50,100,200", help="Open-loop rates in leads/s.")
     parser.add_argument("--seconds", type=float, default=10.0, help="Duration of each phase.")
     parser.add_argument("--concurrency", type=int, default=16, help="Senders in the closed-loop phase.")
@@ -195,7 +220,9 @@ def main() -> None:
     args = parser.parse_args()
 
     with contextlib.ExitStack() as stack:
-        endpoints = resolve_endpoints(os.environ, REPO / "var" / "bench-services", stack, prefer_local_defaults=True)
+        endpoints = resolve_endpoints(
+            os.environ, REPO / "var" / "bench-services", stack, prefer_local_defaults=True
+        )
         database = f"lr_bench_{secrets.token_hex(4)}"
         admin = make_url(endpoints.database_url).set(drivername="postgresql", database="postgres")
         admin_dsn = admin.render_as_string(hide_password=False)
@@ -209,9 +236,15 @@ def main() -> None:
 
         asyncio.run(admin_sql(f'CREATE DATABASE "{database}"'))
         stack.callback(lambda: asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')))
-        database_url = make_url(endpoints.database_url).set(database=database).render_as_string(hide_password=False)
-        env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=endpoints.redis_url,
-                   LEADROUTER_REDIS_PREFIX=f"lrbench:{database}")  # fmt: skip
+        database_url = (
+            make_url(endpoints.database_url).set(database=database).render_as_string(hide_password=False)
+        )
+        env = dict(
+            os.environ,
+            DATABASE_URL=database_url,
+            REDIS_URL=endpoints.redis_url,
+            LEADROUTER_REDIS_PREFIX=f"lrbench:{database}",
+        )
         os.environ.update(env)
         from router.db import upgrade
 
@@ -219,9 +252,20 @@ def main() -> None:
         _, secret = asyncio.run(seed(database_url))
         port = free_port()
         web = subprocess.Popen(
-            [sys.executable, "-m", "leadrouter.cli", "web", "--port", str(port), "--workers", str(args.workers)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "leadrouter.cli",
+                "web",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         stack.callback(web.terminate)
         base = f"http://127.0.0.1:{port}"
         for _ in range(200):
@@ -232,30 +276,49 @@ def main() -> None:
         else:
             raise SystemExit("the web process did not start")
 
-        table = Table(title=f"Webhook to stored lead ({args.workers} web process(es), {os.cpu_count()} cores)")
+        table = Table(
+            title=f"Webhook to stored lead ({args.workers} web process(es), {os.cpu_count()} cores)"
+        )
         for column in ("phase", "sent", "errors", "leads/s", "p50 ms", "p95 ms", "p99 ms", "client CPU s"):
             table.add_column(column, justify="right")
         counter = [0]
         rates = [float(r) for r in args.rates.split(",") if r]
         with Progress(console=console) as progress:
-            asyncio.run(closed_loop(base, secret, 4, 2.0, counter))  # warm-up: connections, caches, JIT-free paths
+            asyncio.run(
+                closed_loop(base, secret, 4, 2.0, counter)
+            )  # warm-up: connections, caches, JIT-free paths
             for rate in rates:
                 task = progress.add_task(f"{rate:g} leads/s", total=args.seconds)
                 cpu = time.process_time()
                 latencies, errors, elapsed = asyncio.run(
                     open_loop(base, secret, rate, args.seconds, counter, progress, task)
                 )
-                table.add_row(f"open {rate:g}/s", str(len(latencies)), str(len(errors)), f"{len(latencies) / elapsed:.0f}",
-                              f"{percentile(latencies, .5):.1f}", f"{percentile(latencies, .95):.1f}",
-                              f"{percentile(latencies, .99):.1f}", f"{time.process_time() - cpu:.1f}")  # fmt: skip
+                table.add_row(
+                    f"open {rate:g}/s",
+                    str(len(latencies)),
+                    str(len(errors)),
+                    f"{len(latencies) / elapsed:.0f}",
+                    f"{percentile(latencies, 0.5):.1f}",
+                    f"{percentile(latencies, 0.95):.1f}",
+                    f"{percentile(latencies, 0.99):.1f}",
+                    f"{time.process_time() - cpu:.1f}",
+                )
             task = progress.add_task(f"closed loop x{args.concurrency}", total=None)
             cpu = time.process_time()
-            latencies, errors, elapsed = asyncio.run(closed_loop(base, secret, args.concurrency, args.seconds, counter))
+            latencies, errors, elapsed = asyncio.run(
+                closed_loop(base, secret, args.concurrency, args.seconds, counter)
+            )
             progress.update(task, total=1, completed=1)
-            table.add_row(f"closed x{args.concurrency}", str(len(latencies)), str(len(errors)),
-                          f"{len(latencies) / elapsed:.0f}", f"{percentile(latencies, .5):.1f}",
-                          f"{percentile(latencies, .95):.1f}", f"{percentile(latencies, .99):.1f}",
-                          f"{time.process_time() - cpu:.1f}")  # fmt: skip
+            table.add_row(
+                f"closed x{args.concurrency}",
+                str(len(latencies)),
+                str(len(errors)),
+                f"{len(latencies) / elapsed:.0f}",
+                f"{percentile(latencies, 0.5):.1f}",
+                f"{percentile(latencies, 0.95):.1f}",
+                f"{percentile(latencies, 0.99):.1f}",
+                f"{time.process_time() - cpu:.1f}",
+            )
         console.print(table)
         usage = resource.getrusage(resource.RUSAGE_SELF)
         console.print(f"benchmark client total CPU: {usage.ru_utime + usage.ru_stime:.1f} s")

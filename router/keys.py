@@ -25,13 +25,15 @@ class EncryptedColumn:
 
 
 ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
-    *(EncryptedColumn(Lead.__table__, c, "lead") for c in (
-        "first_name_enc", "last_name_enc", "phone_enc", "email_enc", "date_of_birth_enc")),
+    *(
+        EncryptedColumn(Lead.__table__, c, "lead")
+        for c in ("first_name_enc", "last_name_enc", "phone_enc", "email_enc", "date_of_birth_enc")
+    ),
     EncryptedColumn(Touchpoint.__table__, "message_enc", "lead"),
     EncryptedColumn(Interaction.__table__, "note_enc", "lead"),
     EncryptedColumn(ConsentRecord.__table__, "ip_enc", "consent"),
     EncryptedColumn(FormSourceSecret.__table__, "secret_encrypted", "form_source_secret"),
-]  # fmt: skip
+]
 """Every encrypted column; a part of the product that adds one registers it here."""
 
 

@@ -15,8 +15,10 @@ pytestmark = pytest.mark.integration
 async def seed_and_read(client, domain):
     practice = await make_practice(domain, staff={"desk@x.example": {}})
     for n in range(3):
-        raw, headers = signed(inquiry(first_name=f"Pat{n}", email=f"pat{n}@example.com", phone=None,
-                                      sms_consent=None), practice.secret)  # fmt: skip
+        raw, headers = signed(
+            inquiry(first_name=f"Pat{n}", email=f"pat{n}@example.com", phone=None, sms_consent=None),
+            practice.secret,
+        )
         assert (
             await client.post(f"/webhooks/forms/{practice.form_key}", content=raw, headers=headers)
         ).status_code == 201

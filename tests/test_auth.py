@@ -20,8 +20,13 @@ OFFICES = {
 
 
 async def deliver(client, practice, location: str, n: int) -> str:
-    body = inquiry(first_name=f"P{n}", email=f"p{n}-{practice.practice.slug}@example.com", phone=None,
-                   sms_consent=None, location=location)  # fmt: skip
+    body = inquiry(
+        first_name=f"P{n}",
+        email=f"p{n}-{practice.practice.slug}@example.com",
+        phone=None,
+        sms_consent=None,
+        location=location,
+    )
     raw, headers = signed(body, practice.secret)
     response = await client.post(f"/webhooks/forms/{practice.form_key}", content=raw, headers=headers)
     assert response.status_code == 201
@@ -56,10 +61,15 @@ async def test_api_without_session_is_401_problem(client, domain):
 
 
 async def test_users_see_only_their_practice_and_locations(client, domain):
-    bright = await make_practice(domain, slug="bright", locations=OFFICES, staff={
-        "north@bright.example": {"locations": ["north"]},
-        "manager@bright.example": {"role": "manager"},
-    })  # fmt: skip
+    bright = await make_practice(
+        domain,
+        slug="bright",
+        locations=OFFICES,
+        staff={
+            "north@bright.example": {"locations": ["north"]},
+            "manager@bright.example": {"role": "manager"},
+        },
+    )
     lakeside = await make_practice(
         domain, slug="lakeside", locations=OFFICES, staff={"desk@lake.example": {}}
     )

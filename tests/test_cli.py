@@ -41,12 +41,47 @@ def test_every_subcommand_has_help():
 
 async def test_practice_location_user_and_form_source(domain):
     hours = json.dumps({"mon": [["08:00", "12:00"], ["13:00", "17:00"]]})
-    await asyncio.to_thread(invoke, "practice", "create", "acme", "--name", "Acme Dental", "--time-zone",
-                            "America/Chicago", "--settings", '{"sla_minutes": 10}')  # fmt: skip
-    await asyncio.to_thread(invoke, "location", "create", "acme", "north", "--name", "North", "--zip", "78664",
-                            "--hours", hours, "--holiday", "2026-12-25")  # fmt: skip
-    await asyncio.to_thread(invoke, "user", "create", "desk@acme.example", "--name", "Desk", "--role", "front_desk",
-                            "--practice", "acme", "--password", "long-enough-password")  # fmt: skip
+    await asyncio.to_thread(
+        invoke,
+        "practice",
+        "create",
+        "acme",
+        "--name",
+        "Acme Dental",
+        "--time-zone",
+        "America/Chicago",
+        "--settings",
+        '{"sla_minutes": 10}',
+    )
+    await asyncio.to_thread(
+        invoke,
+        "location",
+        "create",
+        "acme",
+        "north",
+        "--name",
+        "North",
+        "--zip",
+        "78664",
+        "--hours",
+        hours,
+        "--holiday",
+        "2026-12-25",
+    )
+    await asyncio.to_thread(
+        invoke,
+        "user",
+        "create",
+        "desk@acme.example",
+        "--name",
+        "Desk",
+        "--role",
+        "front_desk",
+        "--practice",
+        "acme",
+        "--password",
+        "long-enough-password",
+    )
     output = await asyncio.to_thread(invoke, "form-source", "create", "acme", "acme-web", "--name", "Website")
     assert "whsec_" in output and "/webhooks/forms/acme-web" in output
     rotated = await asyncio.to_thread(invoke, "form-source", "rotate-secret", "acme-web")

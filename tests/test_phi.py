@@ -62,8 +62,12 @@ async def deliver_planted(client, domain):
 async def test_raw_tables_hold_no_plaintext_phi(client, domain, runtime):
     await deliver_planted(client, domain)
     async with runtime.engine.connect() as connection:
-        tables = [row[0] for row in await connection.execute(
-            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))]  # fmt: skip
+        tables = [
+            row[0]
+            for row in await connection.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            )
+        ]
         dump = []
         for table in tables:
             rows = await connection.execute(text(f'SELECT * FROM "{table}"'))
@@ -116,8 +120,9 @@ async def test_key_rotation_reencrypts_everything_under_the_new_key(client, doma
     counts = await rotate_phi_key(rotated)
     assert counts["leads.first_name_enc"] == 1 and counts["consent_records.ip_enc"] == 1
     assert counts["form_source_secrets.secret_encrypted"] == 1
-    only_new = FieldCipher.from_config(new_cipher.current_key_id + ":" + base64.b64encode(
-        new_cipher.keys["k2"]).decode())  # fmt: skip
+    only_new = FieldCipher.from_config(
+        new_cipher.current_key_id + ":" + base64.b64encode(new_cipher.keys["k2"]).decode()
+    )
     async with domain.sessionmaker() as session:
         lead = await session.get(Lead, lead_id)
         consent = await session.scalar(select(ConsentRecord))
