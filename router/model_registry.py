@@ -339,3 +339,22 @@ async def score_drift(session: AsyncSession, practice_id: uuid.UUID | None) -> f
         return None
     # Leads store whole points; rounding the reference the same way keeps both on the same bin edges.
     return population_stability_index(np.round(np.asarray(row.reference_scores, dtype=float)), recent)
+
+
+@dataclass(frozen=True)
+class ModelsOverview:
+    """What a manager sees about lead-score models: versions, the one scoring their leads, its drift."""
+
+    versions: list[ModelVersion]
+    active: ModelVersion | None
+    psi: float | None
+    verdict: str
+
+
+async def models_overview(session: AsyncSession, *, practice_id: uuid.UUID | None) -> ModelsOverview:
+    """The versions a practice may see (its own and the pooled ones) and the drift of the one serving it."""
+    versions = await list_versions(session, practice_ids=None if practice_id is None else [practice_id])
+    active = next((v for v in versions if v.status == "active" and v.practice_id == practice_id), None)
+    active = active or next((v for v in versions if v.status == "active" and v.practice_id is None), None)
+    psi = await score_drift(session, practice_id)
+    return ModelsOverview(versions=versions, active=active, psi=psi, verdict=drift_verdict(psi))

@@ -135,7 +135,7 @@ class TwilioSettings:
 
 @dataclass(frozen=True)
 class ScoringSettings:
-    """Lead-score models: when they are retrained, how much history a practice needs, how fast swaps spread."""
+    """Lead-score models: when to retrain, how much history a practice needs, how fast swaps spread."""
 
     retrain_cron: str = field(default_factory=lambda: _env("LEADROUTER_RETRAIN_CRON", "0 3 1 * *"))
     """Crontab "minute hour day month weekday" (numbers, lists, *) of retraining: 03:00 on the 1st."""

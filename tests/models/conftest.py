@@ -1,0 +1,47 @@
+"""Small trained models for registry, serving and webhook tests (a few thousand leads, few trees)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+
+import pytest
+
+from leadrouter.model_training import History, simulated_history, train
+from scoring.training import TrainingResult
+
+SMALL_TREES = {"n_estimators": 40, "max_depth": 3}
+"""Enough trees for meaningful reasons, few enough to train in well under a second."""
+
+STUMP = {"n_estimators": 1, "max_depth": 1}
+"""One split: a deliberately worse challenger."""
+
+
+@pytest.fixture(scope="session")
+def small_history() -> History:
+    """About 3,000 simulated leads over ten months (one inquiry per office per day)."""
+    return simulated_history(months=10, seed=5, end=datetime(2025, 11, 1, tzinfo=UTC), leads_per_day=1.0)
+
+
+@pytest.fixture(scope="session")
+def champion_result(small_history: History) -> TrainingResult:
+    return train(small_history, seed=1, xgboost_params=SMALL_TREES)
+
+
+@pytest.fixture(scope="session")
+def weak_result(small_history: History) -> TrainingResult:
+    return train(small_history, seed=1, xgboost_params=STUMP)
+
+
+@pytest.fixture(scope="session")
+def twin_result(champion_result: TrainingResult) -> TrainingResult:
+    """The champion's exact model under another version name: an equal challenger."""
+    return dataclasses.replace(champion_result, version=champion_result.version + "-twin")
+
+
+@pytest.fixture
+async def served(runtime, domain):  # type: ignore[no-untyped-def]
+    """The process's scorer, emptied after the test so no model leaks into other tests."""
+    yield runtime.scorer
+    for key in list(runtime.scorer.registry.versions()):
+        runtime.scorer.registry.remove(key)

@@ -1,0 +1,34 @@
+"""The managers' page about lead-score models: versions, the active one's card, and score drift."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get
+from litestar.di import NamedDependency
+from litestar.exceptions import PermissionDeniedException
+from litestar.response import Redirect, Template
+
+from router.context import Domain
+from router.model_registry import models_overview
+from web.sessions import current_session
+
+MODEL_PAGE_ROLES = frozenset({"manager", "admin"})
+"""Model quality and drift are a management decision; the front desk sees reasons on each lead."""
+
+
+@get("/models", include_in_schema=False)
+async def models_page(
+    request: Request[Any, Any, Any], domain: NamedDependency[Domain]
+) -> Template | Redirect:
+    """List versions with their holdout metrics, the active one's card and its drift verdict."""
+    signed_in = await current_session(request, domain)
+    if signed_in is None:
+        return Redirect("/login")
+    viewer = signed_in.viewer
+    if viewer.role not in MODEL_PAGE_ROLES:
+        raise PermissionDeniedException("only managers and admins see the model page")
+    practice_id = None if viewer.role == "admin" else viewer.practice_id
+    async with domain.sessionmaker() as session:
+        overview = await models_overview(session, practice_id=practice_id)
+    return Template("models.html", context={"viewer": viewer, "overview": overview})
