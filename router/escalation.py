@@ -206,7 +206,12 @@ async def escalate_lead(domain: Domain, lead_id: uuid.UUID, level: int) -> Escal
     if level == 2:
         deliveries = await _deliver(domain, alert, recipients)
     return EscalationOutcome(
-        lead_id, level, escalated=True, reason="escalated", event_id=event_id, alert_id=alert.id,
+        lead_id,
+        level,
+        escalated=True,
+        reason="escalated",
+        event_id=event_id,
+        alert_id=alert.id,
         deliveries=deliveries,
     )
 

@@ -12,11 +12,13 @@ from arq import ArqRedis
 from arq.cron import cron
 
 from router import audit
+from router.attribution_runs import ATTRIBUTION_NIGHTLY, run_attribution
 from router.claims_jobs import CLAIM_SWEEPER
 from router.context import Domain
 from router.escalation import ESCALATION_JOB, ESCALATION_SWEEPER
 from router.explanations import REASONS_SWEEPER
 from router.presence import PRESENCE_SWEEPER
+from router.sms import DEFERRED_TEXT_JOB, DUE_TEXTS_SWEEPER
 
 log = logging.getLogger("leadrouter.worker")
 
@@ -82,7 +84,11 @@ async def seal_audit_log(ctx: dict[str, Any]) -> dict[str, int]:
 AUDIT_SEALER = cron(seal_audit_log, second=AUDIT_SEAL_SECONDS, run_at_startup=True, unique=True)
 
 
-WORKER_FUNCTIONS: list[Any] = [ESCALATION_JOB]
+WORKER_FUNCTIONS: list[Any] = [ESCALATION_JOB, DEFERRED_TEXT_JOB]
 """Task functions the worker runs; each part of the domain appends its own here."""
 CRON_JOBS: list[Any] = [AUDIT_SEALER, ESCALATION_SWEEPER, CLAIM_SWEEPER, PRESENCE_SWEEPER, REASONS_SWEEPER]
 """Periodic jobs of the worker."""
+CRON_JOBS.append(DUE_TEXTS_SWEEPER)
+
+WORKER_FUNCTIONS.append(run_attribution)
+CRON_JOBS.append(ATTRIBUTION_NIGHTLY)

@@ -72,9 +72,11 @@ class PortNotConfigured(RuntimeError):
 
 
 class SmsSender(Protocol):
-    """Sends a text message; returns the provider's message id, or None when it was not sent (e.g. opt-out)."""
+    """Sends a text message; returns the provider's message id, or None when it was not sent (opt-out)."""
 
-    async def send_sms(self, *, practice_id: uuid.UUID, to: str, body: str, automated: bool) -> str | None: ...
+    async def send_sms(
+        self, *, practice_id: uuid.UUID, to: str, body: str, automated: bool
+    ) -> str | None: ...
 
 
 class EmailSender(Protocol):

@@ -53,7 +53,7 @@ def runs_on_wall_clock(sla_started_at: datetime, hours: BusinessHours | None) ->
 def level2_due(
     *, sla_due_at: datetime, sla_started_at: datetime, location: Location, settings: PracticeSettings
 ) -> datetime:
-    """When managers are texted and emailed: `escalation_level2_minutes` past the deadline on the lead's clock."""
+    """When managers are texted/emailed: `escalation_level2_minutes` past the deadline (lead's clock)."""
     wait = timedelta(minutes=settings.escalation_level2_minutes)
     hours = location_hours(location)
     if runs_on_wall_clock(sla_started_at, hours):
@@ -62,8 +62,10 @@ def level2_due(
     return hours.add_business_time(sla_due_at, wait) or sla_due_at + wait
 
 
-def sla_elapsed(*, received_at: datetime, sla_started_at: datetime, until: datetime, location: Location) -> timedelta:
-    """Time the SLA clock ran from arrival to `until`: business time, or wall time for after-hours overflow."""
+def sla_elapsed(
+    *, received_at: datetime, sla_started_at: datetime, until: datetime, location: Location
+) -> timedelta:
+    """Time the SLA clock ran from arrival to `until`: business time; wall time for after-hours overflow."""
     hours = location_hours(location)
     if runs_on_wall_clock(sla_started_at, hours):
         return max(until.astimezone(UTC) - received_at.astimezone(UTC), timedelta(0))

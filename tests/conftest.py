@@ -107,8 +107,9 @@ async def domain(runtime) -> AsyncIterator:  # type: ignore[no-untyped-def]
         await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         await connection.execute(text("ALTER SEQUENCE domain_events_id_seq RESTART"))
     prefix = runtime.settings.redis.prefix
+    # Only this run's keys: arq's own job keys are named by lead ids, which never repeat across runs,
+    # and deleting every `arq:*` key would break a test run going on at the same time.
     keys = [key async for key in runtime.redis.scan_iter(match=f"{prefix}*")]
-    keys += [key async for key in runtime.redis.scan_iter(match="arq:*")]
     if keys:
         await runtime.redis.delete(*keys)
 

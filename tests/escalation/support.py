@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import socket
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from email import message_from_bytes
-from email.message import Message
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -19,6 +20,8 @@ from router.context import Domain
 from router.intake import InquiryCommand, ingest_inquiry
 from router.models import Lead
 from tests.factories import inquiry
+
+_phone_numbers = itertools.count(1000)
 
 
 def freeze(domain: Domain, at: datetime) -> FrozenClock:
@@ -32,22 +35,21 @@ def freeze(domain: Domain, at: datetime) -> FrozenClock:
 async def new_lead(domain: Domain, practice_id: uuid.UUID, **fields: Any) -> Lead:
     """A lead taken in through the real intake at the domain clock's now."""
     key = uuid.uuid4().hex
+    source_kind, channel = fields.pop("source_kind", "form"), fields.pop("channel", None)
+    fields.setdefault("phone", f"(512) 867-{next(_phone_numbers) % 10000:04d}")
+    fields.setdefault("email", f"{key[:10]}@example.com")
     result = await ingest_inquiry(
         domain,
         InquiryCommand(
             practice_id=practice_id,
-            source_kind=fields.pop("source_kind", "form"),
-            fields=inquiry(
-                phone=fields.pop("phone", f"(512) 555-{uuid.uuid4().int % 10000:04d}"),
-                email=fields.pop("email", f"{key[:10]}@example.com"),
-                **fields,
-            ),
+            source_kind=source_kind,
+            fields=inquiry(**fields),
             received_at=domain.clock.now(),
             actor=Actor("integration", "test"),
             idempotency_scope="test",
             idempotency_key=key,
             request_sha256=key.encode(),
-            channel=fields.pop("channel", None),
+            channel=channel,
         ),
     )
     assert result.status_code == 201, result.body
@@ -65,11 +67,15 @@ async def load_lead(domain: Domain, lead_id: uuid.UUID) -> Lead:
 class Mailbox:
     """What a local SMTP server received."""
 
-    messages: list[tuple[str, list[str], Message]] = field(default_factory=list)
+    messages: list[tuple[str, list[str], EmailMessage]] = field(default_factory=list)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd hook)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(
-            (envelope.mail_from, list(envelope.rcpt_tos), message_from_bytes(envelope.original_content))
+            (
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                message_from_bytes(envelope.original_content, policy=policy.default),
+            )
         )
         return "250 Message accepted for delivery"
 

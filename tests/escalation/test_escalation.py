@@ -42,7 +42,8 @@ async def test_level1_waits_for_the_deadline_then_escalates(domain, runtime):
     practice = await make_practice(domain, staff=STAFF)
     lead = await new_lead(domain, practice.practice.id)
     assert lead.sla_due_at == WEDNESDAY_10AM_CHICAGO + timedelta(minutes=5)
-    assert await runtime.redis.exists(f"arq:job:escalate:{lead.id}:1")
+    queue = runtime.settings.redis.queue_name
+    assert await runtime.redis.zscore(queue, f"escalate:{lead.id}:1") is not None
 
     clock.advance(timedelta(minutes=4, seconds=59))
     early = await escalate_lead(domain, lead.id, 1)
@@ -62,8 +63,10 @@ async def test_level1_waits_for_the_deadline_then_escalates(domain, runtime):
         alert = await session.scalar(select(ManagerAlert).where(ManagerAlert.lead_id == lead.id))
     assert alert.level == 1 and "Downtown Office" in alert.message and "Ana" not in alert.message
     assert f"/leads/{lead.id}" in alert.message
-    assert await count(domain, AuditRecord, AuditRecord.lead_id == lead.id, AuditRecord.action == "lead.escalate")
-    assert await runtime.redis.exists(f"arq:job:escalate:{lead.id}:2")
+    assert await count(
+        domain, AuditRecord, AuditRecord.lead_id == lead.id, AuditRecord.action == "lead.escalate"
+    )
+    assert await runtime.redis.zscore(queue, f"escalate:{lead.id}:2") is not None
 
 
 async def test_escalation_is_idempotent_even_when_raced(domain):
@@ -142,7 +145,9 @@ async def test_sweeper_escalates_a_lead_whose_job_was_lost(domain, runtime):
     lost = await new_lead(domain, practice.practice.id)
     clock.advance(timedelta(minutes=3))
     not_yet = await new_lead(domain, practice.practice.id)
-    await runtime.redis.delete(f"arq:job:escalate:{lost.id}:1")  # Redis restarted without it
+    # Redis restarted without the job.
+    await runtime.redis.delete(f"arq:job:escalate:{lost.id}:1")
+    await runtime.redis.zrem(runtime.settings.redis.queue_name, f"escalate:{lost.id}:1")
 
     clock.advance(timedelta(minutes=2, seconds=30))
     assert await sweep_overdue(domain) == {"overdue": 1, "escalated": 1}
@@ -178,7 +183,9 @@ async def test_level2_without_sms_or_email_configured_says_so(domain):
     }
     practice = await make_practice(domain, staff=staff)
     async with domain.sessionmaker() as session, session.begin():
-        boss = await session.get(type(practice.staff["boss@bright.example"]), practice.staff["boss@bright.example"].id)
+        boss = await session.get(
+            type(practice.staff["boss@bright.example"]), practice.staff["boss@bright.example"].id
+        )
         boss.phone = "+15125550111"
     lead = await new_lead(domain, practice.practice.id)
     clock.advance(timedelta(minutes=5))

@@ -40,7 +40,10 @@ def notifying_domain(domain, smtp_server):
     controller, _ = smtp_server
     domain.email = SmtpEmailSender(
         SmtpConfig(
-            host="127.0.0.1", port=controller.port, from_address="Lead Router <alerts@bright.example>", starttls=False
+            host="127.0.0.1",
+            port=controller.port,
+            from_address="Lead Router <alerts@bright.example>",
+            starttls=False,
         )
     )
     domain.sms = RecordingSms()
@@ -52,7 +55,9 @@ def notifying_domain(domain, smtp_server):
 async def test_smtp_sender_delivers_to_a_local_server(smtp_server):
     controller, mailbox = smtp_server
     sender = SmtpEmailSender(
-        SmtpConfig(host="127.0.0.1", port=controller.port, from_address="alerts@bright.example", starttls=False)
+        SmtpConfig(
+            host="127.0.0.1", port=controller.port, from_address="alerts@bright.example", starttls=False
+        )
     )
     message_id = await sender.send_email(to="boss@bright.example", subject="Test", body="Hello")
     [(mail_from, rcpt_tos, message)] = mailbox.messages
@@ -64,7 +69,9 @@ async def test_smtp_sender_raises_when_the_server_is_down():
     from tests.escalation.support import free_port
 
     sender = SmtpEmailSender(
-        SmtpConfig(host="127.0.0.1", port=free_port(), from_address="a@b.example", starttls=False, timeout_seconds=2)
+        SmtpConfig(
+            host="127.0.0.1", port=free_port(), from_address="a@b.example", starttls=False, timeout_seconds=2
+        )
     )
     with pytest.raises(OSError):
         await sender.send_email(to="boss@bright.example", subject="Test", body="Hello")
@@ -86,7 +93,11 @@ async def test_level2_emails_and_texts_the_managers_on_duty_without_phi(notifyin
         boss = await session.get(StaffUser, practice.staff["boss@bright.example"].id)
         boss.phone = "+15125550111"
     lead = await new_lead(
-        domain, practice.practice.id, first_name="Ana", last_name="Lopez", phone="(512) 867-5309",
+        domain,
+        practice.practice.id,
+        first_name="Ana",
+        last_name="Lopez",
+        phone="(512) 867-5309",
         email="ana.lopez@example.com",
     )
     clock.advance(timedelta(minutes=5))

@@ -13,11 +13,20 @@ pytestmark = pytest.mark.unit
 
 CHICAGO = ZoneInfo("America/Chicago")
 WEEKDAY = [["08:00", "12:00"], ["13:00", "17:00"]]
-HOURS = {"mon": WEEKDAY, "tue": WEEKDAY, "wed": WEEKDAY, "thu": WEEKDAY, "fri": WEEKDAY, "sat": [["09:00", "13:00"]]}
+HOURS = {
+    "mon": WEEKDAY,
+    "tue": WEEKDAY,
+    "wed": WEEKDAY,
+    "thu": WEEKDAY,
+    "fri": WEEKDAY,
+    "sat": [["09:00", "13:00"]],
+}
 
 
 def office(time_zone: str = "America/Chicago", hours=HOURS, holidays=("2026-07-03",)) -> Location:
-    return Location(name="Downtown Office", time_zone=time_zone, business_hours=hours, holidays=list(holidays))
+    return Location(
+        name="Downtown Office", time_zone=time_zone, business_hours=hours, holidays=list(holidays)
+    )
 
 
 def local(*args: int, zone: ZoneInfo = CHICAGO) -> datetime:
@@ -126,10 +135,14 @@ def test_the_repeated_hour_counts_twice_in_business_time():
 def test_level2_is_business_minutes_past_the_deadline():
     due = local(2026, 3, 4, 11, 55)
     # 5 minutes to lunch, 10 after it.
-    at = level2_due(sla_due_at=due, sla_started_at=local(2026, 3, 4, 11, 50), location=office(), settings=START)
+    at = level2_due(
+        sla_due_at=due, sla_started_at=local(2026, 3, 4, 11, 50), location=office(), settings=START
+    )
     assert at == local(2026, 3, 4, 13, 10)
     twenty = PracticeSettings(escalation_level2_minutes=20)
-    at = level2_due(sla_due_at=due, sla_started_at=local(2026, 3, 4, 11, 50), location=office(), settings=twenty)
+    at = level2_due(
+        sla_due_at=due, sla_started_at=local(2026, 3, 4, 11, 50), location=office(), settings=twenty
+    )
     assert at == local(2026, 3, 4, 13, 15)
 
 

@@ -1,5 +1,6 @@
 """The real arq worker in burst mode: the deferred job escalates, and the sweeper catches a lost job."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +13,30 @@ from tests.factories import make_practice
 pytestmark = pytest.mark.integration
 
 
+ISOLATED_REDIS_DB = 11
+"""The shared test conftest deletes every `arq:*` key of its Redis database after each test, so a
+concurrent test run would expire this file's jobs mid-run; these tests use a database of their own."""
+
+
+@pytest.fixture
+async def isolated(domain, settings):
+    """A second runtime on the same PostgreSQL database but its own Redis database."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from leadrouter.runtime import build_runtime
+
+    parts = urlsplit(settings.redis.url)
+    url = urlunsplit(parts._replace(path=f"/{ISOLATED_REDIS_DB}"))
+    own = replace(settings, redis=replace(settings.redis, url=url))
+    runtime = build_runtime(own)
+    yield own, runtime
+    keys = [key async for key in runtime.redis.scan_iter(match=f"{own.redis.prefix}*")]
+    keys += [key async for key in runtime.redis.scan_iter(match="arq:*")]
+    if keys:
+        await runtime.redis.delete(*keys)
+    await runtime.close()
+
+
 async def _run_burst(settings, runtime):
     worker = build_worker(settings, burst=True, runtime=runtime)
     try:
@@ -21,7 +46,9 @@ async def _run_burst(settings, runtime):
     return worker
 
 
-async def test_deferred_jobs_escalate_both_levels(domain, runtime, settings):
+async def test_deferred_jobs_escalate_both_levels(isolated):
+    settings, runtime = isolated
+    domain = runtime.domain
     # arq defers by real time: put the lead an hour in the real past so both jobs are due now.
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
     clock = freeze(domain, start)
@@ -34,11 +61,17 @@ async def test_deferred_jobs_escalate_both_levels(domain, runtime, settings):
     assert lead.escalation_level == 2 and lead.overflow
     assert worker.jobs_failed == 0
     async with domain.sessionmaker() as session:
-        levels = sorted((await session.scalars(ManagerAlert.__table__.select().with_only_columns(ManagerAlert.level))).all())
+        levels = sorted(
+            (
+                await session.scalars(ManagerAlert.__table__.select().with_only_columns(ManagerAlert.level))
+            ).all()
+        )
     assert levels == [1, 2]
 
 
-async def test_sweeper_cron_catches_a_lost_job(domain, runtime, settings):
+async def test_sweeper_cron_catches_a_lost_job(isolated):
+    settings, runtime = isolated
+    domain = runtime.domain
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
     clock = freeze(domain, start)
     practice = await make_practice(domain, staff={"boss@bright.example": {"role": "manager"}})
@@ -47,6 +80,8 @@ async def test_sweeper_cron_catches_a_lost_job(domain, runtime, settings):
     await runtime.redis.delete(f"arq:job:escalate:{lead.id}:1")
     await runtime.redis.zrem(settings.redis.queue_name, f"escalate:{lead.id}:1")
     clock.advance(timedelta(minutes=6))
+    # The cron's own schedule is wall time; run one sweep as the cron would enqueue it.
+    await runtime.redis.enqueue_job("cron:sweep_overdue_task", _queue_name=settings.redis.queue_name)
 
     await _run_burst(settings, runtime)
     lead = await load_lead(domain, lead.id)

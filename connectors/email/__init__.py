@@ -1,0 +1,1 @@
+"""Email out: managers' escalation alerts over SMTP."""

@@ -1,0 +1,33 @@
+"""The lead timeline page (`/leads/{id}`), where dashboard breaches and manager alerts link."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Request, get
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from router.context import Domain
+from router.timeline import lead_timeline
+from web.sessions import actor_of, current_session
+
+
+@get("/leads/{lead_id:uuid}", include_in_schema=False)
+async def timeline_page(
+    request: Request[Any, Any, Any], domain: NamedDependency[Domain], lead_id: FromPath[uuid.UUID]
+) -> Template | Redirect:
+    """Everything that happened to one lead in the viewer's scope; 404 when out of scope."""
+    signed_in = await current_session(request, domain)
+    if signed_in is None:
+        return Redirect("/login")
+    async with domain.sessionmaker() as session, session.begin():
+        timeline = await lead_timeline(
+            session, domain, signed_in.viewer, lead_id, actor=actor_of(request, signed_in)
+        )
+    if timeline is None:
+        raise NotFoundException(detail=f"no lead {lead_id} in your scope")
+    return Template("timeline.html", context={"viewer": signed_in.viewer, "timeline": timeline})
