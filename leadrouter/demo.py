@@ -6,12 +6,22 @@ import uuid
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.auth import create_user
 from router.context import Domain
 from router.form_sources import create_form_source
-from router.models import CallCenter, CallCenterPractice, Location, Practice, Provider, StaffUser
-from simulator.practices import demo_call_center, demo_practices
+from router.models import (
+    CallCenter,
+    CallCenterPractice,
+    Location,
+    Practice,
+    Provider,
+    StaffUser,
+    TrackingNumber,
+)
+from router.phones import add_tracking_number
+from simulator.practices import PracticeSpec, demo_call_center, demo_practices
 
 DEMO_PASSWORD = "demo-password-2026"
 """The password of every demo login; printed by the run command, never used outside the demo."""
@@ -46,6 +56,7 @@ async def seed_demo(domain: Domain) -> DemoSummary:
                     )
                 ).all():
                     summary.logins.append((email, role, spec.name))
+                await _seed_tracking_numbers(session, existing.id, spec)
                 continue
             summary.created = True
             practice = Practice(
@@ -104,6 +115,7 @@ async def seed_demo(domain: Domain) -> DemoSummary:
                     if form.default_location_slug
                     else None,
                 )
+            await _seed_tracking_numbers(session, practice.id, spec)
             for person in spec.staff:
                 await create_user(
                     session,
@@ -136,3 +148,19 @@ async def seed_demo(domain: Domain) -> DemoSummary:
                 )
         summary.logins.extend((agent.email, agent.role, center_spec.name) for agent in center_spec.agents)
     return summary
+
+
+async def _seed_tracking_numbers(session: AsyncSession, practice_id: uuid.UUID, spec: PracticeSpec) -> None:
+    """The practice's call-tracking numbers (those missing: a demo seeded before phones existed gets them)."""
+    known = set((await session.scalars(select(TrackingNumber.phone_e164))).all())
+    rows = await session.scalars(select(Location).where(Location.practice_id == practice_id))
+    locations = {loc.slug: loc for loc in rows}
+    for number in spec.tracking_numbers:
+        if number.phone_e164 not in known and number.location_slug in locations:
+            await add_tracking_number(
+                session,
+                location=locations[number.location_slug],
+                phone=number.phone_e164,
+                channel=number.channel,
+                campaign=number.campaign,
+            )

@@ -17,7 +17,13 @@ from router.context import Domain
 from router.events import record_event
 from router.intake import PHI_CONTEXT
 from router.models import Interaction, Lead, PhoneCall, StaffUser
-from router.phones import ANSWERED, CALL_STATUS_ORDER, DEFAULT_RING_SECONDS, mark_call_answered, practice_number
+from router.phones import (
+    ANSWERED,
+    CALL_STATUS_ORDER,
+    DEFAULT_RING_SECONDS,
+    mark_call_answered,
+    practice_number,
+)
 from router.ports import PhoneGatewayError, PortNotConfigured
 
 
@@ -79,12 +85,20 @@ async def call_lead(domain: Domain, viewer: Viewer, lead_id: uuid.UUID, *, actor
         session.add(call)
         lead.last_activity_at = now
         audit.record(
-            session, actor=actor, action="lead.call", practice_id=lead.practice_id, lead_id=lead.id,
+            session,
+            actor=actor,
+            action="lead.call",
+            practice_id=lead.practice_id,
+            lead_id=lead.id,
             details={"call_id": str(call.id)},
         )
         event = await record_event(
-            session, kind="lead.contact_logged", practice_id=lead.practice_id, location_id=lead.location_id,
-            lead_id=lead.id, payload={"channel": "phone", "call_id": str(call.id)},
+            session,
+            kind="lead.contact_logged",
+            practice_id=lead.practice_id,
+            location_id=lead.location_id,
+            lead_id=lead.id,
+            payload={"channel": "phone", "call_id": str(call.id)},
         )
     await domain.announcer.announce([event])
     try:
@@ -94,7 +108,9 @@ async def call_lead(domain: Domain, viewer: Viewer, lead_id: uuid.UUID, *, actor
         raise PhoneActionRefused(f"the call could not be started: {exc}") from exc
     async with domain.sessionmaker() as session, session.begin():
         await session.execute(
-            update(PhoneCall).where(PhoneCall.id == call.id, PhoneCall.call_sid.is_(None)).values(call_sid=call_sid)
+            update(PhoneCall)
+            .where(PhoneCall.id == call.id, PhoneCall.call_sid.is_(None))
+            .values(call_sid=call_sid)
         )
     return call.id
 
@@ -123,8 +139,12 @@ async def bridge_for(domain: Domain, call_id: uuid.UUID) -> Bridge | None:
         if not phone or not caller_id:
             return None
         audit.record(
-            session, actor=audit.Actor("integration", "twilio"), action="lead.read", practice_id=lead.practice_id,
-            lead_id=lead.id, details={"via": "click_to_call_bridge", "call_id": str(call.id)},
+            session,
+            actor=audit.Actor("integration", "twilio"),
+            action="lead.read",
+            practice_id=lead.practice_id,
+            lead_id=lead.id,
+            details={"via": "click_to_call_bridge", "call_id": str(call.id)},
         )
     return Bridge(lead_phone=phone, caller_id=caller_id)
 

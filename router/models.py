@@ -486,8 +486,6 @@ class ManagerAlert(Base):
     deliveries: Mapped[list[Any]] = mapped_column(default=list)
     """One entry per manager and channel: {"user_id", "channel", "status", "detail"}."""
     created_at: Mapped[datetime] = _ts()
-    acknowledged_at: Mapped[datetime | None] = _ts(nullable=True)
-    acknowledged_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     __table_args__ = (
         UniqueConstraint("lead_id", "level", name="uq_manager_alerts_lead_level"),
         Index("ix_manager_alerts_practice_created", "practice_id", "created_at"),
@@ -586,3 +584,79 @@ class SmsMessage(Base):
     created_at: Mapped[datetime] = _ts()
     updated_at: Mapped[datetime] = _ts()
     __table_args__ = (Index("ix_sms_messages_practice_phone", "practice_id", "phone_index"),)
+
+
+class TrackingSite(Base):
+    """A practice website that runs the first-party journey script; its key is public, in the snippet."""
+
+    __tablename__ = "tracking_sites"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    origins: Mapped[list[Any]] = mapped_column(default=list)
+    """Origins (scheme://host[:port]) allowed to post page visits: the practice's own site(s)."""
+    created_at: Mapped[datetime] = _ts(server_default=text("now()"))
+
+
+class AdSpend(Base):
+    """One day of one campaign's spend, impressions and clicks, as an ad platform's export states it."""
+
+    __tablename__ = "ad_spend"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    day: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    """The platform's reporting day (midnight, no zone: platforms report in the account's zone)."""
+    channel: Mapped[str] = mapped_column(String(32))
+    campaign: Mapped[str] = mapped_column(String(200), default="")
+    """Empty when the export is per channel only (never NULL, so the unique key holds)."""
+    spend: Mapped[float] = mapped_column(Float)
+    impressions: Mapped[int | None] = mapped_column(BigInteger)
+    clicks: Mapped[int | None] = mapped_column(BigInteger)
+    imported_at: Mapped[datetime] = _ts()
+    __table_args__ = (
+        UniqueConstraint(
+            "practice_id", "day", "channel", "campaign", name="uq_ad_spend_practice_day_campaign"
+        ),
+    )
+
+
+class PatientValue(Base):
+    """The known value of the care a lead's patient accepted (PMS or staff), for value attribution."""
+
+    __tablename__ = "patient_values"
+    lead_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"), index=True)
+    value: Mapped[float] = mapped_column(Float)
+    """Lifetime value so far in the practice's currency: treatment accepted plus later production."""
+    source: Mapped[str] = mapped_column(String(20))
+    """pms, staff or simulator."""
+    recorded_at: Mapped[datetime] = _ts()
+
+
+class AttributionRun(Base):
+    """One attribution run of a practice: its window, model, timings and the stored credit tables."""
+
+    __tablename__ = "attribution_runs"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(12), default="queued")
+    """queued, running, done or failed."""
+    requested_by: Mapped[str] = mapped_column(String(100))
+    """nightly, cli, or the user id who pressed "run now"."""
+    model: Mapped[str] = mapped_column(String(32), default="markov")
+    markov_order: Mapped[int] = mapped_column(Integer, default=1)
+    conversion_stage: Mapped[str] = mapped_column(String(32))
+    window_start: Mapped[datetime] = _ts()
+    window_end: Mapped[datetime] = _ts()
+    journeys: Mapped[int | None] = mapped_column(Integer)
+    conversions: Mapped[float | None] = mapped_column(Float)
+    read_seconds: Mapped[float | None] = mapped_column(Float)
+    """Reading and stitching the journeys from PostgreSQL."""
+    compute_seconds: Mapped[float | None] = mapped_column(Float)
+    """Aggregating the journeys and running every model."""
+    results: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """The `leadrouter attribution --json` document plus spend, cost per booking and budget moves."""
+    error: Mapped[str | None] = mapped_column(Text)
+    requested_at: Mapped[datetime] = _ts()
+    finished_at: Mapped[datetime | None] = _ts(nullable=True)
+    __table_args__ = (Index("ix_attribution_runs_practice_requested", "practice_id", "requested_at"),)

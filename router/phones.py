@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,10 +27,14 @@ from router.models import (
     Lead,
     Location,
     PhoneCall,
+    Practice,
     PracticePhoneSettings,
     TrackingNumber,
 )
 from router.normalize import normalize_phone
+
+if TYPE_CHECKING:
+    from router.sms import TextOutcome
 
 DEFAULT_RING_SECONDS = 20
 """About five rings: long enough to reach the phone, short enough that callers do not hang up first."""
@@ -207,8 +212,6 @@ async def record_call_status(
             )
     await domain.announcer.announce(events)
     if missed and call.direction == "inbound" and call.caller_is_new:
-        from router.sms import text_back_missed_call  # sms needs this module's first-contact rule
-
         await text_back_missed_call(domain, call.id)
     return CallStatusChange(changed=True, final=final, call_id=call.id, lead_id=call.lead_id)
 
@@ -271,3 +274,104 @@ async def attach_transcript(domain: Domain, *, call_sid: str, transcription_sid:
             details={"call_id": str(call.id)},
         )
     return True
+
+
+async def _practice_location(
+    session: AsyncSession, practice_slug: str, location_slug: str | None
+) -> Location:
+    query = (
+        select(Location)
+        .join(Practice, Practice.id == Location.practice_id)
+        .where(Practice.slug == practice_slug)
+    )
+    if location_slug:
+        query = query.where(Location.slug == location_slug)
+    location = await session.scalar(query.order_by(Location.slug).limit(1))
+    if location is None:
+        raise LookupError(f"no location {location_slug or '(any)'} in practice {practice_slug}")
+    return location
+
+
+async def configure_tracking_number(
+    domain: Domain, *, practice_slug: str, location_slug: str, phone: str, channel: str, campaign: str | None
+) -> TrackingNumber:
+    """Admin: add a tracking number (the CLI and the demo seeding use this)."""
+    async with domain.sessionmaker() as session, session.begin():
+        location = await _practice_location(session, practice_slug, location_slug)
+        return await add_tracking_number(
+            session, location=location, phone=phone, channel=channel, campaign=campaign
+        )
+
+
+async def list_tracking_numbers(
+    domain: Domain, practice_slug: str | None = None
+) -> list[tuple[TrackingNumber, str, str]]:
+    """(number, practice slug, location slug) of every tracking number, or one practice's."""
+    query = (
+        select(TrackingNumber, Practice.slug, Location.slug)
+        .join(Practice, Practice.id == TrackingNumber.practice_id)
+        .join(Location, Location.id == TrackingNumber.location_id)
+        .order_by(Practice.slug, TrackingNumber.phone_e164)
+    )
+    if practice_slug:
+        query = query.where(Practice.slug == practice_slug)
+    async with domain.sessionmaker() as session:
+        return [(n, p, loc) for n, p, loc in (await session.execute(query)).all()]
+
+
+async def configure_phone_settings(
+    domain: Domain, practice_slug: str, **changes: object
+) -> PracticePhoneSettings:
+    """Admin: change a practice's phone settings (unknown names and bad values are refused)."""
+    unknown = (
+        set(changes)
+        - {c.key for c in PracticePhoneSettings.__table__.columns}
+        - {"practice_id", "updated_at"}
+    )
+    if unknown:
+        raise ValueError("unknown phone settings: " + ", ".join(sorted(unknown)))
+    if changes.get("overflow_mode") not in (None, *OVERFLOW_MODES):
+        raise ValueError(f"overflow_mode must be one of {', '.join(OVERFLOW_MODES)}")
+    if changes.get("practice_number"):
+        changes["practice_number"] = normalize_phone(str(changes["practice_number"]))
+    async with domain.sessionmaker() as session, session.begin():
+        location = await _practice_location(session, practice_slug, None)
+        row = await session.get(PracticePhoneSettings, location.practice_id, with_for_update=True)
+        if row is None:
+            row = phone_settings_of(None, location.practice_id)
+            session.add(row)
+        for name, value in changes.items():
+            setattr(row, name, value)
+        row.updated_at = domain.clock.now()
+    return row
+
+
+async def text_back_missed_call(domain: Domain, call_id: uuid.UUID) -> TextOutcome | None:
+    """A new caller nobody answered gets one "sorry we missed you" text, when the practice wants it."""
+    async with domain.sessionmaker() as session, session.begin():
+        call = await session.get(PhoneCall, call_id)
+        if call is None or call.lead_id is None or call.text_back_at is not None:
+            return None
+        settings = await load_phone_settings(session, call.practice_id)
+        practice = await session.get(Practice, call.practice_id)
+        lead = await session.get(Lead, call.lead_id)
+        if not settings.missed_call_text_back or practice is None or lead is None:
+            return None
+        call.text_back_at = domain.clock.now()
+        phone = domain.cipher.decrypt(lead.phone_enc, context=PHI_CONTEXT)
+    if not phone:
+        return None
+    body = settings.text_back_message or (
+        f"Sorry we missed your call at {practice.name}! Reply here to text us, or call us back anytime."
+    )
+    from router.sms import send_text  # the SMS rules need this module's numbers and first contact
+
+    return await send_text(
+        domain,
+        practice_id=call.practice_id,
+        to=phone,
+        body=body,
+        automated=True,
+        lead_id=call.lead_id,
+        dedupe_key=f"textback:{call.call_sid or call.id}",
+    )

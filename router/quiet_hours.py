@@ -17,6 +17,8 @@ ALLOWED_FROM = time(8, 0)
 """The TCPA's calling window opens at 8 am recipient time; carriers and most states follow it."""
 ALLOWED_UNTIL = time(21, 0)
 """...and closes at 9 pm (exclusive: 9:00 pm is already quiet)."""
+MAX_INFORMATIVE_ZONES = 4
+"""An area code spans at most a few zones; a longer list is phonenumbers saying "anywhere in +1"."""
 _SEARCH_DAYS = 3
 """Any set of US zones (at most ~6 hours apart) shares a window within a day; three is plenty."""
 
@@ -31,7 +33,7 @@ def _zone(name: str | None) -> ZoneInfo | None:
 
 
 def recipient_zones(*, zip_code: str | None, phone: str | None, fallback: str) -> tuple[ZoneInfo, ...]:
-    """The recipient's candidate zones: the ZIP's zone, else the number's, else the practice's."""
+    """The recipient's candidate zones: the ZIP's zone, else the area code's, else the practice's."""
     if zip_code:
         try:
             matches = zipcodes.matching(zip_code)
@@ -46,7 +48,7 @@ def recipient_zones(*, zip_code: str | None, phone: str | None, fallback: str) -
         except phonenumbers.NumberParseException:
             names = ()
         zones = tuple(z for z in (_zone(n) for n in names) if z is not None)
-        if zones:
+        if 0 < len(zones) <= MAX_INFORMATIVE_ZONES:
             return zones
     return (ZoneInfo(fallback),)
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from arq.cron import cron
+from arq.worker import func
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,9 +26,9 @@ from router.click_to_call import PhoneActionRefused
 from router.context import Domain
 from router.events import record_event
 from router.intake import PHI_CONTEXT
-from router.models import ConsentRecord, Interaction, Lead, PhoneCall, Practice, SmsMessage
+from router.models import ConsentRecord, Interaction, Lead, Practice, SmsMessage
 from router.normalize import normalize_phone
-from router.phones import load_phone_settings, practice_number
+from router.phones import practice_number
 from router.ports import PhoneGatewayError, PortNotConfigured
 from router.quiet_hours import next_allowed, recipient_zones
 
@@ -74,13 +76,16 @@ async def opted_out(session: AsyncSession, practice_id: uuid.UUID, phone_index: 
             ConsentRecord.phone_index == phone_index,
             ConsentRecord.channel == "sms",
         )
-        .order_by(ConsentRecord.captured_at.desc(), ConsentRecord.id)
+        # Two records at the same instant: the refusal wins (texting someone who said STOP is worse).
+        .order_by(ConsentRecord.captured_at.desc(), ConsentRecord.granted.asc())
         .limit(1)
     )
     return granted is False
 
 
-async def _texted_us_recently(session: AsyncSession, practice_id: uuid.UUID, phone_index: bytes, now: datetime) -> bool:
+async def _texted_us_recently(
+    session: AsyncSession, practice_id: uuid.UUID, phone_index: bytes, now: datetime
+) -> bool:
     latest = await session.scalar(
         select(SmsMessage.created_at)
         .where(
@@ -122,7 +127,9 @@ async def send_text(
         lead = await session.get(Lead, lead_id) if lead_id else None
         practice = await session.get(Practice, practice_id)
         zones = recipient_zones(
-            zip_code=lead.zip if lead else None, phone=phone, fallback=practice.time_zone if practice else "UTC"
+            zip_code=lead.zip if lead else None,
+            phone=phone,
+            fallback=practice.time_zone if practice else "UTC",
         )
         exempt = not automated and await _texted_us_recently(session, practice_id, phone_index or b"", now)
         send_after = now if exempt else next_allowed(now, zones)
@@ -158,10 +165,16 @@ async def send_text(
 
 
 def _columns(message: SmsMessage) -> dict[str, Any]:
-    return {c.key: getattr(message, c.key) for c in SmsMessage.__table__.columns if getattr(message, c.key) is not None}
+    return {
+        c.key: getattr(message, c.key)
+        for c in SmsMessage.__table__.columns
+        if getattr(message, c.key) is not None
+    }
 
 
-async def _from_number(session: AsyncSession, practice_id: uuid.UUID, lead_id: uuid.UUID | None) -> str | None:
+async def _from_number(
+    session: AsyncSession, practice_id: uuid.UUID, lead_id: uuid.UUID | None
+) -> str | None:
     lead = await session.get(Lead, lead_id) if lead_id else None
     return await practice_number(session, practice_id, lead.location_id if lead else None)
 
@@ -189,7 +202,9 @@ async def _log_on_timeline(
     )
     session.add(interaction)
     await session.flush([interaction])
-    await session.execute(update(SmsMessage).where(SmsMessage.id == message.id).values(interaction_id=interaction.id))
+    await session.execute(
+        update(SmsMessage).where(SmsMessage.id == message.id).values(interaction_id=interaction.id)
+    )
     lead.last_activity_at = now
     event = await record_event(
         session,
@@ -231,16 +246,22 @@ async def _deliver(domain: Domain, message_id: uuid.UUID) -> TextOutcome:
     return TextOutcome("sent", message.id, sid)
 
 
-async def _set_status(domain: Domain, message_id: uuid.UUID, status: str, *, send_after: datetime | None) -> None:
+async def _set_status(
+    domain: Domain, message_id: uuid.UUID, status: str, *, send_after: datetime | None
+) -> None:
     async with domain.sessionmaker() as session, session.begin():
         await session.execute(
             update(SmsMessage)
             .where(SmsMessage.id == message_id)
             .values(status=status, send_after=send_after if status == "deferred" else None)
         )
-        interaction_id = await session.scalar(select(SmsMessage.interaction_id).where(SmsMessage.id == message_id))
+        interaction_id = await session.scalar(
+            select(SmsMessage.interaction_id).where(SmsMessage.id == message_id)
+        )
         if interaction_id:
-            await session.execute(update(Interaction).where(Interaction.id == interaction_id).values(outcome=status))
+            await session.execute(
+                update(Interaction).where(Interaction.id == interaction_id).values(outcome=status)
+            )
 
 
 async def send_deferred_text(domain: Domain, message_id: uuid.UUID) -> dict[str, str]:
@@ -248,7 +269,9 @@ async def send_deferred_text(domain: Domain, message_id: uuid.UUID) -> dict[str,
     now = domain.clock.now()
     async with domain.sessionmaker() as session, session.begin():
         message = await session.scalar(
-            select(SmsMessage).where(SmsMessage.id == message_id, SmsMessage.status == "deferred").with_for_update()
+            select(SmsMessage)
+            .where(SmsMessage.id == message_id, SmsMessage.status == "deferred")
+            .with_for_update()
         )
         if message is None:
             return {"status": "not_deferred"}
@@ -332,40 +355,17 @@ async def send_sms_to_lead(
             raise PhoneActionRefused("this lead has no phone number")
         audit.record(session, actor=actor, action="lead.sms", practice_id=lead.practice_id, lead_id=lead.id)
     outcome = await send_text(
-        domain, practice_id=lead.practice_id, to=phone, body=body, automated=False, lead_id=lead.id, user_id=viewer.user_id
+        domain,
+        practice_id=lead.practice_id,
+        to=phone,
+        body=body,
+        automated=False,
+        lead_id=lead.id,
+        user_id=viewer.user_id,
     )
     if outcome.status in ("blocked", "failed"):
         raise PhoneActionRefused(outcome.reason or "the text could not be sent")
     return outcome
-
-
-async def text_back_missed_call(domain: Domain, call_id: uuid.UUID) -> TextOutcome | None:
-    """A new caller nobody answered gets one "sorry we missed you" text, when the practice wants it."""
-    async with domain.sessionmaker() as session, session.begin():
-        call = await session.get(PhoneCall, call_id)
-        if call is None or call.lead_id is None or call.text_back_at is not None:
-            return None
-        settings = await load_phone_settings(session, call.practice_id)
-        practice = await session.get(Practice, call.practice_id)
-        lead = await session.get(Lead, call.lead_id)
-        if not settings.missed_call_text_back or practice is None or lead is None:
-            return None
-        call.text_back_at = domain.clock.now()
-        phone = domain.cipher.decrypt(lead.phone_enc, context=PHI_CONTEXT)
-    if not phone:
-        return None
-    body = settings.text_back_message or (
-        f"Sorry we missed your call at {practice.name}! Reply here to text us, or call us back anytime."
-    )
-    return await send_text(
-        domain,
-        practice_id=call.practice_id,
-        to=phone,
-        body=body,
-        automated=True,
-        lead_id=call.lead_id,
-        dedupe_key=f"textback:{call.call_sid or call.id}",
-    )
 
 
 class RuleCheckedSmsSender:
@@ -375,5 +375,23 @@ class RuleCheckedSmsSender:
         self._domain = domain
 
     async def send_sms(self, *, practice_id: uuid.UUID, to: str, body: str, automated: bool) -> str | None:
-        outcome = await send_text(self._domain, practice_id=practice_id, to=to, body=body, automated=automated)
+        outcome = await send_text(
+            self._domain, practice_id=practice_id, to=to, body=body, automated=automated
+        )
         return outcome.message_sid
+
+
+async def send_deferred_text_task(ctx: dict[str, Any], message_id: str) -> dict[str, str]:
+    """arq: a deferred text's time has come."""
+    return await send_deferred_text(ctx["domain"], uuid.UUID(message_id))
+
+
+async def send_due_texts_task(ctx: dict[str, Any]) -> dict[str, int]:
+    """arq cron: deferred texts whose job was lost."""
+    return await send_due_texts(ctx["domain"])
+
+
+DUE_TEXTS_SECOND = {30}
+"""Once a minute: a lost job's text goes out at most a minute late, and the query is one index scan."""
+DEFERRED_TEXT_JOB = func(send_deferred_text_task, name="send_deferred_text")
+DUE_TEXTS_SWEEPER = cron(send_due_texts_task, second=DUE_TEXTS_SECOND, run_at_startup=True, unique=True)

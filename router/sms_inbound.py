@@ -20,7 +20,15 @@ from router import audit
 from router.context import Domain
 from router.events import record_event
 from router.intake import PHI_CONTEXT, InquiryCommand, ingest_inquiry
-from router.models import ConsentRecord, Interaction, Lead, Practice, PracticePhoneSettings, SmsMessage, TrackingNumber
+from router.models import (
+    ConsentRecord,
+    Interaction,
+    Lead,
+    Practice,
+    PracticePhoneSettings,
+    SmsMessage,
+    TrackingNumber,
+)
 from router.normalize import InvalidInquiry
 from router.phones import count_first_contact
 from router.sms import SMS_STATUS_ORDER, opted_out
@@ -30,6 +38,11 @@ OPT_IN_WORDS = frozenset({"START", "YES", "UNSTOP"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
 KEYWORD_DISCLOSURE_VERSION = "sms-keywords-2026-01"
 """Version of the keyword texts below, stored on each consent record a keyword creates."""
+UNSUBSCRIBED = (
+    "{practice}: you are unsubscribed and will receive no more texts from us. Reply START to resubscribe."
+)
+RESUBSCRIBED = "{practice}: you are resubscribed to our texts. Reply STOP to opt out, HELP for help."
+HELP_TEXT = "{practice}: for help call {contact}. Msg&data rates may apply. Reply STOP to opt out."
 LOOKS_LIKE_OPT_OUT = re.compile(
     r"\b(stop\s+(texting|messaging|sending|contacting)|unsubscribe|opt[\s-]?out|remove\s+me|"
     r"(don'?t|do\s+not)\s+(text|message|contact)|no\s+more\s+(texts|messages))\b",
@@ -49,7 +62,9 @@ class InboundText:
     duplicate: bool = False
 
 
-async def _practice_for_number(session: AsyncSession, number: str) -> tuple[uuid.UUID, TrackingNumber | None] | None:
+async def _practice_for_number(
+    session: AsyncSession, number: str
+) -> tuple[uuid.UUID, TrackingNumber | None] | None:
     tracking = await session.scalar(select(TrackingNumber).where(TrackingNumber.phone_e164 == number))
     if tracking is not None:
         return tracking.practice_id, tracking
@@ -73,7 +88,9 @@ async def receive_text(
     phone_index = domain.blind_index.digest(sender, kind="phone")
     lead_id = None
     if keyword not in OPT_OUT_WORDS | HELP_WORDS | OPT_IN_WORDS:
-        lead_id = await _lead_for_sender(domain, practice_id, tracking, sender=sender, message_sid=message_sid, ip=ip)
+        lead_id = await _lead_for_sender(
+            domain, practice_id, tracking, sender=sender, message_sid=message_sid, ip=ip
+        )
     events: list[int] = []
     async with domain.sessionmaker() as session, session.begin():
         inserted = await session.scalar(
@@ -101,27 +118,26 @@ async def receive_text(
         practice = await session.get(Practice, practice_id)
         assert practice is not None
         was_out = await opted_out(session, practice_id, phone_index)
-        lead = await _latest_lead(session, practice_id, phone_index) if lead_id is None else await session.get(
-            Lead, lead_id, with_for_update=True
+        lead = (
+            await _latest_lead(session, practice_id, phone_index)
+            if lead_id is None
+            else await session.get(Lead, lead_id, with_for_update=True)
         )
         reply, kind = None, None
         if keyword in OPT_OUT_WORDS:
             kind = "opt_out"
             if not was_out:
                 _consent(session, practice_id, lead, phone_index, granted=False, to=to, now=now)
-                reply = (
-                    f"{practice.name}: you are unsubscribed and will receive no more texts from us. "
-                    "Reply START to resubscribe."
-                )
+                reply = UNSUBSCRIBED.format(practice=practice.name)
         elif keyword in OPT_IN_WORDS and (was_out or keyword != "YES"):
             kind = "opt_in"
             _consent(session, practice_id, lead, phone_index, granted=True, to=to, now=now)
             if was_out:
-                reply = f"{practice.name}: you are resubscribed to our texts. Reply STOP to opt out, HELP for help."
+                reply = RESUBSCRIBED.format(practice=practice.name)
         elif keyword in HELP_WORDS:
             kind = "help"
             contact = practice.support_phone or "our office"
-            reply = f"{practice.name}: for help call {contact}. Msg&data rates may apply. Reply STOP to opt out."
+            reply = HELP_TEXT.format(practice=practice.name, contact=contact)
         flagged = kind is None and bool(LOOKS_LIKE_OPT_OUT.search(body))
         if lead is not None:
             events += await _on_timeline(
@@ -165,7 +181,9 @@ def _consent(
     )
 
 
-async def _latest_lead(session: AsyncSession, practice_id: uuid.UUID, phone_index: bytes | None) -> Lead | None:
+async def _latest_lead(
+    session: AsyncSession, practice_id: uuid.UUID, phone_index: bytes | None
+) -> Lead | None:
     """The sender's open lead, else their most recent one."""
     if phone_index is None:
         return None
@@ -255,7 +273,9 @@ async def _on_timeline(
         .limit(1)
     )
     first = keyword is None and replied is not None and lead.status == "open"
-    first = first and await count_first_contact(session, lead, at=now, source="sms_reply", user_id=None, actor="twilio")
+    first = first and await count_first_contact(
+        session, lead, at=now, source="sms_reply", user_id=None, actor="twilio"
+    )
     kind = "lead.contacted" if first else "lead.opt_out_flagged" if flagged else "lead.sms_received"
     event = await record_event(
         session,

@@ -1,0 +1,150 @@
+"""`/overflow`: the overflow agents' console (queue, a lead's context, claim, disposition, hand-back).
+
+Live by htmx polling every few seconds (OVERFLOW_POLL_SECONDS): the staff board's websocket hub
+filters by location, and agents work across practices; moving the console onto the hub's pushes
+is a follow-up. Handlers are thin: one domain call, then render.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
+from litestar.response import Redirect, Template
+from markupsafe import escape
+
+from router import actions
+from router.auth import SignedIn
+from router.context import Domain
+from router.overflow import DISPOSITIONS, hand_back, load_overflow_queue, load_timeline, record_disposition
+from web.sessions import actor_of, current_session, provide_signed_in
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+OVERFLOW_POLL_SECONDS = 3
+"""Agents answer within a minute; a 3 s refresh shows another agent's claim before anyone dials."""
+
+
+def _refused(request: Request[Any, Any, Any], exc: actions.ActionRefused) -> Response[str]:
+    """A refused action as a short message the console shows where the answer would go."""
+    return Response(
+        f'<p class="refused" role="alert">{escape(str(exc))}</p>',
+        media_type="text/html",
+        status_code=exc.status_code,
+    )
+
+
+def _call_back_at(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise actions.InvalidChoice("The call-back time is not a date and time.") from exc
+
+
+@get("/overflow", include_in_schema=False)
+async def overflow_page(
+    request: Request[Any, Any, Any], domain: NamedDependency[Domain]
+) -> Template | Redirect:
+    signed_in = await current_session(request, domain)
+    if signed_in is None:
+        return Redirect("/login")
+    async with domain.sessionmaker() as session, session.begin():
+        queue = await load_overflow_queue(
+            session, domain, signed_in.viewer, actor=actor_of(request, signed_in)
+        )
+    context = {"viewer": signed_in.viewer, "queue": queue, "poll_seconds": OVERFLOW_POLL_SECONDS}
+    return Template("overflow.html", context=context)
+
+
+class OverflowConsole(Controller):
+    """The fragments and actions of the console."""
+
+    path = "/overflow/console"
+    include_in_schema = False
+    dependencies = {"signed_in": Provide(provide_signed_in)}
+    exception_handlers = {actions.ActionRefused: _refused}
+
+    @get("/queue")
+    async def queue(
+        self,
+        request: Request[Any, Any, Any],
+        domain: NamedDependency[Domain],
+        signed_in: NamedDependency[SignedIn],
+    ) -> Template:
+        async with domain.sessionmaker() as session, session.begin():
+            queue = await load_overflow_queue(
+                session, domain, signed_in.viewer, actor=actor_of(request, signed_in)
+            )
+        return Template("overflow_queue.html", context={"viewer": signed_in.viewer, "queue": queue})
+
+    @get("/leads/{lead_id:uuid}")
+    async def lead(
+        self,
+        request: Request[Any, Any, Any],
+        domain: NamedDependency[Domain],
+        signed_in: NamedDependency[SignedIn],
+        lead_id: FromPath[uuid.UUID],
+    ) -> Template:
+        return await _lead_panel(request, domain, signed_in, lead_id)
+
+    @post("/leads/{lead_id:uuid}/claim", status_code=200)
+    async def claim(
+        self,
+        request: Request[Any, Any, Any],
+        domain: NamedDependency[Domain],
+        signed_in: NamedDependency[SignedIn],
+        lead_id: FromPath[uuid.UUID],
+    ) -> Template:
+        await actions.claim_lead(domain, signed_in.viewer, lead_id, actor=actor_of(request, signed_in))
+        return await _lead_panel(request, domain, signed_in, lead_id)
+
+    @post("/leads/{lead_id:uuid}/disposition", status_code=200)
+    async def disposition(
+        self,
+        request: Request[Any, Any, Any],
+        domain: NamedDependency[Domain],
+        signed_in: NamedDependency[SignedIn],
+        lead_id: FromPath[uuid.UUID],
+        data: Form,
+    ) -> Template:
+        await record_disposition(
+            domain,
+            signed_in.viewer,
+            lead_id,
+            disposition=data.get("disposition", ""),
+            note=data.get("note") or None,
+            call_back_at=_call_back_at(data.get("call_back_at")),
+            actor=actor_of(request, signed_in),
+        )
+        return await _lead_panel(request, domain, signed_in, lead_id)
+
+    @post("/leads/{lead_id:uuid}/hand-back", status_code=200)
+    async def hand_back(
+        self,
+        request: Request[Any, Any, Any],
+        domain: NamedDependency[Domain],
+        signed_in: NamedDependency[SignedIn],
+        lead_id: FromPath[uuid.UUID],
+        data: Form,
+    ) -> Response[str]:
+        await hand_back(
+            domain, signed_in.viewer, lead_id, note=data.get("note", ""), actor=actor_of(request, signed_in)
+        )
+        return Response('<p class="done">Handed back to the practice.</p>', media_type="text/html")
+
+
+async def _lead_panel(
+    request: Request[Any, Any, Any], domain: Domain, signed_in: SignedIn, lead_id: uuid.UUID
+) -> Template:
+    async with domain.sessionmaker() as session, session.begin():
+        lead, timeline = await load_timeline(
+            session, domain, signed_in.viewer, lead_id, actor=actor_of(request, signed_in)
+        )
+    context = {"viewer": signed_in.viewer, "lead": lead, "timeline": timeline, "dispositions": DISPOSITIONS}
+    return Template("overflow_lead.html", context=context)

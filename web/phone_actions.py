@@ -1,0 +1,69 @@
+"""Call and text a lead from the board: thin htmx endpoints over router.click_to_call and router.sms."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, post
+from litestar.di import NamedDependency, Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
+from litestar.plugins.problem_details import ProblemDetailsException
+from markupsafe import escape
+
+from router.auth import SignedIn
+from router.click_to_call import PhoneActionRefused, call_lead
+from router.context import Domain
+from router.sms import send_sms_to_lead
+from web.sessions import actor_of, provide_signed_in
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def _refused(request: Request[Any, Any, Any], exc: PhoneActionRefused) -> Response[Any]:
+    """A refused call or text as problem+json whose detail the page shows as it is."""
+    return ProblemDetailsException(status_code=409, title="Not sent", detail=str(exc)).to_response(request)
+
+
+def _status(message: str) -> Response[str]:
+    return Response(f'<span class="phone-status">{escape(message)}</span>', media_type="text/html")
+
+
+class PhoneActions(Controller):
+    """Click-to-call and SMS buttons of a lead (`_lead_phone_actions.html`)."""
+
+    path = "/phone/leads"
+    include_in_schema = False
+    dependencies = {"signed_in": Provide(provide_signed_in)}
+    exception_handlers = {PhoneActionRefused: _refused}
+
+    @post("/{lead_id:uuid}/call", status_code=200)
+    async def call(
+        self,
+        request: Request[Any, Any, Any],
+        domain: NamedDependency[Domain],
+        signed_in: NamedDependency[SignedIn],
+        lead_id: FromPath[uuid.UUID],
+    ) -> Response[str]:
+        await call_lead(domain, signed_in.viewer, lead_id, actor=actor_of(request, signed_in))
+        return _status("Calling your phone now; answer it and we connect you to the lead.")
+
+    @post("/{lead_id:uuid}/sms", status_code=200)
+    async def sms(
+        self,
+        request: Request[Any, Any, Any],
+        domain: NamedDependency[Domain],
+        signed_in: NamedDependency[SignedIn],
+        lead_id: FromPath[uuid.UUID],
+        data: Form,
+    ) -> Response[str]:
+        outcome = await send_sms_to_lead(
+            domain, signed_in.viewer, lead_id, data.get("body", ""), actor=actor_of(request, signed_in)
+        )
+        if outcome.status == "deferred" and outcome.send_after:
+            return _status(
+                f"Quiet hours for this patient: the text goes out at {outcome.send_after:%H:%M %Z}, "
+                "their time."
+            )
+        return _status("Text sent.")
