@@ -20,6 +20,9 @@ from rich.console import Console
 
 from attribution.cli import attribution_command
 from leadrouter.admin_cli import COMMANDS as ADMIN_COMMANDS
+from leadrouter.attribution_cli import COMMANDS as ATTRIBUTION_COMMANDS
+from leadrouter.phones_cli import phones_group, tracking_number_group
+from leadrouter.train_cli import COMMANDS as TRAINING_COMMANDS
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_DIR / "var"
@@ -67,7 +70,9 @@ def cli(verbose: bool) -> None:
 
 
 cli.add_command(attribution_command, name="attribution")
-for _command in ADMIN_COMMANDS:
+cli.add_command(tracking_number_group)
+cli.add_command(phones_group)
+for _command in (*ADMIN_COMMANDS, *TRAINING_COMMANDS, *ATTRIBUTION_COMMANDS):
     cli.add_command(_command)
 
 
@@ -167,6 +172,18 @@ def run(host: str, port: int, per_minute: float, no_simulator: bool) -> None:
 
         upgrade(endpoints.database_url)
         summary = _with_runtime(lambda runtime: seed_demo(runtime.domain))
+        from leadrouter.model_training import ensure_pooled_model
+
+        with console.status("first start: training the pooled lead-score model (a few seconds)"):
+            trained = _with_runtime(lambda runtime: ensure_pooled_model(runtime.domain))
+        if trained:
+            console.print(f"pooled lead-score model {trained} trained on simulated history and promoted")
+        from leadrouter.history_seed import seed_demo_history
+
+        with console.status("first start: six months of demo marketing history and an attribution run"):
+            seeded = _with_runtime(lambda runtime: seed_demo_history(runtime.domain))
+        if any(history.created for history in seeded):
+            console.print("demo history seeded; managers see it at /attribution")
         command = [sys.executable, "-m", "leadrouter.cli"]
         children = [
             subprocess.Popen([*command, "web", "--host", host, "--port", str(port)], env=env),

@@ -10,13 +10,21 @@ from litestar import Litestar
 from redis.asyncio import ConnectionPool
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from connectors.email.smtp import SmtpConfig, SmtpEmailSender
 from connectors.forms.webhook import FormWebhookController
+from connectors.tracking.collect import TRACKING_HANDLERS
+from connectors.twilio.config import TwilioConfig
+from connectors.twilio.gateway import TwilioPhoneGateway
+from connectors.twilio.webhooks import twilio_webhooks
+from leadrouter.scoring_service import RegistryScorer
 from realtime.announcer import RedisAnnouncer
 from router.context import Domain
 from router.db import make_engine, make_sessionmaker
-from router.jobs import ArqJobScheduler
+from router.jobs import ArqJobScheduler, json_deserializer, json_serializer
 from router.settings import Settings, get_settings
+from router.sms import RuleCheckedSmsSender
 from web.app import create_app
+from web.board_fragments import make_board_hub
 
 log = logging.getLogger("leadrouter")
 
@@ -29,8 +37,16 @@ class Runtime:
     engine: AsyncEngine
     redis: ArqRedis
     domain: Domain
+    scorer: RegistryScorer
+    twilio: TwilioConfig | None = None
+    """The Twilio account when configured (LEADROUTER_TWILIO_*): its webhooks are mounted."""
+
+    async def start(self) -> None:
+        """Load the active lead-score models and follow promotions (web and worker start-up)."""
+        await self.scorer.start()
 
     async def close(self) -> None:
+        await self.scorer.stop()
         await self.redis.aclose()
         await self.engine.dispose()
 
@@ -41,26 +57,55 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     if not settings.database.url or not settings.redis.url:
         raise RuntimeError("DATABASE_URL and REDIS_URL must be set (the run command sets them for you)")
     engine = make_engine(settings.database.url, pool_size=settings.database.pool_size)
-    redis = ArqRedis(connection_pool=ConnectionPool.from_url(settings.redis.url))
+    # The same JSON serializer as the worker: a pickled job would fail to load there.
+    redis = ArqRedis(
+        connection_pool=ConnectionPool.from_url(settings.redis.url),
+        job_serializer=json_serializer,
+        job_deserializer=json_deserializer,
+    )
+    email_port = (
+        {"email": SmtpEmailSender(SmtpConfig.from_settings(settings.email))} if settings.email.host else {}
+    )
+    sessionmaker = make_sessionmaker(engine)
+    scorer = RegistryScorer(
+        sessionmaker,
+        redis,
+        events_channel=settings.redis.events_channel,
+        check_seconds=settings.scoring.models_check_seconds,
+    )
     domain = Domain.from_settings(
         settings,
-        make_sessionmaker(engine),
+        sessionmaker,
         announcer=RedisAnnouncer(redis, settings.redis.events_channel),
         jobs=ArqJobScheduler(redis, settings.redis.queue_name),
+        scorer=scorer,
+        **email_port,
     )
-    return Runtime(settings=settings, engine=engine, redis=redis, domain=domain)
+    twilio = TwilioConfig.from_settings(settings)
+    if twilio is not None:
+        domain.phones = TwilioPhoneGateway(twilio)
+        domain.sms = RuleCheckedSmsSender(domain)
+    return Runtime(settings=settings, engine=engine, redis=redis, domain=domain, scorer=scorer, twilio=twilio)
 
 
 def build_web_app(runtime: Runtime | None = None) -> Litestar:
     """The web app with every connector's webhooks mounted."""
     runtime = runtime or build_runtime()
-    return create_app(
+    hub = make_board_hub(runtime.domain, runtime.redis)
+    app = create_app(
         runtime.domain,
         runtime.redis,
-        route_handlers=[FormWebhookController],
-        on_shutdown=[runtime.close],
+        route_handlers=[
+            FormWebhookController,
+            *TRACKING_HANDLERS,
+            *([twilio_webhooks(runtime.twilio)] if runtime.twilio else []),
+        ],
+        on_startup=[runtime.start, hub.start],
+        on_shutdown=[hub.stop, runtime.close],
         debug=False,
     )
+    app.state.board_hub = hub
+    return app
 
 
 def create_web_app() -> Litestar:

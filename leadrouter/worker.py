@@ -8,6 +8,7 @@ from typing import Any
 from arq.connections import RedisSettings
 from arq.worker import Worker
 
+from leadrouter.model_training import retraining_cron
 from leadrouter.runtime import Runtime, build_runtime
 from router.jobs import CRON_JOBS, WORKER_FUNCTIONS, json_deserializer, json_serializer
 from router.settings import Settings, get_settings
@@ -28,6 +29,7 @@ def build_worker(
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["runtime"] = shared
         ctx["domain"] = shared.domain
+        await shared.start()  # the lead-score models, for late explanations
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
         if runtime is None:
@@ -35,7 +37,7 @@ def build_worker(
 
     return Worker(
         functions=list(WORKER_FUNCTIONS),
-        cron_jobs=list(CRON_JOBS),
+        cron_jobs=[*CRON_JOBS, retraining_cron(settings.scoring)],
         redis_settings=RedisSettings.from_dsn(settings.redis.url),
         queue_name=settings.redis.queue_name,
         on_startup=on_startup,

@@ -23,7 +23,6 @@ from router.context import Domain
 from router.events import record_event
 from router.intake import PHI_CONTEXT, InquiryCommand, IntakeResult, ingest_inquiry
 from router.models import (
-    AVAILABILITY,
     CLOSE_REASONS,
     FunnelEvent,
     Interaction,
@@ -362,35 +361,6 @@ async def add_lead_by_hand(
         channel=kind,
     )
     return await ingest_inquiry(domain, command)
-
-
-async def set_availability(
-    domain: Domain, viewer: Viewer, *, availability: str, actor: audit.Actor
-) -> ActionResult:
-    """Set one's own availability (available, busy, away); assignment reads it for the next lead."""
-    _choose(availability, AVAILABILITY, "availability")
-    async with domain.sessionmaker() as session, session.begin():
-        await session.execute(
-            update(StaffUser)
-            .where(StaffUser.id == viewer.user_id)
-            .values(availability=availability, away_automatically=False)
-        )
-        audit.record(
-            session,
-            actor=actor,
-            action="staff.availability",
-            practice_id=viewer.practice_id,
-            details={"availability": availability},
-        )
-        event_id = await record_event(
-            session,
-            kind="staff.availability",
-            practice_id=viewer.practice_id,
-            location_id=None,
-            lead_id=None,
-            payload={"user_id": str(viewer.user_id), "availability": availability, "automatic": False},
-        )
-    return await _announce(domain, ActionResult(None, event_id))
 
 
 def _interaction(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from arq.cron import cron
@@ -44,12 +45,12 @@ async def release_stale_claims(ctx: dict[str, Any]) -> dict[str, int]:
     released = 0
     for lead_id, holder, claimed_at, settings in candidates:
         timeout = timedelta(minutes=PracticeSettings.from_json(settings).claim_timeout_minutes)
-        if claimed_at + timeout <= now and await _release(domain, lead_id, holder, claimed_at, now):
+        if claimed_at + timeout <= now and await _release(domain, lead_id, holder, claimed_at):
             released += 1
     return {"checked": len(candidates), "released": released}
 
 
-async def _release(domain: Domain, lead_id: Any, holder: Any, claimed_at: Any, now: Any) -> bool:
+async def _release(domain: Domain, lead_id: uuid.UUID, holder: uuid.UUID, claimed_at: datetime) -> bool:
     """Release only the very claim that timed out (a fresh claim or a contact in between wins)."""
     async with domain.sessionmaker() as session, session.begin():
         row = (

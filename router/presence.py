@@ -1,4 +1,4 @@
-"""Presence: staff whose board has been gone a while count as away, and are back when it returns."""
+"""Presence and availability: who is at the desk for the next lead (set by hand, or seen from the board)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router import audit
+from router.access import Viewer
+from router.actions import ActionResult, InvalidChoice
 from router.context import Domain
 from router.events import record_event
-from router.models import StaffUser
+from router.models import AVAILABILITY, StaffUser
 
 AWAY_AFTER = timedelta(minutes=3)
 """A board reconnects within seconds after a network blip or a deploy; three minutes without one
@@ -97,3 +99,34 @@ async def mark_absent_staff_away(ctx: dict[str, Any]) -> dict[str, int]:
 
 
 PRESENCE_SWEEPER = cron(mark_absent_staff_away, second=PRESENCE_SWEEP_SECONDS, unique=True)
+
+
+async def set_availability(
+    domain: Domain, viewer: Viewer, *, availability: str, actor: audit.Actor
+) -> ActionResult:
+    """Set one's own availability (available, busy, away); assignment reads it for the next lead."""
+    if availability not in AVAILABILITY:
+        raise InvalidChoice(f"availability must be one of: {', '.join(AVAILABILITY)}")
+    async with domain.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(StaffUser)
+            .where(StaffUser.id == viewer.user_id)
+            .values(availability=availability, away_automatically=False)
+        )
+        audit.record(
+            session,
+            actor=actor,
+            action="staff.availability",
+            practice_id=viewer.practice_id,
+            details={"availability": availability},
+        )
+        event_id = await record_event(
+            session,
+            kind="staff.availability",
+            practice_id=viewer.practice_id,
+            location_id=None,
+            lead_id=None,
+            payload={"user_id": str(viewer.user_id), "availability": availability, "automatic": False},
+        )
+    await domain.announcer.announce([event_id])
+    return ActionResult(None, event_id)

@@ -133,3 +133,48 @@ def signed(
     headers = sign_delivery(raw, secret=secret, webhook_id=webhook_id or f"msg_{uuid.uuid4().hex}", at=at)
     headers["content-type"] = content_type
     return raw, headers
+
+
+async def open_staff_session(domain: Domain, user: Any) -> str:
+    """A signed-in session for a staff user, as the login page would open it; returns the cookie token."""
+    from router.auth import open_session
+
+    async with domain.sessionmaker() as session, session.begin():
+        return await open_session(
+            session, user, settings=domain.settings.security, now=domain.clock.now(), ip=None, user_agent="tests"
+        )
+
+
+async def viewer_of(domain: Domain, user: Any) -> Any:
+    """The access scope of a staff user (what a signed-in request would carry)."""
+    from router.access import load_viewer
+
+    async with domain.sessionmaker() as session:
+        return await load_viewer(session, user)
+
+
+async def add_desk_staff(domain: Domain, fixture: PracticeFixture, count: int, *, prefix: str = "desk") -> list[Any]:
+    """Many front-desk users at every location, sharing one password hash (argon2 per user is slow)."""
+    from router.auth import hash_password
+    from router.models import StaffLocation, StaffUser
+
+    password_hash = hash_password(PASSWORD)
+    users = []
+    async with domain.sessionmaker() as session, session.begin():
+        for i in range(count):
+            user = StaffUser(
+                id=uuid.uuid4(),
+                email=f"{prefix}{i}@{fixture.practice.slug}.example",
+                display_name=f"{prefix.title()} {i:02d}",
+                password_hash=password_hash,
+                role="front_desk",
+                practice_id=fixture.practice.id,
+                availability="available",
+            )
+            session.add(user)
+            users.append(user)
+        await session.flush()
+        for user in users:
+            for location in fixture.locations.values():
+                session.add(StaffLocation(user_id=user.id, location_id=location.id))
+    return users

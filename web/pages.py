@@ -1,23 +1,53 @@
-"""Server-rendered pages for signed-in staff."""
+"""Server-rendered pages for signed-in staff: the live board (its snapshot, then the websocket)."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
+from realtime.constants import CLIENT_SILENCE_SECONDS
+from router.board import ORDER_RULE, board_position, load_board, load_desk
 from router.context import Domain
-from router.leads import list_leads
+from router.normalize import TREATMENT_INTERESTS
 from web.sessions import actor_of, current_session
 
 
 @get("/", include_in_schema=False)
 async def home(request: Request[Any, Any, Any], domain: NamedDependency[Domain]) -> Template | Redirect:
+    """The board; the stream position is read before the snapshot, so the replay covers any gap."""
     signed_in = await current_session(request, domain)
     if signed_in is None:
         return Redirect("/login")
     async with domain.sessionmaker() as session, session.begin():
-        leads = await list_leads(session, domain, signed_in.viewer, actor=actor_of(request, signed_in))
-    return Template("leads.html", context={"viewer": signed_in.viewer, "leads": leads})
+        position = await board_position(session)
+        leads = await load_board(session, domain, signed_in.viewer, actor=actor_of(request, signed_in))
+        desk = await load_desk(session, signed_in.viewer)
+    context = {
+        "viewer": signed_in.viewer,
+        "leads": leads,
+        "position": position,
+        "desk": desk,
+        "order_rule": ORDER_RULE,
+        "nonce": secrets.token_urlsafe(16),
+        "interests": TREATMENT_INTERESTS,
+        "silence_seconds": int(CLIENT_SILENCE_SECONDS),
+    }
+    return Template("board.html", context=context)
+
+
+@get("/board/snapshot", include_in_schema=False)
+async def board_leads(
+    request: Request[Any, Any, Any], domain: NamedDependency[Domain]
+) -> Template | Redirect:
+    """The lead list alone, for a board told to re-render (position first, as on the full page)."""
+    signed_in = await current_session(request, domain)
+    if signed_in is None:
+        return Redirect("/login")
+    async with domain.sessionmaker() as session, session.begin():
+        position = await board_position(session)
+        leads = await load_board(session, domain, signed_in.viewer, actor=actor_of(request, signed_in))
+    return Template("board_leads.html", context={"leads": leads, "position": position})

@@ -6,18 +6,38 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
 from web.api import LeadsController
+from web.attribution_page import attribution_page, attribution_run_now
 from web.auth_routes import login, login_page, logout
+from web.board_actions import BoardActions
+from web.dashboard import dashboard_page, dashboard_panel
 from web.health import healthz, readyz
-from web.pages import home
+from web.models_page import models_page
+from web.overflow import OverflowConsole, overflow_page
+from web.pages import board_leads, home
 from web.paths import STATIC_DIR
+from web.phone_actions import PhoneActions
+from web.timeline import timeline_page
+from web.ws import board_socket
 
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     healthz,
     readyz,
     home,
+    board_leads,
+    BoardActions,
+    board_socket,
     login_page,
     login,
     logout,
     LeadsController,
+    models_page,
+    PhoneActions,
+    overflow_page,
+    OverflowConsole,
+    dashboard_page,
+    dashboard_panel,
+    timeline_page,
+    attribution_page,
+    attribution_run_now,
     create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
 ]

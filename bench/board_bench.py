@@ -1,0 +1,356 @@
+"""Webhook to board: latency from sending a signed form webhook to its fragment arriving on live boards.
+
+Starts one web process (`uvicorn --factory leadrouter.runtime:create_web_app`, compression off) on
+a private database, connects N boards as websocket clients (signed-in managers of the bench
+practice), sends signed webhooks at each rate for a few seconds, and prints p50/p95/p99 over every
+(lead, board) arrival, plus the benchmark client's own CPU use (one process plays all boards and the
+sender, so a saturated client inflates the figures).
+
+    .venv/bin/python bench/board_bench.py [--boards 100] [--rates 25,50,100] [--seconds 5] [--big 500]
+
+Uses DATABASE_URL / REDIS_URL when set, else the local default servers, else embedded ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import resource
+import secrets
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import click
+import httpx
+import numpy as np
+from sqlalchemy.engine import make_url
+from websockets.asyncio.client import connect
+
+from connectors.forms.signature import sign_delivery
+from leadrouter.embedded import resolve_endpoints
+
+REPO = Path(__file__).resolve().parent.parent
+WARMUP_LEADS = 20
+"""Leads sent before timing: the first requests pay connection set-up and template compilation."""
+DRAIN_SECONDS = 3.0
+"""Time allowed after the last webhook for late fragments before counting what is missing."""
+NAME = re.compile(r'class="lead-name" id="name-[^"]+">Bench(\d+) ')
+
+
+def _dsn(url: str, database: str) -> str:
+    return make_url(url).set(database=database, drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _seed(boards: int) -> tuple[str, str, list[str]]:
+    """The bench practice: one location, a form source and `boards` signed-in managers.
+
+    Returns (form key, signing secret, session tokens).
+    """
+    from leadrouter.runtime import build_runtime
+    from router.auth import hash_password, open_session
+    from router.form_sources import create_form_source
+    from router.models import Location, Practice, StaffLocation, StaffUser
+
+    runtime = build_runtime()
+    domain = runtime.domain
+    tokens = []
+    try:
+        async with domain.sessionmaker() as session, session.begin():
+            practice = Practice(
+                id=uuid.uuid4(), slug="bench", name="Bench Dental", time_zone="America/Chicago"
+            )
+            session.add(practice)
+            await session.flush()
+            location = Location(
+                id=uuid.uuid4(),
+                practice_id=practice.id,
+                slug="main",
+                name="Main Office",
+                time_zone="America/Chicago",
+                zip="78701",
+                latitude=30.27,
+                longitude=-97.74,
+            )
+            session.add(location)
+            _, secret = await create_form_source(
+                session, domain, practice_id=practice.id, key="bench-form", name="Bench form"
+            )
+            password = hash_password("bench-password-1")
+            users = [
+                StaffUser(
+                    id=uuid.uuid4(),
+                    email=f"board{i}@bench.example",
+                    display_name=f"Board {i}",
+                    password_hash=password,
+                    role="manager" if i else "front_desk",
+                    practice_id=practice.id,
+                )
+                for i in range(boards + 1)
+            ]
+            session.add_all(users)
+            await session.flush()
+            for user in users:
+                session.add(StaffLocation(user_id=user.id, location_id=location.id))
+            for user in users[1:]:
+                tokens.append(
+                    await open_session(
+                        session,
+                        user,
+                        settings=domain.settings.security,
+                        now=domain.clock.now(),
+                        ip=None,
+                        user_agent="bench",
+                    )
+                )
+    finally:
+        await runtime.close()
+    return "bench-form", secret, tokens
+
+
+class Boards:
+    """N websocket clients; records when each bench lead's fragment reaches each board."""
+
+    def __init__(self) -> None:
+        self.arrivals: dict[int, list[float]] = {}
+        self.sockets: list[object] = []
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def open(self, ws_url: str, origin: str, tokens: list[str]) -> None:
+        async def one(token: str) -> None:
+            socket = await connect(
+                f"{ws_url}?after=0",
+                origin=origin,
+                additional_headers={"Cookie": f"lr_session={token}"},
+                compression=None,
+                open_timeout=30,
+                max_queue=None,
+            )
+            self.sockets.append(socket)
+            self.tasks.append(asyncio.create_task(self._read(socket)))
+
+        for start in range(0, len(tokens), 50):  # the server accepts handshakes fast, but not 500 at once
+            await asyncio.gather(*(one(token) for token in tokens[start : start + 50]))
+
+    async def _read(self, socket) -> None:  # type: ignore[no-untyped-def]
+        with contextlib.suppress(Exception):
+            async for message in socket:
+                now = time.perf_counter()
+                match = NAME.search(message)
+                if match and "lead.created" in message:
+                    self.arrivals.setdefault(int(match.group(1)), []).append(now)
+
+    async def close(self) -> None:
+        for socket in self.sockets:
+            with contextlib.suppress(Exception):
+                await socket.close()  # type: ignore[attr-defined]
+        for task in self.tasks:
+            task.cancel()
+
+
+ANSWERED: list[float] = []
+"""Milliseconds from sending each webhook to its 201 answer (the intake's share of the latency)."""
+
+
+async def _drive(
+    http: httpx.AsyncClient, url: str, secret: str, *, first: int, count: int, rate: float
+) -> dict[int, float]:
+    """Send `count` signed webhooks at `rate` per second; returns each lead's send time."""
+    sent: dict[int, float] = {}
+    start = time.perf_counter()
+    pending = []
+
+    async def send(seq: int) -> None:
+        body = json.dumps(
+            {
+                "first_name": f"Bench{seq}",
+                "last_name": "Patient",
+                "email": f"bench{seq}-{secrets.token_hex(3)}@example.com",
+                "treatment_interest": "orthodontics",
+                "utm_source": "google",
+                "utm_medium": "cpc",
+            }
+        ).encode()
+        headers = sign_delivery(body, secret=secret, webhook_id=f"msg_{uuid.uuid4().hex}")
+        headers["content-type"] = "application/json"
+        sent[seq] = time.perf_counter()
+        response = await http.post(url, content=body, headers=headers)
+        ANSWERED.append((time.perf_counter() - sent[seq]) * 1000)
+        if response.status_code != 201:
+            raise RuntimeError(f"webhook answered {response.status_code}: {response.text[:200]}")
+
+    for i in range(count):
+        delay = start + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        pending.append(asyncio.create_task(send(first + i)))
+    await asyncio.gather(*pending)
+    return sent
+
+
+async def _run_case(
+    boards: Boards,
+    http: httpx.AsyncClient,
+    url: str,
+    secret: str,
+    *,
+    first: int,
+    rate: float,
+    seconds: float,
+    n: int,
+) -> dict[str, float]:
+    count = int(rate * seconds)
+    ANSWERED.clear()
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    sent = await _drive(http, url, secret, first=first, count=count, rate=rate)
+    await asyncio.sleep(DRAIN_SECONDS)
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    samples = [(arrival - sent[seq]) * 1000 for seq in sent for arrival in boards.arrivals.get(seq, [])]
+    expected = count * n
+    p50, p95, p99 = np.percentile(samples, [50, 95, 99]) if samples else (float("nan"),) * 3
+    answered = float(np.percentile(ANSWERED, 50))
+    return {
+        "leads": count,
+        "received": len(samples),
+        "expected": expected,
+        "p50": p50,
+        "p95": p95,
+        "p99": p99,
+        "client_cpu": cpu / wall,
+        "answered_p50": answered,
+    }
+
+
+async def _bench(
+    base_url: str, secret: str, tokens: list[str], rates: list[float], seconds: float
+) -> list[dict[str, float]]:
+    boards = Boards()
+    await boards.open(base_url.replace("http://", "ws://") + "/board/ws", base_url, tokens)
+    await asyncio.sleep(0.5)
+    url = f"{base_url}/webhooks/forms/bench-form"
+    results = []
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as http:
+        seq = 1_000_000 * len(tokens)
+        await _drive(http, url, secret, first=seq, count=WARMUP_LEADS, rate=20)
+        await asyncio.sleep(1)
+        for rate in rates:
+            seq += 100_000
+            result = await _run_case(
+                boards, http, url, secret, first=seq, rate=rate, seconds=seconds, n=len(tokens)
+            )
+            results.append({"boards": len(tokens), "rate": rate, **result})
+            print(_row(results[-1]), flush=True)
+    await boards.close()
+    return results
+
+
+def _row(r: dict[str, float]) -> str:
+    return (
+        f"{int(r['boards']):>6} boards {r['rate']:>5.0f} leads/s  {int(r['leads']):>4} leads  "
+        f"p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms  p99 {r['p99']:6.1f} ms  "
+        f"(webhook answered p50 {r['answered_p50']:5.1f} ms)  "
+        f"arrivals {int(r['received'])}/{int(r['expected'])}  "
+        f"client CPU {100 * r['client_cpu']:.0f}% of a core"
+    )
+
+
+def _start_web(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "leadrouter.runtime:create_web_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--ws-per-message-deflate",
+        "false",
+    ]
+    process = subprocess.Popen(command, cwd=REPO, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        if process.poll() is not None:
+            raise RuntimeError("the web process exited")
+        time.sleep(0.2)
+    raise RuntimeError("the web process did not start")
+
+
+@click.command()
+@click.option("--boards", default=100, show_default=True, help="Connected boards for the rate sweep.")
+@click.option("--rates", default="25,50,100", show_default=True, help="Webhooks per second, comma-separated.")
+@click.option("--seconds", default=5.0, show_default=True, help="Sending time per rate.")
+@click.option(
+    "--big", default=500, show_default=True, help="Boards of the large case (at the highest rate); 0 skips."
+)
+@click.option("--port", default=18765, show_default=True)
+def main(boards: int, rates: str, seconds: float, big: int, port: int) -> None:
+    """Measure webhook-to-board latency with N connected boards."""
+    rate_list = [float(r) for r in rates.split(",") if r.strip()]
+    with contextlib.ExitStack() as stack:
+        endpoints = resolve_endpoints(
+            os.environ, REPO / "var" / "bench-services", stack, prefer_local_defaults=True
+        )
+        database = f"lr_bench_{secrets.token_hex(4)}"
+        admin = _dsn(endpoints.database_url, "postgres")
+
+        async def admin_sql(sql: str) -> None:
+            connection = await asyncpg.connect(admin)
+            try:
+                await connection.execute(sql)
+            finally:
+                await connection.close()
+
+        asyncio.run(admin_sql(f'CREATE DATABASE "{database}"'))
+        database_url = (
+            make_url(endpoints.database_url).set(database=database).render_as_string(hide_password=False)
+        )
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": endpoints.redis_url,
+            "LEADROUTER_REDIS_PREFIX": f"lrbench:{database}",
+            "LEADROUTER_SECURE_COOKIES": "0",
+            "LEADROUTER_DB_POOL_SIZE": "20",
+        }
+        os.environ.update(env)
+        process = None
+        try:
+            from router.db import upgrade
+
+            upgrade(database_url)
+            most = max(boards, big)
+            _, secret, tokens = asyncio.run(_seed(most))
+            process = _start_web(port, env)
+            base = f"http://127.0.0.1:{port}"
+            print(
+                f"one web process, {os.cpu_count()} CPUs, permessage-deflate off; "
+                "latency = webhook sent -> fragment on a board"
+            )
+            asyncio.run(_bench(base, secret, tokens[:boards], rate_list, seconds))
+            if big:
+                asyncio.run(_bench(base, secret, tokens[:big], [max(rate_list)], seconds))
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            print(f"benchmark client total CPU: user {usage.ru_utime:.1f}s system {usage.ru_stime:.1f}s")
+        finally:
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=15)
+            asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""One connected board: replay from its last event id, then live pushes in order, each exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from realtime.constants import (
+    BOARD_QUEUE_LIMIT,
+    CLOSE_RESET,
+    CLOSE_TRY_AGAIN,
+    SEND_TIMEOUT_SECONDS,
+)
+from realtime.pushes import BoardRenderer, Closing, Heartbeat, Push
+from router.access import Viewer
+
+log = logging.getLogger("leadrouter.realtime")
+
+SendText = Callable[[str], Awaitable[None]]
+CloseSocket = Callable[[int, str], Awaitable[None]]
+
+
+class BoardConnection:
+    """A socket's queue and position; the hub offers items, `run` sends them after the replay.
+
+    The connection is attached to the hub before its replay is read, so every event is either in the
+    replay or offered live (or both: `last_sent` drops the second copy).
+    """
+
+    def __init__(self, *, viewer: Viewer, after: int | None, send_text: SendText, close: CloseSocket) -> None:
+        self.viewer = viewer
+        self.after = after
+        self.last_sent = after or 0
+        self._send_text = send_text
+        self._close = close
+        self._queue: asyncio.Queue[Push | Heartbeat | Closing] = asyncio.Queue()
+        self._too_slow = False
+        self.closed_with: int | None = None
+
+    def offer(self, item: Push | Heartbeat | Closing) -> None:
+        """Queue an item without waiting; a socket too far behind is closed and will replay."""
+        if isinstance(item, Push) and not item.reaches(self.viewer):
+            return
+        if self._queue.qsize() >= BOARD_QUEUE_LIMIT:
+            self._too_slow = True
+        self._queue.put_nowait(item)
+
+    def update_viewer(self, viewer: Viewer) -> None:
+        """The session check found a changed scope (a location added or removed)."""
+        self.viewer = viewer
+
+    async def _send(self, text: str) -> None:
+        await asyncio.wait_for(self._send_text(text), SEND_TIMEOUT_SECONDS)
+
+    async def close(self, code: int, reason: str) -> None:
+        self.closed_with = code
+        await self._close(code, reason)
+
+    async def run(
+        self, *, replay: Callable[[int], Awaitable[list[Push] | None]], renderer: BoardRenderer
+    ) -> None:
+        """Replay what the board missed, then send live items until told to close."""
+        missed = await replay(self.after) if self.after is not None else None
+        if missed is None:
+            await self._send(renderer.reset("too-far-behind"))
+            await self.close(CLOSE_RESET, "re-render the board")
+            return
+        for push in missed:
+            if push.event_id > self.last_sent and push.reaches(self.viewer):
+                await self._send(push.html)
+                self.last_sent = push.event_id
+        while True:
+            item = await self._queue.get()
+            if self._too_slow:
+                await self.close(CLOSE_TRY_AGAIN, "too far behind, reconnect")
+                return
+            if isinstance(item, Closing):
+                await self.close(item.code, item.reason)
+                return
+            if isinstance(item, Push):
+                if item.event_id > self.last_sent:
+                    await self._send(item.html)
+                    self.last_sent = item.event_id
+            elif isinstance(item, Heartbeat):
+                self.last_sent = max(self.last_sent, item.position)
+                await self._send(renderer.heartbeat(self.last_sent))

@@ -1,0 +1,242 @@
+"""The per-process hub: Redis rings, one query reads the new events, each is rendered once and fanned out.
+
+The domain-event table is the truth and Redis only the doorbell: a lost message is found by the
+periodic poll, and after a Redis reconnect the hub reads everything past its position at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from realtime import constants
+from realtime.connection import BoardConnection
+from realtime.pushes import BoardRenderer, Closing, Heartbeat, Push
+from router.clock import Clock, get_clock
+from router.models import DomainEvent
+
+log = logging.getLogger("leadrouter.realtime")
+
+PresenceHook = Callable[[set[uuid.UUID]], Awaitable[object]]
+DeliveryHook = Callable[[list[tuple[Push, list[uuid.UUID]]]], Awaitable[object]]
+
+
+async def events_after(
+    sessionmaker: async_sessionmaker[AsyncSession], after: int, *, limit: int
+) -> list[DomainEvent]:
+    """Committed events with id > after, oldest first (ids increase in commit order)."""
+    async with sessionmaker() as session:
+        return list(
+            (
+                await session.scalars(
+                    select(DomainEvent).where(DomainEvent.id > after).order_by(DomainEvent.id).limit(limit)
+                )
+            ).all()
+        )
+
+
+async def latest_event_id(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    """The newest committed event id (0 when there is none)."""
+    async with sessionmaker() as session:
+        return int(await session.scalar(select(func.coalesce(func.max(DomainEvent.id), 0))) or 0)
+
+
+class BoardHub:
+    """Fans committed domain events out to this process's boards, filtered by what each viewer may see."""
+
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        redis: Redis,
+        channel: str,
+        renderer: BoardRenderer,
+        on_presence: PresenceHook | None = None,
+        on_delivered: DeliveryHook | None = None,
+        clock: Clock | None = None,
+        poll_seconds: float = constants.POLL_SECONDS,
+        heartbeat_seconds: float = constants.HEARTBEAT_SECONDS,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._redis = redis
+        self._channel = channel
+        self.renderer = renderer
+        self._on_presence = on_presence
+        self._on_delivered = on_delivered
+        self._clock = clock or get_clock()
+        self._poll_seconds = poll_seconds
+        self._heartbeat_seconds = heartbeat_seconds
+        self.session_recheck_seconds = constants.SESSION_RECHECK_SECONDS
+        """How often each board's session is checked again (tests shorten it)."""
+        self.boards: set[BoardConnection] = set()
+        self.position = 0
+        self.pubsub_connected = asyncio.Event()
+        self._doorbell = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._pubsub: object | None = None
+        self._unreported: list[tuple[Push, list[uuid.UUID]]] = []
+        self._reporter: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Take the current position and start listening; boards attach from now on."""
+        self.position = await latest_event_id(self._sessionmaker)
+        self._tasks = [
+            asyncio.create_task(self._listen(), name="hub-listen"),
+            asyncio.create_task(self._deliver_forever(), name="hub-deliver"),
+            asyncio.create_task(self._beat_forever(), name="hub-heartbeat"),
+        ]
+
+    async def stop(self) -> None:
+        """Tell boards to reconnect elsewhere, then stop listening."""
+        for board in list(self.boards):
+            board.offer(Closing(constants.CLOSE_SERVICE_RESTART, "server restarting"))
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+
+    def wake(self) -> None:
+        """Ring the doorbell: new events may be waiting."""
+        self._doorbell.set()
+
+    def attach(self, board: BoardConnection) -> None:
+        self.boards.add(board)
+
+    def detach(self, board: BoardConnection) -> None:
+        self.boards.discard(board)
+
+    async def serve(self, board: BoardConnection) -> None:
+        """Attach a board, replay what it missed, stream until it closes, then detach it."""
+        self.attach(board)
+        try:
+            await board.run(replay=lambda after: self.replay(after, board), renderer=self.renderer)
+        finally:
+            self.detach(board)
+
+    async def replay(self, after: int, board: BoardConnection) -> list[Push] | None:
+        """The pushes after `after` for one board, or None when it is too far behind to replay."""
+        if after < 0 or after > await latest_event_id(self._sessionmaker):
+            return None
+        events = await events_after(self._sessionmaker, after, limit=constants.MAX_REPLAY_EVENTS + 1)
+        if len(events) > constants.MAX_REPLAY_EVENTS:
+            return None
+        if events and events[0].created_at < self._clock.now() - constants.MAX_REPLAY_AGE:
+            return None
+        pushes = [push for push in await self.renderer.render(events) if push.reaches(board.viewer)]
+        self._report([(push, [board.viewer.user_id]) for push in pushes])
+        return pushes
+
+    async def deliver_once(self) -> int:
+        """Read the events past the hub's position (one query), render each once, offer to boards."""
+        delivered = 0
+        while True:
+            events = await events_after(self._sessionmaker, self.position, limit=constants.FETCH_BATCH)
+            if not events:
+                return delivered
+            pushes = await self.renderer.render(events)
+            report = []
+            for push in pushes:
+                receivers = []
+                for board in list(self.boards):
+                    if push.reaches(board.viewer):
+                        board.offer(push)
+                        receivers.append(board.viewer.user_id)
+                if receivers:
+                    report.append((push, receivers))
+            self.position = max(self.position, events[-1].id)
+            delivered += len(events)
+            self._report(report)
+
+    def _report(self, deliveries: list[tuple[Push, list[uuid.UUID]]]) -> None:
+        """Hand the deliveries to the audit hook in the background (never on the delivery path).
+
+        One writer at a time takes everything pending, so a burst costs a few large writes and never
+        more than one database connection, however far the audit falls behind.
+        """
+        if self._on_delivered is None or not deliveries:
+            return
+        self._unreported.extend(deliveries)
+        if self._reporter is None or self._reporter.done():
+            self._reporter = asyncio.create_task(self._report_pending())
+
+    async def _report_pending(self) -> None:
+        assert self._on_delivered is not None
+        while self._unreported:
+            batch, self._unreported = self._unreported, []
+            try:
+                await self._on_delivered(batch)
+            except Exception:
+                log.exception("could not audit %d board pushes", len(batch))
+
+    async def _deliver_forever(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._doorbell.wait(), self._poll_seconds)
+            self._doorbell.clear()
+            try:
+                await self.deliver_once()
+            except Exception:  # the database may be failing over; the next ring or poll retries
+                log.exception("hub could not read new events")
+                await asyncio.sleep(self._poll_seconds)
+
+    async def _listen(self) -> None:
+        """Subscribe to the doorbell channel; on every (re)subscribe read what may have been missed."""
+        attempt = 0
+        while True:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            self._pubsub = pubsub
+            try:
+                await pubsub.subscribe(self._channel)
+                attempt = 0
+                self.pubsub_connected.set()
+                self.wake()
+                while True:
+                    message = await pubsub.get_message(timeout=None)
+                    if message is not None and message.get("type") == "message":
+                        self._ring(message.get("data"))
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError, RuntimeError) as exc:
+                self.pubsub_connected.clear()
+                delay = constants.REDIS_RETRY_SECONDS[min(attempt, len(constants.REDIS_RETRY_SECONDS) - 1)]
+                attempt += 1
+                log.warning("hub lost Redis (%s); resubscribing in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+
+    def _ring(self, data: bytes | str | None) -> None:
+        """Wake only for events past our position (another hub's replay needs nothing from us)."""
+        try:
+            ids: Sequence[int] = json.loads(data or "[]")
+        except (TypeError, ValueError):
+            ids = []
+        if not ids or max(ids) > self.position:
+            self.wake()
+
+    async def _beat_forever(self) -> None:
+        since_presence = 0.0
+        while True:
+            await asyncio.sleep(self._heartbeat_seconds)
+            beat = Heartbeat(self.position)
+            for board in list(self.boards):
+                board.offer(beat)
+            since_presence += self._heartbeat_seconds
+            if self._on_presence and since_presence >= constants.PRESENCE_TOUCH_SECONDS:
+                since_presence = 0.0
+                try:
+                    await self._on_presence({board.viewer.user_id for board in self.boards})
+                except Exception:
+                    log.exception("could not record presence")

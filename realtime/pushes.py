@@ -1,0 +1,56 @@
+"""What the hub sends: pre-rendered pushes, one per event, and who may receive each."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from router.access import Viewer
+from router.models import DomainEvent
+
+
+@dataclass(frozen=True)
+class Push:
+    """One event's fragment, rendered once and sent to every board whose viewer may see it."""
+
+    event_id: int
+    kind: str
+    html: str
+    practice_id: uuid.UUID | None
+    location_id: uuid.UUID | None
+    lead_id: uuid.UUID | None = None
+    overflow: bool = False
+    """The lead is in the overflow queue (overflow agents receive only those)."""
+
+    def reaches(self, viewer: Viewer) -> bool:
+        """Whether this push belongs on the viewer's board."""
+        if not viewer.may_see_location(self.practice_id, self.location_id):
+            return False
+        return viewer.role != "overflow_agent" or self.overflow
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """A liveness beat carrying the hub's position: a board has received all it may see up to it."""
+
+    position: int
+
+
+@dataclass(frozen=True)
+class Closing:
+    """Ask a board's sender to close its socket."""
+
+    code: int
+    reason: str
+
+
+class BoardRenderer(Protocol):
+    """Turns committed events into pushes; implemented by the web app, which owns the markup."""
+
+    async def render(self, events: Sequence[DomainEvent]) -> list[Push]: ...
+
+    def heartbeat(self, position: int) -> str: ...
+
+    def reset(self, reason: str) -> str: ...

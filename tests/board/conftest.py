@@ -1,0 +1,94 @@
+"""Live servers for the board's websocket and browser tests: the real app under uvicorn."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from tests.conftest import REPO
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: Any
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://") + "/board/ws"
+
+    @property
+    def hub(self) -> Any:
+        return self.app.state.board_hub
+
+
+def serve_in_thread(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", ws_per_message_deflate=False
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test web server did not start")
+        time.sleep(0.02)
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def live_server(settings: Any, domain: Any) -> Iterator[LiveServer]:
+    """The production app (its own runtime and hub, in its own event loop) on a free port."""
+    from leadrouter.runtime import build_runtime, build_web_app
+
+    app = build_web_app(build_runtime(settings))
+    app.state.board_hub.session_recheck_seconds = 0.3
+    server, thread, url = serve_in_thread(app)
+    try:
+        yield LiveServer(url, app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def start_web_process(port: int) -> subprocess.Popen[bytes]:
+    """A separate `uvicorn --factory leadrouter.runtime:create_web_app` process with this run's services."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "leadrouter.runtime:create_web_app", "--host",
+         "127.0.0.1", "--port", str(port), "--log-level", "warning", "--ws-per-message-deflate", "false"],
+        cwd=REPO,
+        env={**os.environ},
+    )  # fmt: skip
+
+
+def wait_until_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"web process exited with {process.returncode}")
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("web process did not become ready")

@@ -1,0 +1,68 @@
+"""Shared helpers of the board tests: a lead from a form inquiry, a board's collected messages."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from typing import Any
+
+from router.audit import Actor
+from router.intake import InquiryCommand, ingest_inquiry
+from tests.factories import inquiry
+
+FORM = Actor("integration", "form:test")
+
+
+async def new_lead(domain: Any, practice: Any, **fields: Any) -> uuid.UUID:
+    """Take in one web-form inquiry (unique phone and email unless given) and return its lead id."""
+    n = uuid.uuid4().int % 9000 + 1000
+    body = inquiry(phone=f"(512) 555-{n:04d}", email=f"p{n}-{uuid.uuid4().hex[:6]}@example.com", **fields)
+    result = await ingest_inquiry(
+        domain,
+        InquiryCommand(
+            practice_id=practice.practice.id,
+            source_kind="form",
+            fields=body,
+            received_at=domain.clock.now(),
+            actor=FORM,
+            idempotency_scope="form:test",
+            idempotency_key=uuid.uuid4().hex,
+            request_sha256=hashlib.sha256(json.dumps(body, sort_keys=True).encode()).digest(),
+        ),
+    )
+    assert result.lead_id is not None
+    return result.lead_id
+
+
+MARKER = re.compile(r'<output id="board-position"[^>]*>')
+
+
+def marker_of(html: str) -> dict[str, str]:
+    """The data attributes of a message's position marker."""
+    tag = MARKER.search(html)
+    assert tag, html
+    return dict(re.findall(r'data-([a-z-]+)="([^"]*)"', tag.group(0)))
+
+
+class CollectingSocket:
+    """Stands in for a websocket: keeps what is sent and how it was closed."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.closed: tuple[int, str] | None = None
+
+    async def send_text(self, text: str) -> None:
+        self.sent.append(text)
+
+    async def close(self, code: int, reason: str) -> None:
+        self.closed = (code, reason)
+
+    def event_ids(self) -> list[int]:
+        ids = []
+        for message in self.sent:
+            marker = marker_of(message)
+            if marker.get("event-kind") not in ("heartbeat", "reset") and "last-event-id" in marker:
+                ids.append(int(marker["last-event-id"]))
+        return ids

@@ -1,0 +1,113 @@
+"""The board in headless Debian Chromium (Playwright, no browser download), against the real app."""
+
+import asyncio
+
+import pytest
+from playwright.async_api import async_playwright
+
+from router import actions
+from router.audit import Actor
+from router.board import board_position
+from tests.board.test_ws import post_inquiry
+from tests.factories import make_practice, open_staff_session, viewer_of
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+async def browser():
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture
+async def desks(domain):
+    practice = await make_practice(
+        domain, staff={"ana@bright.example": {"name": "Ana Ruiz"}, "ben@bright.example": {"name": "Ben Cho"}}
+    )
+    tokens = {
+        name: await open_staff_session(domain, practice.staff[f"{name}@bright.example"])
+        for name in ("ana", "ben")
+    }
+    return practice, tokens
+
+
+async def open_board(browser, live_server, token):
+    context = await browser.new_context()
+    await context.add_cookies([{"name": "lr_session", "value": token, "url": live_server.url}])
+    page = await context.new_page()
+    await page.goto(live_server.url + "/")
+    await page.wait_for_selector('#board-connection[data-state="live"]', timeout=5000)
+    return context, page
+
+
+async def test_a_webhook_lead_appears_without_reload_and_the_alert_plays(browser, live_server, desks):
+    practice, tokens = desks
+    context, page = await open_board(browser, live_server, tokens["ana"])
+    await page.evaluate("window.notReloaded = true")
+    await page.click("#sound-toggle")
+    assert await page.get_attribute("#sound-toggle", "aria-pressed") == "true"
+    await page.wait_for_function("window.leadrouterSoundPlays >= 1", timeout=5000)  # the toggle's own chime
+    plays = await page.evaluate("window.leadrouterSoundPlays")
+    lead_id = await post_inquiry(live_server.url, practice, first_name="Webhook")
+    row = await page.wait_for_selector(f"#lead-{lead_id}", timeout=5000)
+    assert "Webhook Lopez" in await row.inner_text()
+    await page.wait_for_function(f"window.leadrouterSoundPlays > {plays}", timeout=5000)
+    assert await page.evaluate("window.notReloaded") is True
+    await context.close()
+
+
+async def test_two_staff_race_to_claim_and_exactly_one_wins(browser, live_server, desks, domain):
+    practice, tokens = desks
+    (ana_context, ana), (ben_context, ben) = await asyncio.gather(
+        open_board(browser, live_server, tokens["ana"]), open_board(browser, live_server, tokens["ben"])
+    )
+    lead_id = await post_inquiry(live_server.url, practice)
+    button = f"#lead-{lead_id} button.when-unclaimed"
+    await asyncio.gather(ana.wait_for_selector(button), ben.wait_for_selector(button))
+    await asyncio.gather(ana.click(button), ben.click(button))
+    for page in (ana, ben):
+        await page.wait_for_selector(f"#lead-{lead_id}.claimed", timeout=5000)
+    mine = [await page.locator(f"#lead-{lead_id}.mine").count() for page in (ana, ben)]
+    assert sorted(mine) == [0, 1]
+    winner, loser = ("Ana Ruiz", ben) if mine[0] else ("Ben Cho", ana)
+    assert f"Claimed by {winner}" in await loser.inner_text(f"#lead-{lead_id}")
+    await ana_context.close()
+    await ben_context.close()
+
+
+async def test_a_board_whose_socket_is_cut_misses_nothing_after_it_reconnects(
+    browser, live_server, desks, domain
+):
+    practice, tokens = desks
+    context, page = await open_board(browser, live_server, tokens["ana"])
+    await context.set_offline(True)
+    await page.evaluate("window.leadrouterBoard.socket.close()")
+    await page.wait_for_selector('#board-connection[data-state="down"]')
+    first = await post_inquiry(live_server.url, practice, first_name="Missed")
+    second = await post_inquiry(
+        live_server.url, practice, first_name="Also", phone="(512) 555-0199", email="also@example.com"
+    )
+    ben = await viewer_of(domain, practice.staff["ben@bright.example"])
+    await actions.claim_lead(domain, ben, first, actor=Actor("user", str(ben.user_id)))
+    assert len(live_server.hub.boards) == 0  # the gap is real: no board is connected
+    await context.set_offline(False)
+    await page.wait_for_selector(f"#lead-{second}", timeout=15000)
+    await page.wait_for_selector(f"#lead-{first}.claimed", timeout=5000)
+    assert "Claimed by Ben Cho" in await page.inner_text(f"#lead-{first}")
+    async with domain.sessionmaker() as session:
+        position = await board_position(session)
+    await page.wait_for_function(f"window.leadrouterBoard.lastEventId === {position}", timeout=5000)
+    assert await page.locator("#board-leads > li.lead").count() == 2
+    await context.close()

@@ -1,0 +1,240 @@
+import asyncio
+import re
+
+import pytest
+from sqlalchemy import select
+
+from realtime import constants
+from realtime.connection import BoardConnection
+from router import actions
+from router.audit import Actor
+from router.board import board_position, load_board, priority_key
+from router.events import record_event
+from router.models import AuditRecord, Lead
+from tests.board.helpers import CollectingSocket, marker_of, new_lead
+from tests.factories import make_practice, viewer_of
+from web.board_fragments import BoardFragments, make_board_hub
+
+pytestmark = pytest.mark.integration
+
+TWO_OFFICES = {
+    "downtown": {"zip": "78701", "latitude": 30.27, "longitude": -97.74},
+    "lakeway": {"zip": "78734", "latitude": 30.36, "longitude": -97.98},
+}
+
+
+async def until(predicate, within=5.0):
+    deadline = asyncio.get_running_loop().time() + within
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def office(domain):
+    practice = await make_practice(
+        domain,
+        locations=TWO_OFFICES,
+        staff={
+            "ana@bright.example": {"locations": ["downtown"], "name": "Ana"},
+            "ben@bright.example": {"locations": ["lakeway"], "name": "Ben"},
+            "boss@bright.example": {"role": "manager", "name": "Boss"},
+        },
+    )
+    viewers = {email.split("@")[0]: await viewer_of(domain, user) for email, user in practice.staff.items()}
+    return practice, viewers
+
+
+@pytest.fixture
+async def hub(domain, runtime):
+    hub = make_board_hub(domain, runtime.redis, poll_seconds=60, heartbeat_seconds=3600)
+    await hub.start()
+    await asyncio.wait_for(hub.pubsub_connected.wait(), 5)
+    yield hub
+    await hub.stop()
+
+
+def connect(hub, viewer, after):
+    socket = CollectingSocket()
+    board = BoardConnection(viewer=viewer, after=after, send_text=socket.send_text, close=socket.close)
+    task = asyncio.create_task(hub.serve(board))
+    return socket, board, task
+
+
+async def current_position(domain):
+    async with domain.sessionmaker() as session:
+        return await board_position(session)
+
+
+def actor(viewer):
+    return Actor("user", str(viewer.user_id))
+
+
+async def test_a_new_lead_is_rendered_once_and_reaches_only_boards_that_may_see_it(domain, office, hub):
+    practice, people = office
+    rendered = []
+    original = hub.renderer.render
+
+    async def spy(events):
+        rendered.extend(event.id for event in events)
+        return await original(events)
+
+    hub.renderer.render = spy
+    position = await current_position(domain)
+    boards = {name: connect(hub, people[name], position) for name in ("ana", "ben", "boss")}
+    await until(lambda: len(hub.boards) == 3)
+    lead_id = await new_lead(domain, practice, location="downtown")
+    await until(lambda: boards["ana"][0].sent and boards["boss"][0].sent)
+    await asyncio.sleep(0.1)
+    assert boards["ben"][0].sent == []
+    assert boards["ana"][0].sent == boards["boss"][0].sent
+    message = boards["ana"][0].sent[0]
+    assert f'id="lead-{lead_id}"' in message and 'hx-swap-oob="true"' in message
+    assert marker_of(message)["event-kind"] == "lead.created" and marker_of(message)["alert"] == "new"
+    assert len(rendered) == len(set(rendered)) == 1
+    pushed = []
+    for _ in range(100):
+        async with domain.sessionmaker() as session:
+            pushed = (
+                await session.scalars(select(AuditRecord).where(AuditRecord.details["via"].astext == "push"))
+            ).all()
+        if pushed:
+            break
+        await asyncio.sleep(0.02)
+    assert [row.lead_id for row in pushed] == [lead_id]
+    assert set(pushed[0].details["user_ids"]) == {str(people["ana"].user_id), str(people["boss"].user_id)}
+    for _socket, _board, task in boards.values():
+        task.cancel()
+
+
+async def test_a_reconnecting_board_gets_every_later_event_once_in_order_then_live(domain, office, hub):
+    practice, people = office
+    ana = people["ana"]
+    first = await new_lead(domain, practice, location="downtown")
+    after = await current_position(domain)
+    second = await new_lead(domain, practice, location="downtown")
+    await actions.claim_lead(domain, ana, first, actor=actor(ana))
+    await actions.log_contact_attempt(domain, ana, second, outcome="no_answer", actor=actor(ana))
+    await new_lead(domain, practice, location="lakeway")  # not Ana's: never sent to her
+    missed = list(range(after + 1, await current_position(domain)))
+    socket, _board, task = connect(hub, ana, after)
+    await until(lambda: len(socket.sent) >= 3)
+    await actions.log_contact_made(domain, ana, first, channel="phone", actor=actor(ana))
+    await until(lambda: len(socket.sent) >= 4)
+    await asyncio.sleep(0.1)
+    ids = socket.event_ids()
+    assert ids == [*missed, ids[-1]] and ids[-1] == await current_position(domain)
+    assert len(ids) == len(set(ids)) == 4
+    task.cancel()
+
+
+async def test_a_board_too_far_behind_is_told_to_re_render(domain, office, hub, monkeypatch):
+    practice, people = office
+    monkeypatch.setattr(constants, "MAX_REPLAY_EVENTS", 2)
+    for _ in range(3):
+        await new_lead(domain, practice, location="downtown")
+    for after in (0, 10_000, None):
+        socket, _board, task = connect(hub, people["ana"], after)
+        await until(lambda socket=socket: socket.closed is not None)
+        assert socket.closed[0] == constants.CLOSE_RESET
+        assert [marker_of(m)["event-kind"] for m in socket.sent] == ["reset"]
+        await task
+    socket, _board, task = connect(hub, people["ana"], 1)  # two behind: replayed, not reset
+    await until(lambda: len(socket.sent) == 2)
+    assert socket.closed is None
+    task.cancel()
+
+
+def apply(board_rows, message):
+    """What htmx does with a pushed message: replace or add the row, or delete it."""
+    for row in re.findall(r'<li id="lead-[^"]+"[\s\S]*?</li>\n?(?=<li id="lead-|<output)', message):
+        lead_id = re.match(r'<li id="(lead-[^"]+)"', row).group(1)
+        if 'hx-swap-oob="delete"' in row:
+            board_rows.pop(lead_id, None)
+        else:
+            board_rows[lead_id] = row.replace(' hx-swap-oob="true"', "").strip()
+
+
+async def snapshot(domain, viewer):
+    fragments = BoardFragments(domain)
+    async with domain.sessionmaker() as session, session.begin():
+        position = await board_position(session)
+        leads = await load_board(session, domain, viewer, actor=actor(viewer))
+    rows = {f"lead-{lead.id}": fragments.lead(lead, oob=False).strip() for lead in leads}
+    return position, rows, leads
+
+
+async def test_a_stale_snapshot_plus_the_events_after_it_renders_the_same_board_as_a_fresh_load(
+    domain, office, hub
+):
+    practice, people = office
+    ana, boss = people["ana"], people["boss"]
+    kept = await new_lead(domain, practice, location="downtown", first_name="Kept")
+    position, stale, _ = await snapshot(domain, boss)
+
+    booked = await new_lead(domain, practice, location="downtown", first_name="Booked")
+    other = await new_lead(domain, practice, location="lakeway", first_name="Other")
+    await actions.claim_lead(domain, ana, kept, actor=actor(ana))
+    await actions.log_contact_made(domain, ana, kept, channel="sms", note="call back", actor=actor(ana))
+    await actions.log_contact_attempt(domain, boss, other, outcome="no_answer", actor=actor(boss))
+    await actions.reassign_lead(domain, boss, other, to_user_id=people["ben"].user_id, actor=actor(boss))
+    await actions.close_lead(domain, ana, booked, reason="appointment_booked", actor=actor(ana))
+    async with domain.sessionmaker() as session, session.begin():
+        (await session.get(Lead, other)).escalation_level = 1  # the escalation engineer's event, simulated
+        await record_event(
+            session,
+            kind="lead.escalated",
+            practice_id=practice.practice.id,
+            location_id=practice.locations["lakeway"].id,
+            lead_id=other,
+        )
+
+    expected = await current_position(domain) - position
+    socket, _board, task = connect(hub, boss, position)
+    await until(lambda: len(socket.sent) == expected == 8)
+    for message in socket.sent:
+        apply(stale, message)
+    _, fresh, fresh_leads = await snapshot(domain, boss)
+    assert stale == fresh
+    assert set(fresh) == {f"lead-{kept}", f"lead-{other}"}
+    assert fresh_leads == sorted(fresh_leads, key=priority_key) and fresh_leads[0].id == other
+    task.cancel()
+
+
+async def test_the_hub_backfills_from_the_table_after_losing_redis(domain, office, hub, runtime):
+    practice, people = office
+    socket, _board, task = connect(hub, people["ana"], await current_position(domain))
+    await until(lambda: len(hub.boards) == 1)
+    lead_id = await new_lead(domain, practice, location="downtown")
+    await until(lambda: len(socket.sent) == 1)
+
+    # An event commits while the doorbell is lost (never announced), and the hub's Redis link drops.
+    async with domain.sessionmaker() as session, session.begin():
+        missed = await record_event(
+            session,
+            kind="lead.contact_logged",
+            practice_id=practice.practice.id,
+            location_id=practice.locations["downtown"].id,
+            lead_id=lead_id,
+        )
+    host, port = hub._pubsub.connection._writer.get_extra_info("sockname")[:2]
+    await runtime.redis.execute_command("CLIENT", "KILL", "ADDR", f"{host}:{port}")
+    await until(lambda: len(socket.sent) == 2, within=10)
+    assert socket.event_ids()[-1] == missed
+    task.cancel()
+
+
+async def test_heartbeats_carry_the_position_to_a_quiet_board(domain, office, runtime):
+    practice, people = office
+    await new_lead(domain, practice, location="lakeway")  # Ana's board never shows it
+    hub = make_board_hub(domain, runtime.redis, poll_seconds=60, heartbeat_seconds=0.05)
+    await hub.start()
+    try:
+        socket, board, task = connect(hub, people["ana"], 0)
+        await until(lambda: any(marker_of(m)["event-kind"] == "heartbeat" for m in socket.sent))
+        beat = next(marker_of(m) for m in socket.sent if marker_of(m)["event-kind"] == "heartbeat")
+        assert int(beat["last-event-id"]) == await current_position(domain) == board.last_sent
+        task.cancel()
+    finally:
+        await hub.stop()

@@ -1,0 +1,115 @@
+import asyncio
+import time
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from realtime.constants import CLOSE_SESSION_ENDED
+from router.auth import revoke_user_sessions
+from router.board import board_position
+from tests.board.conftest import free_port, start_web_process, wait_until_ready
+from tests.board.helpers import marker_of
+from tests.factories import inquiry, make_practice, open_staff_session, signed
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def desk(domain):
+    practice = await make_practice(domain, staff={"ana@bright.example": {"name": "Ana"}})
+    token = await open_staff_session(domain, practice.staff["ana@bright.example"])
+    return practice, token
+
+
+async def position(domain):
+    async with domain.sessionmaker() as session:
+        return await board_position(session)
+
+
+def board_socket(ws_url, token, *, origin, after=0):
+    return connect(
+        f"{ws_url}?after={after}",
+        origin=origin,
+        additional_headers={"Cookie": f"lr_session={token}"},
+        open_timeout=5,
+        compression=None,
+    )
+
+
+async def next_lead_message(ws, within=5.0):
+    """The next message that is not a heartbeat."""
+    deadline = time.monotonic() + within
+    while True:
+        message = await asyncio.wait_for(ws.recv(), max(0.01, deadline - time.monotonic()))
+        if marker_of(message)["event-kind"] != "heartbeat":
+            return message
+
+
+async def post_inquiry(base_url, practice, **fields):
+    raw, headers = signed(inquiry(**fields), practice.secret)
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            f"{base_url}/webhooks/forms/{practice.form_key}", content=raw, headers=headers
+        )
+    assert response.status_code == 201, response.text
+    return response.json()["lead_id"]
+
+
+async def test_a_foreign_origin_or_a_missing_session_is_refused_at_the_handshake(domain, desk, live_server):
+    practice, token = desk
+    with pytest.raises(InvalidStatus) as refused:
+        async with board_socket(live_server.ws_url, token, origin="https://evil.example"):
+            pass
+    assert refused.value.response.status_code == 403
+    with pytest.raises(InvalidStatus):
+        async with board_socket(live_server.ws_url, "not-a-session", origin=live_server.url):
+            pass
+    async with board_socket(
+        live_server.ws_url, token, origin=live_server.url, after=await position(domain)
+    ) as ws:
+        lead_id = await post_inquiry(live_server.url, practice)
+        assert f'id="lead-{lead_id}"' in await next_lead_message(ws)
+
+
+async def test_a_revoked_session_is_disconnected(domain, desk, live_server):
+    practice, token = desk
+    async with board_socket(
+        live_server.ws_url, token, origin=live_server.url, after=await position(domain)
+    ) as ws:
+        async with domain.sessionmaker() as session, session.begin():
+            await revoke_user_sessions(
+                session, practice.staff["ana@bright.example"].id, now=domain.clock.now()
+            )
+        with pytest.raises(ConnectionClosed) as closed:
+            await next_lead_message(ws, within=5)
+    assert closed.value.rcvd.code == CLOSE_SESSION_ENDED
+
+
+@pytest.mark.slow
+async def test_two_web_processes_both_deliver_an_event(domain, desk):
+    practice, token = desk
+    ports = [free_port(), free_port()]
+    processes = [start_web_process(port) for port in ports]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        for url, process in zip(urls, processes, strict=True):
+            await asyncio.to_thread(wait_until_ready, url, process)
+        after = await position(domain)
+        sockets = [
+            board_socket(url.replace("http", "ws") + "/board/ws", token, origin=url, after=after)
+            for url in urls
+        ]
+        async with sockets[0] as first, sockets[1] as second:
+            await asyncio.sleep(0.2)  # both hubs have the boards attached
+            lead_id = await post_inquiry(urls[0], practice)
+            received = await asyncio.gather(next_lead_message(first), next_lead_message(second))
+        for message in received:
+            assert f'id="lead-{lead_id}"' in message
+            assert marker_of(message)["event-kind"] == "lead.created"
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=10)

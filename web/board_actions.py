@@ -1,0 +1,171 @@
+"""The board's buttons and forms: each handler parses the form, calls one domain action, answers 204.
+
+The result reaches the page over the websocket like everyone else's view of it, so the board that
+acted and the boards that watch show the same thing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, post
+from litestar.di import NamedDependency, Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
+from litestar.plugins.problem_details import ProblemDetailsException
+
+from router import actions, presence
+from router.auth import SignedIn
+from router.context import Domain
+from web.sessions import actor_of, provide_signed_in
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+LEAD_FIELDS = ("first_name", "last_name", "phone", "email", "treatment_interest", "message")
+
+
+def _refused(request: Request[Any, Any, Any], exc: actions.ActionRefused) -> Response[Any]:
+    """A refused action as problem+json whose detail the page shows as it is."""
+    title = {403: "Not allowed", 404: "Not found", 422: "Invalid choice"}.get(exc.status_code, "Conflict")
+    return ProblemDetailsException(status_code=exc.status_code, title=title, detail=str(exc)).to_response(
+        request
+    )
+
+
+def _uuid(value: str | None, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value or "")
+    except ValueError as exc:
+        raise actions.InvalidChoice(f"{what} is missing or malformed.") from exc
+
+
+class BoardActions(Controller):
+    """Claim, release, log attempts and contacts, close, reassign, add by hand, set availability."""
+
+    path = "/board"
+    include_in_schema = False
+    dependencies = {"signed_in": Provide(provide_signed_in)}
+    exception_handlers = {actions.ActionRefused: _refused}
+
+    @post("/leads/{lead_id:uuid}/claim", status_code=204)
+    async def claim(
+        self,
+        request: Request[Any, Any, Any],
+        domain: NamedDependency[Domain],
+        signed_in: NamedDependency[SignedIn],
+        lead_id: FromPath[uuid.UUID],
+    ) -> None:
+        await actions.claim_lead(domain, signed_in.viewer, lead_id, actor=actor_of(request, signed_in))
+
+    @post("/leads/{lead_id:uuid}/release", status_code=204)
+    async def release(
+        self,
+        request: Request[Any, Any, Any],
+        domain: NamedDependency[Domain],
+        signed_in: NamedDependency[SignedIn],
+        lead_id: FromPath[uuid.UUID],
+    ) -> None:
+        await actions.release_lead(domain, signed_in.viewer, lead_id, actor=actor_of(request, signed_in))
+
+    @post("/leads/{lead_id:uuid}/attempt", status_code=204)
+    async def attempt(
+        self,
+        request: Request[Any, Any, Any],
+        domain: NamedDependency[Domain],
+        signed_in: NamedDependency[SignedIn],
+        lead_id: FromPath[uuid.UUID],
+        data: Form,
+    ) -> None:
+        await actions.log_contact_attempt(
+            domain,
+            signed_in.viewer,
+            lead_id,
+            outcome=data.get("outcome", ""),
+            actor=actor_of(request, signed_in),
+        )
+
+    @post("/leads/{lead_id:uuid}/contact", status_code=204)
+    async def contact(
+        self,
+        request: Request[Any, Any, Any],
+        domain: NamedDependency[Domain],
+        signed_in: NamedDependency[SignedIn],
+        lead_id: FromPath[uuid.UUID],
+        data: Form,
+    ) -> None:
+        await actions.log_contact_made(
+            domain,
+            signed_in.viewer,
+            lead_id,
+            channel=data.get("channel", ""),
+            note=data.get("note"),
+            actor=actor_of(request, signed_in),
+        )
+
+    @post("/leads/{lead_id:uuid}/close", status_code=204)
+    async def close(
+        self,
+        request: Request[Any, Any, Any],
+        domain: NamedDependency[Domain],
+        signed_in: NamedDependency[SignedIn],
+        lead_id: FromPath[uuid.UUID],
+        data: Form,
+    ) -> None:
+        await actions.close_lead(
+            domain,
+            signed_in.viewer,
+            lead_id,
+            reason=data.get("reason", ""),
+            actor=actor_of(request, signed_in),
+        )
+
+    @post("/leads/{lead_id:uuid}/reassign", status_code=204)
+    async def reassign(
+        self,
+        request: Request[Any, Any, Any],
+        domain: NamedDependency[Domain],
+        signed_in: NamedDependency[SignedIn],
+        lead_id: FromPath[uuid.UUID],
+        data: Form,
+    ) -> None:
+        await actions.reassign_lead(
+            domain,
+            signed_in.viewer,
+            lead_id,
+            to_user_id=_uuid(data.get("user_id"), "The person"),
+            actor=actor_of(request, signed_in),
+        )
+
+    @post("/leads", status_code=201)
+    async def add_by_hand(
+        self,
+        request: Request[Any, Any, Any],
+        domain: NamedDependency[Domain],
+        signed_in: NamedDependency[SignedIn],
+        data: Form,
+    ) -> dict[str, Any]:
+        result = await actions.add_lead_by_hand(
+            domain,
+            signed_in.viewer,
+            kind=data.get("kind", ""),
+            location_id=_uuid(data.get("location_id"), "The location"),
+            fields={name: data.get(name) for name in LEAD_FIELDS},
+            nonce=data.get("nonce", ""),
+            actor=actor_of(request, signed_in),
+        )
+        return {"lead_id": result.body.get("lead_id"), "status": result.body.get("status")}
+
+    @post("/availability", status_code=204)
+    async def availability(
+        self,
+        request: Request[Any, Any, Any],
+        domain: NamedDependency[Domain],
+        signed_in: NamedDependency[SignedIn],
+        data: Form,
+    ) -> None:
+        await presence.set_availability(
+            domain,
+            signed_in.viewer,
+            availability=data.get("availability", ""),
+            actor=actor_of(request, signed_in),
+        )

@@ -1,0 +1,115 @@
+"""The board's HTML fragments, rendered outside any request so the hub renders each event once for all."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from redis.asyncio import Redis
+
+from realtime.hub import BoardHub
+from realtime.pushes import Push
+from router.board import BoardLead, load_board_leads, record_board_pushes
+from router.context import Domain
+from router.models import DomainEvent
+from router.presence import touch_presence
+from web.paths import TEMPLATES_DIR
+
+LEAD_EVENTS_WITH_SOUND = {"lead.created": "new", "lead.escalated": "escalation"}
+"""Which events make the board play which alert."""
+
+
+def board_environment() -> Environment:
+    """The Jinja2 environment of the board's fragments (the page's engine loads the same files)."""
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+class BoardFragments:
+    """Renders lead rows and the position marker that every pushed message ends with."""
+
+    def __init__(self, domain: Domain) -> None:
+        self._domain = domain
+        env = board_environment()
+        self._lead = env.get_template("board_lead.html")
+        self._position = env.get_template("board_position.html")
+
+    def lead(self, lead: BoardLead, *, oob: bool) -> str:
+        """One lead's row; `oob` marks it for an out-of-band swap over the websocket."""
+        return self._lead.render(lead=lead, oob=oob)
+
+    def position(
+        self, *, event_id: int | None, kind: str, lead_id: uuid.UUID | None = None, **extra: Any
+    ) -> str:
+        return self._position.render(event_id=event_id, kind=kind, lead_id=lead_id, extra=extra)
+
+    def heartbeat(self, position: int) -> str:
+        return self.position(event_id=position, kind="heartbeat")
+
+    def reset(self, reason: str) -> str:
+        return self.position(event_id=None, kind="reset", reason=reason)
+
+    async def render(self, events: Sequence[DomainEvent]) -> list[Push]:
+        """One push per lead event, rendered from the lead's current state (one query for the batch)."""
+        lead_ids = [event.lead_id for event in events if event.lead_id is not None]
+        async with self._domain.sessionmaker() as session:
+            leads = await load_board_leads(session, self._domain, lead_ids)
+        rows: dict[uuid.UUID, str] = {}
+        pushes = []
+        for event in events:
+            lead = leads.get(event.lead_id) if event.lead_id else None
+            if lead is None:
+                continue
+            if lead.id not in rows:
+                rows[lead.id] = (
+                    self.lead(lead, oob=True)
+                    if lead.is_open
+                    else f'<li id="lead-{lead.id}" hx-swap-oob="delete"></li>'
+                )
+            marker = self.position(
+                event_id=event.id,
+                kind=event.kind,
+                lead_id=lead.id,
+                alert=LEAD_EVENTS_WITH_SOUND.get(event.kind, "") if lead.is_open else "",
+            )
+            pushes.append(
+                Push(
+                    event_id=event.id,
+                    kind=event.kind,
+                    html=rows[lead.id] + marker,
+                    practice_id=lead.practice_id,
+                    location_id=lead.location_id,
+                    lead_id=lead.id,
+                    overflow=lead.overflow,
+                )
+            )
+        return pushes
+
+
+def make_board_hub(domain: Domain, redis: Redis, **options: Any) -> BoardHub:
+    """The process's hub, wired to the board's fragments, presence and the push audit."""
+
+    async def presence(user_ids: set[uuid.UUID]) -> None:
+        await touch_presence(domain, user_ids, now=domain.clock.now())
+
+    async def delivered(deliveries: list[tuple[Push, list[uuid.UUID]]]) -> None:
+        await record_board_pushes(
+            domain, [(push.practice_id, push.lead_id, users) for push, users in deliveries]
+        )
+
+    return BoardHub(
+        sessionmaker=domain.sessionmaker,
+        redis=redis,
+        channel=domain.settings.redis.events_channel,
+        renderer=BoardFragments(domain),
+        on_presence=presence,
+        on_delivered=delivered,
+        clock=domain.clock,
+        **options,
+    )

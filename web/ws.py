@@ -1,0 +1,108 @@
+"""`/board/ws`: the live board's websocket (htmx ws extension): session and Origin checked at the handshake.
+
+The client says the last event id it saw (`?after=N`); the hub replays everything later, then streams.
+A session that expires or is revoked while connected ends the stream within a re-check interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from litestar import WebSocket, websocket
+from litestar.di import NamedDependency
+
+from realtime.connection import BoardConnection
+from realtime.constants import CLOSE_SESSION_ENDED
+from realtime.hub import BoardHub
+from realtime.pushes import Closing
+from router.auth import SignedIn, resume_session
+from router.context import Domain
+from router.presence import touch_presence
+from web.sessions import SESSION_COOKIE
+
+log = logging.getLogger("leadrouter.web")
+
+CLOSE_FORBIDDEN = 4403
+"""Refusal before the handshake completes (the browser sees an HTTP 403)."""
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def origin_allowed(socket: WebSocket[Any, Any, Any], public_url: str) -> bool:
+    """Only pages of this site may open a board socket (cookies alone would let any site's page in)."""
+    origin = (socket.headers.get("origin") or "").lower()
+    host = socket.headers.get("host") or ""
+    scheme = "https" if socket.url.scheme == "wss" else "http"
+    return bool(origin) and origin in {_origin(public_url), f"{scheme}://{host}".lower()}
+
+
+async def _session(domain: Domain, token: str | None) -> SignedIn | None:
+    async with domain.sessionmaker() as session, session.begin():
+        return await resume_session(session, token, settings=domain.settings.security, now=domain.clock.now())
+
+
+def _after(raw: str | None) -> int | None:
+    try:
+        return int(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+@websocket("/board/ws")
+async def board_socket(socket: WebSocket[Any, Any, Any], domain: NamedDependency[Domain]) -> None:
+    hub: BoardHub = socket.app.state.board_hub
+    token = socket.cookies.get(SESSION_COOKIE)
+    if not origin_allowed(socket, domain.settings.intake.public_url):
+        await socket.close(code=CLOSE_FORBIDDEN, reason="origin not allowed")
+        return
+    signed_in = await _session(domain, token)
+    if signed_in is None:
+        await socket.close(code=CLOSE_FORBIDDEN, reason="sign in first")
+        return
+    await socket.accept()
+    board = BoardConnection(
+        viewer=signed_in.viewer,
+        after=_after(socket.query_params.get("after")),
+        send_text=socket.send_text,
+        close=lambda code, reason: socket.close(code=code, reason=reason),
+    )
+    await touch_presence(domain, {signed_in.viewer.user_id}, now=domain.clock.now())
+    tasks = [
+        asyncio.create_task(hub.serve(board)),
+        asyncio.create_task(_until_client_leaves(socket)),
+        asyncio.create_task(_recheck_session(domain, token, board, hub)),
+    ]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        hub.detach(board)
+
+
+async def _until_client_leaves(socket: WebSocket[Any, Any, Any]) -> None:
+    """Read (and ignore) what the client sends until it disconnects."""
+    async for _ in socket.iter_data():
+        pass
+
+
+async def _recheck_session(domain: Domain, token: str | None, board: BoardConnection, hub: BoardHub) -> None:
+    """Close the board when its session ends; keep its scope current otherwise."""
+    while True:
+        await asyncio.sleep(hub.session_recheck_seconds)
+        signed_in = await _session(domain, token)
+        if signed_in is None:
+            # Through the queue, after what is already on its way; the sender then ends the socket.
+            board.offer(Closing(CLOSE_SESSION_ENDED, "session ended, sign in again"))
+            await asyncio.Event().wait()
+        board.update_viewer(signed_in.viewer)
