@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0003_escalation"
-down_revision = "0001"
+down_revision = "0002_board"
 branch_labels = None
 depends_on = None
 
