@@ -7,6 +7,13 @@ from typing import Any
 
 AFTER_HOURS_RULES = ("start_at_opening", "overflow")
 STAFF_STRATEGIES = ("fewest_open", "round_robin")
+ATTRIBUTION_CONVERSION_STAGES = (
+    "appointment_scheduled",
+    "appointment_completed",
+    "treatment_accepted",
+    "treatment_completed",
+)
+"""Funnel stages a practice may count as a conversion in attribution (a booking or later)."""
 
 
 class SettingsError(ValueError):
@@ -47,6 +54,9 @@ class PracticeSettings:
     """A claimed lead nobody contacts within this returns to the queue."""
     phone_region: str = "US"
     """Region for reading phone numbers written without a country code."""
+    attribution_conversion_stage: str = "appointment_scheduled"
+    """Funnel stage at which a patient journey counts as converted in attribution (treatment_accepted
+    credits channels for value rather than bookings)."""
     assignment: AssignmentRules = field(default_factory=AssignmentRules)
 
     @classmethod
@@ -67,6 +77,10 @@ class PracticeSettings:
             raise SettingsError(f"after_hours must be one of {', '.join(AFTER_HOURS_RULES)}")
         if self.assignment.strategy not in STAFF_STRATEGIES:
             raise SettingsError(f"assignment.strategy must be one of {', '.join(STAFF_STRATEGIES)}")
+        if self.attribution_conversion_stage not in ATTRIBUTION_CONVERSION_STAGES:
+            raise SettingsError(
+                f"attribution_conversion_stage must be one of {', '.join(ATTRIBUTION_CONVERSION_STAGES)}"
+            )
         if self.sla_minutes <= 0 or self.escalation_level2_minutes <= 0 or self.claim_timeout_minutes <= 0:
             raise SettingsError("minutes must be positive")
 

@@ -1,0 +1,1 @@
+"""First-party journey capture: the `/t.js` script and its rate-limited collection endpoint."""

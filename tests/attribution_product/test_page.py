@@ -1,0 +1,83 @@
+"""The attribution page: managers see the stored run's charts and tables; the front desk may not."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from leadrouter.demo import DEMO_PASSWORD, seed_demo
+from leadrouter.history_seed import seed_history
+from router.attribution_runs import execute_run, request_run
+from router.models import AttributionRun, Practice
+from tests.escalation.support import freeze
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 3, 4, 20, 0, tzinfo=UTC)
+MANAGER = "maya.manager@brightsmile.example"
+FRONT_DESK = "ana.front@brightsmile.example"
+
+
+async def login(client, email: str) -> None:
+    await client.get("/login")
+    token = client.cookies.get("csrftoken")
+    response = await client.post(
+        "/login", data={"email": email, "password": DEMO_PASSWORD, "_csrf_token": token}
+    )
+    assert response.status_code in (301, 302, 303), response.text
+
+
+@pytest.fixture
+async def practice(domain):
+    freeze(domain, NOW)
+    await seed_demo(domain)
+    await seed_history(domain, "bright-smile", months=3)
+    async with domain.sessionmaker() as session, session.begin():
+        practice = await session.scalar(select(Practice).where(Practice.slug == "bright-smile"))
+        run, _ = await request_run(session, practice.id, requested_by="nightly", now=NOW)
+    await execute_run(domain, run.id)
+    return practice
+
+
+async def test_a_manager_sees_credit_side_by_side_roles_costs_budget_and_runs(client, domain, practice):
+    await login(client, MANAGER)
+    page = await client.get("/attribution")
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert "Who gets the credit: last touch vs data-driven" in html and html.count("<svg") == 2
+    assert "of bookings took 3 or more touchpoints" in html
+    assert "Primary or contributing" in html and "physician referral" in html
+    assert "Cost per booking" in html and "Where the budget would move" in html and "implied move" in html
+    assert "Run now" in html and "nightly" in html
+    assert "cdn" not in html.lower()
+
+
+async def test_run_now_queues_one_run_and_an_earlier_run_can_be_viewed(client, domain, practice):
+    await login(client, MANAGER)
+    async with domain.sessionmaker() as session:
+        earlier = await session.scalar(select(AttributionRun.id))
+    token = client.cookies.get("csrftoken")
+    for _ in range(2):
+        response = await client.post("/attribution/run", data={"_csrf_token": token}, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == "/attribution"
+    async with domain.sessionmaker() as session:
+        queued = (
+            await session.scalars(select(AttributionRun).where(AttributionRun.status == "queued"))
+        ).all()
+    assert len(queued) == 1  # pressing twice finds the pending run
+    page = await client.get("/attribution")
+    assert "A run is queued" in page.text
+    shown = await client.get(f"/attribution?run={earlier}")
+    assert shown.status_code == 200 and "Run of 2026-03-04 20:00" in shown.text
+    missing = await client.post("/attribution/run", data={}, follow_redirects=False)
+    assert missing.status_code == 403  # no CSRF token
+
+
+async def test_front_desk_is_refused_and_strangers_sent_to_sign_in(client, domain, practice):
+    assert (await client.get("/attribution", follow_redirects=False)).status_code in (302, 303)
+    await login(client, FRONT_DESK)
+    assert (await client.get("/attribution")).status_code == 403
+    token = client.cookies.get("csrftoken")
+    assert (await client.post("/attribution/run", data={"_csrf_token": token})).status_code == 403
