@@ -144,6 +144,10 @@ class BoardHub:
             events = await events_after(self._sessionmaker, self.position, limit=constants.FETCH_BATCH)
             if not events:
                 return delivered
+            if not self.boards:  # nobody to push to: skip rendering, a board that connects replays
+                self.position = max(self.position, events[-1].id)
+                delivered += len(events)
+                continue
             pushes = await self.renderer.render(events)
             report = []
             for push in pushes:

@@ -2,40 +2,17 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-import zipcodes
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.hours import BusinessHours
 from router.models import Lead, Location, StaffLocation, StaffUser
 from router.practice_settings import AssignmentRules
-
-_EARTH_RADIUS_MILES = 3958.8
-
-
-def zip_coordinates(zip_code: str | None) -> tuple[float, float] | None:
-    """Latitude and longitude of a ZIP's centre from the offline dataset."""
-    if not zip_code:
-        return None
-    try:
-        matches = zipcodes.matching(zip_code)
-    except (TypeError, ValueError):
-        return None
-    if not matches:
-        return None
-    return float(matches[0]["lat"]), float(matches[0]["long"])
-
-
-def miles_between(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance in miles."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * _EARTH_RADIUS_MILES * math.asin(math.sqrt(h))
+from scoring.geo import haversine_miles, zip_coordinates
 
 
 def nearest_location(zip_code: str | None, locations: Sequence[Location]) -> tuple[Location, float] | None:
@@ -46,8 +23,8 @@ def nearest_location(zip_code: str | None, locations: Sequence[Location]) -> tup
     placed = [loc for loc in locations if loc.latitude is not None and loc.longitude is not None]
     if not placed:
         return None
-    best = min(placed, key=lambda loc: miles_between(origin, (loc.latitude, loc.longitude)))  # type: ignore[arg-type]
-    return best, miles_between(origin, (best.latitude, best.longitude))  # type: ignore[arg-type]
+    best = min(placed, key=lambda loc: haversine_miles(origin, (loc.latitude, loc.longitude)))  # type: ignore[arg-type]
+    return best, haversine_miles(origin, (best.latitude, best.longitude))  # type: ignore[arg-type]
 
 
 def choose_location(
@@ -92,24 +69,7 @@ async def choose_staff(
 ) -> StaffUser | None:
     """Eligible staff of the location by the practice's rules; None puts the lead in the unassigned queue."""
     roles = ["front_desk", "manager"] if rules.include_managers else ["front_desk"]
-    open_leads = (
-        select(func.count(Lead.id))
-        .where(Lead.assigned_user_id == StaffUser.id, Lead.status == "open")
-        .correlate(StaffUser)
-        .scalar_subquery()
-    )
-    rows = (
-        await session.execute(
-            select(StaffUser, open_leads)
-            .join(StaffLocation, StaffLocation.user_id == StaffUser.id)
-            .where(
-                StaffLocation.location_id == location.id,
-                StaffUser.is_active.is_(True),
-                StaffUser.role.in_(roles),
-                StaffUser.availability != "away",
-            )
-        )
-    ).all()
+    rows = (await session.execute(_STAFF_OF_LOCATION, {"location_id": location.id, "roles": roles})).all()
     candidates = []
     for user, open_count in rows:
         if rules.respect_availability and user.availability != "available":
@@ -135,5 +95,33 @@ async def choose_staff(
         chosen = min(candidates, key=rotation)
     # Known flaw: two simultaneous intakes may both pick the same person before either commits;
     # the imbalance is one lead and the next assignment corrects it, so no lock is taken here.
-    chosen[0].last_assigned_at = now
+    await session.execute(
+        update(StaffUser.__table__)
+        .where(StaffUser.__table__.c.id == chosen[0].id)
+        .values(last_assigned_at=now)
+    )
     return chosen[0]
+
+
+_OPEN_LEAD_COUNT = (
+    select(func.count(Lead.id))
+    .where(Lead.assigned_user_id == StaffUser.id, Lead.status == "open")
+    .correlate(StaffUser)
+    .scalar_subquery()
+)
+_STAFF_OF_LOCATION = (
+    select(StaffUser, _OPEN_LEAD_COUNT)
+    .join(StaffLocation, StaffLocation.user_id == StaffUser.id)
+    .where(
+        StaffLocation.location_id == bindparam("location_id"),
+        StaffUser.is_active.is_(True),
+        StaffUser.role.in_(bindparam("roles", expanding=True)),
+        StaffUser.availability != "away",
+    )
+)
+"""Built once (with its open-lead count per person), reused for every inquiry."""
+_MARK_ASSIGNED = (
+    update(StaffUser.__table__)
+    .where(StaffUser.__table__.c.id == bindparam("user_id"))
+    .values(last_assigned_at=bindparam("now"))
+)

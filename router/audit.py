@@ -64,6 +64,34 @@ def record(
     return entry
 
 
+async def insert(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    action: str,
+    practice_id: uuid.UUID | None,
+    lead_id: uuid.UUID | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """`record` as an immediate Core INSERT, for the intake's hot path (no unit-of-work flush)."""
+    await session.execute(
+        _INSERT_AUDIT,
+        {
+            "occurred_at": utcnow(),
+            "actor_type": actor.type,
+            "actor_id": actor.id,
+            "action": action,
+            "practice_id": practice_id,
+            "lead_id": lead_id,
+            "ip": actor.ip,
+            "details": details or {},
+        },
+    )
+
+
+_INSERT_AUDIT = AuditRecord.__table__.insert()
+
+
 def record_many(
     session: AsyncSession,
     *,

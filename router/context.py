@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from router.cache import TtlCache
 from router.clock import Clock, get_clock
 from router.crypto import BlindIndex, FieldCipher
 from router.ports import (
@@ -44,6 +45,8 @@ class Domain:
     blind_index: BlindIndex
     settings: Settings
     clock: Clock = field(default_factory=get_clock)
+    lookups: TtlCache[object] = field(default_factory=TtlCache)
+    """Form sources and practice configuration, read on every webhook (see router/cache.py)."""
     announcer: EventAnnouncer = field(default_factory=NullAnnouncer)
     jobs: JobScheduler = field(default_factory=_NoJobs)
     scorer: LeadScorer = field(default_factory=NoScorer)

@@ -49,18 +49,22 @@ async def record_event(
     """Append a domain event; call it as the transaction's last write to keep the lock short."""
     if kind not in EVENT_KINDS:
         raise ValueError(f"unknown domain event kind {kind!r}")
-    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_ORDER_LOCK_KEY})
+    await session.execute(_TAKE_ORDER_LOCK, {"k": EVENT_ORDER_LOCK_KEY})
     event_id = await session.scalar(
-        DomainEvent.__table__.insert()
-        .values(
-            kind=kind,
-            practice_id=practice_id,
-            location_id=location_id,
-            lead_id=lead_id,
-            payload=payload or {},
-            created_at=utcnow(),
-        )
-        .returning(DomainEvent.id)
+        _APPEND_EVENT,
+        {
+            "kind": kind,
+            "practice_id": practice_id,
+            "location_id": location_id,
+            "lead_id": lead_id,
+            "payload": payload or {},
+            "created_at": utcnow(),
+        },
     )
     assert event_id is not None
     return int(event_id)
+
+
+_TAKE_ORDER_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+_APPEND_EVENT = DomainEvent.__table__.insert().returning(DomainEvent.__table__.c.id)
+"""Built once, so every event reuses the compiled statement."""

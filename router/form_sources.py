@@ -81,6 +81,7 @@ async def rotate_secret(
     ).all():
         old.expires_at = now + overlap
     secret = new_secret()
+    domain.lookups.drop(("form_source", key))
     session.add(
         FormSourceSecret(
             form_source_id=source.id,
@@ -92,7 +93,10 @@ async def rotate_secret(
 
 
 async def load_form_source(domain: Domain, key: str, *, now: datetime) -> FormSourceView | None:
-    """The source and its valid secrets, or None when no such source exists."""
+    """The source and its valid secrets, or None when no such source exists (cached for seconds)."""
+    cached = domain.lookups.get(("form_source", key))
+    if isinstance(cached, FormSourceView):
+        return cached
     async with domain.sessionmaker() as session:
         source = await session.scalar(select(FormSource).where(FormSource.key == key))
         if source is None:
@@ -107,7 +111,7 @@ async def load_form_source(domain: Domain, key: str, *, now: datetime) -> FormSo
                 .order_by(FormSourceSecret.created_at.desc())
             )
         ).all()
-        return FormSourceView(
+        view = FormSourceView(
             id=source.id,
             key=source.key,
             practice_id=source.practice_id,
@@ -116,3 +120,5 @@ async def load_form_source(domain: Domain, key: str, *, now: datetime) -> FormSo
                 domain.cipher.decrypt(s.secret_encrypted, context=SECRET_CONTEXT) or "" for s in secrets
             ),
         )
+        domain.lookups.put(("form_source", key), view)
+        return view

@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import bindparam, inspect, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router import audit
@@ -26,6 +26,7 @@ from router.context import Domain
 from router.events import record_event
 from router.explanations import explain_in_background
 from router.models import (
+    Base,
     ConsentRecord,
     FunnelEvent,
     IdempotencyRecord,
@@ -101,7 +102,11 @@ class _PracticeView:
     provider_names: tuple[str, ...]
 
 
-async def _load_practice(session: AsyncSession, practice_id: uuid.UUID) -> _PracticeView:
+async def _load_practice(session: AsyncSession, domain: Domain, practice_id: uuid.UUID) -> _PracticeView:
+    """The practice's settings, locations and providers (cached for seconds: read on every inquiry)."""
+    cached = domain.lookups.get(("practice", practice_id))
+    if isinstance(cached, _PracticeView):
+        return cached
     practice = await session.get(Practice, practice_id)
     if practice is None:
         raise UnknownPractice(f"practice {practice_id} does not exist")
@@ -113,21 +118,52 @@ async def _load_practice(session: AsyncSession, practice_id: uuid.UUID) -> _Prac
     providers = (
         await session.scalars(select(Provider.name).where(Provider.practice_id == practice_id))
     ).all()
-    return _PracticeView(practice, PracticeSettings.from_json(practice.settings), locations, tuple(providers))
+    view = _PracticeView(practice, PracticeSettings.from_json(practice.settings), locations, tuple(providers))
+    domain.lookups.put(("practice", practice_id), view)
+    return view
+
+
+# The hot path's statements are built once: SQLAlchemy then reuses their cache keys and compiled
+# forms instead of rebuilding them for every inquiry (a third of the intake's CPU before).
+_IDEMPOTENCY = IdempotencyRecord.__table__
+_RESERVE_DELIVERY = (
+    pg_insert(_IDEMPOTENCY)
+    .values(
+        scope=bindparam("scope"),
+        key=bindparam("key"),
+        request_sha256=bindparam("sha"),
+        created_at=bindparam("at"),
+    )
+    .on_conflict_do_nothing()
+    .returning(_IDEMPOTENCY.c.key)
+)
+_RECORD_ANSWER = (
+    update(_IDEMPOTENCY)
+    .where(_IDEMPOTENCY.c.scope == bindparam("b_scope"), _IDEMPOTENCY.c.key == bindparam("b_key"))
+    .values(status_code=bindparam("b_status"), response=bindparam("b_response"))
+)
+_OPEN_LEADS_OF_PERSON = (
+    select(Lead)
+    .where(
+        Lead.practice_id == bindparam("practice_id"),
+        Lead.status == "open",
+        or_(Lead.phone_index == bindparam("phone_index"), Lead.email_index == bindparam("email_index")),
+    )
+    .order_by(Lead.received_at)
+    .with_for_update()
+)
 
 
 async def _claim_idempotency_key(session: AsyncSession, command: InquiryCommand) -> IntakeResult | None:
     """Reserve the delivery id; concurrent duplicates wait here on the unique key, then replay."""
     inserted = await session.scalar(
-        insert(IdempotencyRecord)
-        .values(
-            scope=command.idempotency_scope,
-            key=command.idempotency_key,
-            request_sha256=command.request_sha256,
-            created_at=command.received_at,
-        )
-        .on_conflict_do_nothing()
-        .returning(IdempotencyRecord.key)
+        _RESERVE_DELIVERY,
+        {
+            "scope": command.idempotency_scope,
+            "key": command.idempotency_key,
+            "sha": command.request_sha256,
+            "at": command.received_at,
+        },
     )
     if inserted is not None:
         return None
@@ -162,19 +198,12 @@ async def _find_open_lead(
     """(lead to merge into, lead of the same household) among the practice's open leads."""
     phone_index = domain.blind_index.digest(inquiry.contact.phone, kind="phone")
     email_index = domain.blind_index.digest(inquiry.contact.email, kind="email")
-    conditions = []
-    if phone_index:
-        conditions.append(Lead.phone_index == phone_index)
-    if email_index:
-        conditions.append(Lead.email_index == email_index)
-    if not conditions:
+    if not phone_index and not email_index:
         return None, None
     candidates = (
         await session.scalars(
-            select(Lead)
-            .where(Lead.practice_id == practice_id, Lead.status == "open", or_(*conditions))
-            .order_by(Lead.received_at)
-            .with_for_update()
+            _OPEN_LEADS_OF_PERSON,
+            {"practice_id": practice_id, "phone_index": phone_index, "email_index": email_index},
         )
     ).all()
     for lead in candidates:
@@ -249,10 +278,17 @@ def scoring_input_for(
 
 
 async def ingest_inquiry(domain: Domain, command: InquiryCommand) -> IntakeResult:
-    """Take in one inquiry exactly once; raises InvalidInquiry (nothing stored) on bad fields."""
+    """Take in one inquiry exactly once and announce it; raises InvalidInquiry (nothing stored)."""
+    result = await store_inquiry(domain, command)
+    await announce_intake(domain, command.practice_id, result)
+    return result
+
+
+async def store_inquiry(domain: Domain, command: InquiryCommand) -> IntakeResult:
+    """The intake transaction alone; the caller runs `announce_intake` after answering the sender."""
     async with domain.sessionmaker() as session:
         async with session.begin():
-            view = await _load_practice(session, command.practice_id)
+            view = await _load_practice(session, domain, command.practice_id)
             inquiry = normalize_inquiry(
                 command.fields,
                 region=view.settings.phone_region,
@@ -264,12 +300,13 @@ async def ingest_inquiry(domain: Domain, command: InquiryCommand) -> IntakeResul
                 return replay
             result = await _store(session, domain, command, view, inquiry)
             await session.execute(
-                IdempotencyRecord.__table__.update()
-                .where(
-                    IdempotencyRecord.scope == command.idempotency_scope,
-                    IdempotencyRecord.key == command.idempotency_key,
-                )
-                .values(status_code=result.status_code, response=result.body)
+                _RECORD_ANSWER,
+                {
+                    "b_scope": command.idempotency_scope,
+                    "b_key": command.idempotency_key,
+                    "b_status": result.status_code,
+                    "b_response": result.body,
+                },
             )
             event_id = await record_event(
                 session,
@@ -288,20 +325,27 @@ async def ingest_inquiry(domain: Domain, command: InquiryCommand) -> IntakeResul
             score=result.score,
             scoring_input=result.scoring_input,
         )
+    return result
+
+
+async def announce_intake(domain: Domain, practice_id: uuid.UUID, result: IntakeResult) -> None:
+    """Wake the boards, defer the escalation, explain the score; the lead is already safe.
+
+    The form webhook runs this after its answer is sent, keeping the fan-out off the response path.
+    """
     await _after_commit(domain, result)
     if result.score is not None and result.lead_id is not None and result.scoring_input is not None:
         explain_in_background(
             domain,
             lead_id=result.lead_id,
-            practice_id=command.practice_id,
+            practice_id=practice_id,
             scoring_input=result.scoring_input,
             version=result.score.version,
         )
-    return result
 
 
 async def _after_commit(domain: Domain, result: IntakeResult) -> None:
-    """Wake the boards and defer the escalation; the lead is already safe, so failures only log.
+    """Wake the boards and defer the escalation; failures only log.
 
     A lost doorbell is recovered by the hubs' replay from the event table, a lost escalation job by
     the worker's sweeper, so Redis being down never turns a stored lead into an error for the sender.
@@ -368,17 +412,13 @@ async def _store(
     )
     nearest = nearest_location(inquiry.contact.zip, view.locations)
     distance = nearest[1] if nearest else None
-    scoring_input = (
-        scoring_input_for(
-            inquiry,
-            location=location,
-            received_at=now,
-            channel=channel,
-            distance=distance,
-            provider_names=view.provider_names,
-        )
-        if not _is_no_scorer(domain)
-        else None
+    scoring_input = scoring_input_for(
+        inquiry,
+        location=location,
+        received_at=now,
+        channel=channel,
+        distance=distance,
+        provider_names=view.provider_names,
     )
     score: LeadScore | None = (
         domain.scorer.score(command.practice_id, scoring_input) if scoring_input is not None else None
@@ -425,21 +465,19 @@ async def _store(
         last_activity_at=now,
         touch_count=1,
     )
-    session.add(lead)
-    await session.flush([lead])
     touchpoint.lead_id = lead.id
-    session.add(touchpoint)
-    session.add(
-        FunnelEvent(
-            practice_id=command.practice_id,
-            lead_id=lead.id,
-            stage="lead",
-            occurred_at=now,
-            actor=command.actor.id,
-        )
+    funnel = FunnelEvent(
+        practice_id=command.practice_id,
+        lead_id=lead.id,
+        stage="lead",
+        occurred_at=now,
+        actor=command.actor.id,
     )
-    _consent(session, command, inquiry, lead.id, domain)
-    audit.record(
+    await insert_rows(session, lead, touchpoint, funnel)
+    consent = _consent_record(command, inquiry, lead.id, domain)
+    if consent is not None:
+        await insert_rows(session, consent)
+    await audit.insert(
         session,
         actor=command.actor,
         action="lead.create",
@@ -477,10 +515,20 @@ async def _store(
     )
 
 
-def _is_no_scorer(domain: Domain) -> bool:
-    from router.ports import NoScorer
+async def insert_rows(session: AsyncSession, *rows: Base) -> None:
+    """INSERT new rows with Core statements, skipping the unit of work (the hot path's biggest cost)."""
+    for row in rows:
+        table = type(row).__table__
+        statement = _INSERTS.get(table.name)
+        if statement is None:
+            statement = _INSERTS[table.name] = table.insert()
+        columns = inspect(row).mapper.column_attrs
+        values = {attr.key: getattr(row, attr.key) for attr in columns if attr.key in row.__dict__}
+        await session.execute(statement, values)
 
-    return isinstance(domain.scorer, NoScorer)
+
+_INSERTS: dict[str, Any] = {}
+"""One INSERT statement per table, built on first use and reused (compiled once)."""
 
 
 def _fill_missing_contact(lead: Lead, inquiry: NormalizedInquiry, domain: Domain) -> None:
@@ -501,20 +549,28 @@ def _consent(
     lead_id: uuid.UUID,
     domain: Domain,
 ) -> None:
+    record = _consent_record(command, inquiry, lead_id, domain)
+    if record is not None:
+        session.add(record)
+
+
+def _consent_record(
+    command: InquiryCommand, inquiry: NormalizedInquiry, lead_id: uuid.UUID, domain: Domain
+) -> ConsentRecord | None:
+    """The consent the form captured, as an immutable record (None when the form asked nothing)."""
     consent = inquiry.consent
     if consent is None:
-        return
-    session.add(
-        ConsentRecord(
-            practice_id=command.practice_id,
-            lead_id=lead_id,
-            phone_index=domain.blind_index.digest(inquiry.contact.phone, kind="phone"),
-            channel="sms",
-            granted=consent.granted,
-            disclosure_version=consent.disclosure_version,
-            captured_at=consent.captured_at,
-            page=consent.page,
-            ip_enc=domain.cipher.encrypt(consent.ip, context="consent"),
-            source=command.source_kind,
-        )
+        return None
+    return ConsentRecord(
+        id=uuid.uuid4(),
+        practice_id=command.practice_id,
+        lead_id=lead_id,
+        phone_index=domain.blind_index.digest(inquiry.contact.phone, kind="phone"),
+        channel="sms",
+        granted=consent.granted,
+        disclosure_version=consent.disclosure_version,
+        captured_at=consent.captured_at,
+        page=consent.page,
+        ip_enc=domain.cipher.encrypt(consent.ip, context="consent"),
+        source=command.source_kind,
     )

@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import phonenumbers
-import zipcodes
 from email_validator import EmailNotValidError, validate_email
 
 TREATMENT_INTERESTS = (
@@ -306,16 +305,6 @@ def _zip(value: Any) -> str | None:
     if len(five) != 5 or not five.isdigit():
         raise ValueError("must be a 5-digit US ZIP code")
     return five
-
-
-def known_zip(zip_code: str | None) -> bool:
-    """Whether the offline ZIP data knows this code (unknown ones route to the default location)."""
-    if not zip_code:
-        return False
-    try:
-        return bool(zipcodes.matching(zip_code))
-    except (TypeError, ValueError):
-        return False
 
 
 def _date_of_birth(value: Any, now: datetime) -> date | None:

@@ -100,6 +100,7 @@ async def domain(runtime) -> AsyncIterator:  # type: ignore[no-untyped-def]
     from router.models import Base
 
     yield runtime.domain
+    runtime.domain.lookups.clear()
     set_clock(Clock())
     runtime.domain.clock = Clock()
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name not in TABLES_TO_KEEP)

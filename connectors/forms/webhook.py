@@ -6,6 +6,7 @@ import hashlib
 from typing import Any
 
 from litestar import Controller, Request, Response, post
+from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
@@ -16,7 +17,7 @@ from connectors.forms.signature import SignatureRejected, verify_delivery
 from router.audit import Actor
 from router.context import Domain
 from router.form_sources import load_form_source
-from router.intake import IdempotencyConflict, InquiryCommand, ingest_inquiry
+from router.intake import IdempotencyConflict, InquiryCommand, announce_intake, store_inquiry
 
 
 class FormWebhookController(Controller):
@@ -71,7 +72,7 @@ class FormWebhookController(Controller):
             default_location_id=source.default_location_id,
         )
         try:
-            result = await ingest_inquiry(domain, command)
+            result = await store_inquiry(domain, command)
         except IdempotencyConflict as exc:
             raise ProblemDetailsException(
                 status_code=409,
@@ -83,4 +84,5 @@ class FormWebhookController(Controller):
             {k: v for k, v in result.body.items() if k != "event"},
             status_code=result.status_code,
             headers=headers,
+            background=BackgroundTask(announce_intake, domain, source.practice_id, result),
         )
