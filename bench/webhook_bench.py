@@ -125,6 +125,10 @@ async def seed(database_url: str) -> tuple[str, str]:
             _, secret = await create_form_source(
                 session, runtime.domain, practice_id=practice.id, key="bench-form", name="Bench form"
             )
+        # The product scores every lead: promote the pooled model `leadrouter run` trains on first start.
+        from leadrouter.model_training import ensure_pooled_model
+
+        await ensure_pooled_model(runtime.domain)
         return "bench-form", secret
     finally:
         await runtime.close()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import DateTime, bindparam, text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.clock import utcnow
-from router.models import DomainEvent
 
 EVENT_ORDER_LOCK_KEY = 0x1EAD_E7E7
 """Advisory lock held from the event insert to commit: ids then increase in commit order, so a
@@ -49,10 +49,10 @@ async def record_event(
     """Append a domain event; call it as the transaction's last write to keep the lock short."""
     if kind not in EVENT_KINDS:
         raise ValueError(f"unknown domain event kind {kind!r}")
-    await session.execute(_TAKE_ORDER_LOCK, {"k": EVENT_ORDER_LOCK_KEY})
     event_id = await session.scalar(
-        _APPEND_EVENT,
+        _APPEND_EVENT_IN_ORDER,
         {
+            "k": EVENT_ORDER_LOCK_KEY,
             "kind": kind,
             "practice_id": practice_id,
             "location_id": location_id,
@@ -65,6 +65,16 @@ async def record_event(
     return int(event_id)
 
 
-_TAKE_ORDER_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
-_APPEND_EVENT = DomainEvent.__table__.insert().returning(DomainEvent.__table__.c.id)
-"""Built once, so every event reuses the compiled statement."""
+_APPEND_EVENT_IN_ORDER = text(
+    "INSERT INTO domain_events (kind, practice_id, location_id, lead_id, payload, created_at) "
+    "SELECT :kind, :practice_id, :location_id, :lead_id, :payload, :created_at "
+    "FROM (SELECT pg_advisory_xact_lock(:k)) AS in_commit_order RETURNING id"
+).bindparams(
+    bindparam("practice_id", type_=UUID),
+    bindparam("location_id", type_=UUID),
+    bindparam("lead_id", type_=UUID),
+    bindparam("payload", type_=JSONB),
+    bindparam("created_at", type_=DateTime(timezone=True)),
+)
+"""Takes the ordering lock and appends the event in one round trip: the id (nextval) is drawn only
+once the lock is held, so ids follow commit order."""
