@@ -99,9 +99,9 @@ def location_create(
     holidays: tuple[str, ...],
 ) -> None:
     """Create a location; its coordinates come from the ZIP."""
-    from router.assignment import zip_coordinates
     from router.hours import BusinessHours, HoursError
     from router.models import Location
+    from scoring.geo import zip_coordinates
 
     coordinates = zip_coordinates(zip_code)
     if coordinates is None:

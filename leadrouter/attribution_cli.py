@@ -52,8 +52,9 @@ def export_command(
     practice: str, since: str | None, until: str | None, stage: str | None, run_id: uuid.UUID | None
 ) -> None:
     """Print PRACTICE's journeys as an aggregated path file (CSV) for `leadrouter attribution`."""
+    from leadrouter.attribution_engine import export_paths
     from router.attribution_runs import DEFAULT_WINDOW_DAYS
-    from router.journeys import export_paths, load_journeys
+    from router.journeys import load_journeys
     from router.models import AttributionRun, Practice
     from router.practice_settings import PracticeSettings
 

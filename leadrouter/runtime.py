@@ -16,6 +16,7 @@ from connectors.tracking.collect import TRACKING_HANDLERS
 from connectors.twilio.config import TwilioConfig
 from connectors.twilio.gateway import TwilioPhoneGateway
 from connectors.twilio.webhooks import twilio_webhooks
+from leadrouter.attribution_engine import PackageAttributionEngine
 from leadrouter.scoring_service import RegistryScorer
 from realtime.announcer import RedisAnnouncer
 from router.context import Domain
@@ -79,6 +80,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
         announcer=RedisAnnouncer(redis, settings.redis.events_channel),
         jobs=ArqJobScheduler(redis, settings.redis.queue_name),
         scorer=scorer,
+        attribution=PackageAttributionEngine(),
         **email_port,
     )
     twilio = TwilioConfig.from_settings(settings)

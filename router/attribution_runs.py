@@ -4,7 +4,8 @@ A run is a row first (queued), so "run now" twice finds the pending one instead 
 the arq job's id is the run's id. The worker reads and stitches the journeys (timed as read), then
 aggregates and runs the models in a thread (timed as compute) so its event loop keeps serving other
 jobs, and stores the `leadrouter attribution --json` document with spend, cost per booking and the
-budget moves. The web process only ever enqueues; a large practice never blocks it.
+budget moves. The models are the domain's `attribution` port (router/ports.py), so `router/` never
+imports the `attribution` package. The web process only ever enqueues; a large practice never blocks it.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from arq.cron import cron
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from attribution import AttributionReport, attribute
 from router.context import Domain
-from router.journeys import PracticeJourneys, load_journeys
+from router.journeys import load_journeys
 from router.models import AdSpend, AttributionRun, Practice
+from router.ports import PortNotConfigured
 from router.practice_settings import PracticeSettings
 
 log = logging.getLogger("leadrouter.attribution")
@@ -115,68 +116,6 @@ async def _spend_by_channel(
     }
 
 
-def _compute(journeys: PracticeJourneys, order: int) -> AttributionReport:
-    """CPU-bound part of a run (called in a thread)."""
-    return attribute(journeys.aggregated(), order=order)
-
-
-def run_results(
-    report: AttributionReport, journeys: PracticeJourneys, spend: dict[str, dict[str, float]]
-) -> dict[str, Any]:
-    """What the page shows, computed once per run and stored, so an earlier run reads as it did."""
-    credits = report.credits
-    spend_amounts = {channel: figures["spend"] for channel, figures in spend.items()}
-    cpa = report.cost_per_acquisition(spend_amounts)
-    roles = {role.channel: role for role in report.roles}
-    channels = sorted(set(report.channels) | set(spend), key=lambda c: -credits["markov"].get(c, 0.0))
-    rows = []
-    for channel in channels:
-        role = roles.get(channel)
-        rows.append(
-            {
-                "channel": channel,
-                **{model: credits[model].get(channel, 0.0) for model in credits},
-                "removal_effect": report.markov.removal_effects.get(channel, 0.0),
-                "primary": role.primary if role else 0.0,
-                "contributing": role.contributing if role else 0.0,
-                "spend": spend.get(channel, {}).get("spend"),
-                "impressions": spend.get(channel, {}).get("impressions"),
-                "clicks": spend.get(channel, {}).get("clicks"),
-                "cpa_last_touch": cpa["last_touch"].get(channel),
-                "cpa_markov": cpa["markov"].get(channel),
-                "value_markov": (report.value_credits or {}).get("markov", {}).get(channel),
-            }
-        )
-    referred, referred_value = journeys.value_by_first_channel("physician_referral")
-    return {
-        "report": report.to_json_dict(),
-        "channels": rows,
-        "budget": [
-            {
-                "channel": move.channel,
-                "spend": move.spend,
-                "spend_share": move.spend_share,
-                "credit_share": move.credit_share,
-                "suggested_spend": move.suggested_spend,
-                "implied_move": move.implied_move,
-            }
-            for move in report.budget_reallocation(spend_amounts)
-        ],
-        "spend_total": sum(spend_amounts.values()),
-        "multi_touch_share": report.multi_touch_share,
-        "journeys": len(journeys.journeys),
-        "lead_journeys": sum(journey.lead_id is not None for journey in journeys.journeys),
-        "stitched_visits": journeys.stitched_visits,
-        "physician_referrals": {
-            "patients": referred,
-            "value": referred_value,
-            "credit": credits["markov"].get("physician_referral", 0.0),
-            "value_credit": (report.value_credits or {}).get("markov", {}).get("physician_referral"),
-        },
-        "warnings": list(report.warnings),
-    }
-
-
 async def execute_run(domain: Domain, run_id: uuid.UUID) -> dict[str, Any]:
     """Read, compute and store one queued run; a failure is stored on the run, not raised."""
     async with domain.sessionmaker() as session, session.begin():
@@ -194,21 +133,23 @@ async def execute_run(domain: Domain, run_id: uuid.UUID) -> dict[str, Any]:
             spend = await _spend_by_channel(session, practice_id, start, end)
         read_seconds = time.perf_counter() - started
         started = time.perf_counter()
-        report = await asyncio.to_thread(_compute, journeys, order)
-        results = run_results(report, journeys, spend)
+        attributed = await asyncio.to_thread(domain.attribution.attribute, journeys, spend, order=order)
         compute_seconds = time.perf_counter() - started
         outcome = {
             "status": "done",
-            "results": results,
+            "results": attributed.results,
             "journeys": len(journeys.journeys),
-            "conversions": float(report.total_conversions),
+            "conversions": attributed.conversions,
             "read_seconds": read_seconds,
             "compute_seconds": compute_seconds,
             "error": None,
         }
     except Exception as error:  # stored for the page; a run with no journeys fails here, by design
         log.warning(
-            "attribution run %s failed: %s", run_id, error, exc_info=not isinstance(error, ValueError)
+            "attribution run %s failed: %s",
+            run_id,
+            error,
+            exc_info=not isinstance(error, (ValueError, PortNotConfigured)),
         )
         outcome = {"status": "failed", "error": str(error)}
     async with domain.sessionmaker() as session, session.begin():

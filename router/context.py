@@ -10,6 +10,8 @@ from router.cache import TtlCache
 from router.clock import Clock, get_clock
 from router.crypto import BlindIndex, FieldCipher
 from router.ports import (
+    AttributionEngine,
+    AttributionNotConfigured,
     EmailNotConfigured,
     EmailSender,
     EventAnnouncer,
@@ -53,6 +55,7 @@ class Domain:
     sms: SmsSender = field(default_factory=SmsNotConfigured)
     email: EmailSender = field(default_factory=EmailNotConfigured)
     phones: PhoneGateway = field(default_factory=PhonesNotConfigured)
+    attribution: AttributionEngine = field(default_factory=AttributionNotConfigured)
 
     @classmethod
     def from_settings(

@@ -15,6 +15,9 @@ from the PMS, staff or the simulator); a converted lead without one counts 0 in 
 Channels: a touchpoint keeps the channel it was stored with (a call takes its tracking number's
 channel), except referrals and walk-ins, whose kind names the channel: a physician's referral is
 `physician_referral` however the referral arrived.
+
+Journeys are plain data: aggregating them into paths and crediting channels is the attribution
+package's job, reached through the domain's `AttributionEngine` port (see router/ports.py).
 """
 
 from __future__ import annotations
@@ -23,12 +26,10 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TextIO
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from attribution import AggregatedPaths, aggregate_journeys, write_path_file
 from router.models import FUNNEL_STAGES, FunnelEvent, PatientValue, Touchpoint
 
 KIND_CHANNELS = {"referral": "physician_referral", "walk_in": "walk_in"}
@@ -56,7 +57,7 @@ class Journey:
 
 @dataclass
 class PracticeJourneys:
-    """A practice's journeys of one window, with how they were stitched."""
+    """A practice's journeys of one window, with how they were stitched (plain data, no attribution types)."""
 
     conversion_stage: str
     journeys: list[Journey] = field(default_factory=list)
@@ -73,16 +74,6 @@ class PracticeJourneys:
     def has_values(self) -> bool:
         """Whether any converted journey has a known patient value (then value credit is computed)."""
         return any(journey.value > 0 for journey in self.journeys if journey.converted)
-
-    def aggregated(self) -> AggregatedPaths:
-        """The journeys summed per distinct path, with conversion value when any is known."""
-        if not self.journeys:
-            raise ValueError("no journeys in this window")
-        return aggregate_journeys(
-            [journey.channels for journey in self.journeys],
-            [journey.converted for journey in self.journeys],
-            [journey.value for journey in self.journeys] if self.has_values else None,
-        )
 
     def value_by_first_channel(self, channel: str) -> tuple[int, float]:
         """(converted patients, their known value) of the journeys that started with `channel`."""
@@ -196,10 +187,3 @@ def build_journeys(
             )
         )
     return result
-
-
-def export_paths(journeys: PracticeJourneys, destination: TextIO) -> int:
-    """Write the journeys as a conventional aggregated path file; returns the number of distinct paths."""
-    paths = journeys.aggregated()
-    write_path_file(paths, destination)
-    return len(paths)

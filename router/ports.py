@@ -6,9 +6,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from router.journeys import PracticeJourneys
     from scoring.features import ScoringInput
 
 
@@ -127,3 +128,28 @@ class PhonesNotConfigured:
 
     async def start_call(self, *, from_number: str, to: str, call_id: uuid.UUID) -> str:
         raise PortNotConfigured("Twilio not configured")
+
+
+@dataclass(frozen=True)
+class AttributedRun:
+    """What an attribution run stores: the page's JSON-able results and the conversions they credit."""
+
+    results: dict[str, Any]
+    conversions: float
+
+
+class AttributionEngine(Protocol):
+    """Credits channels for a window's journeys (CPU-bound: called in a thread), with spend per channel."""
+
+    def attribute(
+        self, journeys: PracticeJourneys, spend: dict[str, dict[str, float]], *, order: int
+    ) -> AttributedRun: ...
+
+
+class AttributionNotConfigured:
+    """The attribution port until the composition root wires the engine in: every run fails saying so."""
+
+    def attribute(
+        self, journeys: PracticeJourneys, spend: dict[str, dict[str, float]], *, order: int
+    ) -> AttributedRun:
+        raise PortNotConfigured("attribution engine not configured")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -98,11 +99,14 @@ async def _until_client_leaves(socket: WebSocket[Any, Any, Any]) -> None:
 
 async def _recheck_session(domain: Domain, token: str | None, board: BoardConnection, hub: BoardHub) -> None:
     """Close the board when its session ends; keep its scope current otherwise."""
+    # A random first wait spreads the checks of boards that connected together (a whole office after
+    # a restart) over the interval, instead of one burst of queries stalling every push at once.
+    await asyncio.sleep(random.uniform(0, hub.session_recheck_seconds))
     while True:
-        await asyncio.sleep(hub.session_recheck_seconds)
         signed_in = await _session(domain, token)
         if signed_in is None:
             # Through the queue, after what is already on its way; the sender then ends the socket.
             board.offer(Closing(CLOSE_SESSION_ENDED, "session ended, sign in again"))
             await asyncio.Event().wait()
         board.update_viewer(signed_in.viewer)
+        await asyncio.sleep(hub.session_recheck_seconds)

@@ -13,10 +13,11 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from attribution.cli import attribution_command
+from leadrouter.attribution_engine import export_paths
 from leadrouter.demo import seed_demo
 from leadrouter.history_seed import seed_history
 from router.attribution_runs import attribution_overview, request_run, run_attribution
-from router.journeys import export_paths, load_journeys
+from router.journeys import load_journeys
 from router.models import AttributionRun, Lead, Practice, Touchpoint
 from tests.escalation.support import freeze
 
@@ -107,6 +108,24 @@ async def test_a_failed_run_is_stored_with_its_reason(domain):
     async with domain.sessionmaker() as session:
         stored = await session.get(AttributionRun, run.id)
     assert stored.error == "no journeys in this window" and stored.finished_at is not None
+
+
+async def test_a_run_without_an_attribution_engine_fails_saying_so(domain):
+    from dataclasses import replace
+
+    from router.ports import AttributionNotConfigured
+
+    freeze(domain, NOW)
+    await seed_demo(domain)
+    bare = replace(domain, attribution=AttributionNotConfigured())
+    async with domain.sessionmaker() as session, session.begin():
+        practice_id = await session.scalar(select(Practice.id).where(Practice.slug == "lakeside-ortho"))
+        run, _ = await request_run(session, practice_id, requested_by="test", now=NOW)
+    outcome = await run_attribution({"domain": bare}, str(run.id))
+    assert outcome["status"] == "failed"
+    async with domain.sessionmaker() as session:
+        stored = await session.get(AttributionRun, run.id)
+    assert stored.error == "attribution engine not configured" and stored.results == {}
 
 
 ISOLATED_REDIS_DB = 12

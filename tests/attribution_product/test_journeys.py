@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import update
 
+from leadrouter.attribution_engine import aggregated
 from router.journeys import build_journeys, load_journeys
 from router.models import Practice
 from tests.attribution_product.support import SITE_ORIGIN, post_visit, practice_with_site, reach_stage, visit
@@ -43,7 +44,7 @@ def test_stitching_cutting_and_kind_channels_on_hand_made_touches():
     assert by_lead[OTHER].channels == ("physician_referral",) and not by_lead[OTHER].converted
     assert by_lead[None].channels == ("social",) and not by_lead[None].converted
     assert journeys.conversions == 1 and journeys.stitched_visits == 2
-    paths = journeys.aggregated()
+    paths = aggregated(journeys)
     assert paths.total_conversions == 1 and paths.total_nulls == 2 and paths.total_value == 4200.0
 
 
