@@ -189,8 +189,28 @@ async def load_board_leads(
     if not lead_ids:
         return {}
     rows = (await session.execute(_board_query().where(Lead.id.in_(set(lead_ids))))).all()
-    staff = await _staff_by_location(session, (row[0].location_id for row in rows))
+    staff = await _cached_staff_by_location(session, domain, {row[0].location_id for row in rows})
     return {row[0].id: _row(domain, row, staff) for row in rows}
+
+
+async def _cached_staff_by_location(
+    session: AsyncSession, domain: Domain, location_ids: set[uuid.UUID | None]
+) -> dict[uuid.UUID, tuple[StaffOption, ...]]:
+    """The reassign choices per location, cached for seconds: the hub renders them for every event."""
+    staff: dict[uuid.UUID, tuple[StaffOption, ...]] = {}
+    missing = set()
+    for location_id in location_ids:
+        cached = domain.lookups.get(("board_staff", location_id)) if location_id else None
+        if isinstance(cached, tuple):
+            staff[location_id] = cached  # type: ignore[index]
+        else:
+            missing.add(location_id)
+    loaded = await _staff_by_location(session, missing)
+    for location_id in missing:
+        if location_id is not None:
+            staff[location_id] = loaded.get(location_id, ())
+            domain.lookups.put(("board_staff", location_id), staff[location_id])
+    return staff
 
 
 BOARD_PUSH = audit.Actor.system("board-push")
