@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
-from router.channels import CHANNELS
+from scoring.channels import CHANNELS
 
 console = Console()
 T = TypeVar("T")

@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from router import audit
 from router.assignment import choose_location, choose_staff, nearest_location
-from router.channels import classify_channel
 from router.context import Domain
 from router.events import record_event
 from router.explanations import explain_in_background
@@ -37,10 +36,11 @@ from router.models import (
     Provider,
     Touchpoint,
 )
-from router.normalize import NormalizedInquiry, normalize_inquiry
+from router.normalize import TRACKING_FIELDS, NormalizedInquiry, normalize_inquiry
 from router.ports import LeadScore
 from router.practice_settings import PracticeSettings
 from router.sla import contact_deadline
+from scoring.channels import classify_channel
 
 log = logging.getLogger("leadrouter.intake")
 
@@ -233,28 +233,8 @@ def _touchpoint(
         last_dental_visit=inquiry.last_dental_visit,
         message_enc=domain.cipher.encrypt(inquiry.message, context=PHI_CONTEXT),
         details=dict(command.details),
-        **{key: tracking.get(key) for key in _TOUCHPOINT_TRACKING},
+        **{key: tracking.get(key) for key in TRACKING_FIELDS},
     )
-
-
-_TOUCHPOINT_TRACKING = (
-    "visitor_id",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "gclid",
-    "fbclid",
-    "referrer",
-    "landing_page",
-    "pages_visited",
-    "time_on_site_seconds",
-    "device_type",
-    "form_completion_seconds",
-    "ad_creative",
-    "keyword_match_type",
-)
 
 
 def scoring_input_for(

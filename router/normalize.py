@@ -14,21 +14,13 @@ from typing import Any
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-TREATMENT_INTERESTS = (
-    "general",
-    "cleaning",
-    "implants",
-    "orthodontics",
-    "invisalign",
-    "cosmetic",
-    "emergency",
-    "pediatric",
-    "other",
-)
+from scoring.features import DEVICES, MATCH_TYPES, TREATMENTS
+
+TREATMENT_INTERESTS = TREATMENTS
+"""The inquiry format's vocabulary is the scorer's: a value the form accepts is one the model knows."""
 AGE_RANGES = ("under_18", "18_34", "35_54", "55_plus")
 LAST_VISITS = ("under_6_months", "6_12_months", "1_2_years", "over_2_years", "never", "unknown")
-DEVICE_TYPES = ("mobile", "desktop", "tablet")
-MATCH_TYPES = ("exact", "phrase", "broad")
+DEVICE_TYPES = DEVICES
 
 _TEXT_LIMITS = {
     "first_name": 100,

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router import audit
-from router.channels import CHANNELS
+from scoring.channels import CHANNELS
 from router.contact import record_first_contact
 from router.context import Domain
 from router.events import record_event

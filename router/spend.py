@@ -1,7 +1,7 @@
 """Ad-platform spend imports: one CSV row per day and campaign, upserted so a re-import replaces.
 
 Columns (header names matched without regard to case or surrounding spaces; others are ignored):
-`date` (YYYY-MM-DD), `channel` (one of router.channels.CHANNELS, or a platform name such as
+`date` (YYYY-MM-DD), `channel` (one of scoring.channels.CHANNELS, or a platform name such as
 "Google Ads" or "Meta"), optional `campaign`, `spend` (a number; a leading "$" and thousands commas
 are accepted), optional `impressions` and `clicks` (whole numbers). A bad row is reported with its
 line number and skipped; the good rows are still imported. A row for a day, channel and campaign
@@ -21,8 +21,8 @@ from datetime import date, datetime
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.channels import CHANNELS
 from router.models import AdSpend
+from scoring.channels import CHANNELS
 
 REQUIRED_COLUMNS = ("date", "channel", "spend")
 OPTIONAL_COLUMNS = ("campaign", "impressions", "clicks")

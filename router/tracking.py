@@ -21,8 +21,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.channels import classify_channel
 from router.models import Touchpoint, TrackingSite
+from scoring.channels import classify_channel
 
 AD_PARAMETERS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "gclid", "fbclid")
 """Query parameters kept from a landing URL; every other parameter is dropped before storage."""

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from scoring.features import FEATURE_NAMES
 
 FEATURE_DESCRIPTIONS = {
-    "channel": "marketing channel (code into router.channels.CHANNELS)",
+    "channel": "marketing channel (code into scoring.channels.CHANNELS)",
     "treatment_interest": "treatment asked about (code into TREATMENTS)",
     "campaign_is_promo": "1 if the campaign name says offer/special/free/discount",
     "ad_creative_kind": "ad creative kind read from its name (testimonial, before/after, offer, video)",

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from router.channels import CHANNELS
+from scoring.channels import CHANNELS
 from scoring.text import read_message
 
 TREATMENTS = (

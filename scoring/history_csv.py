@@ -8,7 +8,7 @@ Columns (header row required, names case-insensitive; order free):
   `utm_campaign`, `gclid`, `fbclid`, `referrer`, `ad_creative`, `keyword_match_type`,
   `pages_visited`, `time_on_site_seconds`, `form_completion_seconds`, `device_type`, `age_range`,
   `date_of_birth`, `zip`, `last_dental_visit`.
-- Optional: `channel` (one of `router.channels.CHANNELS`; overrides the channel read from the tags,
+- Optional: `channel` (one of `scoring.channels.CHANNELS`; overrides the channel read from the tags,
   for calls, walk-ins and referrals), `distance_miles` (overrides the distance from `zip`).
 
 Unknown columns are ignored with a warning. A bad row (unparseable date or outcome, unknown channel)
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from router.channels import CHANNELS, classify_channel
+from scoring.channels import CHANNELS, classify_channel
 from scoring.features import ScoringInput, scoring_input_from_inquiry
 from scoring.geo import distance_miles
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from router.channels import CHANNELS
+from scoring.channels import CHANNELS
 from scoring.features import CREATIVE_KINDS, DEVICES, LAST_VISITS, MATCH_TYPES, TREATMENTS
 
 _CHANNEL_WORDS = {

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from router.channels import CHANNELS
+from scoring.channels import CHANNELS
 from simulator.model import CHANNEL_EFFECT, INTEREST_EFFECT, TREATMENT_VALUE, VALUE_SIGMA
 
 MAX_TOUCHES = 8

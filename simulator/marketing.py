@@ -4,7 +4,7 @@ The mix moves linearly from `MIX_START` (January 2025) to `MIX_END` (July 2026, 
 paid social grows at the expense of search ads, as many practices' budgets did. Campaigns run in
 season (spring postcards, new-year benefits, back-to-school braces) and each has a known quality
 (a log-odds effect in the outcome model). Tags are generated so that
-`router.channels.classify_channel` returns the true channel for every payload.
+`scoring.channels.classify_channel` returns the true channel for every payload.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Simulated inquiries -> scoring inputs, through the same path as the live intake.
 
-payload -> `router.channels.classify_channel` -> `scoring.geo.distance_miles` (ZIP to nearest
+payload -> `scoring.channels.classify_channel` -> `scoring.geo.distance_miles` (ZIP to nearest
 office) -> `scoring.features.scoring_input_from_inquiry`, so the text-to-feature path is exercised.
 """
 
@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from router.channels import classify_channel
+from scoring.channels import classify_channel
 from scoring.features import ScoringInput, scoring_input_from_inquiry
 from scoring.geo import distance_miles
 from simulator.inquiries import SimulatedInquiry

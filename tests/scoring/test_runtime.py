@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from router.channels import CHANNELS
+from scoring.channels import CHANNELS
 from scoring.features import FEATURE_NAMES, feature_vector
 from scoring.reasons import describe
 from scoring.runtime import ModelRuntime, ScorerRegistry

@@ -9,7 +9,7 @@ import phonenumbers
 import pytest
 import zipcodes
 
-from router.channels import CHANNELS, classify_channel
+from scoring.channels import CHANNELS, classify_channel
 from simulator.inquiries import PracticeSimulator
 from simulator.journeys import simulate_journeys
 from simulator.practices import demo_call_center, demo_practices
