@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from router import audit
 from router.access import Viewer
 from router.context import Domain
-from router.events import record_event
+from router.events import record_lead_event
 from router.intake import PHI_CONTEXT, InquiryCommand, IntakeResult, ingest_inquiry
 from router.models import (
     CLOSE_REASONS,
@@ -92,17 +92,6 @@ def _require_open(lead: Lead) -> None:
         raise ActionRefused(f"This lead is already closed ({(lead.close_reason or '').replace('_', ' ')}).")
 
 
-async def _event(session: AsyncSession, lead: Lead, kind: str, payload: dict[str, Any]) -> int:
-    return await record_event(
-        session,
-        kind=kind,
-        practice_id=lead.practice_id,
-        location_id=lead.location_id,
-        lead_id=lead.id,
-        payload=payload,
-    )
-
-
 async def _announce(domain: Domain, result: ActionResult) -> ActionResult:
     await domain.announcer.announce([result.event_id])
     return result
@@ -130,14 +119,7 @@ async def claim_lead(
         if won is None:
             await _refuse_claim(session, viewer, lead_id)
         audit.record(session, actor=actor, action="lead.claim", practice_id=won.practice_id, lead_id=won.id)
-        event_id = await record_event(
-            session,
-            kind="lead.claimed",
-            practice_id=won.practice_id,
-            location_id=won.location_id,
-            lead_id=won.id,
-            payload={"user_id": str(viewer.user_id)},
-        )
+        event_id = await record_lead_event(session, won, "lead.claimed", {"user_id": str(viewer.user_id)})
     return await _announce(domain, ActionResult(lead_id, event_id))
 
 
@@ -184,7 +166,7 @@ async def release_lead(
             lead_id=lead.id,
             details=details,
         )
-        event_id = await _event(session, lead, "lead.released", details)
+        event_id = await record_lead_event(session, lead, "lead.released", details)
     return await _announce(domain, ActionResult(lead_id, event_id))
 
 
@@ -209,7 +191,7 @@ async def log_contact_attempt(
             lead_id=lead.id,
             details={"outcome": outcome},
         )
-        event_id = await _event(session, lead, "lead.contact_logged", {"outcome": outcome})
+        event_id = await record_lead_event(session, lead, "lead.contact_logged", {"outcome": outcome})
     return await _announce(domain, ActionResult(lead_id, event_id))
 
 
@@ -251,7 +233,9 @@ async def log_contact_made(
             lead_id=lead.id,
             details={"channel": channel, "first": first, "note": bool(note)},
         )
-        event_id = await _event(session, lead, "lead.contacted", {"channel": channel, "first": first})
+        event_id = await record_lead_event(
+            session, lead, "lead.contacted", {"channel": channel, "first": first}
+        )
     return await _announce(domain, ActionResult(lead_id, event_id))
 
 
@@ -283,7 +267,7 @@ async def close_lead(
             lead_id=lead.id,
             details={"reason": reason},
         )
-        event_id = await _event(session, lead, "lead.closed", {"reason": reason})
+        event_id = await record_lead_event(session, lead, "lead.closed", {"reason": reason})
     return await _announce(domain, ActionResult(lead_id, event_id))
 
 
@@ -324,7 +308,9 @@ async def reassign_lead(
             lead_id=lead.id,
             details=details,
         )
-        event_id = await _event(session, lead, "lead.assigned", {**details, "by": str(viewer.user_id)})
+        event_id = await record_lead_event(
+            session, lead, "lead.assigned", {**details, "by": str(viewer.user_id)}
+        )
     return await _announce(domain, ActionResult(lead_id, event_id))
 
 

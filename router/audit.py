@@ -64,6 +64,20 @@ def record(
     return entry
 
 
+def record_read(
+    session: AsyncSession, *, actor: Actor, practice_id: uuid.UUID | None, lead_id: uuid.UUID, via: str
+) -> AuditRecord:
+    """`record` that the actor saw a lead, and through which view (`via`)."""
+    return record(
+        session,
+        actor=actor,
+        action="lead.read",
+        practice_id=practice_id,
+        lead_id=lead_id,
+        details={"via": via},
+    )
+
+
 async def insert(
     session: AsyncSession,
     *,

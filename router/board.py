@@ -171,14 +171,7 @@ async def load_board(
     staff = await _staff_by_location(session, (row[0].location_id for row in rows))
     leads = [_row(domain, row, staff) for row in rows]
     for lead in leads:
-        audit.record(
-            session,
-            actor=actor,
-            action="lead.read",
-            practice_id=lead.practice_id,
-            lead_id=lead.id,
-            details={"via": "board"},
-        )
+        audit.record_read(session, actor=actor, practice_id=lead.practice_id, lead_id=lead.id, via="board")
     return leads
 
 

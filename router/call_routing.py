@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from router import audit
 from router.assignment import on_shift
 from router.context import Domain
-from router.events import record_event
+from router.events import record_lead_event
 from router.hours import BusinessHours
 from router.intake import InquiryCommand, ingest_inquiry
 from router.models import (
@@ -178,14 +178,7 @@ async def _enter(session: AsyncSession, call: PhoneCall, step: RingStep, now: da
     if lead is None or lead.overflow:
         return []
     lead.overflow = True
-    event = await record_event(
-        session,
-        kind="lead.overflowed",
-        practice_id=lead.practice_id,
-        location_id=lead.location_id,
-        lead_id=lead.id,
-        payload={"via": step.kind},
-    )
+    event = await record_lead_event(session, lead, "lead.overflowed", {"via": step.kind})
     return [event]
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from router import audit
 from router.access import Viewer
 from router.context import Domain
-from router.events import record_event
+from router.events import record_lead_event
 from router.intake import PHI_CONTEXT
 from router.models import Interaction, Lead, PhoneCall, StaffUser
 from router.phones import (
@@ -92,13 +92,8 @@ async def call_lead(domain: Domain, viewer: Viewer, lead_id: uuid.UUID, *, actor
             lead_id=lead.id,
             details={"call_id": str(call.id)},
         )
-        event = await record_event(
-            session,
-            kind="lead.contact_logged",
-            practice_id=lead.practice_id,
-            location_id=lead.location_id,
-            lead_id=lead.id,
-            payload={"channel": "phone", "call_id": str(call.id)},
+        event = await record_lead_event(
+            session, lead, "lead.contact_logged", {"channel": "phone", "call_id": str(call.id)}
         )
     await domain.announcer.announce([event])
     try:

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from router import audit
 from router.assignment import on_shift
 from router.context import Domain
-from router.events import record_event
+from router.events import record_lead_event
 from router.models import Lead, Location, ManagerAlert, Practice, StaffLocation, StaffUser
 from router.ports import PortNotConfigured
 from router.practice_settings import PracticeSettings
@@ -191,13 +191,11 @@ async def escalate_lead(domain: Domain, lead_id: uuid.UUID, level: int) -> Escal
             lead_id=lead.id,
             details={"level": level, "alert_id": str(alert.id)},
         )
-        event_id = await record_event(
+        event_id = await record_lead_event(
             session,
-            kind="lead.escalated",
-            practice_id=lead.practice_id,
-            location_id=lead.location_id,
-            lead_id=lead.id,
-            payload={"level": level, "overflow": lead.overflow, "alert_id": str(alert.id)},
+            lead,
+            "lead.escalated",
+            {"level": level, "overflow": lead.overflow, "alert_id": str(alert.id)},
         )
         next_at = lead.next_escalation_at
     await domain.announcer.announce([event_id])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import DateTime, bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -63,6 +63,31 @@ async def record_event(
     )
     assert event_id is not None
     return int(event_id)
+
+
+class LeadPlace(Protocol):
+    """A lead, or a row of one: its id and where it belongs."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def practice_id(self) -> uuid.UUID: ...
+    @property
+    def location_id(self) -> uuid.UUID | None: ...
+
+
+async def record_lead_event(
+    session: AsyncSession, lead: LeadPlace, kind: str, payload: dict[str, Any] | None = None
+) -> int:
+    """`record_event` for one lead, placed at the lead's practice and location."""
+    return await record_event(
+        session,
+        kind=kind,
+        practice_id=lead.practice_id,
+        location_id=lead.location_id,
+        lead_id=lead.id,
+        payload=payload,
+    )
 
 
 _APPEND_EVENT_IN_ORDER = text(

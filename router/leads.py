@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router import audit
@@ -113,6 +113,16 @@ def _latest_message():  # type: ignore[no-untyped-def]
     )
 
 
+def _views_query(viewer: Viewer) -> Select[Any]:
+    """The leads the viewer may see, with what a `LeadView` shows: location, assignee, latest message."""
+    return (
+        select(Lead, Location, StaffUser, _latest_message())
+        .outerjoin(Location, Location.id == Lead.location_id)
+        .outerjoin(StaffUser, StaffUser.id == Lead.assigned_user_id)
+        .where(viewer.lead_filter())
+    )
+
+
 async def list_leads(
     session: AsyncSession,
     domain: Domain,
@@ -124,27 +134,13 @@ async def list_leads(
 ) -> list[LeadView]:
     """The viewer's leads, newest first, each read audited."""
     limit = max(1, min(limit, MAX_PAGE))
-    query = (
-        select(Lead, Location, StaffUser, _latest_message())
-        .outerjoin(Location, Location.id == Lead.location_id)
-        .outerjoin(StaffUser, StaffUser.id == Lead.assigned_user_id)
-        .where(viewer.lead_filter())
-        .order_by(Lead.received_at.desc())
-        .limit(limit)
-    )
+    query = _views_query(viewer).order_by(Lead.received_at.desc()).limit(limit)
     if status:
         query = query.where(Lead.status == status)
     rows = (await session.execute(query)).all()
     views = [_view(domain, lead, location, assignee, message) for lead, location, assignee, message in rows]
     for view in views:
-        audit.record(
-            session,
-            actor=actor,
-            action="lead.read",
-            practice_id=view.practice_id,
-            lead_id=view.id,
-            details={"via": "list"},
-        )
+        audit.record_read(session, actor=actor, practice_id=view.practice_id, lead_id=view.id, via="list")
     return views
 
 
@@ -152,23 +148,9 @@ async def get_lead(
     session: AsyncSession, domain: Domain, viewer: Viewer, lead_id: uuid.UUID, *, actor: audit.Actor
 ) -> LeadView | None:
     """One lead if the viewer may see it (None otherwise, indistinguishable from missing)."""
-    row = (
-        await session.execute(
-            select(Lead, Location, StaffUser, _latest_message())
-            .outerjoin(Location, Location.id == Lead.location_id)
-            .outerjoin(StaffUser, StaffUser.id == Lead.assigned_user_id)
-            .where(Lead.id == lead_id, viewer.lead_filter())
-        )
-    ).first()
+    row = (await session.execute(_views_query(viewer).where(Lead.id == lead_id))).first()
     if row is None:
         return None
     view = _view(domain, *row)
-    audit.record(
-        session,
-        actor=actor,
-        action="lead.read",
-        practice_id=view.practice_id,
-        lead_id=view.id,
-        details={"via": "detail"},
-    )
+    audit.record_read(session, actor=actor, practice_id=view.practice_id, lead_id=view.id, via="detail")
     return view

@@ -19,7 +19,7 @@ from router import audit
 from router.access import Viewer
 from router.actions import ActionRefused, InvalidChoice, LeadNotFound, NotPermitted
 from router.context import Domain
-from router.events import record_event
+from router.events import record_lead_event
 from router.intake import PHI_CONTEXT
 from router.models import FunnelEvent, Interaction, Lead, Location, Practice, StaffUser, Touchpoint
 from router.phones import count_first_contact
@@ -93,14 +93,7 @@ async def load_overflow_queue(
     rows = (await session.execute(_queue_query(viewer).limit(QUEUE_SIZE))).all()
     queue = [_row(domain, row) for row in rows]
     for row in queue:
-        audit.record(
-            session,
-            actor=actor,
-            action="lead.read",
-            practice_id=None,
-            lead_id=row.id,
-            details={"via": "overflow"},
-        )
+        audit.record_read(session, actor=actor, practice_id=None, lead_id=row.id, via="overflow")
     return queue
 
 
@@ -131,14 +124,7 @@ async def load_timeline(
         for i in interactions
     ]
     timeline.sort(key=lambda entry: entry.at)
-    audit.record(
-        session,
-        actor=actor,
-        action="lead.read",
-        practice_id=lead.practice_id,
-        lead_id=lead.id,
-        details={"via": "overflow"},
-    )
+    audit.record_read(session, actor=actor, practice_id=lead.practice_id, lead_id=lead.id, via="overflow")
     return _row(domain, row), timeline
 
 
@@ -244,13 +230,8 @@ async def record_disposition(
             lead_id=lead.id,
             details={"disposition": disposition},
         )
-        event = await record_event(
-            session,
-            kind="lead.disposition",
-            practice_id=lead.practice_id,
-            location_id=lead.location_id,
-            lead_id=lead.id,
-            payload={"disposition": disposition, "user_id": str(viewer.user_id)},
+        event = await record_lead_event(
+            session, lead, "lead.disposition", {"disposition": disposition, "user_id": str(viewer.user_id)}
         )
     await domain.announcer.announce([event])
     return event
@@ -288,13 +269,6 @@ async def hand_back(
         audit.record(
             session, actor=actor, action="lead.hand_back", practice_id=lead.practice_id, lead_id=lead.id
         )
-        event = await record_event(
-            session,
-            kind="lead.handed_back",
-            practice_id=lead.practice_id,
-            location_id=lead.location_id,
-            lead_id=lead.id,
-            payload={"user_id": str(viewer.user_id)},
-        )
+        event = await record_lead_event(session, lead, "lead.handed_back", {"user_id": str(viewer.user_id)})
     await domain.announcer.announce([event])
     return event

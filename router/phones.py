@@ -16,10 +16,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router import audit
-from scoring.channels import CHANNELS
 from router.contact import record_first_contact
 from router.context import Domain
-from router.events import record_event
+from router.events import record_event, record_lead_event
 from router.intake import PHI_CONTEXT
 from router.models import (
     FunnelEvent,
@@ -32,6 +31,7 @@ from router.models import (
     TrackingNumber,
 )
 from router.normalize import normalize_phone
+from scoring.channels import CHANNELS
 
 if TYPE_CHECKING:
     from router.sms import TextOutcome
@@ -144,13 +144,11 @@ async def mark_call_answered(session: AsyncSession, call: PhoneCall, *, by: str,
     if lead is None:
         return []
     first = await count_first_contact(session, lead, at=now, source="call", user_id=user_id, actor="twilio")
-    event = await record_event(
+    event = await record_lead_event(
         session,
-        kind="lead.contacted" if first else "lead.call_updated",
-        practice_id=lead.practice_id,
-        location_id=lead.location_id,
-        lead_id=lead.id,
-        payload={"call_id": str(call.id), "answered_by": by},
+        lead,
+        "lead.contacted" if first else "lead.call_updated",
+        {"call_id": str(call.id), "answered_by": by},
     )
     return [event]
 

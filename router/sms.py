@@ -24,7 +24,7 @@ from router import audit
 from router.access import Viewer
 from router.click_to_call import PhoneActionRefused
 from router.context import Domain
-from router.events import record_event
+from router.events import record_lead_event
 from router.intake import PHI_CONTEXT
 from router.models import ConsentRecord, Interaction, Lead, Practice, SmsMessage
 from router.normalize import normalize_phone
@@ -206,13 +206,8 @@ async def _log_on_timeline(
         update(SmsMessage).where(SmsMessage.id == message.id).values(interaction_id=interaction.id)
     )
     lead.last_activity_at = now
-    event = await record_event(
-        session,
-        kind="lead.contact_logged",
-        practice_id=lead.practice_id,
-        location_id=lead.location_id,
-        lead_id=lead.id,
-        payload={"channel": "sms", "message_id": str(message.id)},
+    event = await record_lead_event(
+        session, lead, "lead.contact_logged", {"channel": "sms", "message_id": str(message.id)}
     )
     return [event]
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from router import audit
 from router.context import Domain
-from router.events import record_event
+from router.events import record_lead_event
 from router.intake import PHI_CONTEXT, InquiryCommand, ingest_inquiry
 from router.models import (
     ConsentRecord,
@@ -277,12 +277,7 @@ async def _on_timeline(
         session, lead, at=now, source="sms_reply", user_id=None, actor="twilio"
     )
     kind = "lead.contacted" if first else "lead.opt_out_flagged" if flagged else "lead.sms_received"
-    event = await record_event(
-        session,
-        kind=kind,
-        practice_id=lead.practice_id,
-        location_id=lead.location_id,
-        lead_id=lead.id,
-        payload={"message_id": str(message_id), "keyword": keyword, "opt_out_request": flagged},
+    event = await record_lead_event(
+        session, lead, kind, {"message_id": str(message_id), "keyword": keyword, "opt_out_request": flagged}
     )
     return [event]

@@ -141,7 +141,12 @@ async def open_staff_session(domain: Domain, user: Any) -> str:
 
     async with domain.sessionmaker() as session, session.begin():
         return await open_session(
-            session, user, settings=domain.settings.security, now=domain.clock.now(), ip=None, user_agent="tests"
+            session,
+            user,
+            settings=domain.settings.security,
+            now=domain.clock.now(),
+            ip=None,
+            user_agent="tests",
         )
 
 
@@ -153,7 +158,9 @@ async def viewer_of(domain: Domain, user: Any) -> Any:
         return await load_viewer(session, user)
 
 
-async def add_desk_staff(domain: Domain, fixture: PracticeFixture, count: int, *, prefix: str = "desk") -> list[Any]:
+async def add_desk_staff(
+    domain: Domain, fixture: PracticeFixture, count: int, *, prefix: str = "desk"
+) -> list[Any]:
     """Many front-desk users at every location, sharing one password hash (argon2 per user is slow)."""
     from router.auth import hash_password
     from router.models import StaffLocation, StaffUser

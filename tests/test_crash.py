@@ -51,11 +51,22 @@ class SilentRedis:
 
 def web_process(port: int, **env: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "leadrouter.runtime:create_web_app", "--host",
-         "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "leadrouter.runtime:create_web_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
         cwd=REPO,
         env={**os.environ, **env},
-    )  # fmt: skip
+    )
 
 
 async def test_killed_after_answering_and_before_announcing_the_lead_is_kept_and_announced(domain):

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from router.auth import AuthError, authenticate, close_session, open_session
 from router.context import Domain
+from web.forms import Form
 from web.sessions import SESSION_COOKIE, current_session
 
 
@@ -26,7 +25,7 @@ async def login_page(request: Request[Any, Any, Any], domain: NamedDependency[Do
 async def login(
     request: Request[Any, Any, Any],
     domain: NamedDependency[Domain],
-    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    data: Form,
 ) -> Response[Any]:
     security = domain.settings.security
     async with domain.sessionmaker() as session, session.begin():

@@ -7,20 +7,19 @@ acted and the boards that watch show the same thing.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, post
 from litestar.di import NamedDependency, Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.plugins.problem_details import ProblemDetailsException
 
 from router import actions, presence
 from router.auth import SignedIn
 from router.context import Domain
+from web.forms import Form
 from web.sessions import actor_of, provide_signed_in
 
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 LEAD_FIELDS = ("first_name", "last_name", "phone", "email", "treatment_interest", "message")
 
 

@@ -1,32 +1,39 @@
 """`/overflow`: the overflow agents' console (queue, a lead's context, claim, disposition, hand-back).
 
-Live by htmx polling every few seconds (OVERFLOW_POLL_SECONDS): the staff board's websocket hub
-filters by location, and agents work across practices; moving the console onto the hub's pushes
-is a follow-up. Handlers are thin: one domain call, then render.
+Live like the staff board: the page listens on the board's websocket (the hub sends an agent the
+overflow leads of its call center's practices) and reloads its queue on each push; a slow poll is
+the backstop. Handlers are thin: one domain call, then render.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from markupsafe import escape
 
 from router import actions
 from router.auth import SignedIn
+from router.board import board_position
 from router.context import Domain
-from router.overflow import DISPOSITIONS, hand_back, load_overflow_queue, load_timeline, record_disposition
+from router.overflow import (
+    DISPOSITIONS,
+    OverflowLead,
+    hand_back,
+    load_overflow_queue,
+    load_timeline,
+    record_disposition,
+)
+from web.forms import Form
 from web.sessions import actor_of, current_session, provide_signed_in
 
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-OVERFLOW_POLL_SECONDS = 3
-"""Agents answer within a minute; a 3 s refresh shows another agent's claim before anyone dials."""
+OVERFLOW_POLL_SECONDS = 30
+"""Backstop only: pushes refresh the queue within milliseconds; this covers a socket that is down."""
 
 
 def _refused(request: Request[Any, Any, Any], exc: actions.ActionRefused) -> Response[str]:
@@ -54,11 +61,15 @@ async def overflow_page(
     signed_in = await current_session(request, domain)
     if signed_in is None:
         return Redirect("/login")
-    async with domain.sessionmaker() as session, session.begin():
-        queue = await load_overflow_queue(
-            session, domain, signed_in.viewer, actor=actor_of(request, signed_in)
-        )
-    context = {"viewer": signed_in.viewer, "queue": queue, "poll_seconds": OVERFLOW_POLL_SECONDS}
+    async with domain.sessionmaker() as session:
+        position = await board_position(session)  # before the snapshot: the socket replays from here
+    queue = await _queue(request, domain, signed_in)
+    context = {
+        "viewer": signed_in.viewer,
+        "queue": queue,
+        "poll_seconds": OVERFLOW_POLL_SECONDS,
+        "position": position,
+    }
     return Template("overflow.html", context=context)
 
 
@@ -77,10 +88,7 @@ class OverflowConsole(Controller):
         domain: NamedDependency[Domain],
         signed_in: NamedDependency[SignedIn],
     ) -> Template:
-        async with domain.sessionmaker() as session, session.begin():
-            queue = await load_overflow_queue(
-                session, domain, signed_in.viewer, actor=actor_of(request, signed_in)
-            )
+        queue = await _queue(request, domain, signed_in)
         return Template("overflow_queue.html", context={"viewer": signed_in.viewer, "queue": queue})
 
     @get("/leads/{lead_id:uuid}")
@@ -137,6 +145,14 @@ class OverflowConsole(Controller):
             domain, signed_in.viewer, lead_id, note=data.get("note", ""), actor=actor_of(request, signed_in)
         )
         return Response('<p class="done">Handed back to the practice.</p>', media_type="text/html")
+
+
+async def _queue(request: Request[Any, Any, Any], domain: Domain, signed_in: SignedIn) -> list[OverflowLead]:
+    """The agent's queue, read (and audited) in its own transaction."""
+    async with domain.sessionmaker() as session, session.begin():
+        return await load_overflow_queue(
+            session, domain, signed_in.viewer, actor=actor_of(request, signed_in)
+        )
 
 
 async def _lead_panel(

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, post
 from litestar.di import NamedDependency, Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.plugins.problem_details import ProblemDetailsException
 from markupsafe import escape
 
@@ -16,9 +15,8 @@ from router.auth import SignedIn
 from router.click_to_call import PhoneActionRefused, call_lead
 from router.context import Domain
 from router.sms import send_sms_to_lead
+from web.forms import Form
 from web.sessions import actor_of, provide_signed_in
-
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 def _refused(request: Request[Any, Any, Any], exc: PhoneActionRefused) -> Response[Any]:

@@ -68,6 +68,17 @@ def _uuid(value: str | None) -> uuid.UUID | None:
         return None
 
 
+async def _next_ring(
+    domain: Domain, twilio: TwilioConfig, *, call_sid: str, step: str, outcome: str
+) -> Response[str]:
+    """Record how a ring step ended and answer the TwiML of the next one (hang up on an unknown call)."""
+    try:
+        following = await record_ring_result(domain, call_sid=call_sid, step=step, outcome=outcome)
+    except UnknownCall:
+        return _xml(twiml.hangup_twiml())
+    return _xml(twiml.ring_twiml(twilio, following))
+
+
 class TwilioVoiceController(Controller):
     """Calls to tracking numbers, their ring steps and callbacks, and the click-to-call bridge."""
 
@@ -103,16 +114,13 @@ class TwilioVoiceController(Controller):
         step: FromQuery[str],
     ) -> Response[str]:
         params = await signed_params(request, twilio)
-        try:
-            following = await record_ring_result(
-                domain,
-                call_sid=params.get("CallSid", ""),
-                step=step,
-                outcome=params.get("DialCallStatus", ""),
-            )
-        except UnknownCall:
-            return _xml(twiml.hangup_twiml())
-        return _xml(twiml.ring_twiml(twilio, following))
+        return await _next_ring(
+            domain,
+            twilio,
+            call_sid=params.get("CallSid", ""),
+            step=step,
+            outcome=params.get("DialCallStatus", ""),
+        )
 
     @post("/queue-result", summary="The caller left the overflow queue (TwiML)", status_code=200)
     async def queue_result(
@@ -123,13 +131,9 @@ class TwilioVoiceController(Controller):
     ) -> Response[str]:
         params = await signed_params(request, twilio)
         outcome = QUEUE_OUTCOMES.get(params.get("QueueResult", ""), "no-answer")
-        try:
-            following = await record_ring_result(
-                domain, call_sid=params.get("CallSid", ""), step="overflow_queue", outcome=outcome
-            )
-        except UnknownCall:
-            return _xml(twiml.hangup_twiml())
-        return _xml(twiml.ring_twiml(twilio, following))
+        return await _next_ring(
+            domain, twilio, call_sid=params.get("CallSid", ""), step="overflow_queue", outcome=outcome
+        )
 
     @post("/voicemail-done", summary="The caller finished the voicemail (TwiML)", status_code=200)
     async def voicemail_done(

@@ -17,6 +17,7 @@ import pytest
 import uvicorn
 
 from tests.conftest import REPO
+from tests.factories import make_practice, open_staff_session
 
 
 def free_port() -> int:
@@ -73,11 +74,24 @@ def live_server(settings: Any, domain: Any) -> Iterator[LiveServer]:
 def start_web_process(port: int) -> subprocess.Popen[bytes]:
     """A separate `uvicorn --factory leadrouter.runtime:create_web_app` process with this run's services."""
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "leadrouter.runtime:create_web_app", "--host",
-         "127.0.0.1", "--port", str(port), "--log-level", "warning", "--ws-per-message-deflate", "false"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "leadrouter.runtime:create_web_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--ws-per-message-deflate",
+            "false",
+        ],
         cwd=REPO,
         env={**os.environ},
-    )  # fmt: skip
+    )
 
 
 def wait_until_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
@@ -92,3 +106,16 @@ def wait_until_ready(url: str, process: subprocess.Popen[bytes], timeout: float 
             pass
         time.sleep(0.1)
     raise RuntimeError("web process did not become ready")
+
+
+@pytest.fixture
+async def two_desks(domain: Any) -> tuple[Any, dict[str, str]]:
+    """A practice with two staff, Ana and Ben, each signed in: (practice, their session tokens by name)."""
+    practice = await make_practice(
+        domain, staff={"ana@bright.example": {"name": "Ana Ruiz"}, "ben@bright.example": {"name": "Ben Cho"}}
+    )
+    tokens = {
+        name: await open_staff_session(domain, practice.staff[f"{name}@bright.example"])
+        for name in ("ana", "ben")
+    }
+    return practice, tokens

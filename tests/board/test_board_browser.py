@@ -9,7 +9,7 @@ from router import actions
 from router.audit import Actor
 from router.board import board_position
 from tests.board.test_ws import post_inquiry
-from tests.factories import make_practice, open_staff_session, viewer_of
+from tests.factories import viewer_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -31,18 +31,6 @@ async def browser():
         await browser.close()
 
 
-@pytest.fixture
-async def desks(domain):
-    practice = await make_practice(
-        domain, staff={"ana@bright.example": {"name": "Ana Ruiz"}, "ben@bright.example": {"name": "Ben Cho"}}
-    )
-    tokens = {
-        name: await open_staff_session(domain, practice.staff[f"{name}@bright.example"])
-        for name in ("ana", "ben")
-    }
-    return practice, tokens
-
-
 async def open_board(browser, live_server, token):
     context = await browser.new_context()
     await context.add_cookies([{"name": "lr_session", "value": token, "url": live_server.url}])
@@ -52,8 +40,8 @@ async def open_board(browser, live_server, token):
     return context, page
 
 
-async def test_a_webhook_lead_appears_without_reload_and_the_alert_plays(browser, live_server, desks):
-    practice, tokens = desks
+async def test_a_webhook_lead_appears_without_reload_and_the_alert_plays(browser, live_server, two_desks):
+    practice, tokens = two_desks
     context, page = await open_board(browser, live_server, tokens["ana"])
     await page.evaluate("window.notReloaded = true")
     await page.click("#sound-toggle")
@@ -68,8 +56,8 @@ async def test_a_webhook_lead_appears_without_reload_and_the_alert_plays(browser
     await context.close()
 
 
-async def test_two_staff_race_to_claim_and_exactly_one_wins(browser, live_server, desks, domain):
-    practice, tokens = desks
+async def test_two_staff_race_to_claim_and_exactly_one_wins(browser, live_server, two_desks, domain):
+    practice, tokens = two_desks
     (ana_context, ana), (ben_context, ben) = await asyncio.gather(
         open_board(browser, live_server, tokens["ana"]), open_board(browser, live_server, tokens["ben"])
     )
@@ -88,9 +76,9 @@ async def test_two_staff_race_to_claim_and_exactly_one_wins(browser, live_server
 
 
 async def test_a_board_whose_socket_is_cut_misses_nothing_after_it_reconnects(
-    browser, live_server, desks, domain
+    browser, live_server, two_desks, domain
 ):
-    practice, tokens = desks
+    practice, tokens = two_desks
     context, page = await open_board(browser, live_server, tokens["ana"])
     await context.set_offline(True)
     await page.evaluate("window.leadrouterBoard.socket.close()")

@@ -4,21 +4,8 @@ import pytest
 
 from router.board import ORDER_RULE
 from tests.board.helpers import new_lead
-from tests.factories import make_practice, open_staff_session
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def two_desks(domain):
-    practice = await make_practice(
-        domain, staff={"ana@bright.example": {"name": "Ana Ruiz"}, "ben@bright.example": {"name": "Ben Cho"}}
-    )
-    tokens = {
-        name: await open_staff_session(domain, practice.staff[f"{name}@bright.example"])
-        for name in ("ana", "ben")
-    }
-    return practice, tokens
 
 
 async def signed_in_page(client, token):

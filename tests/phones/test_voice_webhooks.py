@@ -46,6 +46,17 @@ async def _lead(domain) -> Lead:  # type: ignore[no-untyped-def]
         return (await session.scalars(select(Lead))).one()
 
 
+async def _queue_result(twilio_client, twilio_config, sid: str, result: str) -> ET.Element:  # type: ignore[no-untyped-def]
+    """Twilio's TwiML answer when the caller leaves the overflow queue with `result`."""
+    response = await post_signed(
+        twilio_client,
+        twilio_config,
+        "/webhooks/twilio/voice/queue-result",
+        {"CallSid": sid, "QueueResult": result},
+    )
+    return twiml(response)
+
+
 async def test_call_creates_a_lead_before_it_rings_the_front_desk(twilio_client, twilio_config, phones):
     await phone_practice(phones)
     sid = new_sid()
@@ -197,14 +208,7 @@ async def test_queue_mode_enqueues_for_the_overflow_agents(twilio_client, twilio
     )
     enqueue = root.find("Enqueue")
     assert enqueue is not None and enqueue.text == "overflow-overflow-bright"
-    answered = twiml(
-        await post_signed(
-            twilio_client,
-            twilio_config,
-            "/webhooks/twilio/voice/queue-result",
-            {"CallSid": sid, "QueueResult": "bridged"},
-        )
-    )
+    answered = await _queue_result(twilio_client, twilio_config, sid, "bridged")
     assert answered.find("Hangup") is not None
     lead = await _lead(phones)
     assert lead.overflow and lead.first_contact_at == TUESDAY_10AM_CDT
@@ -215,14 +219,7 @@ async def test_queue_left_unanswered_means_voicemail(twilio_client, twilio_confi
     sid = new_sid()
     first = twiml(await post_signed(twilio_client, twilio_config, VOICE_PATH, call_params(sid)))
     assert first.find("Enqueue") is not None
-    root = twiml(
-        await post_signed(
-            twilio_client,
-            twilio_config,
-            "/webhooks/twilio/voice/queue-result",
-            {"CallSid": sid, "QueueResult": "error"},
-        )
-    )
+    root = await _queue_result(twilio_client, twilio_config, sid, "error")
     assert root.find("Record") is not None
 
 
