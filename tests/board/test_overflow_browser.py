@@ -1,10 +1,12 @@
 """The overflow agents' console is live: an escalated lead appears without reload, pushed by the hub."""
 
 import uuid
+from datetime import timedelta
 
 import pytest
 
 from router.auth import create_user
+from router.clock import FrozenClock
 from router.escalation import escalate_lead
 from router.models import CallCenter, CallCenterPractice
 from tests.board.test_board_browser import browser  # noqa: F401 - the module's shared browser
@@ -48,7 +50,9 @@ async def test_an_escalated_lead_appears_in_the_console_without_reload(
     await page.evaluate("window.notReloaded = true")
     await page.wait_for_timeout(300)  # the console's socket is open
     lead_id = await post_inquiry(live_server.url, practice, first_name="Overflowing")
-    await escalate_lead(domain, uuid.UUID(lead_id), 1)
+    domain.clock = FrozenClock(domain.clock.now() + timedelta(minutes=10))  # past its deadline
+    outcome = await escalate_lead(domain, uuid.UUID(lead_id), 1)
+    assert outcome.escalated
     # The backstop poll is 30 s: seeing it within 5 s means the push refreshed the queue.
     row = await page.wait_for_selector(f"#overflow-{lead_id}", timeout=5000)
     assert "Overflowing" in await row.inner_text()
