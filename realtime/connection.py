@@ -28,8 +28,18 @@ class BoardConnection:
     replay or offered live (or both: `last_sent` drops the second copy).
     """
 
-    def __init__(self, *, viewer: Viewer, after: int | None, send_text: SendText, close: CloseSocket) -> None:
+    def __init__(
+        self,
+        *,
+        viewer: Viewer,
+        after: int | None,
+        send_text: SendText,
+        close: CloseSocket,
+        session_key: str | None = None,
+    ) -> None:
         self.viewer = viewer
+        self.session_key = session_key
+        """Which login session this board belongs to, for the audit of what was pushed to it."""
         self.after = after
         self.last_sent = after or 0
         self._send_text = send_text

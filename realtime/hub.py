@@ -27,7 +27,9 @@ from router.models import DomainEvent
 log = logging.getLogger("leadrouter.realtime")
 
 PresenceHook = Callable[[set[uuid.UUID]], Awaitable[object]]
-DeliveryHook = Callable[[list[tuple[Push, list[uuid.UUID]]]], Awaitable[object]]
+Receiver = tuple[uuid.UUID, str | None]
+"""A board that got a push: its user and its login session."""
+DeliveryHook = Callable[[list[tuple[Push, list[Receiver]]]], Awaitable[object]]
 
 
 async def events_after(
@@ -134,7 +136,7 @@ class BoardHub:
         if events and events[0].created_at < self._clock.now() - constants.MAX_REPLAY_AGE:
             return None
         pushes = [push for push in await self.renderer.render(events) if push.reaches(board.viewer)]
-        self._report([(push, [board.viewer.user_id]) for push in pushes])
+        self._report([(push, [(board.viewer.user_id, board.session_key)]) for push in pushes])
         return pushes
 
     async def deliver_once(self) -> int:
@@ -155,14 +157,14 @@ class BoardHub:
                 for board in list(self.boards):
                     if push.reaches(board.viewer):
                         board.offer(push)
-                        receivers.append(board.viewer.user_id)
+                        receivers.append((board.viewer.user_id, board.session_key))
                 if receivers:
                     report.append((push, receivers))
             self.position = max(self.position, events[-1].id)
             delivered += len(events)
             self._report(report)
 
-    def _report(self, deliveries: list[tuple[Push, list[uuid.UUID]]]) -> None:
+    def _report(self, deliveries: list[tuple[Push, list[Receiver]]]) -> None:
         """Hand the deliveries to the audit hook in the background (never on the delivery path).
 
         One writer at a time takes everything pending, so a burst costs a few large writes and never

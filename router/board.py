@@ -211,18 +211,26 @@ BOARD_PUSH = audit.Actor.system("board-push")
 
 
 async def record_board_pushes(
-    domain: Domain, deliveries: Sequence[tuple[uuid.UUID | None, uuid.UUID | None, Sequence[uuid.UUID]]]
+    domain: Domain,
+    deliveries: Sequence[
+        tuple[int, uuid.UUID | None, uuid.UUID | None, Sequence[tuple[uuid.UUID, str | None]]]
+    ],
 ) -> None:
-    """Audit PHI pushed to boards: one row per pushed lead event naming every user who received it."""
+    """Audit PHI pushed to boards: one row per pushed event, naming the event and every receiving session."""
     async with domain.sessionmaker() as session, session.begin():
-        for practice_id, lead_id, user_ids in deliveries:
+        for event_id, practice_id, lead_id, receivers in deliveries:
             audit.record(
                 session,
                 actor=BOARD_PUSH,
                 action="lead.read",
                 practice_id=practice_id,
                 lead_id=lead_id,
-                details={"via": "push", "user_ids": sorted(str(user) for user in user_ids)},
+                details={
+                    "via": "push",
+                    "event_id": event_id,
+                    "user_ids": sorted({str(user) for user, _ in receivers}),
+                    "sessions": sorted({key for _, key in receivers if key}),
+                },
             )
 
 

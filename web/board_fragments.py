@@ -9,7 +9,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from redis.asyncio import Redis
 
-from realtime.hub import BoardHub
+from realtime.hub import BoardHub, Receiver
 from realtime.pushes import Push
 from router.board import BoardLead, load_board_leads, record_board_pushes
 from router.context import Domain
@@ -98,9 +98,10 @@ def make_board_hub(domain: Domain, redis: Redis, **options: Any) -> BoardHub:
     async def presence(user_ids: set[uuid.UUID]) -> None:
         await touch_presence(domain, user_ids, now=domain.clock.now())
 
-    async def delivered(deliveries: list[tuple[Push, list[uuid.UUID]]]) -> None:
+    async def delivered(deliveries: list[tuple[Push, list[Receiver]]]) -> None:
         await record_board_pushes(
-            domain, [(push.practice_id, push.lead_id, users) for push, users in deliveries]
+            domain,
+            [(push.event_id, push.practice_id, push.lead_id, receivers) for push, receivers in deliveries],
         )
 
     return BoardHub(

@@ -70,6 +70,7 @@ async def board_socket(socket: WebSocket[Any, Any, Any], domain: NamedDependency
     await socket.accept()
     board = BoardConnection(
         viewer=signed_in.viewer,
+        session_key=signed_in.session_key,
         after=_after(socket.query_params.get("after")),
         send_text=socket.send_text,
         close=lambda code, reason: socket.close(code=code, reason=reason),

@@ -10,7 +10,7 @@ from router import actions
 from router.audit import Actor
 from router.board import board_position, load_board, priority_key
 from router.events import record_event
-from router.models import AuditRecord, Lead
+from router.models import AuditRecord, DomainEvent, Lead
 from tests.board.helpers import CollectingSocket, marker_of, new_lead
 from tests.factories import make_practice, viewer_of
 from web.board_fragments import BoardFragments, make_board_hub
@@ -57,7 +57,13 @@ async def hub(domain, runtime):
 
 def connect(hub, viewer, after):
     socket = CollectingSocket()
-    board = BoardConnection(viewer=viewer, after=after, send_text=socket.send_text, close=socket.close)
+    board = BoardConnection(
+        viewer=viewer,
+        after=after,
+        send_text=socket.send_text,
+        close=socket.close,
+        session_key=f"session-of-{viewer.user_id}",
+    )
     task = asyncio.create_task(hub.serve(board))
     return socket, board, task
 
@@ -104,6 +110,13 @@ async def test_a_new_lead_is_rendered_once_and_reaches_only_boards_that_may_see_
         await asyncio.sleep(0.02)
     assert [row.lead_id for row in pushed] == [lead_id]
     assert set(pushed[0].details["user_ids"]) == {str(people["ana"].user_id), str(people["boss"].user_id)}
+    async with domain.sessionmaker() as session:
+        created = await session.scalar(select(DomainEvent.id).where(DomainEvent.lead_id == lead_id))
+    assert pushed[0].details["event_id"] == created  # one record names the event and the sessions
+    assert set(pushed[0].details["sessions"]) == {
+        f"session-of-{people['ana'].user_id}",
+        f"session-of-{people['boss'].user_id}",
+    }
     for _socket, _board, task in boards.values():
         task.cancel()
 
