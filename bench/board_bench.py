@@ -261,7 +261,7 @@ def _row(r: dict[str, float]) -> str:
     )
 
 
-def _start_web(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def _start_web(port: int, env: dict[str, str], workers: int) -> subprocess.Popen[bytes]:
     command = [
         sys.executable,
         "-m",
@@ -276,6 +276,8 @@ def _start_web(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
         "warning",
         "--ws-per-message-deflate",
         "false",
+        "--workers",
+        str(workers),
     ]
     process = subprocess.Popen(command, cwd=REPO, env=env)
     deadline = time.monotonic() + 60
@@ -297,7 +299,8 @@ def _start_web(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     "--big", default=500, show_default=True, help="Boards of the large case (at the highest rate); 0 skips."
 )
 @click.option("--port", default=18765, show_default=True)
-def main(boards: int, rates: str, seconds: float, big: int, port: int) -> None:
+@click.option("--workers", default=1, show_default=True, help="uvicorn web processes sharing the port.")
+def main(boards: int, rates: str, seconds: float, big: int, port: int, workers: int) -> None:
     """Measure webhook-to-board latency with N connected boards."""
     rate_list = [float(r) for r in rates.split(",") if r.strip()]
     with contextlib.ExitStack() as stack:
@@ -334,10 +337,10 @@ def main(boards: int, rates: str, seconds: float, big: int, port: int) -> None:
             upgrade(database_url)
             most = max(boards, big)
             _, secret, tokens = asyncio.run(_seed(most))
-            process = _start_web(port, env)
+            process = _start_web(port, env, workers)
             base = f"http://127.0.0.1:{port}"
             print(
-                f"one web process, {os.cpu_count()} CPUs, permessage-deflate off; "
+                f"{workers} web process(es), {os.cpu_count()} CPUs, permessage-deflate off; "
                 "latency = webhook sent -> fragment on a board"
             )
             asyncio.run(_bench(base, secret, tokens[:boards], rate_list, seconds))
