@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, inspect, or_, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +26,6 @@ from router.context import Domain
 from router.events import record_event
 from router.explanations import explain_in_background
 from router.models import (
-    Base,
     ConsentRecord,
     FunnelEvent,
     IdempotencyRecord,
@@ -37,15 +36,15 @@ from router.models import (
     Touchpoint,
 )
 from router.normalize import TRACKING_FIELDS, NormalizedInquiry, normalize_inquiry
+from router.person_match import PHI_CONTEXT, fill_missing_contact, find_open_lead
 from router.ports import LeadScore
 from router.practice_settings import PracticeSettings
+from router.rows import insert_rows
 from router.sla import contact_deadline
 from scoring.channels import classify_channel
 
 log = logging.getLogger("leadrouter.intake")
 
-PHI_CONTEXT = "lead"
-"""Associated data of lead PHI ciphertexts: a value sealed for a lead cannot be replayed elsewhere."""
 NAMELESS_SOURCES = ("call", "sms")
 """Inquiries that arrive as a phone number only (a call, a text): no name is required."""
 
@@ -143,16 +142,6 @@ _RECORD_ANSWER = (
     .where(_IDEMPOTENCY.c.scope == bindparam("b_scope"), _IDEMPOTENCY.c.key == bindparam("b_key"))
     .values(status_code=bindparam("b_status"), response=bindparam("b_response"))
 )
-_OPEN_LEADS_OF_PERSON = (
-    select(Lead)
-    .where(
-        Lead.practice_id == bindparam("practice_id"),
-        Lead.status == "open",
-        or_(Lead.phone_index == bindparam("phone_index"), Lead.email_index == bindparam("email_index")),
-    )
-    .order_by(Lead.received_at)
-    .with_for_update()
-)
 
 
 async def _claim_idempotency_key(session: AsyncSession, command: InquiryCommand) -> IntakeResult | None:
@@ -173,49 +162,6 @@ async def _claim_idempotency_key(session: AsyncSession, command: InquiryCommand)
     if bytes(previous.request_sha256) != command.request_sha256:
         raise IdempotencyConflict(command.idempotency_key)
     return IntakeResult(status_code=previous.status_code, body=previous.response or {}, replayed=True)
-
-
-def _same_person(lead: Lead, inquiry: NormalizedInquiry, domain: Domain) -> bool:
-    """Same phone: the same person when either side has no name or the names agree."""
-    contact = inquiry.contact
-    known_first = domain.cipher.decrypt(lead.first_name_enc, context=PHI_CONTEXT)
-    known_last = domain.cipher.decrypt(lead.last_name_enc, context=PHI_CONTEXT)
-    if not (contact.first_name or contact.last_name) or not (known_first or known_last):
-        return True
-    firsts_differ = (
-        bool(contact.first_name and known_first)
-        and contact.first_name.casefold() != (known_first or "").casefold()
-    )
-    lasts_differ = (
-        bool(contact.last_name and known_last)
-        and contact.last_name.casefold() != (known_last or "").casefold()
-    )
-    return not (firsts_differ or lasts_differ)
-
-
-async def _find_open_lead(
-    session: AsyncSession, domain: Domain, practice_id: uuid.UUID, inquiry: NormalizedInquiry
-) -> tuple[Lead | None, Lead | None]:
-    """(lead to merge into, lead of the same household) among the practice's open leads."""
-    phone_index = domain.blind_index.digest(inquiry.contact.phone, kind="phone")
-    email_index = domain.blind_index.digest(inquiry.contact.email, kind="email")
-    if not phone_index and not email_index:
-        return None, None
-    candidates = (
-        await session.scalars(
-            _OPEN_LEADS_OF_PERSON,
-            {"practice_id": practice_id, "phone_index": phone_index, "email_index": email_index},
-        )
-    ).all()
-    for lead in candidates:
-        if email_index and lead.email_index == email_index:
-            return lead, None
-    household = None
-    for lead in candidates:
-        if _same_person(lead, inquiry, domain):
-            return lead, None
-        household = household or lead
-    return None, household
 
 
 def _touchpoint(
@@ -355,13 +301,13 @@ async def _store(
         referrer=inquiry.tracking.get("referrer"),
     )
     touchpoint = _touchpoint(command, inquiry, channel, domain)
-    existing, household = await _find_open_lead(session, domain, command.practice_id, inquiry)
+    existing, household = await find_open_lead(session, domain, command.practice_id, inquiry)
     if existing is not None:
         touchpoint.lead_id = existing.id
         session.add(touchpoint)
         existing.touch_count += 1
         existing.last_activity_at = now
-        _fill_missing_contact(existing, inquiry, domain)
+        fill_missing_contact(existing, inquiry, domain)
         audit.record(
             session,
             actor=command.actor,
@@ -503,33 +449,6 @@ def _score_and_explain(
     score = domain.scorer.score(practice_id, scoring_input)
     reasons = domain.scorer.explain(practice_id, scoring_input, score.version) if score else None
     return score, reasons
-
-
-async def insert_rows(session: AsyncSession, *rows: Base) -> None:
-    """INSERT new rows with Core statements, skipping the unit of work (the hot path's biggest cost)."""
-    for row in rows:
-        table = type(row).__table__
-        statement = _INSERTS.get(table.name)
-        if statement is None:
-            statement = _INSERTS[table.name] = table.insert()
-        columns = inspect(row).mapper.column_attrs
-        values = {attr.key: getattr(row, attr.key) for attr in columns if attr.key in row.__dict__}
-        await session.execute(statement, values)
-
-
-_INSERTS: dict[str, Any] = {}
-"""One INSERT statement per table, built on first use and reused (compiled once)."""
-
-
-def _fill_missing_contact(lead: Lead, inquiry: NormalizedInquiry, domain: Domain) -> None:
-    """A later inquiry may bring the email or phone the first one lacked."""
-    contact = inquiry.contact
-    if lead.email_index is None and contact.email:
-        lead.email_enc = domain.cipher.encrypt(contact.email, context=PHI_CONTEXT)
-        lead.email_index = domain.blind_index.digest(contact.email, kind="email")
-    if lead.phone_index is None and contact.phone:
-        lead.phone_enc = domain.cipher.encrypt(contact.phone, context=PHI_CONTEXT)
-        lead.phone_index = domain.blind_index.digest(contact.phone, kind="phone")
 
 
 def _consent(
