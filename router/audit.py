@@ -40,6 +40,27 @@ class Actor:
         return cls(type="system", id=name)
 
 
+def new_record(
+    *,
+    actor: Actor,
+    action: str,
+    practice_id: uuid.UUID | None,
+    lead_id: uuid.UUID | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditRecord:
+    """An audit row not yet in any session (the intake inserts it with its other rows at once)."""
+    return AuditRecord(
+        occurred_at=utcnow(),
+        actor_type=actor.type,
+        actor_id=actor.id,
+        action=action,
+        practice_id=practice_id,
+        lead_id=lead_id,
+        ip=actor.ip,
+        details=details or {},
+    )
+
+
 def record(
     session: AsyncSession,
     *,
@@ -50,16 +71,7 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> AuditRecord:
     """Append an audit row in the current transaction; details carry ids and codes, never PHI."""
-    entry = AuditRecord(
-        occurred_at=utcnow(),
-        actor_type=actor.type,
-        actor_id=actor.id,
-        action=action,
-        practice_id=practice_id,
-        lead_id=lead_id,
-        ip=actor.ip,
-        details=details or {},
-    )
+    entry = new_record(actor=actor, action=action, practice_id=practice_id, lead_id=lead_id, details=details)
     session.add(entry)
     return entry
 
@@ -76,34 +88,6 @@ def record_read(
         lead_id=lead_id,
         details={"via": via},
     )
-
-
-async def insert(
-    session: AsyncSession,
-    *,
-    actor: Actor,
-    action: str,
-    practice_id: uuid.UUID | None,
-    lead_id: uuid.UUID | None = None,
-    details: dict[str, Any] | None = None,
-) -> None:
-    """`record` as an immediate Core INSERT, for the intake's hot path (no unit-of-work flush)."""
-    await session.execute(
-        _INSERT_AUDIT,
-        {
-            "occurred_at": utcnow(),
-            "actor_type": actor.type,
-            "actor_id": actor.id,
-            "action": action,
-            "practice_id": practice_id,
-            "lead_id": lead_id,
-            "ip": actor.ip,
-            "details": details or {},
-        },
-    )
-
-
-_INSERT_AUDIT = AuditRecord.__table__.insert()
 
 
 def record_many(

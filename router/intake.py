@@ -401,12 +401,8 @@ async def _store(
         occurred_at=now,
         actor=command.actor.id,
     )
-    await insert_rows(session, lead, touchpoint, funnel)
     consent = _consent_record(command, inquiry, lead.id, domain)
-    if consent is not None:
-        await insert_rows(session, consent)
-    await audit.insert(
-        session,
+    record = audit.new_record(
         actor=command.actor,
         action="lead.create",
         practice_id=command.practice_id,
@@ -421,6 +417,7 @@ async def _store(
             ),
         },
     )
+    await insert_rows(session, *(r for r in (lead, touchpoint, funnel, consent, record) if r is not None))
     body = {
         "lead_id": str(lead.id),
         "status": "created",
