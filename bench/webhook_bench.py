@@ -166,6 +166,20 @@ async def send_in_process(client: httpx.AsyncClient, n: int, secret: str, errors
         errors.append(response.status_code)
 
 
+def phase_row(
+    name: str, latencies: list[float], errors: list[int], elapsed: float, cpu_start: float
+) -> list[str]:
+    """One row of the results table: volume, throughput, latency percentiles, client CPU."""
+    return [
+        name,
+        str(len(latencies)),
+        str(len(errors)),
+        f"{len(latencies) / elapsed:.0f}",
+        *(f"{percentile(latencies, q):.1f}" for q in (0.5, 0.95, 0.99)),
+        f"{time.process_time() - cpu_start:.1f}",
+    ]
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
@@ -328,32 +342,14 @@ def main() -> None:
                 latencies, errors, elapsed = asyncio.run(
                     open_loop(base, secret, rate, args.seconds, counter, progress, task)
                 )
-                table.add_row(
-                    f"open {rate:g}/s",
-                    str(len(latencies)),
-                    str(len(errors)),
-                    f"{len(latencies) / elapsed:.0f}",
-                    f"{percentile(latencies, 0.5):.1f}",
-                    f"{percentile(latencies, 0.95):.1f}",
-                    f"{percentile(latencies, 0.99):.1f}",
-                    f"{time.process_time() - cpu:.1f}",
-                )
+                table.add_row(*phase_row(f"open {rate:g}/s", latencies, errors, elapsed, cpu))
             task = progress.add_task(f"closed loop x{args.concurrency}", total=None)
             cpu = time.process_time()
             latencies, errors, elapsed = asyncio.run(
                 closed_loop(base, secret, args.concurrency, args.seconds, counter)
             )
             progress.update(task, total=1, completed=1)
-            table.add_row(
-                f"closed x{args.concurrency}",
-                str(len(latencies)),
-                str(len(errors)),
-                f"{len(latencies) / elapsed:.0f}",
-                f"{percentile(latencies, 0.5):.1f}",
-                f"{percentile(latencies, 0.95):.1f}",
-                f"{percentile(latencies, 0.99):.1f}",
-                f"{time.process_time() - cpu:.1f}",
-            )
+            table.add_row(*phase_row(f"closed x{args.concurrency}", latencies, errors, elapsed, cpu))
         console.print(table)
         usage = resource.getrusage(resource.RUSAGE_SELF)
         console.print(f"benchmark client total CPU: {usage.ru_utime + usage.ru_stime:.1f} s")

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 
 import httpx
@@ -16,9 +13,8 @@ from sqlalchemy import select
 
 from router.board import board_position
 from router.models import DomainEvent, Lead
-from tests.board.conftest import free_port, wait_until_ready
+from tests.board.conftest import free_port, start_web_process, wait_until_ready
 from tests.board.test_ws import board_socket, next_lead_message
-from tests.conftest import REPO
 from tests.factories import inquiry, make_practice, open_staff_session, signed
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -49,26 +45,6 @@ class SilentRedis:
             connection.close()
 
 
-def web_process(port: int, **env: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "leadrouter.runtime:create_web_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=REPO,
-        env={**os.environ, **env},
-    )
-
-
 async def test_killed_after_answering_and_before_announcing_the_lead_is_kept_and_announced(domain):
     practice = await make_practice(domain, staff={"ana@bright.example": {"name": "Ana"}})
     token = await open_staff_session(domain, practice.staff["ana@bright.example"])
@@ -80,7 +56,7 @@ async def test_killed_after_answering_and_before_announcing_the_lead_is_kept_and
     silent = SilentRedis()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    first = web_process(port, REDIS_URL=f"redis://127.0.0.1:{silent.port}/0")
+    first = start_web_process(port, REDIS_URL=f"redis://127.0.0.1:{silent.port}/0")
     try:
         await asyncio.to_thread(wait_until_ready, url, first)
         raw, headers = signed(inquiry(), practice.secret)
@@ -103,7 +79,7 @@ async def test_killed_after_answering_and_before_announcing_the_lead_is_kept_and
     assert kinds == ["lead.created"]
 
     # After a restart, a board that connects (resuming from before the lead) gets it announced.
-    second = web_process(port)
+    second = start_web_process(port)
     try:
         await asyncio.to_thread(wait_until_ready, url, second)
         async with board_socket(

@@ -71,8 +71,9 @@ def live_server(settings: Any, domain: Any) -> Iterator[LiveServer]:
         thread.join(timeout=10)
 
 
-def start_web_process(port: int) -> subprocess.Popen[bytes]:
-    """A separate `uvicorn --factory leadrouter.runtime:create_web_app` process with this run's services."""
+def start_web_process(port: int, **env: str) -> subprocess.Popen[bytes]:
+    """A separate `uvicorn --factory leadrouter.runtime:create_web_app` process with this run's services
+    (environment variables in `env` override them)."""
     return subprocess.Popen(
         [
             sys.executable,
@@ -90,7 +91,7 @@ def start_web_process(port: int) -> subprocess.Popen[bytes]:
             "false",
         ],
         cwd=REPO,
-        env={**os.environ},
+        env={**os.environ, **env},
     )
 
 
