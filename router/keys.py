@@ -9,7 +9,7 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.context import Domain
-from router.models import ConsentRecord, FormSourceSecret, Interaction, Lead, Touchpoint
+from router.models import ConsentRecord, FormSourceSecret, Interaction, Lead, SmsMessage, Touchpoint
 
 BATCH_SIZE = 500
 """Rows re-encrypted per transaction: small enough not to hold locks on busy leads for long."""
@@ -33,6 +33,8 @@ ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
     EncryptedColumn(Interaction.__table__, "note_enc", "lead"),
     EncryptedColumn(ConsentRecord.__table__, "ip_enc", "consent"),
     EncryptedColumn(FormSourceSecret.__table__, "secret_encrypted", "form_source_secret"),
+    EncryptedColumn(SmsMessage.__table__, "phone_enc", "lead"),
+    EncryptedColumn(SmsMessage.__table__, "body_enc", "lead"),
 ]
 """Every encrypted column; a part of the product that adds one registers it here."""
 

@@ -142,3 +142,18 @@ async def test_consent_records_are_immutable(client, domain):
         with pytest.raises(Exception, match="immutable"):
             async with domain.sessionmaker() as session, session.begin():
                 await session.execute(text(statement))
+
+
+@pytest.mark.unit
+def test_key_rotation_covers_every_encrypted_column():
+    from router.keys import ENCRYPTED_COLUMNS
+    from router.models import Base
+
+    encrypted = {
+        f"{table.name}.{column.name}"
+        for table in Base.metadata.sorted_tables
+        for column in table.columns
+        if column.name.endswith(("_enc", "_encrypted"))
+    }
+    registered = {f"{target.table.name}.{target.column}" for target in ENCRYPTED_COLUMNS}
+    assert encrypted == registered
