@@ -33,10 +33,6 @@ STARTUP_TIMEOUT_SECONDS = 60
 """The web process needs a few seconds to import the model stack; a minute means it failed."""
 
 
-def _run(make: Callable[[], Awaitable[T]]) -> T:
-    return asyncio.run(make())  # type: ignore[arg-type]
-
-
 def _require_urls() -> None:
     if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
         raise click.ClickException(

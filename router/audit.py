@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -88,20 +87,6 @@ def record_read(
         lead_id=lead_id,
         details={"via": via},
     )
-
-
-def record_many(
-    session: AsyncSession,
-    *,
-    actor: Actor,
-    action: str,
-    practice_id: uuid.UUID | None,
-    lead_ids: Sequence[uuid.UUID],
-    details: dict[str, Any] | None = None,
-) -> None:
-    """One row per lead for a read of many leads (a list page)."""
-    for lead_id in lead_ids:
-        record(session, actor=actor, action=action, practice_id=practice_id, lead_id=lead_id, details=details)
 
 
 def _canonical(row: AuditRecord) -> bytes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from alembic import command
@@ -53,8 +52,3 @@ def upgrade(url: str, revision: str = "heads") -> None:
 def downgrade(url: str, revision: str = "base") -> None:
     """Take the schema back to `revision`."""
     command.downgrade(alembic_config(url), revision)
-
-
-async def upgrade_async(url: str, revision: str = "heads") -> None:
-    """`upgrade` from async code, in a worker thread (Alembic's env starts its own loop)."""
-    await asyncio.to_thread(upgrade, url, revision)
