@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any, Protocol
 
 from router.hours import BusinessHours
-from router.models import Lead, Location, StaffLocation, StaffUser
+from router.models import Location
 from router.practice_settings import AssignmentRules
 from scoring.geo import haversine_miles, zip_coordinates
 
@@ -49,79 +48,75 @@ def choose_location(
     return sorted(locations, key=lambda loc: loc.slug)[0]
 
 
-def on_shift(user: StaffUser, location: Location, now: datetime) -> bool:
+class HasShift(Protocol):
+    @property
+    def shift(self) -> Mapping[str, Any] | None: ...
+
+
+def on_shift(user: HasShift, location: Location, now: datetime) -> bool:
     """Whether the staff member works now: their own hours when set, else the location's."""
     hours = user.shift or location.business_hours
     if not hours:
         return True
-    return BusinessHours.from_config(
+    return BusinessHours.cached(
         time_zone=location.time_zone, business_hours=hours, holidays=location.holidays
     ).is_open(now)
 
 
-async def choose_staff(
-    session: AsyncSession,
+@dataclass(frozen=True, slots=True)
+class StaffCandidate:
+    """A staff member of the location as assignment sees them (read with the intake's one query)."""
+
+    id: uuid.UUID
+    availability: str
+    handles_priority: bool
+    shift: Mapping[str, Any] | None
+    last_assigned_at: datetime | None
+    open_leads: int
+
+
+def pick_staff(
+    candidates: Sequence[StaffCandidate],
     location: Location,
     *,
     rules: AssignmentRules,
     score: int | None,
     now: datetime,
-) -> StaffUser | None:
-    """Eligible staff of the location by the practice's rules; None puts the lead in the unassigned queue."""
-    roles = ["front_desk", "manager"] if rules.include_managers else ["front_desk"]
-    rows = (await session.execute(_STAFF_OF_LOCATION, {"location_id": location.id, "roles": roles})).all()
-    candidates = []
-    for user, open_count in rows:
-        if rules.respect_availability and user.availability != "available":
-            continue
-        if rules.respect_shift and not on_shift(user, location, now):
-            continue
-        if rules.max_open_leads is not None and open_count >= rules.max_open_leads:
-            continue
-        candidates.append((user, open_count))
-    if not candidates:
+) -> StaffCandidate | None:
+    """Who gets the lead by the practice's rules; None puts it in the location's unassigned queue.
+
+    Known flaw: two simultaneous intakes may both pick the same person before either commits; the
+    imbalance is one lead and the next assignment corrects it, so no lock is taken.
+    """
+    eligible = [
+        c
+        for c in candidates
+        if not (rules.respect_availability and c.availability != "available")
+        and not (rules.respect_shift and not on_shift(c, location, now))
+        and not (rules.max_open_leads is not None and c.open_leads >= rules.max_open_leads)
+    ]
+    if not eligible:
         return None
     if rules.priority_score is not None and score is not None and score >= rules.priority_score:
-        priority = [c for c in candidates if c[0].handles_priority]
-        candidates = priority or candidates
+        eligible = [c for c in eligible if c.handles_priority] or eligible
 
-    def rotation(candidate: tuple[StaffUser, int]) -> tuple[float, str]:
-        user = candidate[0]
-        return (user.last_assigned_at.timestamp() if user.last_assigned_at else 0.0, str(user.id))
+    def rotation(c: StaffCandidate) -> tuple[float, str]:
+        return (c.last_assigned_at.timestamp() if c.last_assigned_at else 0.0, str(c.id))
 
     if rules.strategy == "fewest_open":
-        chosen = min(candidates, key=lambda c: (c[1], *rotation(c)))
-    else:
-        chosen = min(candidates, key=rotation)
-    # Known flaw: two simultaneous intakes may both pick the same person before either commits;
-    # the imbalance is one lead and the next assignment corrects it, so no lock is taken here.
-    await session.execute(
-        update(StaffUser.__table__)
-        .where(StaffUser.__table__.c.id == chosen[0].id)
-        .values(last_assigned_at=now)
-    )
-    return chosen[0]
+        return min(eligible, key=lambda c: (c.open_leads, *rotation(c)))
+    return min(eligible, key=rotation)
 
 
-_OPEN_LEAD_COUNT = (
-    select(func.count(Lead.id))
-    .where(Lead.assigned_user_id == StaffUser.id, Lead.status == "open")
-    .correlate(StaffUser)
-    .scalar_subquery()
-)
-_STAFF_OF_LOCATION = (
-    select(StaffUser, _OPEN_LEAD_COUNT)
-    .join(StaffLocation, StaffLocation.user_id == StaffUser.id)
-    .where(
-        StaffLocation.location_id == bindparam("location_id"),
-        StaffUser.is_active.is_(True),
-        StaffUser.role.in_(bindparam("roles", expanding=True)),
-        StaffUser.availability != "away",
-    )
-)
-"""Built once (with its open-lead count per person), reused for every inquiry."""
-_MARK_ASSIGNED = (
-    update(StaffUser.__table__)
-    .where(StaffUser.__table__.c.id == bindparam("user_id"))
-    .values(last_assigned_at=bindparam("now"))
-)
+def assignable_roles(rules: AssignmentRules) -> list[str]:
+    """The roles that receive new leads under these rules."""
+    return ["front_desk", "manager"] if rules.include_managers else ["front_desk"]
+
+
+STAFF_CANDIDATES_SQL = """
+    SELECT s.id, s.availability, s.handles_priority, s.shift, s.last_assigned_at,
+           (SELECT count(*) FROM leads l WHERE l.assigned_user_id = s.id AND l.status = 'open') AS open_leads
+    FROM staff_users s JOIN staff_locations sl ON sl.user_id = s.id
+    WHERE sl.location_id = :location_id AND s.is_active AND s.role = ANY(:roles) AND s.availability <> 'away'
+"""
+"""The location's assignable staff with their open-lead counts (the intake joins it to its person match)."""

@@ -13,6 +13,11 @@ _SEARCH_DAYS = 400
 """How far ahead we look for an opening: a location closed for more than a year has no SLA."""
 
 
+_PARSED: dict[tuple[str, str, str], BusinessHours] = {}
+_PARSED_LIMIT = 1024
+"""Distinct hours configurations remembered per process (cleared when full: a cache, not a registry)."""
+
+
 class HoursError(ValueError):
     """Business hours that cannot be understood."""
 
@@ -50,6 +55,26 @@ class BusinessHours:
             weekly[WEEKDAYS.index(name)] = parsed
         days = frozenset(d if isinstance(d, date) else date.fromisoformat(str(d)) for d in holidays)
         return cls(zone=ZoneInfo(time_zone), weekly=weekly, holidays=days)
+
+    @classmethod
+    def cached(
+        cls,
+        *,
+        time_zone: str,
+        business_hours: Mapping[str, Sequence[Sequence[str]]],
+        holidays: Sequence[Any] | None = (),
+    ) -> BusinessHours:
+        """`from_config`, remembered: assignment and the SLA read the same few locations' hours for
+        every inquiry, and parsing them each time cost more than the rest of the staff choice."""
+        key = (time_zone, repr(business_hours), repr(holidays))
+        hours = _PARSED.get(key)
+        if hours is None:
+            if len(_PARSED) >= _PARSED_LIMIT:
+                _PARSED.clear()
+            hours = _PARSED[key] = cls.from_config(
+                time_zone=time_zone, business_hours=business_hours, holidays=holidays or ()
+            )
+        return hours
 
     def _intervals_on(self, day: date) -> Iterator[tuple[datetime, datetime]]:
         if day in self.holidays:

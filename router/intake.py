@@ -2,12 +2,14 @@
 
 One transaction writes the lead (or the touchpoint on the person's open lead), its funnel event,
 consent record, audit record, idempotency answer and domain event; only after it commits are the
-boards' hubs woken and the escalation job deferred to the deadline.
+boards' hubs woken and the escalation job deferred to the deadline. For a new lead that transaction
+is a single statement (router/rows.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 from collections.abc import Mapping
@@ -16,16 +18,26 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import LargeBinary, String, bindparam, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router import audit
-from router.assignment import choose_location, choose_staff, nearest_location
+from router.assignment import (
+    STAFF_CANDIDATES_SQL,
+    StaffCandidate,
+    assignable_roles,
+    choose_location,
+    nearest_location,
+    pick_staff,
+)
 from router.context import Domain
 from router.events import record_event
 from router.explanations import explain_in_background
 from router.models import (
+    AuditRecord,
     ConsentRecord,
     FunnelEvent,
     IdempotencyRecord,
@@ -39,7 +51,8 @@ from router.normalize import TRACKING_FIELDS, NormalizedInquiry, normalize_inqui
 from router.person_match import PHI_CONTEXT, fill_missing_contact, find_open_lead
 from router.ports import LeadScore
 from router.practice_settings import PracticeSettings
-from router.rows import insert_rows
+from router.prepared import PreparedStatement
+from router.rows import new_lead_write
 from router.sla import contact_deadline
 from scoring.channels import classify_channel
 
@@ -102,11 +115,16 @@ class _PracticeView:
     provider_names: tuple[str, ...]
 
 
-async def _load_practice(session: AsyncSession, domain: Domain, practice_id: uuid.UUID) -> _PracticeView:
+async def _load_practice(domain: Domain, practice_id: uuid.UUID) -> _PracticeView:
     """The practice's settings, locations and providers (cached for seconds: read on every inquiry)."""
     cached = domain.lookups.get(("practice", practice_id))
     if isinstance(cached, _PracticeView):
         return cached
+    async with domain.sessionmaker() as session:
+        return await _read_practice(session, domain, practice_id)
+
+
+async def _read_practice(session: AsyncSession, domain: Domain, practice_id: uuid.UUID) -> _PracticeView:
     practice = await session.get(Practice, practice_id)
     if practice is None:
         raise UnknownPractice(f"practice {practice_id} does not exist")
@@ -157,8 +175,16 @@ async def _claim_idempotency_key(session: AsyncSession, command: InquiryCommand)
     )
     if inserted is not None:
         return None
+    replay = await _previous_answer(session, command)
+    assert replay is not None, "a reserved delivery id without its answer after the reserver committed"
+    return replay
+
+
+async def _previous_answer(session: AsyncSession, command: InquiryCommand) -> IntakeResult | None:
+    """The answer the first delivery of this id got (IdempotencyConflict if the body differs)."""
     previous = await session.get(IdempotencyRecord, (command.idempotency_scope, command.idempotency_key))
-    assert previous is not None and previous.status_code is not None
+    if previous is None or previous.status_code is None:
+        return None
     if bytes(previous.request_sha256) != command.request_sha256:
         raise IdempotencyConflict(command.idempotency_key)
     return IntakeResult(status_code=previous.status_code, body=previous.response or {}, replayed=True)
@@ -212,47 +238,144 @@ async def ingest_inquiry(domain: Domain, command: InquiryCommand) -> IntakeResul
 
 
 async def store_inquiry(domain: Domain, command: InquiryCommand) -> IntakeResult:
-    """The intake transaction alone; the caller runs `announce_intake` after answering the sender."""
+    """The intake's writes alone; the caller runs `announce_intake` after answering the sender.
+
+    The common case, a person with no open lead, costs two statements: one read (is this person
+    known? who can take the lead?) and one write that is its own transaction (see router/rows.py).
+    A known person goes through the ORM: merge into their open lead, or a new lead of their household.
+    """
+    view = await _load_practice(domain, command.practice_id)
     async with domain.sessionmaker() as session:
-        async with session.begin():
-            view = await _load_practice(session, domain, command.practice_id)
-            inquiry = normalize_inquiry(
-                command.fields,
-                region=view.settings.phone_region,
-                now=command.received_at,
-                name_required=command.source_kind not in NAMELESS_SOURCES,
-            )
-            replay = await _claim_idempotency_key(session, command)
-            if replay is not None:
-                return replay
-            result = await _store(session, domain, command, view, inquiry)
-            await session.execute(
-                _RECORD_ANSWER,
+        inquiry = normalize_inquiry(
+            command.fields,
+            region=view.settings.phone_region,
+            now=command.received_at,
+            name_required=command.source_kind not in NAMELESS_SOURCES,
+        )
+        channel = command.channel or classify_channel(
+            utm_source=inquiry.tracking.get("utm_source"),
+            utm_medium=inquiry.tracking.get("utm_medium"),
+            gclid=inquiry.tracking.get("gclid"),
+            fbclid=inquiry.tracking.get("fbclid"),
+            referrer=inquiry.tracking.get("referrer"),
+        )
+        rules = view.settings.assignment
+        location = choose_location(
+            view.locations,
+            rules=rules,
+            requested=inquiry.requested_location,
+            default_location_id=command.default_location_id,
+            zip_code=inquiry.contact.zip,
+        )
+        nearest = nearest_location(inquiry.contact.zip, view.locations)
+        scoring_input = scoring_input_for(
+            inquiry,
+            location=location,
+            received_at=command.received_at,
+            channel=channel,
+            distance=nearest[1] if nearest else None,
+            provider_names=view.provider_names,
+        )
+        # Scoring and explaining run in a worker thread (the model releases the GIL) while this loop
+        # reads the person and the staff; the reasons then reach the board with the lead itself.
+        scoring = asyncio.ensure_future(
+            asyncio.to_thread(_score_and_explain, domain, command.practice_id, scoring_input)
+        )
+        try:
+            rows = await _PERSON_AND_STAFF.fetch(
+                session,
                 {
-                    "b_scope": command.idempotency_scope,
-                    "b_key": command.idempotency_key,
-                    "b_status": result.status_code,
-                    "b_response": result.body,
+                    "practice_id": command.practice_id,
+                    "phone_index": domain.blind_index.digest(inquiry.contact.phone, kind="phone"),
+                    "email_index": domain.blind_index.digest(inquiry.contact.email, kind="email"),
+                    "location_id": location.id,
+                    "roles": assignable_roles(rules),
                 },
             )
-            event_id = await record_event(
-                session,
-                kind=result.body["event"],
-                practice_id=command.practice_id,
-                location_id=uuid.UUID(result.body["location_id"]),
-                lead_id=result.lead_id,
-                payload={"source": command.source_kind, "channel": result.body["channel"]},
-            )
-        result = IntakeResult(
-            status_code=result.status_code,
-            body=result.body,
-            event_ids=(event_id,),
-            lead_id=result.lead_id,
-            sla_due_at=result.sla_due_at,
-            score=result.score,
-            scoring_input=result.scoring_input,
+            household_id = None
+            if rows[0]["known_person"]:
+                merged = await _merge_into_open_lead(session, domain, command, inquiry, channel)
+                if isinstance(merged, IntakeResult):
+                    return merged
+                household_id = merged
+        finally:
+            score, reasons = await scoring
+        staff = pick_staff(
+            [StaffCandidate(*row[1:]) for row in rows if row["id"] is not None],
+            location,
+            rules=rules,
+            score=score.value if score else None,
+            now=command.received_at,
         )
-    return result
+        lead_rows = _new_lead_rows(
+            domain, command, inquiry, channel, location, view, staff, household_id, score, reasons
+        )
+        return await _write_new_lead(
+            session,
+            command,
+            lead_rows,
+            staff=staff,
+            score=score,
+            scoring_input=scoring_input if score and not reasons else None,
+        )
+
+
+_PERSON_AND_STAFF = PreparedStatement(
+    text(
+        "SELECT EXISTS (SELECT 1 FROM leads WHERE practice_id = :practice_id AND status = 'open'"
+        " AND (phone_index = :phone_index OR email_index = :email_index)) AS known_person, staff.*"
+        f" FROM (SELECT 1) AS one LEFT JOIN ({STAFF_CANDIDATES_SQL}) AS staff ON true"
+    ).bindparams(
+        bindparam("practice_id", type_=PG_UUID),
+        bindparam("phone_index", type_=LargeBinary),
+        bindparam("email_index", type_=LargeBinary),
+        bindparam("location_id", type_=PG_UUID),
+        bindparam("roles", type_=ARRAY(String)),
+    )
+)
+"""The intake's one read: does the person have an open lead, and who at the location can take one."""
+
+
+async def _merge_into_open_lead(
+    session: AsyncSession,
+    domain: Domain,
+    command: InquiryCommand,
+    inquiry: NormalizedInquiry,
+    channel: str,
+) -> IntakeResult | uuid.UUID | None:
+    """The answer when the inquiry merged (or replayed); else the household id, if any, for the new lead.
+
+    Runs in the session's transaction, which it commits when it wrote and rolls back when it did not.
+    """
+    replay = await _claim_idempotency_key(session, command)
+    if replay is not None:
+        await session.rollback()
+        return replay
+    existing, household = await find_open_lead(session, domain, command.practice_id, inquiry)
+    if existing is None:
+        household_id = (household.household_lead_id or household.id) if household else None
+        await session.rollback()  # releases the reservation: the new lead's statement makes its own
+        return household_id
+    result = _merge(session, domain, command, inquiry, channel, existing)
+    await session.execute(
+        _RECORD_ANSWER,
+        {
+            "b_scope": command.idempotency_scope,
+            "b_key": command.idempotency_key,
+            "b_status": result.status_code,
+            "b_response": result.body,
+        },
+    )
+    event_id = await record_event(
+        session,
+        kind="lead.touched",
+        practice_id=command.practice_id,
+        location_id=existing.location_id,
+        lead_id=existing.id,
+        payload={"source": command.source_kind, "channel": channel},
+    )
+    await session.commit()
+    return dataclasses.replace(result, event_ids=(event_id,))
 
 
 async def announce_intake(domain: Domain, practice_id: uuid.UUID, result: IntakeResult) -> None:
@@ -285,75 +408,58 @@ async def _after_commit(domain: Domain, result: IntakeResult) -> None:
         log.exception("after-commit work for lead %s failed; sweeper and replay catch up", result.lead_id)
 
 
-async def _store(
+def _merge(
     session: AsyncSession,
     domain: Domain,
     command: InquiryCommand,
-    view: _PracticeView,
     inquiry: NormalizedInquiry,
+    channel: str,
+    existing: Lead,
 ) -> IntakeResult:
-    now = command.received_at
-    channel = command.channel or classify_channel(
-        utm_source=inquiry.tracking.get("utm_source"),
-        utm_medium=inquiry.tracking.get("utm_medium"),
-        gclid=inquiry.tracking.get("gclid"),
-        fbclid=inquiry.tracking.get("fbclid"),
-        referrer=inquiry.tracking.get("referrer"),
-    )
+    """The inquiry as a new touchpoint of the person's open lead."""
     touchpoint = _touchpoint(command, inquiry, channel, domain)
-    existing, household = await find_open_lead(session, domain, command.practice_id, inquiry)
-    if existing is not None:
-        touchpoint.lead_id = existing.id
-        session.add(touchpoint)
-        existing.touch_count += 1
-        existing.last_activity_at = now
-        fill_missing_contact(existing, inquiry, domain)
-        audit.record(
-            session,
-            actor=command.actor,
-            action="lead.touch",
-            practice_id=command.practice_id,
-            lead_id=existing.id,
-            details={"touchpoint_id": str(touchpoint.id), "source": command.source_kind},
-        )
-        _consent(session, command, inquiry, existing.id, domain)
-        return IntakeResult(
-            status_code=200,
-            body={
-                "lead_id": str(existing.id),
-                "status": "merged",
-                "touchpoint_id": str(touchpoint.id),
-                "location_id": str(existing.location_id),
-                "channel": channel,
-                "event": "lead.touched",
-            },
-            lead_id=existing.id,
-        )
+    touchpoint.lead_id = existing.id
+    session.add(touchpoint)
+    existing.touch_count += 1
+    existing.last_activity_at = command.received_at
+    fill_missing_contact(existing, inquiry, domain)
+    audit.record(
+        session,
+        actor=command.actor,
+        action="lead.touch",
+        practice_id=command.practice_id,
+        lead_id=existing.id,
+        details={"touchpoint_id": str(touchpoint.id), "source": command.source_kind},
+    )
+    _consent(session, command, inquiry, existing.id, domain)
+    return IntakeResult(
+        status_code=200,
+        body={
+            "lead_id": str(existing.id),
+            "status": "merged",
+            "touchpoint_id": str(touchpoint.id),
+            "location_id": str(existing.location_id),
+            "channel": channel,
+            "event": "lead.touched",
+        },
+        lead_id=existing.id,
+    )
 
-    location = choose_location(
-        view.locations,
-        rules=view.settings.assignment,
-        requested=inquiry.requested_location,
-        default_location_id=command.default_location_id,
-        zip_code=inquiry.contact.zip,
-    )
-    nearest = nearest_location(inquiry.contact.zip, view.locations)
-    distance = nearest[1] if nearest else None
-    scoring_input = scoring_input_for(
-        inquiry,
-        location=location,
-        received_at=now,
-        channel=channel,
-        distance=distance,
-        provider_names=view.provider_names,
-    )
-    # Scoring and explaining run in a worker thread: the model releases the GIL, so they use the other
-    # core while this loop serves other webhooks. Explaining here (well under a millisecond alone) puts
-    # the reasons on the board with the lead itself and saves a second transaction, event and push.
-    score, reasons = await asyncio.to_thread(_score_and_explain, domain, command.practice_id, scoring_input)
-    staff = await choose_staff(
-        session, location, rules=view.settings.assignment, score=score.value if score else None, now=now
-    )
+
+def _new_lead_rows(
+    domain: Domain,
+    command: InquiryCommand,
+    inquiry: NormalizedInquiry,
+    channel: str,
+    location: Location,
+    view: _PracticeView,
+    staff: StaffCandidate | None,
+    household_id: uuid.UUID | None,
+    score: LeadScore | None,
+    reasons: list[str] | None,
+) -> tuple[Lead, Touchpoint, FunnelEvent, ConsentRecord | None, AuditRecord]:
+    """The new lead and the rows that go with it (not yet in any session)."""
+    now = command.received_at
     deadline = contact_deadline(now, location, view.settings)
     cipher = domain.cipher
     contact = inquiry.contact
@@ -361,7 +467,7 @@ async def _store(
         id=uuid.uuid4(),
         practice_id=command.practice_id,
         location_id=location.id,
-        household_lead_id=(household.household_lead_id or household.id) if household else None,
+        household_lead_id=household_id,
         referring_physician_id=command.referring_physician_id,
         first_name_enc=cipher.encrypt(contact.first_name, context=PHI_CONTEXT),
         last_name_enc=cipher.encrypt(contact.last_name, context=PHI_CONTEXT),
@@ -393,6 +499,7 @@ async def _store(
         last_activity_at=now,
         touch_count=1,
     )
+    touchpoint = _touchpoint(command, inquiry, channel, domain)
     touchpoint.lead_id = lead.id
     funnel = FunnelEvent(
         practice_id=command.practice_id,
@@ -401,7 +508,6 @@ async def _store(
         occurred_at=now,
         actor=command.actor.id,
     )
-    consent = _consent_record(command, inquiry, lead.id, domain)
     record = audit.new_record(
         actor=command.actor,
         action="lead.create",
@@ -417,27 +523,73 @@ async def _store(
             ),
         },
     )
-    await insert_rows(session, *(r for r in (lead, touchpoint, funnel, consent, record) if r is not None))
+    return lead, touchpoint, funnel, _consent_record(command, inquiry, lead.id, domain), record
+
+
+async def _write_new_lead(
+    session: AsyncSession,
+    command: InquiryCommand,
+    rows: tuple[Lead, Touchpoint, FunnelEvent, ConsentRecord | None, AuditRecord],
+    *,
+    staff: StaffCandidate | None,
+    score: LeadScore | None,
+    scoring_input: Any,
+) -> IntakeResult:
+    """One statement writes everything if the delivery id is new; else the first delivery's answer."""
+    lead, touchpoint = rows[0], rows[1]
     body = {
         "lead_id": str(lead.id),
         "status": "created",
         "touchpoint_id": str(touchpoint.id),
-        "location_id": str(location.id),
+        "location_id": str(lead.location_id),
         "assigned_user_id": str(staff.id) if staff else None,
         "household_lead_id": str(lead.household_lead_id) if lead.household_lead_id else None,
-        "sla_due_at": deadline.due_at.isoformat(),
+        "sla_due_at": lead.sla_due_at.isoformat(),
         "score": lead.score,
-        "channel": channel,
+        "channel": lead.source_channel,
         "event": "lead.created",
     }
-    return IntakeResult(
-        status_code=201,
-        body=body,
-        lead_id=lead.id,
-        sla_due_at=deadline.due_at,
-        score=score,
-        scoring_input=scoring_input if score and not reasons else None,
+    statement, params = new_lead_write(
+        tuple(row for row in rows if row is not None),
+        reservation={
+            "scope": command.idempotency_scope,
+            "key": command.idempotency_key,
+            "request_sha256": command.request_sha256,
+            "status_code": 201,
+            "response": body,
+            "at": command.received_at,
+            "staff_id": staff.id if staff else None,
+        },
+        event={
+            "event_kind": "lead.created",
+            "practice_id": command.practice_id,
+            "location_id": lead.location_id,
+            "lead_id": lead.id,
+            "event_payload": {"source": command.source_kind, "channel": lead.source_channel},
+        },
     )
+    # A duplicate finds the first delivery's committed answer; should that row have gone meanwhile
+    # (the first delivery's transaction failed after all), the write is simply tried again.
+    for _ in range(_WRITE_ATTEMPTS):
+        written = await statement.fetch(session, params)
+        if written:
+            return IntakeResult(
+                status_code=201,
+                body=body,
+                event_ids=(int(written[0]["id"]),),
+                lead_id=lead.id,
+                sla_due_at=lead.sla_due_at,
+                score=score,
+                scoring_input=scoring_input,
+            )
+        replay = await _previous_answer(session, command)
+        if replay is not None:
+            return replay
+    raise RuntimeError(f"delivery {command.idempotency_key!r} neither written nor answered")
+
+
+_WRITE_ATTEMPTS = 3
+"""A reservation that vanishes between our conflict and our read is a rolled-back first delivery."""
 
 
 def _score_and_explain(

@@ -1,13 +1,31 @@
-"""Core INSERTs of new rows for the intake's hot path: no unit-of-work flush, one round trip."""
+"""A new lead's whole write as one statement: reservation, rows, staff rotation and ordered event.
+
+The intake's transaction used to be twelve round trips (begin, reservation, five inserts, staff
+update, answer, event, commit). Here it is one statement, which PostgreSQL runs as its own
+transaction:
+
+- `reserved` inserts the delivery id with the answer; a concurrent duplicate waits on the unique key
+  and then inserts nothing, and so does every other part, because each selects FROM `reserved`;
+- one data-modifying CTE per new row (lead, touchpoint, funnel event, consent, audit); foreign keys
+  between them hold because PostgreSQL checks them at the end of the statement;
+- `assigned` moves the chosen staff member to the back of the round robin;
+- the main INSERT appends the domain event under the ordering lock, taken only after every other
+  part has run (`written` counts their rows), so the lock is the statement's last acquisition as it
+  is in every other transaction that writes an event; ids then follow commit order.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Insert, Table, bindparam, insert, inspect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Column, Table, bindparam, inspect, text
+from sqlalchemy.sql.elements import BindParameter
 
-from router.models import Base
+from router.events import EVENT_ORDER_LOCK_KEY
+from router.models import Base, DomainEvent, IdempotencyRecord, StaffUser
+from router.prepared import PreparedStatement
 
 
 def _inserted_columns(table: Table) -> list[Column[Any]]:
@@ -19,47 +37,120 @@ def _inserted_columns(table: Table) -> list[Column[Any]]:
     ]
 
 
-def _value(row: Base, column: Column[Any]) -> Any:
-    key = inspect(type(row)).get_property_by_column(column).key
-    if key in row.__dict__:
-        return row.__dict__[key]
-    default = column.default
-    if default is None:
-        return None
-    return default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
+@dataclass(frozen=True)
+class _RowShape:
+    """How one mapped class's new row becomes statement parameters (worked out once per class)."""
 
+    table: Table
+    columns: tuple[tuple[str, str, Column[Any]], ...]
+    """(parameter name, attribute key, column) for every inserted column."""
 
-def _build(tables: tuple[Table, ...]) -> Insert:
-    """INSERT of the first table with the others as data-modifying CTEs: one statement, one round trip.
-
-    Foreign keys between them hold because PostgreSQL checks them at the end of the statement.
-    """
-    parts = [
-        insert(table).values(
-            {c.name: bindparam(f"r{i}_{c.name}", type_=c.type) for c in _inserted_columns(table)}
+    @classmethod
+    def of(cls, model: type[Base], prefix: str) -> _RowShape:
+        mapper = inspect(model)
+        table: Table = model.__table__  # type: ignore[assignment]
+        return cls(
+            table,
+            tuple(
+                (f"{prefix}_{column.name}", mapper.get_property_by_column(column).key, column)
+                for column in _inserted_columns(table)
+            ),
         )
-        for i, table in enumerate(tables)
+
+    def params(self, row: Base) -> dict[str, Any]:
+        values = row.__dict__
+        params = {}
+        for name, key, column in self.columns:
+            if key in values:
+                params[name] = values[key]
+            elif column.default is None:
+                params[name] = None
+            else:
+                default = column.default
+                params[name] = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
+        return params
+
+    def insert_from_reserved(self, cte: str) -> tuple[str, list[BindParameter[Any]]]:
+        names = ", ".join(f'"{c.name}"' for _, _, c in self.columns)
+        values = ", ".join(f":{name}" for name, _, _ in self.columns)
+        sql = (
+            f'{cte} AS (INSERT INTO "{self.table.name}" ({names}) SELECT {values} FROM reserved RETURNING 1)'
+        )
+        return sql, [bindparam(name, type_=column.type) for name, _, column in self.columns]
+
+
+_IDEMPOTENCY = IdempotencyRecord.__table__
+_EVENTS = DomainEvent.__table__
+_STAFF = StaffUser.__table__
+
+
+def _build(models: tuple[type[Base], ...]) -> tuple[PreparedStatement, tuple[_RowShape, ...]]:
+    shapes = tuple(_RowShape.of(model, f"r{i}") for i, model in enumerate(models))
+    parts = [
+        "reserved AS (INSERT INTO idempotency_records (scope, key, request_sha256, status_code, response,"
+        " created_at) VALUES (:scope, :key, :request_sha256, :status_code, :response, :at)"
+        " ON CONFLICT DO NOTHING RETURNING 1)"
     ]
-    statement = parts[0]
-    for i, part in enumerate(parts[1:], start=1):
-        statement = statement.add_cte(part.cte(f"new_row_{i}"))
-    return statement
+    binds: list[BindParameter[Any]] = [
+        bindparam("scope", type_=_IDEMPOTENCY.c.scope.type),
+        bindparam("key", type_=_IDEMPOTENCY.c.key.type),
+        bindparam("request_sha256", type_=_IDEMPOTENCY.c.request_sha256.type),
+        bindparam("status_code", type_=_IDEMPOTENCY.c.status_code.type),
+        bindparam("response", type_=_IDEMPOTENCY.c.response.type),
+        bindparam("at", type_=_EVENTS.c.created_at.type),
+    ]
+    for i, shape in enumerate(shapes):
+        sql, row_binds = shape.insert_from_reserved(f"row_{i}")
+        parts.append(sql)
+        binds.extend(row_binds)
+    parts.append(
+        "assigned AS (UPDATE staff_users SET last_assigned_at = :at"
+        " WHERE id = :staff_id AND EXISTS (SELECT 1 FROM reserved) RETURNING 1)"
+    )
+    binds.append(bindparam("staff_id", type_=_STAFF.c.id.type))
+    counted = " + ".join(f"(SELECT count(*) FROM row_{i})" for i in range(len(shapes)))
+    parts.append(f"written AS (SELECT {counted} + (SELECT count(*) FROM assigned) AS n)")
+    sql = (
+        "WITH "
+        + ",\n".join(parts)
+        + "\nINSERT INTO domain_events (kind, practice_id, location_id, lead_id, payload, created_at)"
+        " SELECT :event_kind, :practice_id, :location_id, :lead_id, :event_payload, :at"
+        " FROM written, LATERAL (SELECT pg_advisory_xact_lock(:lock_key) WHERE written.n > 0)"
+        " AS in_commit_order"
+        " RETURNING id"
+    )
+    binds.extend(
+        [
+            bindparam("event_kind", type_=_EVENTS.c.kind.type),
+            bindparam("practice_id", type_=_EVENTS.c.practice_id.type),
+            bindparam("location_id", type_=_EVENTS.c.location_id.type),
+            bindparam("lead_id", type_=_EVENTS.c.lead_id.type),
+            bindparam("event_payload", type_=_EVENTS.c.payload.type),
+            bindparam("lock_key", type_=_EVENTS.c.id.type),
+        ]
+    )
+    return PreparedStatement(text(sql).bindparams(*binds)), shapes
 
 
-_STATEMENTS: dict[tuple[str, ...], Insert] = {}
-"""One combined INSERT per sequence of tables, built on first use and reused (compiled once)."""
+_STATEMENTS: dict[tuple[type[Base], ...], tuple[PreparedStatement, tuple[_RowShape, ...]]] = {}
+"""One statement per sequence of row classes, built on first use and reused (compiled once)."""
 
 
-async def insert_rows(session: AsyncSession, *rows: Base) -> None:
-    """INSERT new rows of any tables together, skipping the unit of work (the hot path's biggest cost)."""
-    tables = tuple(type(row).__table__ for row in rows)
-    key = tuple(table.name for table in tables)
-    statement = _STATEMENTS.get(key)
-    if statement is None:
-        statement = _STATEMENTS[key] = _build(tables)  # type: ignore[arg-type]
-    params = {
-        f"r{i}_{column.name}": _value(row, column)
-        for i, (row, table) in enumerate(zip(rows, tables, strict=True))
-        for column in _inserted_columns(table)  # type: ignore[arg-type]
-    }
-    await session.execute(statement, params)
+def new_lead_write(
+    rows: tuple[Base, ...], *, reservation: Mapping[str, Any], event: Mapping[str, Any]
+) -> tuple[PreparedStatement, dict[str, Any]]:
+    """The statement and parameters that write `rows` if, and only if, the delivery id is new.
+
+    `reservation`: scope, key, request_sha256, status_code, response, at, staff_id (or None).
+    `event`: event_kind, practice_id, location_id, lead_id, event_payload.
+    Running it returns the event's id, or no row when the delivery id was already used.
+    """
+    models = tuple(type(row) for row in rows)
+    built = _STATEMENTS.get(models)
+    if built is None:
+        built = _STATEMENTS[models] = _build(models)
+    statement, shapes = built
+    params: dict[str, Any] = {**reservation, **event, "lock_key": EVENT_ORDER_LOCK_KEY}
+    for shape, row in zip(shapes, rows, strict=True):
+        params.update(shape.params(row))
+    return statement, params

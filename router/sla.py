@@ -23,7 +23,7 @@ def location_hours(location: Location) -> BusinessHours | None:
     """The location's business hours, or None for a location open around the clock."""
     if not location.business_hours:
         return None
-    return BusinessHours.from_config(
+    return BusinessHours.cached(
         time_zone=location.time_zone, business_hours=location.business_hours, holidays=location.holidays
     )
 

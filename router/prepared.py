@@ -1,0 +1,69 @@
+"""Hot-path statements compiled once by SQLAlchemy and run on the session's asyncpg connection.
+
+SQLAlchemy builds the SQL (typed parameters, casts, JSON serialization); what it would redo for every
+execution (cache-key generation, an execution context, result machinery: about half of the intake's
+database time) is skipped by sending the compiled text straight to asyncpg, which keeps it prepared
+per connection. Used where a statement runs for every inquiry; everything else goes through the ORM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import asyncpg
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ClauseElement
+
+
+class DatabaseUnavailable(ConnectionError):
+    """PostgreSQL went away mid-statement (the web layer answers 503 with Retry-After)."""
+
+
+_CONNECTION_LOST = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+)
+
+
+_Compiled = tuple[str, tuple[str, ...], tuple[Callable[[Any], Any] | None, ...]]
+"""SQL text with $n placeholders, the parameter name of each $n, and each one's bind processor."""
+
+
+class PreparedStatement:
+    """A Core statement compiled for asyncpg on first use: SQL text, argument order, bind processors."""
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self.statement = statement
+        self._compiled: _Compiled | None = None
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        compiled = self.statement.compile(dialect=dialect)
+        names = tuple(compiled.positiontup or ())
+        processors = tuple(
+            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+        )
+        self._compiled = (compiled.string, names, processors)
+        return self._compiled
+
+    def sql_and_args(self, dialect: Dialect, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
+        sql, names, processors = self._compiled or self._compile(dialect)
+        args = [params[name] for name in names]
+        for i, process in enumerate(processors):
+            if process is not None and args[i] is not None:
+                args[i] = process(args[i])
+        return sql, args
+
+    async def fetch(self, session: AsyncSession, params: Mapping[str, Any]) -> Sequence[asyncpg.Record]:
+        """Run on the session's connection: inside the transaction the session's own statements began,
+        else (nothing run through the session since its last commit or rollback) as its own transaction."""
+        connection = await session.connection()
+        sql, args = self.sql_and_args(connection.dialect, params)
+        driver = (await connection.get_raw_connection()).driver_connection
+        try:
+            return await driver.fetch(sql, *args)  # type: ignore[union-attr]
+        except _CONNECTION_LOST as exc:
+            await connection.invalidate(exc)
+            raise DatabaseUnavailable(str(exc)) from exc
