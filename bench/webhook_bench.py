@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import aiohttp
@@ -151,8 +152,10 @@ async def send(
         async with client.post("/webhooks/forms/bench-form", data=body, headers=headers) as response:
             await response.read()
             status = response.status
-    except aiohttp.ClientError:
+    except aiohttp.ClientError as exc:
         errors.append(0)  # connection-level failure
+        if len(errors) == 1:
+            console.print(f"[red]first connection failure: {exc!r}")
         return
     latencies.append(time.perf_counter() - start)
     if status != 201:
@@ -173,11 +176,19 @@ def phase_row(
     return [
         name,
         str(len(latencies)),
-        str(len(errors)),
+        _errors_cell(errors),
         f"{len(latencies) / elapsed:.0f}",
         *(f"{percentile(latencies, q):.1f}" for q in (0.5, 0.95, 0.99)),
         f"{time.process_time() - cpu_start:.1f}",
     ]
+
+
+def _errors_cell(errors: list[int]) -> str:
+    """How many failed, by answer (0: the connection failed)."""
+    if not errors:
+        return "0"
+    kinds = Counter(errors)
+    return f"{len(errors)} (" + ", ".join(f"{code}: {n}" for code, n in sorted(kinds.items())) + ")"
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from realtime import constants
@@ -23,6 +23,7 @@ from realtime.connection import BoardConnection
 from realtime.pushes import BoardRenderer, Closing, Heartbeat, Push
 from router.clock import Clock, get_clock
 from router.models import DomainEvent
+from router.prepared import PreparedStatement
 
 log = logging.getLogger("leadrouter.realtime")
 
@@ -32,18 +33,22 @@ Receiver = tuple[uuid.UUID, str | None]
 DeliveryHook = Callable[[list[tuple[Push, list[Receiver]]]], Awaitable[object]]
 
 
+_EVENTS_AFTER = PreparedStatement(
+    select(*DomainEvent.__table__.columns)
+    .where(DomainEvent.id > bindparam("after"))
+    .order_by(DomainEvent.id)
+    .limit(bindparam("limit"))
+)
+"""Run for every doorbell: one statement, no transaction around it (it only reads committed rows)."""
+
+
 async def events_after(
     sessionmaker: async_sessionmaker[AsyncSession], after: int, *, limit: int
 ) -> list[DomainEvent]:
     """Committed events with id > after, oldest first (ids increase in commit order)."""
     async with sessionmaker() as session:
-        return list(
-            (
-                await session.scalars(
-                    select(DomainEvent).where(DomainEvent.id > after).order_by(DomainEvent.id).limit(limit)
-                )
-            ).all()
-        )
+        rows = await _EVENTS_AFTER.fetch(session, {"after": after, "limit": limit})
+    return [DomainEvent(**dict(row.items())) for row in rows]
 
 
 async def latest_event_id(sessionmaker: async_sessionmaker[AsyncSession]) -> int:

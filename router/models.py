@@ -295,6 +295,7 @@ class Lead(Base):
         Index("ix_leads_practice_phone_index", "practice_id", "phone_index"),
         Index("ix_leads_practice_email_index", "practice_id", "email_index"),
         Index("ix_leads_location_status", "location_id", "status"),
+        Index("ix_leads_open_assigned", "assigned_user_id", postgresql_where=text("status = 'open'")),
         Index("ix_leads_practice_received", "practice_id", "received_at"),
         Index(
             "ix_leads_open_sla",

@@ -20,8 +20,10 @@ class DatabaseSettings:
 
     url: str = field(default_factory=lambda: _env("DATABASE_URL", ""))
     """SQLAlchemy URL (postgresql+asyncpg://...); empty means "start an embedded server"."""
-    pool_size: int = field(default_factory=lambda: int(_env("LEADROUTER_DB_POOL_SIZE", "10")))
-    """Connections per process; intake holds one per in-flight webhook for a few milliseconds."""
+    pool_size: int = field(default_factory=lambda: int(_env("LEADROUTER_DB_POOL_SIZE", "20")))
+    """Connections kept open per process; intake holds one per in-flight webhook for a few
+    milliseconds. Past it, overflow connections are opened and closed per use, and each new one
+    costs a handshake and preparing the hot statements again: size it for the usual concurrency."""
 
 
 @dataclass(frozen=True)
