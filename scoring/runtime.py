@@ -19,6 +19,7 @@ import xgboost as xgb
 from scoring.export import INPUT_NAME, onnx_session
 from scoring.features import FEATURE_NAMES, ScoringInput, feature_vector
 from scoring.reasons import describe, reason_text
+from scoring.treeshap import TreeShap
 
 TOP_REASONS = 3
 """Reasons shown on a lead card: enough to act on, few enough to read at a glance."""
@@ -60,6 +61,14 @@ class Explanation:
     version: str
 
 
+def _probe_rows(width: int) -> np.ndarray:
+    """Feature vectors that take many paths through any model: spread values, zeros, missing ones."""
+    rng = np.random.default_rng(0)
+    rows = rng.normal(0.0, 10.0, size=(8, width))
+    rows[rng.random(rows.shape) < 0.2] = np.nan
+    return np.vstack([rows, np.zeros((1, width)), np.full((1, width), np.nan)])
+
+
 class ModelRuntime:
     """One model version loaded for serving: ONNX for scores, the XGBoost booster for TreeSHAP reasons."""
 
@@ -81,6 +90,7 @@ class ModelRuntime:
         self._booster = xgb.Booster(params={"nthread": 1})
         self._booster.load_model(bytearray(booster_bytes))
         self._lock = threading.Lock()  # xgboost boosters are not documented as thread-safe for predict
+        self.tree_shap = TreeShap(self._booster, _probe_rows(len(self.feature_names)))
 
     @classmethod
     def from_training(cls, result) -> ModelRuntime:
@@ -114,10 +124,7 @@ class ModelRuntime:
 
     def shap_values(self, features: np.ndarray) -> tuple[np.ndarray, float]:
         """TreeSHAP contributions (log-odds) per feature and the base value, for one feature vector."""
-        matrix = xgb.DMatrix(features.reshape(1, -1), missing=np.nan, nthread=1)
-        with self._lock:
-            contributions = self._booster.predict(matrix, pred_contribs=True)[0].astype(np.float64)
-        return contributions[:-1], float(contributions[-1])
+        return self.tree_shap.values(features)
 
     def margin(self, features: np.ndarray) -> float:
         """The booster's raw log-odds for one feature vector."""

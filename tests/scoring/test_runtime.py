@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import threading
 
+import numpy as np
 import pytest
+import xgboost as xgb
 
 from scoring.channels import CHANNELS
 from scoring.features import FEATURE_NAMES, feature_vector
@@ -37,6 +39,18 @@ def test_shap_values_plus_base_reproduce_the_margin(runtime, trained):
         features = feature_vector(inp)
         shap, base = runtime.shap_values(features)
         assert base + shap.sum() == pytest.approx(runtime.margin(features), abs=1e-4)
+
+
+def test_explanations_come_from_shaps_core_and_agree_with_xgboosts_treeshap(runtime, trained):
+    assert runtime.tree_shap.direct
+    booster = xgb.Booster()
+    booster.load_model(bytearray(trained.booster_bytes))
+    for inp in trained.holdout_inputs[:50]:
+        features = feature_vector(inp)
+        shap, base = runtime.shap_values(features)
+        matrix = xgb.DMatrix(features.reshape(1, -1), missing=np.nan)
+        expected = booster.predict(matrix, pred_contribs=True)[0]
+        assert np.allclose(np.append(shap, base), expected, atol=1e-4)
 
 
 def test_reasons_are_words_a_receptionist_understands(runtime, trained):
