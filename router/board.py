@@ -8,15 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from router import audit
 from router.access import Viewer
+from router.clock import utcnow
 from router.context import Domain
 from router.intake import PHI_CONTEXT
-from router.models import DomainEvent, Interaction, Lead, Location, StaffLocation, StaffUser
+from router.models import AuditRecord, DomainEvent, Interaction, Lead, Location, StaffLocation, StaffUser
 
 BOARD_SIZE = 200
 """Most open leads one board shows: a front desk with more than this needs a search, not a longer list."""
@@ -92,6 +93,10 @@ def _board_query():  # type: ignore[no-untyped-def]
         .outerjoin(assignee, assignee.id == Lead.assigned_user_id)
         .outerjoin(claimer, claimer.id == Lead.claimed_by_user_id)
     )
+
+
+_BOARD_LEADS_BY_ID = _board_query().where(Lead.id.in_(bindparam("ids", expanding=True)))
+"""Built once: the hub runs it for every event it renders."""
 
 
 async def _staff_by_location(
@@ -181,7 +186,7 @@ async def load_board_leads(
     """Current state of some leads, whoever may see them (the hub renders once, then filters per board)."""
     if not lead_ids:
         return {}
-    rows = (await session.execute(_board_query().where(Lead.id.in_(set(lead_ids))))).all()
+    rows = (await session.execute(_BOARD_LEADS_BY_ID, {"ids": list(set(lead_ids))})).all()
     staff = await _cached_staff_by_location(session, domain, {row[0].location_id for row in rows})
     return {row[0].id: _row(domain, row, staff) for row in rows}
 
@@ -217,21 +222,29 @@ async def record_board_pushes(
     ],
 ) -> None:
     """Audit PHI pushed to boards: one row per pushed event, naming the event and every receiving session."""
-    async with domain.sessionmaker() as session, session.begin():
-        for event_id, practice_id, lead_id, receivers in deliveries:
-            audit.record(
-                session,
-                actor=BOARD_PUSH,
-                action="lead.read",
-                practice_id=practice_id,
-                lead_id=lead_id,
-                details={
-                    "via": "push",
-                    "event_id": event_id,
-                    "user_ids": sorted({str(user) for user, _ in receivers}),
-                    "sessions": sorted({key for _, key in receivers if key}),
-                },
-            )
+    now = utcnow()
+    rows = [
+        {
+            "occurred_at": now,
+            "actor_type": BOARD_PUSH.type,
+            "actor_id": BOARD_PUSH.id,
+            "action": "lead.read",
+            "practice_id": practice_id,
+            "lead_id": lead_id,
+            "ip": BOARD_PUSH.ip,
+            "details": {
+                "via": "push",
+                "event_id": event_id,
+                "user_ids": sorted({str(user) for user, _ in receivers}),
+                "sessions": sorted({key for _, key in receivers if key}),
+            },
+        }
+        for event_id, practice_id, lead_id, receivers in deliveries
+    ]
+    if rows:
+        # Core, not the unit of work: the hub reports every push it makes, so this runs per event.
+        async with domain.sessionmaker() as session, session.begin():
+            await session.execute(insert(AuditRecord.__table__), rows)
 
 
 @dataclass(frozen=True)
