@@ -122,10 +122,12 @@ class Boards:
         self.sockets: list[object] = []
         self.tasks: list[asyncio.Task[None]] = []
 
-    async def open(self, ws_url: str, origin: str, tokens: list[str]) -> None:
+    async def open(self, ws_url: str, origin: str, tokens: list[str], after: int) -> None:
+        """Connect like a board page does: live from the position of the snapshot it just rendered."""
+
         async def one(token: str) -> None:
             socket = await connect(
-                f"{ws_url}?after=0",
+                f"{ws_url}?after={after}",
                 origin=origin,
                 additional_headers={"Cookie": f"lr_session={token}"},
                 compression=None,
@@ -227,11 +229,20 @@ async def _run_case(
     }
 
 
+async def _latest_event_id(dsn: str) -> int:
+    connection = await asyncpg.connect(dsn)
+    try:
+        return int(await connection.fetchval("SELECT coalesce(max(id), 0) FROM domain_events"))
+    finally:
+        await connection.close()
+
+
 async def _bench(
-    base_url: str, secret: str, tokens: list[str], rates: list[float], seconds: float
+    base_url: str, dsn: str, secret: str, tokens: list[str], rates: list[float], seconds: float
 ) -> list[dict[str, float]]:
     boards = Boards()
-    await boards.open(base_url.replace("http://", "ws://") + "/board/ws", base_url, tokens)
+    after = await _latest_event_id(dsn)
+    await boards.open(base_url.replace("http://", "ws://") + "/board/ws", base_url, tokens, after)
     await asyncio.sleep(0.5)
     url = f"{base_url}/webhooks/forms/bench-form"
     results = []
@@ -343,9 +354,10 @@ def main(boards: int, rates: str, seconds: float, big: int, port: int, workers: 
                 f"{workers} web process(es), {os.cpu_count()} CPUs, permessage-deflate off; "
                 "latency = webhook sent -> fragment on a board"
             )
-            asyncio.run(_bench(base, secret, tokens[:boards], rate_list, seconds))
+            dsn = _dsn(database_url, database)
+            asyncio.run(_bench(base, dsn, secret, tokens[:boards], rate_list, seconds))
             if big:
-                asyncio.run(_bench(base, secret, tokens[:big], [max(rate_list)], seconds))
+                asyncio.run(_bench(base, dsn, secret, tokens[:big], [max(rate_list)], seconds))
             usage = resource.getrusage(resource.RUSAGE_SELF)
             print(f"benchmark client total CPU: user {usage.ru_utime:.1f}s system {usage.ru_stime:.1f}s")
         finally:

@@ -61,7 +61,10 @@ class BoardConnection:
         self.viewer = viewer
 
     async def _send(self, text: str) -> None:
-        await asyncio.wait_for(self._send_text(text), SEND_TIMEOUT_SECONDS)
+        # asyncio.timeout, not wait_for: wait_for wraps every send in a new task, and a board push is
+        # sent once per connected board (10,000 sends a second at 100 leads/s and 100 boards).
+        async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
+            await self._send_text(text)
 
     async def close(self, code: int, reason: str) -> None:
         self.closed_with = code

@@ -193,7 +193,8 @@ class BoardHub:
     async def _deliver_forever(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._doorbell.wait(), self._poll_seconds)
+                async with asyncio.timeout(self._poll_seconds):
+                    await self._doorbell.wait()
             self._doorbell.clear()
             try:
                 await self.deliver_once()
