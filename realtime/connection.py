@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from realtime.constants import (
@@ -47,6 +48,8 @@ class BoardConnection:
         self._queue: asyncio.Queue[Push | Heartbeat | Closing] = asyncio.Queue()
         self._too_slow = False
         self.closed_with: int | None = None
+        self._sending_since: float | None = None
+        self._runner: asyncio.Task[None] | None = None
 
     def offer(self, item: Push | Heartbeat | Closing) -> None:
         """Queue an item without waiting; a socket too far behind is closed and will replay."""
@@ -61,10 +64,19 @@ class BoardConnection:
         self.viewer = viewer
 
     async def _send(self, text: str) -> None:
-        # asyncio.timeout, not wait_for: wait_for wraps every send in a new task, and a board push is
-        # sent once per connected board (10,000 sends a second at 100 leads/s and 100 boards).
-        async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
-            await self._send_text(text)
+        # No timer per send (a push is sent once per board: 10,000 sends a second at 100 leads/s and
+        # 100 boards); the hub's periodic `abort_if_stalled` ends a send blocked too long instead.
+        self._sending_since = time.monotonic()
+        await self._send_text(text)
+        self._sending_since = None
+
+    def abort_if_stalled(self, now: float) -> bool:
+        """Stop a board whose send has been blocked past SEND_TIMEOUT_SECONDS (a dead or stuck client)."""
+        since = self._sending_since
+        if since is None or now - since < SEND_TIMEOUT_SECONDS or self._runner is None:
+            return False
+        self._runner.cancel()
+        return True
 
     async def close(self, code: int, reason: str) -> None:
         self.closed_with = code
@@ -74,6 +86,7 @@ class BoardConnection:
         self, *, replay: Callable[[int], Awaitable[list[Push] | None]], renderer: BoardRenderer
     ) -> None:
         """Replay what the board missed, then send live items until told to close."""
+        self._runner = asyncio.current_task()
         missed = await replay(self.after) if self.after is not None else None
         if missed is None:
             await self._send(renderer.reset("too-far-behind"))

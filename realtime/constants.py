@@ -27,7 +27,8 @@ MAX_REPLAY_AGE = timedelta(hours=24)
 BOARD_QUEUE_LIMIT = 2000
 """Pushes waiting for one slow socket; past this the board is closed with "try again" and replays."""
 SEND_TIMEOUT_SECONDS = 10.0
-"""A send blocked this long means a dead or hopelessly slow client: close it, it will replay."""
+"""A send blocked this long means a dead or hopelessly slow client: close it, it will replay. Checked
+at every heartbeat, so such a board goes within SEND_TIMEOUT_SECONDS + HEARTBEAT_SECONDS."""
 SESSION_RECHECK_SECONDS = 30.0
 """How often a connected board's session is checked again: a revoked or expired login loses the live
 feed within 30 s, at one small query per board per 30 s."""

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -243,7 +244,11 @@ class BoardHub:
         while True:
             await asyncio.sleep(self._heartbeat_seconds)
             beat = Heartbeat(self.position)
+            now = time.monotonic()
             for board in list(self.boards):
+                if board.abort_if_stalled(now):
+                    log.warning("closed a board whose send was stuck (dead or stalled client)")
+                    continue
                 board.offer(beat)
             since_presence += self._heartbeat_seconds
             if self._on_presence and since_presence >= constants.PRESENCE_TOUCH_SECONDS:

@@ -1,5 +1,6 @@
 import asyncio
 import re
+import time
 
 import pytest
 from sqlalchemy import select
@@ -251,3 +252,22 @@ async def test_heartbeats_carry_the_position_to_a_quiet_board(domain, office, ru
         task.cancel()
     finally:
         await hub.stop()
+
+
+async def test_a_board_whose_send_is_stuck_is_stopped_at_the_next_check(domain, office, hub):
+    _, people = office
+    release = asyncio.Event()
+
+    async def stuck_send(text):
+        await release.wait()
+
+    board = BoardConnection(
+        viewer=people["boss"], after=None, send_text=stuck_send, close=CollectingSocket().close
+    )
+    task = asyncio.create_task(hub.serve(board))  # no position: told to re-render, and that send hangs
+    await until(lambda: board._sending_since is not None)
+    assert not board.abort_if_stalled(time.monotonic())  # a send in progress is not yet stuck
+    assert board.abort_if_stalled(time.monotonic() + constants.SEND_TIMEOUT_SECONDS)
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert board not in hub.boards
