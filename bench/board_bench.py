@@ -30,6 +30,7 @@ import asyncpg
 import click
 import httpx
 import numpy as np
+from cleanup import drop_queued_jobs
 from sqlalchemy.engine import make_url
 from websockets.asyncio.client import connect
 
@@ -365,6 +366,7 @@ def main(boards: int, rates: str, seconds: float, big: int, port: int, workers: 
                 process.terminate()
                 process.wait(timeout=15)
             asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            asyncio.run(drop_queued_jobs(endpoints.redis_url, f"lrbench:{database}:queue"))
 
 
 if __name__ == "__main__":

@@ -41,6 +41,8 @@ from sqlalchemy.engine import make_url
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from cleanup import drop_queued_jobs  # noqa: E402 (bench/ is on sys.path: the scripts run from it)
+
 from connectors.forms.signature import sign_delivery  # noqa: E402
 from leadrouter.embedded import resolve_endpoints  # noqa: E402
 
@@ -292,6 +294,9 @@ def main() -> None:
 
         asyncio.run(admin_sql(f'CREATE DATABASE "{database}"'))
         stack.callback(lambda: asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')))
+        stack.callback(
+            lambda: asyncio.run(drop_queued_jobs(endpoints.redis_url, f"lrbench:{database}:queue"))
+        )
         database_url = (
             make_url(endpoints.database_url).set(database=database).render_as_string(hide_password=False)
         )
