@@ -30,7 +30,7 @@ import asyncpg
 import click
 import httpx
 import numpy as np
-from cleanup import drop_queued_jobs
+from harness import drop_queued_jobs, no_collector_pauses
 from sqlalchemy.engine import make_url
 from websockets.asyncio.client import connect
 
@@ -356,9 +356,10 @@ def main(boards: int, rates: str, seconds: float, big: int, port: int, workers: 
                 "latency = webhook sent -> fragment on a board"
             )
             dsn = _dsn(database_url, database)
-            asyncio.run(_bench(base, dsn, secret, tokens[:boards], rate_list, seconds))
-            if big:
-                asyncio.run(_bench(base, dsn, secret, tokens[:big], [max(rate_list)], seconds))
+            with no_collector_pauses():
+                asyncio.run(_bench(base, dsn, secret, tokens[:boards], rate_list, seconds))
+                if big:
+                    asyncio.run(_bench(base, dsn, secret, tokens[:big], [max(rate_list)], seconds))
             usage = resource.getrusage(resource.RUSAGE_SELF)
             print(f"benchmark client total CPU: user {usage.ru_utime:.1f}s system {usage.ru_stime:.1f}s")
         finally:

@@ -41,7 +41,7 @@ from sqlalchemy.engine import make_url
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from cleanup import drop_queued_jobs  # noqa: E402 (bench/ is on sys.path: the scripts run from it)
+from harness import drop_queued_jobs, no_collector_pauses  # noqa: E402 (bench/ itself is on sys.path)
 
 from connectors.forms.signature import sign_delivery  # noqa: E402
 from leadrouter.embedded import resolve_endpoints  # noqa: E402
@@ -348,7 +348,7 @@ def main() -> None:
             table.add_column(column, justify="right")
         counter = [0]
         rates = [float(r) for r in args.rates.split(",") if r]
-        with Progress(console=console) as progress:
+        with Progress(console=console) as progress, no_collector_pauses():
             asyncio.run(
                 closed_loop(base, secret, 4, 2.0, counter)
             )  # warm-up: connections, caches, JIT-free paths
