@@ -565,7 +565,7 @@ async def _write_new_lead(
     # A duplicate finds the first delivery's committed answer; should that row have gone meanwhile
     # (the first delivery's transaction failed after all), the write is simply tried again.
     for _ in range(_WRITE_ATTEMPTS):
-        written = await statement.fetch(session, params)
+        written = await statement.fetch(session, params, own_transaction=True)
         if written:
             return IntakeResult(
                 status_code=201,
@@ -577,6 +577,8 @@ async def _write_new_lead(
                 scoring_input=scoring_input,
             )
         replay = await _previous_answer(session, command)
+        # End that read's transaction: a retried write must again be a transaction of its own.
+        await session.rollback()
         if replay is not None:
             return replay
     raise RuntimeError(f"delivery {command.idempotency_key!r} neither written nor answered")

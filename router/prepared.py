@@ -56,12 +56,20 @@ class PreparedStatement:
                 args[i] = process(args[i])
         return sql, args
 
-    async def fetch(self, session: AsyncSession, params: Mapping[str, Any]) -> Sequence[asyncpg.Record]:
+    async def fetch(
+        self, session: AsyncSession, params: Mapping[str, Any], *, own_transaction: bool = False
+    ) -> Sequence[asyncpg.Record]:
         """Run on the session's connection: inside the transaction the session's own statements began,
-        else (nothing run through the session since its last commit or rollback) as its own transaction."""
+        else (nothing run through the session since its last commit or rollback) as its own transaction.
+
+        `own_transaction` insists on the latter: a write whose caller answers "stored" as soon as it
+        returns must not be left waiting on a commit that may never come.
+        """
         connection = await session.connection()
         sql, args = self.sql_and_args(connection.dialect, params)
         driver = (await connection.get_raw_connection()).driver_connection
+        if own_transaction and driver.is_in_transaction():  # type: ignore[union-attr]
+            raise RuntimeError("a statement meant to commit on its own was run inside a transaction")
         try:
             return await driver.fetch(sql, *args)  # type: ignore[union-attr]
         except _CONNECTION_LOST as exc:
