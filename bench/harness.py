@@ -6,6 +6,7 @@ import contextlib
 import gc
 from collections.abc import Iterator
 
+from arq.constants import job_key_prefix
 from redis.asyncio import Redis
 
 
@@ -27,17 +28,16 @@ def no_collector_pauses() -> Iterator[None]:
         gc.unfreeze()
 
 
-ARQ_JOB_KEY = "arq:job:"
-"""arq names a deferred job's key by its id alone, outside our prefix; the queue lists the ids."""
-
-
 async def drop_queued_jobs(redis_url: str, queue_name: str) -> int:
-    """Delete every job waiting in `queue_name`, and the queue; returns how many there were."""
+    """Delete every job waiting in `queue_name`, and the queue; returns how many there were.
+
+    arq names a deferred job's key by its id alone, outside our prefix; the queue lists the ids.
+    """
     redis = Redis.from_url(redis_url)
     try:
         ids = [job.decode() for job in await redis.zrange(queue_name, 0, -1)]
         for start in range(0, len(ids), 1000):
-            await redis.delete(*(ARQ_JOB_KEY + job for job in ids[start : start + 1000]))
+            await redis.delete(*(job_key_prefix + job for job in ids[start : start + 1000]))
         await redis.delete(queue_name)
         return len(ids)
     finally:

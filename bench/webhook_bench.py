@@ -331,6 +331,7 @@ def main() -> None:
             stdout=server_log,
             stderr=subprocess.STDOUT,
         )
+        stack.callback(web.wait, 30)  # then its last escalation jobs are queued and can be deleted
         stack.callback(web.terminate)
         base = f"http://127.0.0.1:{port}"
         for _ in range(200):

@@ -76,12 +76,17 @@ class _RowShape:
         sql = (
             f'{cte} AS (INSERT INTO "{self.table.name}" ({names}) SELECT {values} FROM reserved RETURNING 1)'
         )
-        return sql, [bindparam(name, type_=column.type) for name, _, column in self.columns]
+        return sql, _typed(**{name: column for name, _, column in self.columns})
 
 
 _IDEMPOTENCY = IdempotencyRecord.__table__
 _EVENTS = DomainEvent.__table__
 _STAFF = StaffUser.__table__
+
+
+def _typed(**columns: Column[Any]) -> list[BindParameter[Any]]:
+    """A parameter per name, typed like the column it fills."""
+    return [bindparam(name, type_=column.type) for name, column in columns.items()]
 
 
 def _build(models: tuple[type[Base], ...]) -> tuple[PreparedStatement, tuple[_RowShape, ...]]:
@@ -91,14 +96,15 @@ def _build(models: tuple[type[Base], ...]) -> tuple[PreparedStatement, tuple[_Ro
         " created_at) VALUES (:scope, :key, :request_sha256, :status_code, :response, :at)"
         " ON CONFLICT DO NOTHING RETURNING 1)"
     ]
-    binds: list[BindParameter[Any]] = [
-        bindparam("scope", type_=_IDEMPOTENCY.c.scope.type),
-        bindparam("key", type_=_IDEMPOTENCY.c.key.type),
-        bindparam("request_sha256", type_=_IDEMPOTENCY.c.request_sha256.type),
-        bindparam("status_code", type_=_IDEMPOTENCY.c.status_code.type),
-        bindparam("response", type_=_IDEMPOTENCY.c.response.type),
-        bindparam("at", type_=_EVENTS.c.created_at.type),
-    ]
+    idempotency = _IDEMPOTENCY.c
+    binds = _typed(
+        scope=idempotency.scope,
+        key=idempotency.key,
+        request_sha256=idempotency.request_sha256,
+        status_code=idempotency.status_code,
+        response=idempotency.response,
+        at=_EVENTS.c.created_at,
+    )
     for i, shape in enumerate(shapes):
         sql, row_binds = shape.insert_from_reserved(f"row_{i}")
         parts.append(sql)
@@ -107,7 +113,7 @@ def _build(models: tuple[type[Base], ...]) -> tuple[PreparedStatement, tuple[_Ro
         "assigned AS (UPDATE staff_users SET last_assigned_at = :at"
         " WHERE id = :staff_id AND EXISTS (SELECT 1 FROM reserved) RETURNING 1)"
     )
-    binds.append(bindparam("staff_id", type_=_STAFF.c.id.type))
+    binds.extend(_typed(staff_id=_STAFF.c.id))
     counted = " + ".join(f"(SELECT count(*) FROM row_{i})" for i in range(len(shapes)))
     parts.append(f"written AS (SELECT {counted} + (SELECT count(*) FROM assigned) AS n)")
     sql = (
@@ -119,15 +125,16 @@ def _build(models: tuple[type[Base], ...]) -> tuple[PreparedStatement, tuple[_Ro
         " AS in_commit_order"
         " RETURNING id"
     )
+    events = _EVENTS.c
     binds.extend(
-        [
-            bindparam("event_kind", type_=_EVENTS.c.kind.type),
-            bindparam("practice_id", type_=_EVENTS.c.practice_id.type),
-            bindparam("location_id", type_=_EVENTS.c.location_id.type),
-            bindparam("lead_id", type_=_EVENTS.c.lead_id.type),
-            bindparam("event_payload", type_=_EVENTS.c.payload.type),
-            bindparam("lock_key", type_=_EVENTS.c.id.type),
-        ]
+        _typed(
+            event_kind=events.kind,
+            practice_id=events.practice_id,
+            location_id=events.location_id,
+            lead_id=events.lead_id,
+            event_payload=events.payload,
+            lock_key=events.id,
+        )
     )
     return PreparedStatement(text(sql).bindparams(*binds)), shapes
 

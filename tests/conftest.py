@@ -96,6 +96,8 @@ TABLES_TO_KEEP = {"alembic_version"}
 @pytest.fixture
 async def domain(runtime) -> AsyncIterator:  # type: ignore[no-untyped-def]
     """The domain, with every table emptied and the Redis prefix cleared after the test."""
+    from arq.constants import job_key_prefix
+
     from router.clock import Clock, set_clock
     from router.models import Base
 
@@ -108,8 +110,11 @@ async def domain(runtime) -> AsyncIterator:  # type: ignore[no-untyped-def]
         await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         await connection.execute(text("ALTER SEQUENCE domain_events_id_seq RESTART"))
     prefix = runtime.settings.redis.prefix
-    # Only this run's keys: arq's own job keys are named by lead ids, which never repeat across runs,
-    # and deleting every `arq:*` key would break a test run going on at the same time.
+    # Only this run's keys: arq names a job's key by its id alone, outside our prefix, so the jobs
+    # are found through this run's queue; deleting every `arq:*` key would break a concurrent run.
+    queued = await runtime.redis.zrange(runtime.settings.redis.queue_name, 0, -1)
+    if queued:
+        await runtime.redis.delete(*(job_key_prefix + job.decode() for job in queued))
     keys = [key async for key in runtime.redis.scan_iter(match=f"{prefix}*")]
     if keys:
         await runtime.redis.delete(*keys)
