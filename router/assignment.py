@@ -49,6 +49,8 @@ def choose_location(
 
 
 class HasShift(Protocol):
+    """A staff member as far as shift checks go: their own hours, if any."""
+
     @property
     def shift(self) -> Mapping[str, Any] | None: ...
 
