@@ -72,6 +72,14 @@ class PreparedStatement:
             raise RuntimeError("a statement meant to commit on its own was run inside a transaction")
         try:
             return await driver.fetch(sql, *args)  # type: ignore[union-attr]
-        except _CONNECTION_LOST as exc:
-            await connection.invalidate(exc)
-            raise DatabaseUnavailable(str(exc)) from exc
+        except Exception as exc:
+            # A connection PostgreSQL dropped while it sat in the pool (a restart, a failover) fails
+            # its next statement with a protocol error rather than a connection error: both mean
+            # "gone". The pool replaces it; the sender retries on the 503.
+            if isinstance(exc, _CONNECTION_LOST) or driver.is_closed():  # type: ignore[union-attr]
+                await connection.invalidate(exc)
+                # Its pooled siblings went with it: start a fresh pool, as SQLAlchemy itself does on
+                # a disconnect, so one request answers 503 rather than one per pooled connection.
+                await connection.engine.dispose(close=False)
+                raise DatabaseUnavailable(str(exc)) from exc
+            raise

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import uuid
 from dataclasses import replace
 
+import asyncpg
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 
 from leadrouter.runtime import build_runtime, build_web_app
 from tests.factories import inquiry, make_practice, signed
@@ -54,3 +58,32 @@ async def test_unreachable_database_is_503_with_retry_after_and_readyz_says_so(s
     finally:
         await runtime.close()
     assert (await stored_counts(domain))["leads"] == 0
+
+
+async def test_after_postgresql_drops_every_connection_one_webhook_gets_503_and_the_next_is_stored(
+    client, domain
+):
+    practice = await make_practice(domain)
+    assert (await post_inquiry(client, practice)).status_code == 201  # the pool now holds connections
+    # What a PostgreSQL restart does to the pool's idle connections, from a connection of its own.
+    dsn = make_url(domain.settings.database.url).set(drivername="postgresql")
+    outsider = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+    try:
+        await outsider.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await outsider.close()
+    await asyncio.sleep(0.2)
+    first = await post_inquiry(client, practice)
+    assert first.status_code == 503 and first.headers["retry-after"] == "5"
+    assert (await post_inquiry(client, practice)).status_code == 201
+    assert (await stored_counts(domain))["leads"] == 2
+
+
+async def post_inquiry(client, practice):
+    raw, headers = signed(
+        inquiry(email=f"{uuid.uuid4().hex[:8]}@example.com", phone=None, sms_consent=None), practice.secret
+    )
+    return await client.post(f"/webhooks/forms/{practice.form_key}", content=raw, headers=headers)

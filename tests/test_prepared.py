@@ -7,7 +7,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 
 from router.models import IdempotencyRecord
-from router.prepared import PreparedStatement
+from router.prepared import DatabaseUnavailable, PreparedStatement
 
 pytestmark = pytest.mark.integration
 
@@ -40,3 +40,16 @@ async def test_after_the_session_began_a_transaction_it_joins_it_and_the_guard_r
         assert await stored(domain, "joined") is None  # not committed yet
         await session.rollback()
     assert await stored(domain, "joined") is None and await stored(domain, "guarded") is None
+
+
+async def test_a_connection_lost_mid_statement_is_a_clear_outage_and_the_pool_recovers(domain):
+    async with domain.sessionmaker() as session:
+        pinned = await (await session.connection()).get_raw_connection()
+        pid = pinned.driver_connection.get_server_pid()
+        async with domain.sessionmaker() as other:
+            await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with pytest.raises(DatabaseUnavailable):
+            await _RESERVE.fetch(session, {"key": "lost", "response": {}}, own_transaction=True)
+    async with domain.sessionmaker() as session:  # the dead connection was dropped, not pooled again
+        rows = await _RESERVE.fetch(session, {"key": "after", "response": {}}, own_transaction=True)
+    assert rows[0]["key"] == "after" and await stored(domain, "lost") is None
