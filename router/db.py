@@ -18,8 +18,9 @@ CONNECT_TIMEOUT_SECONDS = 3
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     """An asyncpg engine without pre-ping: a ping per checkout costs a round trip on every webhook.
 
-    After a PostgreSQL restart the first request on each stale connection fails with a 503 (senders
-    retry) and the pool replaces the connection, which is cheaper than pinging every time.
+    After a PostgreSQL restart the first request that meets a dropped connection answers 503 (senders
+    retry) and the pool is started afresh (SQLAlchemy does this on a disconnect, and so does
+    router/prepared.py), which is cheaper than pinging every time.
     """
     return create_async_engine(
         url,
