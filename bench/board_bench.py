@@ -20,8 +20,6 @@ import os
 import re
 import resource
 import secrets
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -30,12 +28,11 @@ import asyncpg
 import click
 import httpx
 import numpy as np
-from harness import drop_queued_jobs, no_collector_pauses
-from sqlalchemy.engine import make_url
+from harness import no_collector_pauses, private_services
 from websockets.asyncio.client import connect
 
 from connectors.forms.signature import sign_delivery
-from leadrouter.embedded import resolve_endpoints
+from leadrouter.web_process import start_web_process, wait_until_ready
 
 REPO = Path(__file__).resolve().parent.parent
 WARMUP_LEADS = 20
@@ -43,10 +40,6 @@ WARMUP_LEADS = 20
 DRAIN_SECONDS = 3.0
 """Time allowed after the last webhook for late fragments before counting what is missing."""
 NAME = re.compile(r'class="lead-name" id="name-[^"]+">Bench(\d+) ')
-
-
-def _dsn(url: str, database: str) -> str:
-    return make_url(url).set(database=database, drivername="postgresql").render_as_string(hide_password=False)
 
 
 async def _seed(boards: int) -> tuple[str, str, list[str]]:
@@ -273,36 +266,6 @@ def _row(r: dict[str, float]) -> str:
     )
 
 
-def _start_web(port: int, env: dict[str, str], workers: int) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "leadrouter.runtime:create_web_app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--ws-per-message-deflate",
-        "false",
-        "--workers",
-        str(workers),
-    ]
-    process = subprocess.Popen(command, cwd=REPO, env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        if process.poll() is not None:
-            raise RuntimeError("the web process exited")
-        time.sleep(0.2)
-    raise RuntimeError("the web process did not start")
-
-
 @click.command()
 @click.option("--boards", default=100, show_default=True, help="Connected boards for the rate sweep.")
 @click.option("--rates", default="25,50,100", show_default=True, help="Webhooks per second, comma-separated.")
@@ -316,46 +279,21 @@ def main(boards: int, rates: str, seconds: float, big: int, port: int, workers: 
     """Measure webhook-to-board latency with N connected boards."""
     rate_list = [float(r) for r in rates.split(",") if r.strip()]
     with contextlib.ExitStack() as stack:
-        endpoints = resolve_endpoints(
-            os.environ, REPO / "var" / "bench-services", stack, prefer_local_defaults=True
-        )
-        database = f"lr_bench_{secrets.token_hex(4)}"
-        admin = _dsn(endpoints.database_url, "postgres")
-
-        async def admin_sql(sql: str) -> None:
-            connection = await asyncpg.connect(admin)
-            try:
-                await connection.execute(sql)
-            finally:
-                await connection.close()
-
-        asyncio.run(admin_sql(f'CREATE DATABASE "{database}"'))
-        database_url = (
-            make_url(endpoints.database_url).set(database=database).render_as_string(hide_password=False)
-        )
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "REDIS_URL": endpoints.redis_url,
-            "LEADROUTER_REDIS_PREFIX": f"lrbench:{database}",
-            "LEADROUTER_SECURE_COOKIES": "0",
-            "LEADROUTER_DB_POOL_SIZE": "20",
-        }
+        services = private_services(stack)
+        env = {**services.env, "LEADROUTER_SECURE_COOKIES": "0", "LEADROUTER_DB_POOL_SIZE": "20"}
         os.environ.update(env)
         process = None
         try:
-            from router.db import upgrade
-
-            upgrade(database_url)
             most = max(boards, big)
             _, secret, tokens = asyncio.run(_seed(most))
-            process = _start_web(port, env, workers)
+            process = start_web_process(port, env, workers=workers)
+            wait_until_ready(f"http://127.0.0.1:{port}", process, timeout=60)
             base = f"http://127.0.0.1:{port}"
             print(
                 f"{workers} web process(es), {os.cpu_count()} CPUs, permessage-deflate off; "
                 "latency = webhook sent -> fragment on a board"
             )
-            dsn = _dsn(database_url, database)
+            dsn = services.dsn
             with no_collector_pauses():
                 asyncio.run(_bench(base, dsn, secret, tokens[:boards], rate_list, seconds))
                 if big:
@@ -366,8 +304,6 @@ def main(boards: int, rates: str, seconds: float, big: int, port: int, workers: 
             if process is not None:
                 process.terminate()
                 process.wait(timeout=15)
-            asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-            asyncio.run(drop_queued_jobs(endpoints.redis_url, f"lrbench:{database}:queue"))
 
 
 if __name__ == "__main__":

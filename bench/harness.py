@@ -2,12 +2,68 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
+import os
+import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
+import asyncpg
 from arq.constants import job_key_prefix
 from redis.asyncio import Redis
+from sqlalchemy.engine import make_url
+
+from leadrouter.embedded import resolve_endpoints
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class BenchServices:
+    """A benchmark's own database (schema applied) and Redis prefix, on the run's servers."""
+
+    database_url: str
+    """SQLAlchemy URL of the private database."""
+    dsn: str
+    """The same database for asyncpg."""
+    redis_url: str
+    env: dict[str, str]
+    """DATABASE_URL, REDIS_URL and LEADROUTER_REDIS_PREFIX for the web process (also set here)."""
+
+
+def private_services(stack: contextlib.ExitStack) -> BenchServices:
+    """Servers from DATABASE_URL / REDIS_URL, else the local defaults, else embedded ones; a fresh
+    database migrated to head and a Redis prefix of its own, both removed when `stack` closes (the
+    web process must have stopped by then, so that its last jobs are queued and deleted too)."""
+    endpoints = resolve_endpoints(
+        os.environ, REPO / "var" / "bench-services", stack, prefer_local_defaults=True
+    )
+    database = f"lr_bench_{secrets.token_hex(4)}"
+    server = make_url(endpoints.database_url)
+
+    async def admin_sql(sql: str) -> None:
+        admin = server.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+        connection = await asyncpg.connect(admin)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    prefix = f"lrbench:{database}"
+    asyncio.run(admin_sql(f'CREATE DATABASE "{database}"'))
+    stack.callback(lambda: asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')))
+    stack.callback(lambda: asyncio.run(drop_queued_jobs(endpoints.redis_url, f"{prefix}:queue")))
+    database_url = server.set(database=database).render_as_string(hide_password=False)
+    env = {"DATABASE_URL": database_url, "REDIS_URL": endpoints.redis_url, "LEADROUTER_REDIS_PREFIX": prefix}
+    os.environ.update(env)
+    from router.db import upgrade
+
+    upgrade(database_url)
+    dsn = server.set(drivername="postgresql", database=database).render_as_string(hide_password=False)
+    return BenchServices(database_url, dsn, endpoints.redis_url, env)
 
 
 @contextlib.contextmanager

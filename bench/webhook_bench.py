@@ -31,20 +31,17 @@ from collections import Counter
 from pathlib import Path
 
 import aiohttp
-import asyncpg
 import httpx
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy.engine import make_url
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from harness import drop_queued_jobs, no_collector_pauses  # noqa: E402 (bench/ itself is on sys.path)
+from harness import no_collector_pauses, private_services  # noqa: E402 (bench/ itself is on sys.path)
 
 from connectors.forms.signature import sign_delivery  # noqa: E402
-from leadrouter.embedded import resolve_endpoints  # noqa: E402
 
 console = Console()
 FIRST_NAMES = ["Ana", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hugo", "Ivy", "Jon"]
@@ -278,38 +275,8 @@ def main() -> None:
     args = parser.parse_args()
 
     with contextlib.ExitStack() as stack:
-        endpoints = resolve_endpoints(
-            os.environ, REPO / "var" / "bench-services", stack, prefer_local_defaults=True
-        )
-        database = f"lr_bench_{secrets.token_hex(4)}"
-        admin = make_url(endpoints.database_url).set(drivername="postgresql", database="postgres")
-        admin_dsn = admin.render_as_string(hide_password=False)
-
-        async def admin_sql(sql: str) -> None:
-            connection = await asyncpg.connect(admin_dsn)
-            try:
-                await connection.execute(sql)
-            finally:
-                await connection.close()
-
-        asyncio.run(admin_sql(f'CREATE DATABASE "{database}"'))
-        stack.callback(lambda: asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')))
-        stack.callback(
-            lambda: asyncio.run(drop_queued_jobs(endpoints.redis_url, f"lrbench:{database}:queue"))
-        )
-        database_url = (
-            make_url(endpoints.database_url).set(database=database).render_as_string(hide_password=False)
-        )
-        env = dict(
-            os.environ,
-            DATABASE_URL=database_url,
-            REDIS_URL=endpoints.redis_url,
-            LEADROUTER_REDIS_PREFIX=f"lrbench:{database}",
-        )
-        os.environ.update(env)
-        from router.db import upgrade
-
-        upgrade(database_url)
+        services = private_services(stack)
+        database_url = services.database_url
         _, secret = asyncio.run(seed(database_url))
         port = free_port()
         log_path = REPO / "var" / "bench-web.log"
@@ -327,7 +294,7 @@ def main() -> None:
                 "--workers",
                 str(args.workers),
             ],
-            env=env,
+            env={**os.environ, **services.env},
             stdout=server_log,
             stderr=subprocess.STDOUT,
         )

@@ -11,9 +11,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from leadrouter.web_process import start_web_process, wait_until_ready
 from router.board import board_position
 from router.models import DomainEvent, Lead
-from tests.board.conftest import free_port, start_web_process, wait_until_ready
+from tests.board.conftest import free_port
 from tests.board.test_ws import board_socket, next_lead_message
 from tests.factories import inquiry, make_practice, open_staff_session, signed
 
@@ -56,7 +57,7 @@ async def test_killed_after_answering_and_before_announcing_the_lead_is_kept_and
     silent = SilentRedis()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    first = start_web_process(port, REDIS_URL=f"redis://127.0.0.1:{silent.port}/0")
+    first = start_web_process(port, {"REDIS_URL": f"redis://127.0.0.1:{silent.port}/0"})
     try:
         await asyncio.to_thread(wait_until_ready, url, first)
         raw, headers = signed(inquiry(), practice.secret)

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 import uvicorn
 
-from tests.conftest import REPO
 from tests.factories import make_practice, open_staff_session
 
 
@@ -69,44 +64,6 @@ def live_server(settings: Any, domain: Any) -> Iterator[LiveServer]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-
-
-def start_web_process(port: int, **env: str) -> subprocess.Popen[bytes]:
-    """A separate `uvicorn --factory leadrouter.runtime:create_web_app` process with this run's services
-    (environment variables in `env` override them)."""
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "leadrouter.runtime:create_web_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--ws-per-message-deflate",
-            "false",
-        ],
-        cwd=REPO,
-        env={**os.environ, **env},
-    )
-
-
-def wait_until_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"web process exited with {process.returncode}")
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("web process did not become ready")
 
 
 @pytest.fixture
