@@ -32,17 +32,18 @@ def choose_location(
     rules: AssignmentRules,
     requested: str | None,
     default_location_id: uuid.UUID | None,
-    zip_code: str | None,
+    nearest: tuple[Location, float] | None,
 ) -> Location:
-    """The form's chosen location, else the nearest by ZIP, else the form's default, else the first."""
+    """The form's chosen location, else the nearest by ZIP, else the form's default, else the first.
+
+    `nearest` is `nearest_location` of the inquiry's ZIP (the intake also scores on its distance).
+    """
     by_slug = {loc.slug: loc for loc in locations}
     by_id = {loc.id: loc for loc in locations}
     if requested and requested in by_slug:
         return by_slug[requested]
-    if rules.route_by_zip:
-        nearest = nearest_location(zip_code, locations)
-        if nearest:
-            return nearest[0]
+    if rules.route_by_zip and nearest:
+        return nearest[0]
     if default_location_id in by_id:
         return by_id[default_location_id]  # type: ignore[index]
     return sorted(locations, key=lambda loc: loc.slug)[0]

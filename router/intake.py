@@ -259,14 +259,14 @@ async def store_inquiry(domain: Domain, command: InquiryCommand) -> IntakeResult
             referrer=inquiry.tracking.get("referrer"),
         )
         rules = view.settings.assignment
+        nearest = nearest_location(inquiry.contact.zip, view.locations)
         location = choose_location(
             view.locations,
             rules=rules,
             requested=inquiry.requested_location,
             default_location_id=command.default_location_id,
-            zip_code=inquiry.contact.zip,
+            nearest=nearest,
         )
-        nearest = nearest_location(inquiry.contact.zip, view.locations)
         scoring_input = scoring_input_for(
             inquiry,
             location=location,
