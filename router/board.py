@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 
 from router import audit
 from router.access import Viewer
+from router.actions import MANAGING_ROLES
 from router.clock import utcnow
 from router.context import Domain
 from router.intake import PHI_CONTEXT
@@ -60,8 +61,6 @@ class BoardLead:
     claimed_at: datetime | None
     first_contact_at: datetime | None
     attempts: int
-    staff: tuple[StaffOption, ...] = ()
-    """Staff of the lead's location, for the managers' reassign control."""
 
     @property
     def is_open(self) -> bool:
@@ -99,31 +98,24 @@ _BOARD_LEADS_BY_ID = _board_query().where(Lead.id.in_(bindparam("ids", expanding
 """Built once: the hub runs it for every event it renders."""
 
 
-async def _staff_by_location(
-    session: AsyncSession, location_ids: Iterable[uuid.UUID | None]
-) -> dict[uuid.UUID, tuple[StaffOption, ...]]:
-    wanted = {loc for loc in location_ids if loc is not None}
-    if not wanted:
-        return {}
-    rows = (
-        await session.execute(
-            select(StaffLocation.location_id, StaffUser.id, StaffUser.display_name)
-            .join(StaffUser, StaffUser.id == StaffLocation.user_id)
-            .where(
-                StaffLocation.location_id.in_(wanted),
-                StaffUser.is_active.is_(True),
-                StaffUser.role.in_(("front_desk", "manager")),
-            )
-            .order_by(StaffUser.display_name)
+async def _staff_at(session: AsyncSession, location_id: uuid.UUID | None) -> tuple[StaffOption, ...]:
+    """Who can take leads at a location, by name."""
+    if location_id is None:
+        return ()
+    rows = await session.execute(
+        select(StaffUser.id, StaffUser.display_name)
+        .join(StaffLocation, StaffLocation.user_id == StaffUser.id)
+        .where(
+            StaffLocation.location_id == location_id,
+            StaffUser.is_active.is_(True),
+            StaffUser.role.in_(("front_desk", "manager")),
         )
-    ).all()
-    staff: dict[uuid.UUID, list[StaffOption]] = {}
-    for location_id, user_id, name in rows:
-        staff.setdefault(location_id, []).append(StaffOption(user_id, name))
-    return {loc: tuple(people) for loc, people in staff.items()}
+        .order_by(StaffUser.display_name)
+    )
+    return tuple(StaffOption(user_id, name) for user_id, name in rows)
 
 
-def _row(domain: Domain, row: Any, staff: dict[uuid.UUID, tuple[StaffOption, ...]]) -> BoardLead:
+def _row(domain: Domain, row: Any) -> BoardLead:
     lead, location_name, assigned_to, claimed_by, attempts = row
     decrypt = domain.cipher.decrypt
     first = decrypt(lead.first_name_enc, context=PHI_CONTEXT) or ""
@@ -152,7 +144,6 @@ def _row(domain: Domain, row: Any, staff: dict[uuid.UUID, tuple[StaffOption, ...
         claimed_at=lead.claimed_at,
         first_contact_at=lead.first_contact_at,
         attempts=int(attempts or 0),
-        staff=staff.get(lead.location_id, ()) if lead.location_id else (),
     )
 
 
@@ -173,8 +164,7 @@ async def load_board(
             .limit(BOARD_SIZE)
         )
     ).all()
-    staff = await _staff_by_location(session, (row[0].location_id for row in rows))
-    leads = [_row(domain, row, staff) for row in rows]
+    leads = [_row(domain, row) for row in rows]
     for lead in leads:
         audit.record_read(session, actor=actor, practice_id=lead.practice_id, lead_id=lead.id, via="board")
     return leads
@@ -187,28 +177,35 @@ async def load_board_leads(
     if not lead_ids:
         return {}
     rows = (await session.execute(_BOARD_LEADS_BY_ID, {"ids": list(set(lead_ids))})).all()
-    staff = await _cached_staff_by_location(session, domain, {row[0].location_id for row in rows})
-    return {row[0].id: _row(domain, row, staff) for row in rows}
+    return {row[0].id: _row(domain, row) for row in rows}
 
 
-async def _cached_staff_by_location(
-    session: AsyncSession, domain: Domain, location_ids: set[uuid.UUID | None]
-) -> dict[uuid.UUID, tuple[StaffOption, ...]]:
-    """The reassign choices per location, cached for seconds: the hub renders them for every event."""
-    staff: dict[uuid.UUID, tuple[StaffOption, ...]] = {}
-    missing = set()
-    for location_id in location_ids:
-        cached = domain.lookups.get(("board_staff", location_id)) if location_id else None
-        if isinstance(cached, tuple):
-            staff[location_id] = cached  # type: ignore[index]
-        else:
-            missing.add(location_id)
-    loaded = await _staff_by_location(session, missing)
-    for location_id in missing:
-        if location_id is not None:
-            staff[location_id] = loaded.get(location_id, ())
-            domain.lookups.put(("board_staff", location_id), staff[location_id])
-    return staff
+@dataclass(frozen=True)
+class LeadChoices:
+    """What a lead's "more" panel offers: the close and contact forms, and for managers, who can take it."""
+
+    lead_id: uuid.UUID
+    assigned_user_id: uuid.UUID | None
+    staff: tuple[StaffOption, ...]
+    """Staff of the lead's location (managers only; empty for everyone else)."""
+
+
+async def load_lead_choices(session: AsyncSession, viewer: Viewer, lead_id: uuid.UUID) -> LeadChoices | None:
+    """The panel's choices, read when a person opens it (None when the lead is not in their scope).
+
+    Kept out of the pushed row: a row goes to every board of the location, and a list of the whole
+    location's staff in it would grow every push with the size of the team. No PHI is read here.
+    """
+    row = (
+        await session.execute(
+            select(Lead.location_id, Lead.assigned_user_id).where(Lead.id == lead_id, viewer.lead_filter())
+        )
+    ).first()
+    if row is None:
+        return None
+    location_id, assigned_user_id = row
+    staff = await _staff_at(session, location_id) if viewer.role in MANAGING_ROLES else ()
+    return LeadChoices(lead_id=lead_id, assigned_user_id=assigned_user_id, staff=staff)
 
 
 BOARD_PUSH = audit.Actor.system("board-push")

@@ -1,7 +1,8 @@
 """The board's buttons and forms: each handler parses the form, calls one domain action, answers 204.
 
 The result reaches the page over the websocket like everyone else's view of it, so the board that
-acted and the boards that watch show the same thing.
+acted and the boards that watch show the same thing. A lead's "more" panel (contact made, close,
+reassign) is fetched when it is opened rather than pushed with every row.
 """
 
 from __future__ import annotations
@@ -9,13 +10,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Controller, Request, Response, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 from litestar.plugins.problem_details import ProblemDetailsException
+from litestar.response import Template
 
 from router import actions, presence
 from router.auth import SignedIn
+from router.board import load_lead_choices
 from router.context import Domain
 from web.forms import Form
 from web.sessions import actor_of, provide_signed_in
@@ -45,6 +48,20 @@ class BoardActions(Controller):
     include_in_schema = False
     dependencies = {"signed_in": Provide(provide_signed_in)}
     exception_handlers = {actions.ActionRefused: _refused}
+
+    @get("/leads/{lead_id:uuid}/more")
+    async def more(
+        self,
+        domain: NamedDependency[Domain],
+        signed_in: NamedDependency[SignedIn],
+        lead_id: FromPath[uuid.UUID],
+    ) -> Template:
+        """A lead's "more" panel (contact made, close, and for managers reassign), loaded on opening."""
+        async with domain.sessionmaker() as session:
+            choices = await load_lead_choices(session, signed_in.viewer, lead_id)
+        if choices is None:
+            raise actions.LeadNotFound("That lead is not on your board.")
+        return Template("board_lead_more.html", context={"choices": choices})
 
     @post("/leads/{lead_id:uuid}/claim", status_code=204)
     async def claim(

@@ -21,6 +21,15 @@ LEAD_EVENTS_WITH_SOUND = {"lead.created": "new", "lead.escalated": "escalation"}
 """Which events make the board play which alert."""
 
 
+def _ascii(html: str) -> str:
+    """The fragment with non-ASCII characters as character references (the browser shows the same).
+
+    A pushed fragment is encoded to UTF-8 once per receiving board; an all-ASCII string encodes by a
+    plain copy, where a single "·" or accented name makes every one of those encodings a conversion.
+    """
+    return html if html.isascii() else html.encode("ascii", "xmlcharrefreplace").decode("ascii")
+
+
 def board_environment() -> Environment:
     """The Jinja2 environment of the board's fragments (the page's engine loads the same files)."""
     return Environment(
@@ -42,12 +51,12 @@ class BoardFragments:
 
     def lead(self, lead: BoardLead, *, oob: bool) -> str:
         """One lead's row; `oob` marks it for an out-of-band swap over the websocket."""
-        return self._lead.render(lead=lead, oob=oob)
+        return _ascii(self._lead.render(lead=lead, oob=oob))
 
     def position(
         self, *, event_id: int | None, kind: str, lead_id: uuid.UUID | None = None, **extra: Any
     ) -> str:
-        return self._position.render(event_id=event_id, kind=kind, lead_id=lead_id, extra=extra)
+        return _ascii(self._position.render(event_id=event_id, kind=kind, lead_id=lead_id, extra=extra))
 
     def heartbeat(self, position: int) -> str:
         return self.position(event_id=position, kind="heartbeat")

@@ -99,3 +99,29 @@ async def test_a_board_whose_socket_is_cut_misses_nothing_after_it_reconnects(
     await page.wait_for_function(f"window.leadrouterBoard.lastEventId === {position}", timeout=5000)
     assert await page.locator("#board-leads > li.lead").count() == 2
     await context.close()
+
+
+async def test_the_more_panel_loads_when_opened_and_keeps_what_was_typed_when_the_row_changes(
+    browser, live_server, two_desks, domain
+):
+    practice, tokens = two_desks
+    context, page = await open_board(browser, live_server, tokens["ana"])
+    lead_id = await post_inquiry(live_server.url, practice, first_name="Panel")
+    await page.wait_for_selector(f"#lead-{lead_id}", timeout=5000)
+    await page.focus(f"#lead-{lead_id} details.more summary")
+    await page.keyboard.press("Enter")  # opened from the keyboard, as a mouse click would
+    note = f"#lead-{lead_id} textarea[name=note]"
+    await page.wait_for_selector(note, timeout=5000)
+    await page.fill(note, "asked for a call after 5")
+
+    ben = await viewer_of(domain, practice.staff["ben@bright.example"])
+    await actions.log_contact_attempt(
+        domain, ben, lead_id, outcome="no_answer", actor=Actor("user", str(ben.user_id))
+    )
+    await page.wait_for_function(
+        f"document.querySelector('#lead-{lead_id}').textContent.includes('1 attempt')", timeout=5000
+    )
+    assert await page.input_value(note) == "asked for a call after 5"
+    await page.click(f"#lead-{lead_id} form[hx-post$='/contact'] button[type=submit]")
+    await page.wait_for_selector(f"#lead-{lead_id}.contacted", timeout=5000)
+    await context.close()

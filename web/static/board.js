@@ -55,13 +55,14 @@
   });
 
   document.body.addEventListener("htmx:oobBeforeSwap", function (evt) {
-    // Keep a row's open "more" panel open when someone else's action re-renders the row.
+    // Keep a row's open "more" panel, with its loaded forms and anything typed, when someone else's
+    // action re-renders the row: the open panel moves into the new row in place of the closed one.
     var target = evt.detail.target;
     var fragment = evt.detail.fragment;
     if (!target || !fragment || !target.classList || !target.classList.contains("lead")) return;
     var wasOpen = target.querySelector("details[open]");
     var next = fragment.querySelector && fragment.querySelector("details");
-    if (wasOpen && next) next.setAttribute("open", "");
+    if (wasOpen && next) next.parentNode.replaceChild(wasOpen, next);
   });
 
   function priority(row) {
