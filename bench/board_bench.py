@@ -7,6 +7,10 @@ practice), sends signed webhooks at each rate for a few seconds, and prints p50/
 sender, so a saturated client inflates the figures).
 
     .venv/bin/python bench/board_bench.py [--boards 100] [--rates 25,50,100] [--seconds 5] [--big 500]
+                                         [--async-commit]
+
+It first times bare one-row commits on the same database (the disk's share of every figure below);
+--async-commit is a diagnostic that stops commits waiting for the disk, never the product's setting.
 
 Uses DATABASE_URL / REDIS_URL when set, else the local default servers, else embedded ones.
 """
@@ -28,7 +32,7 @@ import asyncpg
 import click
 import httpx
 import numpy as np
-from harness import no_collector_pauses, private_services
+from harness import commit_latency, describe_commits, no_collector_pauses, private_services
 from websockets.asyncio.client import connect
 
 from connectors.forms.signature import sign_delivery
@@ -275,11 +279,19 @@ def _row(r: dict[str, float]) -> str:
 )
 @click.option("--port", default=18765, show_default=True)
 @click.option("--workers", default=1, show_default=True, help="uvicorn web processes sharing the port.")
-def main(boards: int, rates: str, seconds: float, big: int, port: int, workers: int) -> None:
+@click.option(
+    "--async-commit",
+    is_flag=True,
+    help="Diagnostic: commits stop waiting for the disk (synchronous_commit=off on the bench database).",
+)
+def main(
+    boards: int, rates: str, seconds: float, big: int, port: int, workers: int, async_commit: bool
+) -> None:
     """Measure webhook-to-board latency with N connected boards."""
     rate_list = [float(r) for r in rates.split(",") if r.strip()]
     with contextlib.ExitStack() as stack:
-        services = private_services(stack)
+        services = private_services(stack, synchronous_commit=not async_commit)
+        print(describe_commits(asyncio.run(commit_latency(services.dsn)), synchronous=not async_commit))
         env = {**services.env, "LEADROUTER_SECURE_COOKIES": "0", "LEADROUTER_DB_POOL_SIZE": "20"}
         os.environ.update(env)
         process = None

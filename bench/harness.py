@@ -7,6 +7,7 @@ import contextlib
 import gc
 import os
 import secrets
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,10 +35,14 @@ class BenchServices:
     """DATABASE_URL, REDIS_URL and LEADROUTER_REDIS_PREFIX for the web process (also set here)."""
 
 
-def private_services(stack: contextlib.ExitStack) -> BenchServices:
+def private_services(stack: contextlib.ExitStack, *, synchronous_commit: bool = True) -> BenchServices:
     """Servers from DATABASE_URL / REDIS_URL, else the local defaults, else embedded ones; a fresh
     database migrated to head and a Redis prefix of its own, both removed when `stack` closes (the
-    web process must have stopped by then, so that its last jobs are queued and deleted too)."""
+    web process must have stopped by then, so that its last jobs are queued and deleted too).
+
+    `synchronous_commit=False` is a diagnostic, never the product's setting: commits on the private
+    database stop waiting for the disk, which separates what the code costs from the disk's stalls.
+    """
     endpoints = resolve_endpoints(
         os.environ, REPO / "var" / "bench-services", stack, prefer_local_defaults=True
     )
@@ -54,6 +59,8 @@ def private_services(stack: contextlib.ExitStack) -> BenchServices:
 
     prefix = f"lrbench:{database}"
     asyncio.run(admin_sql(f'CREATE DATABASE "{database}"'))
+    if not synchronous_commit:
+        asyncio.run(admin_sql(f'ALTER DATABASE "{database}" SET synchronous_commit = off'))
     stack.callback(lambda: asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')))
     stack.callback(lambda: asyncio.run(drop_queued_jobs(endpoints.redis_url, f"{prefix}:queue")))
     database_url = server.set(database=database).render_as_string(hide_password=False)
@@ -98,3 +105,43 @@ async def drop_queued_jobs(redis_url: str, queue_name: str) -> int:
         return len(ids)
     finally:
         await redis.aclose()
+
+
+async def commit_latency(dsn: str, *, rate: float = 100.0, seconds: float = 5.0) -> dict[str, float]:
+    """Milliseconds for PostgreSQL to commit one bare row, `rate` times a second (p50, p99, max).
+
+    Every stored lead ends in a commit that waits for the write-ahead log to reach the disk, so this
+    is the floor under the intake's latency: no code path can answer faster than its commit, and a
+    disk whose flushes stall shows here before it shows in the benchmark's own figures.
+    """
+    connection = await asyncpg.connect(dsn)
+    timings: list[float] = []
+    try:
+        await connection.execute("CREATE TABLE bench_commit_probe (id bigserial PRIMARY KEY, at timestamptz)")
+        start = time.perf_counter()
+        for i in range(int(rate * seconds)):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            began = time.perf_counter()
+            await connection.execute("INSERT INTO bench_commit_probe (at) VALUES (now())")
+            timings.append((time.perf_counter() - began) * 1000)
+        await connection.execute("DROP TABLE bench_commit_probe")
+    finally:
+        await connection.close()
+    timings.sort()
+    return {
+        "rate": rate,
+        "p50": timings[len(timings) // 2],
+        "p99": timings[min(len(timings) - 1, int(len(timings) * 0.99))],
+        "max": timings[-1],
+    }
+
+
+def describe_commits(figures: dict[str, float], *, synchronous: bool) -> str:
+    """One line for a benchmark's header."""
+    kind = "one-row commit" if synchronous else "one-row commit, synchronous_commit=off (diagnostic)"
+    return (
+        f"PostgreSQL {kind} at {figures['rate']:.0f}/s: p50 {figures['p50']:.1f} ms, "
+        f"p99 {figures['p99']:.1f} ms, max {figures['max']:.1f} ms"
+    )

@@ -7,6 +7,10 @@ REDIS_URL, else the local defaults, else embedded ones), then:
   3. optionally (--profile) a cProfile of the in-process hot path, to show where the time goes.
 
     .venv/bin/python bench/webhook_bench.py [--rates 50,100,200] [--seconds 10] [--workers 1] [--profile]
+                                           [--async-commit]
+
+It first times bare one-row commits on the same database (the disk's share of every figure below);
+--async-commit is a diagnostic that stops commits waiting for the disk, never the product's setting.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from rich.table import Table
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from harness import no_collector_pauses, private_services  # noqa: E402 (bench/ itself is on sys.path)
+from harness import commit_latency, describe_commits, no_collector_pauses, private_services  # noqa: E402 (bench/ itself is on sys.path)
 
 from connectors.forms.signature import sign_delivery  # noqa: E402
 
@@ -272,10 +276,18 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16, help="Senders in the closed-loop phase.")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn web processes.")
     parser.add_argument("--profile", action="store_true", help="Also profile the hot path in-process.")
+    parser.add_argument(
+        "--async-commit",
+        action="store_true",
+        help="Diagnostic: commits stop waiting for the disk (synchronous_commit=off on the bench database).",
+    )
     args = parser.parse_args()
 
     with contextlib.ExitStack() as stack:
-        services = private_services(stack)
+        services = private_services(stack, synchronous_commit=not args.async_commit)
+        console.print(
+            describe_commits(asyncio.run(commit_latency(services.dsn)), synchronous=not args.async_commit)
+        )
         database_url = services.database_url
         _, secret = asyncio.run(seed(database_url))
         port = free_port()
