@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import DateTime, String, bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -18,7 +19,8 @@ from router.actions import MANAGING_ROLES
 from router.clock import utcnow
 from router.context import Domain
 from router.intake import PHI_CONTEXT
-from router.models import AuditRecord, DomainEvent, Interaction, Lead, Location, StaffLocation, StaffUser
+from router.models import DomainEvent, Interaction, Lead, Location, StaffLocation, StaffUser
+from router.prepared import PreparedStatement
 
 BOARD_SIZE = 200
 """Most open leads one board shows: a front desk with more than this needs a search, not a longer list."""
@@ -212,6 +214,22 @@ BOARD_PUSH = audit.Actor.system("board-push")
 """Actor of the audit rows for leads pushed to live boards (the receiving users are in the details)."""
 
 
+_PUSH_AUDIT = PreparedStatement(
+    text(
+        "INSERT INTO audit_log (occurred_at, actor_type, actor_id, action, practice_id, lead_id, ip, details)"
+        " SELECT :occurred_at, :actor_type, :actor_id, 'lead.read', r.practice_id, r.lead_id, :ip, r.details"
+        " FROM jsonb_to_recordset(:rows) AS r(practice_id uuid, lead_id uuid, details jsonb)"
+    ).bindparams(
+        bindparam("occurred_at", type_=DateTime(timezone=True)),
+        bindparam("actor_type", type_=String),
+        bindparam("actor_id", type_=String),
+        bindparam("ip", type_=String),
+        bindparam("rows", type_=JSONB),
+    )
+)
+"""One statement, its own transaction: the hub reports every push it makes, so this runs per event."""
+
+
 async def record_board_pushes(
     domain: Domain,
     deliveries: Sequence[
@@ -219,16 +237,10 @@ async def record_board_pushes(
     ],
 ) -> None:
     """Audit PHI pushed to boards: one row per pushed event, naming the event and every receiving session."""
-    now = utcnow()
     rows = [
         {
-            "occurred_at": now,
-            "actor_type": BOARD_PUSH.type,
-            "actor_id": BOARD_PUSH.id,
-            "action": "lead.read",
-            "practice_id": practice_id,
-            "lead_id": lead_id,
-            "ip": BOARD_PUSH.ip,
+            "practice_id": str(practice_id) if practice_id else None,
+            "lead_id": str(lead_id) if lead_id else None,
             "details": {
                 "via": "push",
                 "event_id": event_id,
@@ -239,9 +251,15 @@ async def record_board_pushes(
         for event_id, practice_id, lead_id, receivers in deliveries
     ]
     if rows:
-        # Core, not the unit of work: the hub reports every push it makes, so this runs per event.
-        async with domain.sessionmaker() as session, session.begin():
-            await session.execute(insert(AuditRecord.__table__), rows)
+        params = {
+            "occurred_at": utcnow(),
+            "actor_type": BOARD_PUSH.type,
+            "actor_id": BOARD_PUSH.id,
+            "ip": BOARD_PUSH.ip,
+            "rows": rows,
+        }
+        async with domain.sessionmaker() as session:
+            await _PUSH_AUDIT.fetch(session, params, own_transaction=True)
 
 
 @dataclass(frozen=True)
