@@ -32,7 +32,13 @@ import asyncpg
 import click
 import httpx
 import numpy as np
-from harness import commit_latency, describe_commits, no_collector_pauses, private_services
+from harness import (
+    commit_latency,
+    describe_commits,
+    no_collector_pauses,
+    private_services,
+    process_cpu_seconds,
+)
 from websockets.asyncio.client import connect
 
 from connectors.forms.signature import sign_delivery
@@ -204,13 +210,15 @@ async def _run_case(
     rate: float,
     seconds: float,
     n: int,
+    web_pid: int,
 ) -> dict[str, float]:
     count = int(rate * seconds)
     ANSWERED.clear()
-    cpu0, wall0 = time.process_time(), time.perf_counter()
+    cpu0, wall0, web0 = time.process_time(), time.perf_counter(), process_cpu_seconds(web_pid)
     sent = await _drive(http, url, secret, first=first, count=count, rate=rate)
     await asyncio.sleep(DRAIN_SECONDS)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    web = process_cpu_seconds(web_pid) - web0
     samples = [(arrival - sent[seq]) * 1000 for seq in sent for arrival in boards.arrivals.get(seq, [])]
     expected = count * n
     p50, p95, p99 = np.percentile(samples, [50, 95, 99]) if samples else (float("nan"),) * 3
@@ -223,6 +231,7 @@ async def _run_case(
         "p95": p95,
         "p99": p99,
         "client_cpu": cpu / wall,
+        "web_cpu_per_lead": web * 1000 / count,
         "answered_p50": answered,
     }
 
@@ -236,7 +245,13 @@ async def _latest_event_id(dsn: str) -> int:
 
 
 async def _bench(
-    base_url: str, dsn: str, secret: str, tokens: list[str], rates: list[float], seconds: float
+    base_url: str,
+    dsn: str,
+    secret: str,
+    tokens: list[str],
+    rates: list[float],
+    seconds: float,
+    web_pid: int,
 ) -> list[dict[str, float]]:
     boards = Boards()
     after = await _latest_event_id(dsn)
@@ -252,7 +267,15 @@ async def _bench(
         for rate in rates:
             seq += 100_000
             result = await _run_case(
-                boards, http, url, secret, first=seq, rate=rate, seconds=seconds, n=len(tokens)
+                boards,
+                http,
+                url,
+                secret,
+                first=seq,
+                rate=rate,
+                seconds=seconds,
+                n=len(tokens),
+                web_pid=web_pid,
             )
             results.append({"boards": len(tokens), "rate": rate, **result})
             print(_row(results[-1]), flush=True)
@@ -266,7 +289,8 @@ def _row(r: dict[str, float]) -> str:
         f"p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms  p99 {r['p99']:6.1f} ms  "
         f"(webhook answered p50 {r['answered_p50']:5.1f} ms)  "
         f"arrivals {int(r['received'])}/{int(r['expected'])}  "
-        f"client CPU {100 * r['client_cpu']:.0f}% of a core"
+        f"client CPU {100 * r['client_cpu']:.0f}% of a core  "
+        f"web CPU {r['web_cpu_per_lead']:.1f} ms a lead"
     )
 
 
@@ -307,9 +331,11 @@ def main(
             )
             dsn = services.dsn
             with no_collector_pauses():
-                asyncio.run(_bench(base, dsn, secret, tokens[:boards], rate_list, seconds))
+                asyncio.run(_bench(base, dsn, secret, tokens[:boards], rate_list, seconds, process.pid))
                 if big:
-                    asyncio.run(_bench(base, dsn, secret, tokens[:big], [max(rate_list)], seconds))
+                    asyncio.run(
+                        _bench(base, dsn, secret, tokens[:big], [max(rate_list)], seconds, process.pid)
+                    )
             usage = resource.getrusage(resource.RUSAGE_SELF)
             print(f"benchmark client total CPU: user {usage.ru_utime:.1f}s system {usage.ru_stime:.1f}s")
         finally:

@@ -145,3 +145,18 @@ def describe_commits(figures: dict[str, float], *, synchronous: bool) -> str:
         f"PostgreSQL {kind} at {figures['rate']:.0f}/s: p50 {figures['p50']:.1f} ms, "
         f"p99 {figures['p99']:.1f} ms, max {figures['max']:.1f} ms"
     )
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its children (uvicorn's workers).
+
+    Read from /proc (Linux); 0.0 where it is not available.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / tick  # utime, stime: fields 14 and 15 of stat
+    return own + sum(process_cpu_seconds(int(child)) for child in children)
