@@ -9,7 +9,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from arq import ArqRedis
+from arq.constants import job_key_prefix, result_key_prefix
 from arq.cron import cron
+from arq.jobs import serialize_job
+from arq.utils import timestamp_ms, to_unix_ms
 
 from router import audit
 from router.attribution_runs import ATTRIBUTION_NIGHTLY, run_attribution
@@ -35,38 +38,52 @@ def json_deserializer(raw: bytes) -> Any:
     return json.loads(raw)
 
 
+_ENQUEUE_ONCE = """
+if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return 0 end
+redis.call('PSETEX', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
+return 1
+"""
+"""arq's enqueue as one atomic script: KEYS job, result, queue; ARGV expiry ms, job, score, job id."""
+
+
 class ArqJobScheduler:
-    """Enqueues domain jobs on arq with deterministic ids, so scheduling twice does nothing."""
+    """Enqueues domain jobs on arq with deterministic ids, so scheduling twice does nothing.
+
+    A job is written as `ArqRedis.enqueue_job` writes it (arq's serializer, key names and expiry,
+    and nothing when the job or its result already exists), but in one round trip: arq's own
+    enqueue takes three (WATCH, EXISTS, MULTI/EXEC), and the intake enqueues an escalation for every
+    lead it stores. arq's worker runs these jobs as its own.
+    """
 
     def __init__(self, redis: ArqRedis, queue_name: str) -> None:
         self._redis = redis
         self._queue = queue_name
+        self._enqueue_once = redis.register_script(_ENQUEUE_ONCE)
 
-    async def schedule_escalation(self, lead_id: uuid.UUID, *, level: int, at: datetime) -> None:
+    async def _enqueue(self, function: str, *args: Any, job_id: str, at: datetime | None = None) -> bool:
+        """Queue `function(*args)` under `job_id`, to run at `at` (now when None); False if it exists."""
+        now_ms = timestamp_ms()
         # arq defers by Redis's wall clock and rejects a deferral more than a day in the past
         # (negative expiry); a moment already past simply runs now.
-        await self._redis.enqueue_job(
-            "escalate_lead",
-            str(lead_id),
-            level,
-            _job_id=f"escalate:{lead_id}:{level}",
-            _defer_until=at if at > datetime.now(UTC) else None,
-            _queue_name=self._queue,
+        score = to_unix_ms(at) if at is not None and at > datetime.now(UTC) else now_ms
+        job = serialize_job(function, args, {}, None, now_ms, serializer=json_serializer)
+        written = await self._enqueue_once(
+            keys=[job_key_prefix + job_id, result_key_prefix + job_id, self._queue],
+            args=[score - now_ms + self._redis.expires_extra_ms, job, score, job_id],
         )
+        return bool(written)
+
+    async def schedule_escalation(self, lead_id: uuid.UUID, *, level: int, at: datetime) -> None:
+        await self._enqueue("escalate_lead", str(lead_id), level, job_id=f"escalate:{lead_id}:{level}", at=at)
 
     async def schedule_explanation(self, lead_id: uuid.UUID) -> None:
-        await self._redis.enqueue_job(
-            "explain_lead", str(lead_id), _job_id=f"explain:{lead_id}", _queue_name=self._queue
-        )
+        await self._enqueue("explain_lead", str(lead_id), job_id=f"explain:{lead_id}")
 
     async def schedule_text(self, message_id: uuid.UUID, *, at: datetime) -> None:
         # The send time is in the id: a message deferred again (still quiet) gets a new job.
-        await self._redis.enqueue_job(
-            "send_deferred_text",
-            str(message_id),
-            _job_id=f"text:{message_id}:{int(at.timestamp())}",
-            _defer_until=at if at > datetime.now(UTC) else None,
-            _queue_name=self._queue,
+        await self._enqueue(
+            "send_deferred_text", str(message_id), job_id=f"text:{message_id}:{int(at.timestamp())}", at=at
         )
 
 
