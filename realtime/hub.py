@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from realtime import constants
+from realtime.announcer import RedisAnnouncer
 from realtime.connection import BoardConnection
 from realtime.pushes import BoardRenderer, Closing, Heartbeat, Push
 from router.clock import Clock, get_clock
@@ -71,6 +72,7 @@ class BoardHub:
         on_presence: PresenceHook | None = None,
         on_delivered: DeliveryHook | None = None,
         clock: Clock | None = None,
+        announcer: RedisAnnouncer | None = None,
         poll_seconds: float = constants.POLL_SECONDS,
         heartbeat_seconds: float = constants.HEARTBEAT_SECONDS,
     ) -> None:
@@ -81,6 +83,8 @@ class BoardHub:
         self._on_presence = on_presence
         self._on_delivered = on_delivered
         self._clock = clock or get_clock()
+        self._announcer = announcer
+        """This process's announcer, which rings the hub directly for the events written here."""
         self._poll_seconds = poll_seconds
         self._heartbeat_seconds = heartbeat_seconds
         self.session_recheck_seconds = constants.SESSION_RECHECK_SECONDS
@@ -102,9 +106,13 @@ class BoardHub:
             asyncio.create_task(self._deliver_forever(), name="hub-deliver"),
             asyncio.create_task(self._beat_forever(), name="hub-heartbeat"),
         ]
+        if self._announcer is not None:
+            self._announcer.ring_locally(self.ring)
 
     async def stop(self) -> None:
         """Tell boards to reconnect elsewhere, then stop listening."""
+        if self._announcer is not None:
+            self._announcer.stop_ringing(self.ring)
         for board in list(self.boards):
             board.offer(Closing(constants.CLOSE_SERVICE_RESTART, "server restarting"))
         for task in self._tasks:
@@ -231,11 +239,15 @@ class BoardHub:
                     await pubsub.aclose()
 
     def _ring(self, data: bytes | str | None) -> None:
-        """Wake only for events past our position (another hub's replay needs nothing from us)."""
         try:
             ids: Sequence[int] = json.loads(data or "[]")
         except (TypeError, ValueError):
             ids = []
+        self.ring(ids)
+
+    def ring(self, ids: Sequence[int]) -> None:
+        """Wake only for events past our position (another hub's replay, or events this process
+        announced and the hub has already read, need nothing from us); no ids: look anyway."""
         if not ids or max(ids) > self.position:
             self.wake()
 

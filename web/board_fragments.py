@@ -9,6 +9,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from redis.asyncio import Redis
 
+from realtime.announcer import RedisAnnouncer
 from realtime.hub import BoardHub, Receiver
 from realtime.pushes import Push
 from router.board import BoardLead, load_board_leads, record_board_pushes
@@ -121,5 +122,6 @@ def make_board_hub(domain: Domain, redis: Redis, **options: Any) -> BoardHub:
         on_presence=presence,
         on_delivered=delivered,
         clock=domain.clock,
+        announcer=domain.announcer if isinstance(domain.announcer, RedisAnnouncer) else None,
         **options,
     )

@@ -122,6 +122,21 @@ async def test_a_new_lead_is_rendered_once_and_reaches_only_boards_that_may_see_
         task.cancel()
 
 
+async def test_events_written_in_this_process_ring_its_hub_without_waiting_for_redis(
+    domain, office, hub, monkeypatch
+):
+    practice, people = office
+    socket, _board, task = connect(hub, people["ana"], await current_position(domain))
+    await until(lambda: len(hub.boards) == 1)
+    monkeypatch.setattr(hub, "_ring", lambda data: None)  # Redis's doorbell never reaches this hub
+    lead_id = await new_lead(domain, practice, location="downtown")
+    await until(lambda: len(socket.sent) == 1, within=5)  # the hub polls only once a minute
+    assert f'id="lead-{lead_id}"' in socket.sent[0]
+    await hub.stop()
+    assert hub.ring not in domain.announcer._local  # a stopped hub is no longer rung
+    task.cancel()
+
+
 async def test_a_reconnecting_board_gets_every_later_event_once_in_order_then_live(domain, office, hub):
     practice, people = office
     ana = people["ana"]
