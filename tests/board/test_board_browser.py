@@ -64,7 +64,10 @@ async def test_two_staff_race_to_claim_and_exactly_one_wins(browser, live_server
     lead_id = await post_inquiry(live_server.url, practice)
     button = f"#lead-{lead_id} button.when-unclaimed"
     await asyncio.gather(ana.wait_for_selector(button), ben.wait_for_selector(button))
-    await asyncio.gather(ana.click(button), ben.click(button))
+    # Both press at once. A click through Playwright waits for the button to be visible, and the
+    # winner's push can hide it on the other board first; pressing from the page keeps the race real.
+    press = f"document.querySelector('{button}').click()"
+    await asyncio.gather(ana.evaluate(press), ben.evaluate(press))
     for page in (ana, ben):
         await page.wait_for_selector(f"#lead-{lead_id}.claimed", timeout=5000)
     mine = [await page.locator(f"#lead-{lead_id}.mine").count() for page in (ana, ben)]
