@@ -248,8 +248,19 @@ class BoardHub:
     def ring(self, ids: Sequence[int]) -> None:
         """Wake only for events past our position (another hub's replay, or events this process
         announced and the hub has already read, need nothing from us); no ids: look anyway."""
-        if not ids or max(ids) > self.position:
+        if not ids:
             self.wake()
+            return
+        newest = max(ids)
+        if newest <= self.position:
+            return
+        if not self.boards:
+            # Nobody to push to, so nothing to read: a board that attaches later replays from its
+            # own position. Announced ids are committed, and so is every smaller id (ids follow
+            # commit order under the event-ordering lock).
+            self.position = newest
+            return
+        self.wake()
 
     async def _beat_forever(self) -> None:
         since_presence = 0.0

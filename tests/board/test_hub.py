@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from realtime import constants
+from realtime import hub as hub_module
 from realtime.connection import BoardConnection
 from router import actions
 from router.audit import Actor
@@ -134,6 +135,30 @@ async def test_events_written_in_this_process_ring_its_hub_without_waiting_for_r
     assert f'id="lead-{lead_id}"' in socket.sent[0]
     await hub.stop()
     assert hub.ring not in domain.announcer._local  # a stopped hub is no longer rung
+    task.cancel()
+
+
+async def test_a_hub_without_boards_reads_no_events_and_a_board_that_comes_later_misses_none(
+    domain, office, hub, monkeypatch
+):
+    practice, people = office
+    reads = []
+    real_events_after = hub_module.events_after
+
+    async def counting(*args, **kwargs):
+        reads.append(args[1])
+        return await real_events_after(*args, **kwargs)
+
+    await asyncio.sleep(0.5)  # the read every hub makes once subscribed is done by now
+    monkeypatch.setattr(hub_module, "events_after", counting)
+    before = await current_position(domain)
+    lead_id = await new_lead(domain, practice, location="downtown")
+    assert hub.position == await current_position(domain) > before
+    assert reads == []  # rung with the committed ids and nobody to push to: nothing read
+
+    socket, _board, task = connect(hub, people["ana"], before)
+    await until(lambda: len(socket.sent) == 1)
+    assert f'id="lead-{lead_id}"' in socket.sent[0]
     task.cancel()
 
 
