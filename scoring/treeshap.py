@@ -28,14 +28,14 @@ class TreeShap:
         self._explainer = shap.TreeExplainer(booster, feature_perturbation="tree_path_dependent")
         model = self._explainer.model
         self._width = probes.shape[1]
-        self._base = float(self._public(np.asarray(probes[:1], dtype=model.input_dtype))[-1])
+        self._dtype = model.input_dtype
+        self._base = float(self._public(np.asarray(probes[:1], dtype=self._dtype))[-1])
         """The public API's base value (the same for every row); the core's own bias term differs from
         it by ~1e-3, and only this one makes base + contributions reproduce the margin."""
         self.direct = self._direct_call_agrees(probes)
         """Whether the C core is called directly (else every explanation pays the public API's cost)."""
         if not self.direct:
             log.warning("shap's TreeSHAP core did not match its public API; explaining through the API")
-        self._dtype = model.input_dtype
 
     def values(self, features: np.ndarray) -> tuple[np.ndarray, float]:
         """(contribution per feature, base value) for one feature vector; they sum to the margin."""
@@ -48,12 +48,9 @@ class TreeShap:
         return np.append(explanation.values[0], explanation.base_values[0]).astype(np.float64)
 
     def _core(self, row: np.ndarray) -> np.ndarray:
-        from shap import _cext  # the compiled routine TreeExplainer.shap_values calls
-        from shap.explainers._tree import feature_perturbation_codes, output_transform_codes
-
         model = self._explainer.model
         phi = np.zeros((1, self._width + 1, model.num_outputs))
-        _cext.dense_tree_shap(
+        self._dense_tree_shap(
             model.children_left,
             model.children_right,
             model.children_default,
@@ -71,15 +68,22 @@ class TreeShap:
             model.values.shape[0],
             model.base_offset,
             phi,
-            feature_perturbation_codes["tree_path_dependent"],
-            output_transform_codes[model.get_transform()],
+            self._perturbation,
+            self._transform,
             False,
         )
         return phi[0, :, 0]
 
     def _direct_call_agrees(self, probes: np.ndarray) -> bool:
-        rows = np.asarray(probes, dtype=self._explainer.model.input_dtype)
+        """Find the compiled routine and its codes once, then compare it with the public API."""
+        rows = np.asarray(probes, dtype=self._dtype)
         try:
+            from shap import _cext  # the compiled routine TreeExplainer.shap_values calls
+            from shap.explainers._tree import feature_perturbation_codes, output_transform_codes
+
+            self._dense_tree_shap = _cext.dense_tree_shap
+            self._perturbation = feature_perturbation_codes["tree_path_dependent"]
+            self._transform = output_transform_codes[self._explainer.model.get_transform()]
             direct = np.array([self._core(row.reshape(1, -1)) for row in rows])
         except (TypeError, ValueError, AttributeError, ImportError, KeyError) as exc:
             log.warning("shap's TreeSHAP core could not be called directly: %s", exc)
