@@ -179,7 +179,13 @@ async def send_in_process(client: httpx.AsyncClient, n: int, secret: str, errors
 
 
 def phase_row(
-    name: str, latencies: list[float], errors: list[int], elapsed: float, cpu_start: float, web: WebCpu
+    name: str,
+    latencies: list[float],
+    errors: list[int],
+    elapsed: float,
+    cpu_start: float,
+    web_pid: int,
+    web_cpu_start: float,
 ) -> list[str]:
     """One row of the results table: volume, throughput, latency percentiles, client and web CPU."""
     return [
@@ -189,24 +195,8 @@ def phase_row(
         f"{len(latencies) / elapsed:.0f}",
         *(f"{percentile(latencies, q):.1f}" for q in (0.5, 0.95, 0.99)),
         f"{time.process_time() - cpu_start:.1f}",
-        f"{web.since_last() * 1000 / max(1, len(latencies)):.1f}",
+        f"{(process_cpu_seconds(web_pid) - web_cpu_start) * 1000 / max(1, len(latencies)):.1f}",
     ]
-
-
-class WebCpu:
-    """CPU used by the web process (and its workers) between one phase's end and the next's."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.last = process_cpu_seconds(pid)
-
-    def mark(self) -> None:
-        self.last = process_cpu_seconds(self.pid)
-
-    def since_last(self) -> float:
-        now = process_cpu_seconds(self.pid)
-        used, self.last = now - self.last, now
-        return used
 
 
 def _errors_cell(errors: list[int]) -> str:
@@ -365,23 +355,26 @@ def main() -> None:
             asyncio.run(
                 closed_loop(base, secret, 4, 2.0, counter)
             )  # warm-up: connections, caches, JIT-free paths
-            web_cpu = WebCpu(web.pid)
             for rate in rates:
                 task = progress.add_task(f"{rate:g} leads/s", total=args.seconds)
                 cpu = time.process_time()
-                web_cpu.mark()
+                web_cpu = process_cpu_seconds(web.pid)
                 latencies, errors, elapsed = asyncio.run(
                     open_loop(base, secret, rate, args.seconds, counter, progress, task)
                 )
-                table.add_row(*phase_row(f"open {rate:g}/s", latencies, errors, elapsed, cpu, web_cpu))
+                table.add_row(
+                    *phase_row(f"open {rate:g}/s", latencies, errors, elapsed, cpu, web.pid, web_cpu)
+                )
             task = progress.add_task(f"closed loop x{args.concurrency}", total=None)
             cpu = time.process_time()
-            web_cpu.mark()
+            web_cpu = process_cpu_seconds(web.pid)
             latencies, errors, elapsed = asyncio.run(
                 closed_loop(base, secret, args.concurrency, args.seconds, counter)
             )
             progress.update(task, total=1, completed=1)
-            table.add_row(*phase_row(f"closed x{args.concurrency}", latencies, errors, elapsed, cpu, web_cpu))
+            table.add_row(
+                *phase_row(f"closed x{args.concurrency}", latencies, errors, elapsed, cpu, web.pid, web_cpu)
+            )
         console.print(table)
         usage = resource.getrusage(resource.RUSAGE_SELF)
         console.print(f"benchmark client total CPU: {usage.ru_utime + usage.ru_stime:.1f} s")
