@@ -61,18 +61,17 @@ class ArqJobScheduler:
         self._queue = queue_name
         self._enqueue_once = redis.register_script(_ENQUEUE_ONCE)
 
-    async def _enqueue(self, function: str, *args: Any, job_id: str, at: datetime | None = None) -> bool:
-        """Queue `function(*args)` under `job_id`, to run at `at` (now when None); False if it exists."""
+    async def _enqueue(self, function: str, *args: Any, job_id: str, at: datetime | None = None) -> None:
+        """Queue `function(*args)` under `job_id`, to run at `at` (now when None); nothing if it exists."""
         now_ms = timestamp_ms()
         # arq defers by Redis's wall clock and rejects a deferral more than a day in the past
         # (negative expiry); a moment already past simply runs now.
         score = to_unix_ms(at) if at is not None and at > datetime.now(UTC) else now_ms
         job = serialize_job(function, args, {}, None, now_ms, serializer=json_serializer)
-        written = await self._enqueue_once(
+        await self._enqueue_once(
             keys=[job_key_prefix + job_id, result_key_prefix + job_id, self._queue],
             args=[score - now_ms + self._redis.expires_extra_ms, job, score, job_id],
         )
-        return bool(written)
 
     async def schedule_escalation(self, lead_id: uuid.UUID, *, level: int, at: datetime) -> None:
         await self._enqueue("escalate_lead", str(lead_id), level, job_id=f"escalate:{lead_id}:{level}", at=at)
