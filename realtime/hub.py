@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from realtime import constants
 from realtime.announcer import RedisAnnouncer
 from realtime.connection import BoardConnection
-from realtime.pushes import BoardRenderer, Closing, Heartbeat, Push
+from realtime.pushes import BoardRenderer, Closing, CommittedEvent, Heartbeat, Push
 from router.clock import Clock, get_clock
 from router.models import DomainEvent
 from router.prepared import PreparedStatement
@@ -35,8 +35,9 @@ Receiver = tuple[uuid.UUID, str | None]
 DeliveryHook = Callable[[list[tuple[Push, list[Receiver]]]], Awaitable[object]]
 
 
+_EVENT = DomainEvent.__table__.c
 _EVENTS_AFTER = PreparedStatement(
-    select(*DomainEvent.__table__.columns)
+    select(_EVENT.id, _EVENT.kind, _EVENT.practice_id, _EVENT.location_id, _EVENT.lead_id, _EVENT.created_at)
     .where(DomainEvent.id > bindparam("after"))
     .order_by(DomainEvent.id)
     .limit(bindparam("limit"))
@@ -46,11 +47,11 @@ _EVENTS_AFTER = PreparedStatement(
 
 async def events_after(
     sessionmaker: async_sessionmaker[AsyncSession], after: int, *, limit: int
-) -> list[DomainEvent]:
+) -> list[CommittedEvent]:
     """Committed events with id > after, oldest first (ids increase in commit order)."""
     async with sessionmaker() as session:
         rows = await _EVENTS_AFTER.fetch(session, {"after": after, "limit": limit})
-    return [DomainEvent(**dict(row.items())) for row in rows]
+    return [CommittedEvent(*row) for row in rows]
 
 
 async def latest_event_id(sessionmaker: async_sessionmaker[AsyncSession]) -> int:

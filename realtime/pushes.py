@@ -5,10 +5,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from router.access import Viewer
-from router.models import DomainEvent
+
+
+@dataclass(frozen=True, slots=True)
+class CommittedEvent:
+    """What the hub reads of a committed domain event: enough to render and route it."""
+
+    id: int
+    kind: str
+    practice_id: uuid.UUID | None
+    location_id: uuid.UUID | None
+    lead_id: uuid.UUID | None
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -49,7 +61,7 @@ class Closing:
 class BoardRenderer(Protocol):
     """Turns committed events into pushes; implemented by the web app, which owns the markup."""
 
-    async def render(self, events: Sequence[DomainEvent]) -> list[Push]: ...
+    async def render(self, events: Sequence[CommittedEvent]) -> list[Push]: ...
 
     def heartbeat(self, position: int) -> str: ...
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import DateTime, String, bindparam, func, select, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -79,6 +80,31 @@ async def board_position(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.coalesce(func.max(DomainEvent.id), 0))) or 0)
 
 
+_LEAD_COLUMNS = (
+    Lead.id,
+    Lead.practice_id,
+    Lead.location_id,
+    Lead.first_name_enc,
+    Lead.last_name_enc,
+    Lead.source_kind,
+    Lead.source_channel,
+    Lead.treatment_interest,
+    Lead.score,
+    Lead.score_reasons,
+    Lead.score_pooled,
+    Lead.received_at,
+    Lead.sla_due_at,
+    Lead.escalation_level,
+    Lead.overflow,
+    Lead.status,
+    Lead.assigned_user_id,
+    Lead.claimed_by_user_id,
+    Lead.claimed_at,
+    Lead.first_contact_at,
+)
+"""The lead's columns a row shows (not the whole lead: its other PHI and history stay unread)."""
+
+
 def _board_query():  # type: ignore[no-untyped-def]
     assignee = aliased(StaffUser)
     claimer = aliased(StaffUser)
@@ -89,15 +115,23 @@ def _board_query():  # type: ignore[no-untyped-def]
         .scalar_subquery()
     )
     return (
-        select(Lead, Location.name, assignee.display_name, claimer.display_name, attempts)
+        select(
+            *_LEAD_COLUMNS,
+            Location.name.label("location_name"),
+            assignee.display_name.label("assigned_to"),
+            claimer.display_name.label("claimed_by"),
+            attempts.label("attempts"),
+        )
         .outerjoin(Location, Location.id == Lead.location_id)
         .outerjoin(assignee, assignee.id == Lead.assigned_user_id)
         .outerjoin(claimer, claimer.id == Lead.claimed_by_user_id)
     )
 
 
-_BOARD_LEADS_BY_ID = _board_query().where(Lead.id.in_(bindparam("ids", expanding=True)))
-"""Built once: the hub runs it for every event it renders."""
+_BOARD_LEADS_BY_ID = PreparedStatement(
+    _board_query().where(Lead.id == func.any(bindparam("ids", type_=ARRAY(PG_UUID))))
+)
+"""Compiled once: the hub runs it for every batch of events it renders."""
 
 
 async def _staff_at(session: AsyncSession, location_id: uuid.UUID | None) -> tuple[StaffOption, ...]:
@@ -117,35 +151,35 @@ async def _staff_at(session: AsyncSession, location_id: uuid.UUID | None) -> tup
     return tuple(StaffOption(user_id, name) for user_id, name in rows)
 
 
-def _row(domain: Domain, row: Any) -> BoardLead:
-    lead, location_name, assigned_to, claimed_by, attempts = row
+def _row(domain: Domain, row: Mapping[str, Any]) -> BoardLead:
+    """A board row from a `_board_query` row (SQLAlchemy's mapping or asyncpg's record)."""
     decrypt = domain.cipher.decrypt
-    first = decrypt(lead.first_name_enc, context=PHI_CONTEXT) or ""
-    last = decrypt(lead.last_name_enc, context=PHI_CONTEXT) or ""
+    first = decrypt(row["first_name_enc"], context=PHI_CONTEXT) or ""
+    last = decrypt(row["last_name_enc"], context=PHI_CONTEXT) or ""
     return BoardLead(
-        id=lead.id,
-        practice_id=lead.practice_id,
-        location_id=lead.location_id,
-        location_name=location_name,
+        id=row["id"],
+        practice_id=row["practice_id"],
+        location_id=row["location_id"],
+        location_name=row["location_name"],
         name=f"{first} {last}".strip() or "(no name given)",
-        source_kind=lead.source_kind,
-        source_channel=lead.source_channel,
-        treatment_interest=lead.treatment_interest,
-        score=lead.score,
-        score_reasons=tuple(str(reason) for reason in (lead.score_reasons or [])[:3]),
-        score_pooled=lead.score_pooled,
-        received_at=lead.received_at,
-        sla_due_at=lead.sla_due_at,
-        escalation_level=lead.escalation_level,
-        overflow=lead.overflow,
-        status=lead.status,
-        assigned_user_id=lead.assigned_user_id,
-        assigned_to=assigned_to,
-        claimed_by_user_id=lead.claimed_by_user_id,
-        claimed_by=claimed_by,
-        claimed_at=lead.claimed_at,
-        first_contact_at=lead.first_contact_at,
-        attempts=int(attempts or 0),
+        source_kind=row["source_kind"],
+        source_channel=row["source_channel"],
+        treatment_interest=row["treatment_interest"],
+        score=row["score"],
+        score_reasons=tuple(str(reason) for reason in (row["score_reasons"] or [])[:3]),
+        score_pooled=row["score_pooled"],
+        received_at=row["received_at"],
+        sla_due_at=row["sla_due_at"],
+        escalation_level=row["escalation_level"],
+        overflow=row["overflow"],
+        status=row["status"],
+        assigned_user_id=row["assigned_user_id"],
+        assigned_to=row["assigned_to"],
+        claimed_by_user_id=row["claimed_by_user_id"],
+        claimed_by=row["claimed_by"],
+        claimed_at=row["claimed_at"],
+        first_contact_at=row["first_contact_at"],
+        attempts=int(row["attempts"] or 0),
     )
 
 
@@ -165,7 +199,7 @@ async def load_board(
             )
             .limit(BOARD_SIZE)
         )
-    ).all()
+    ).mappings()
     leads = [_row(domain, row) for row in rows]
     for lead in leads:
         audit.record_read(session, actor=actor, practice_id=lead.practice_id, lead_id=lead.id, via="board")
@@ -178,8 +212,8 @@ async def load_board_leads(
     """Current state of some leads, whoever may see them (the hub renders once, then filters per board)."""
     if not lead_ids:
         return {}
-    rows = (await session.execute(_BOARD_LEADS_BY_ID, {"ids": list(set(lead_ids))})).all()
-    return {row[0].id: _row(domain, row) for row in rows}
+    rows = await _BOARD_LEADS_BY_ID.fetch(session, {"ids": list(set(lead_ids))})
+    return {row["id"]: _row(domain, row) for row in rows}
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,9 @@ _CONNECTION_LOST = (
 )
 
 
-_Compiled = tuple[str, tuple[str, ...], tuple[Callable[[Any], Any] | None, ...]]
-"""SQL text with $n placeholders, the parameter name of each $n, and each one's bind processor."""
+_Compiled = tuple[str, tuple[str, ...], tuple[Callable[[Any], Any] | None, ...], dict[str, Any]]
+"""SQL text with $n placeholders, the parameter name of each $n, each one's bind processor, and the
+values the statement itself carries (`kind == "contact_attempt"`), used when the caller gives none."""
 
 
 class PreparedStatement:
@@ -45,12 +46,15 @@ class PreparedStatement:
         processors = tuple(
             compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
         )
-        self._compiled = (compiled.string, names, processors)
+        carried = {
+            name: compiled.binds[name].effective_value for name in names if not compiled.binds[name].required
+        }
+        self._compiled = (compiled.string, names, processors, carried)
         return self._compiled
 
     def sql_and_args(self, dialect: Dialect, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
-        sql, names, processors = self._compiled or self._compile(dialect)
-        args = [params[name] for name in names]
+        sql, names, processors, carried = self._compiled or self._compile(dialect)
+        args = [params[name] if name in params or name not in carried else carried[name] for name in names]
         for i, process in enumerate(processors):
             if process is not None and args[i] is not None:
                 args[i] = process(args[i])

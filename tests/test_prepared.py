@@ -53,3 +53,19 @@ async def test_a_connection_lost_mid_statement_is_a_clear_outage_and_the_pool_re
     async with domain.sessionmaker() as session:  # the dead connection was dropped, not pooled again
         rows = await _RESERVE.fetch(session, {"key": "after", "response": {}}, own_transaction=True)
     assert rows[0]["key"] == "after" and await stored(domain, "lost") is None
+
+
+async def test_values_the_statement_carries_are_sent_and_a_missing_parameter_is_an_error(domain):
+    statement = PreparedStatement(
+        select(IdempotencyRecord.key).where(
+            IdempotencyRecord.scope == "carried", IdempotencyRecord.key == bindparam("key")
+        )
+    )
+    async with domain.sessionmaker() as session:
+        await _RESERVE.fetch(session, {"key": "k1", "response": {}}, own_transaction=True)
+        await session.execute(text("UPDATE idempotency_records SET scope = 'carried' WHERE key = 'k1'"))
+        await session.commit()
+        assert [row["key"] for row in await statement.fetch(session, {"key": "k1"})] == ["k1"]
+        assert await statement.fetch(session, {"key": "k2"}) == []
+        with pytest.raises(KeyError, match="key"):
+            await statement.fetch(session, {})

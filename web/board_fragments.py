@@ -11,10 +11,9 @@ from redis.asyncio import Redis
 
 from realtime.announcer import RedisAnnouncer
 from realtime.hub import BoardHub, Receiver
-from realtime.pushes import Push
+from realtime.pushes import CommittedEvent, Push
 from router.board import BoardLead, load_board_leads, record_board_pushes
 from router.context import Domain
-from router.models import DomainEvent
 from router.presence import touch_presence
 from web.paths import TEMPLATES_DIR
 
@@ -65,7 +64,7 @@ class BoardFragments:
     def reset(self, reason: str) -> str:
         return self.position(event_id=None, kind="reset", reason=reason)
 
-    async def render(self, events: Sequence[DomainEvent]) -> list[Push]:
+    async def render(self, events: Sequence[CommittedEvent]) -> list[Push]:
         """One push per lead event, rendered from the lead's current state (one query for the batch)."""
         lead_ids = [event.lead_id for event in events if event.lead_id is not None]
         async with self._domain.sessionmaker() as session:
