@@ -152,7 +152,12 @@ def signed_request(n: int, secret: str) -> tuple[bytes, dict[str, str]]:
 
 
 async def send(
-    client: aiohttp.ClientSession, n: int, secret: str, latencies: list[float], errors: list[int]
+    client: aiohttp.ClientSession,
+    n: int,
+    secret: str,
+    latencies: list[float],
+    errors: list[int],
+    started: list[float] | None = None,
 ) -> None:
     """One signed delivery; aiohttp rather than httpx because the client shares the 2 cores."""
     body, headers = signed_request(n, secret)
@@ -167,6 +172,8 @@ async def send(
             console.print(f"[red]first connection failure: {exc!r}")
         return
     latencies.append(time.perf_counter() - start)
+    if started is not None:
+        started.append(start)
     if status != 201:
         errors.append(status)
 
@@ -213,8 +220,10 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def open_loop(base: str, secret: str, rate: float, seconds: float, counter: list[int], progress, task):
+    """Poisson arrivals at `rate`; returns latencies, errors, elapsed time and each send's moment."""
     latencies: list[float] = []
     errors: list[int] = []
+    started: list[float] = []
     rng = random.Random(rate)
     connector = aiohttp.TCPConnector(limit=200)
     async with aiohttp.ClientSession(
@@ -226,12 +235,21 @@ async def open_loop(base: str, secret: str, rate: float, seconds: float, counter
         while next_at - start < seconds:
             await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
             counter[0] += 1
-            pending.add(asyncio.create_task(send(client, counter[0], secret, latencies, errors)))
+            pending.add(asyncio.create_task(send(client, counter[0], secret, latencies, errors, started)))
             next_at += rng.expovariate(rate)
             progress.update(task, completed=min(seconds, time.perf_counter() - start))
         await asyncio.gather(*pending)
         elapsed = time.perf_counter() - start
-    return latencies, errors, elapsed
+    return latencies, errors, elapsed, [moment - start for moment in started]
+
+
+def slowest(latencies: list[float], moments: list[float], n: int) -> str:
+    """The n slowest deliveries as "at 3.41 s: 48.2 ms": clustered moments point at a stall (the disk,
+    a pause) rather than at queueing, which spreads the slow ones over the phase."""
+    worst = sorted(zip(latencies, moments, strict=True), reverse=True)[:n]
+    return ", ".join(
+        f"at {moment:.2f} s: {latency * 1000:.1f} ms" for latency, moment in sorted(worst, key=lambda w: w[1])
+    )
 
 
 async def closed_loop(base: str, secret: str, concurrency: int, seconds: float, counter: list[int]):
@@ -289,6 +307,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16, help="Senders in the closed-loop phase.")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn web processes.")
     parser.add_argument("--profile", action="store_true", help="Also profile the hot path in-process.")
+    parser.add_argument(
+        "--slowest", type=int, default=0, help="Also list each open-loop phase's N slowest, by moment."
+    )
     parser.add_argument(
         "--async-commit",
         action="store_true",
@@ -359,9 +380,13 @@ def main() -> None:
                 task = progress.add_task(f"{rate:g} leads/s", total=args.seconds)
                 cpu = time.process_time()
                 web_cpu = process_cpu_seconds(web.pid)
-                latencies, errors, elapsed = asyncio.run(
+                latencies, errors, elapsed, moments = asyncio.run(
                     open_loop(base, secret, rate, args.seconds, counter, progress, task)
                 )
+                if args.slowest:
+                    progress.console.print(
+                        f"{rate:g}/s slowest: {slowest(latencies, moments, args.slowest)}", soft_wrap=True
+                    )
                 table.add_row(
                     *phase_row(f"open {rate:g}/s", latencies, errors, elapsed, cpu, web.pid, web_cpu)
                 )
