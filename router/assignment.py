@@ -91,11 +91,20 @@ def pick_staff(
     Known flaw: two simultaneous intakes may both pick the same person before either commits; the
     imbalance is one lead and the next assignment corrects it, so no lock is taken.
     """
+    location_open: list[bool] = []  # most staff work the location's hours: worked out once
+
+    def working(c: StaffCandidate) -> bool:
+        if c.shift:
+            return on_shift(c, location, now)
+        if not location_open:
+            location_open.append(on_shift(c, location, now))
+        return location_open[0]
+
     eligible = [
         c
         for c in candidates
         if not (rules.respect_availability and c.availability != "available")
-        and not (rules.respect_shift and not on_shift(c, location, now))
+        and not (rules.respect_shift and not working(c))
         and not (rules.max_open_leads is not None and c.open_leads >= rules.max_open_leads)
     ]
     if not eligible:

@@ -178,3 +178,32 @@ async def test_after_hours_lead_starts_its_clock_at_opening(client, domain):
     domain.clock = FrozenClock(datetime(2026, 11, 30, 20, 0, tzinfo=chicago))  # Monday evening
     body = await deliver(client, practice, **person(1))
     assert datetime.fromisoformat(body["sla_due_at"]) == datetime(2026, 12, 1, 8, 5, tzinfo=chicago)
+
+
+def test_staff_without_hours_of_their_own_follow_the_location_and_the_others_their_own():
+    from router.assignment import StaffCandidate, pick_staff
+    from router.models import Location
+    from router.practice_settings import AssignmentRules
+
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    location = Location(
+        id=uuid.uuid4(),
+        time_zone="America/Chicago",
+        business_hours={d: [] for d in days},  # the office is closed all week
+        holidays=[],
+    )
+
+    def candidate(shift, last_assigned):  # type: ignore[no-untyped-def]
+        at = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=last_assigned)
+        return StaffCandidate(uuid.uuid4(), "available", False, shift, at, 0)
+
+    front, back = candidate(None, 0), candidate(None, 1)  # the office's hours: closed
+    evening = candidate({d: [["00:00", "24:00"]] for d in days}, 2)  # own hours: around the clock
+    chosen = pick_staff(
+        [front, back, evening], location, rules=AssignmentRules(), score=None, now=datetime.now(UTC)
+    )
+    assert chosen == evening
+    everyone_closed = pick_staff(
+        [front, back], location, rules=AssignmentRules(), score=None, now=datetime.now(UTC)
+    )
+    assert everyone_closed is None
