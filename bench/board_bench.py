@@ -23,7 +23,6 @@ import json
 import os
 import re
 import resource
-import secrets
 import time
 import uuid
 from pathlib import Path
@@ -35,6 +34,7 @@ import numpy as np
 from harness import (
     commit_latency,
     describe_commits,
+    inquiry_payload,
     no_collector_pauses,
     private_services,
     process_cpu_seconds,
@@ -48,14 +48,16 @@ WARMUP_LEADS = 20
 """Leads sent before timing: the first requests pay connection set-up and template compilation."""
 DRAIN_SECONDS = 3.0
 """Time allowed after the last webhook for late fragments before counting what is missing."""
-NAME = re.compile(r'class="lead-name" id="name-[^"]+">Bench(\d+) ')
+NAME = re.compile(r'class="lead-name" id="name-[^"]+">\w+ Bench(\d+)<')
 
 
 async def _seed(boards: int) -> tuple[str, str, list[str]]:
-    """The bench practice: one location, a form source and `boards` signed-in managers.
+    """The bench practice: one location, a form source, `boards` signed-in managers and the pooled
+    scoring model the product trains on first start.
 
     Returns (form key, signing secret, session tokens).
     """
+    from leadrouter.model_training import ensure_pooled_model
     from leadrouter.runtime import build_runtime
     from router.auth import hash_password, open_session
     from router.form_sources import create_form_source
@@ -112,6 +114,7 @@ async def _seed(boards: int) -> tuple[str, str, list[str]]:
                         user_agent="bench",
                     )
                 )
+        await ensure_pooled_model(domain)  # leads are scored and explained, as in the product
     finally:
         await runtime.close()
     return "bench-form", secret, tokens
@@ -179,6 +182,8 @@ class Boards:
 
 ANSWERED: list[float] = []
 """Milliseconds from sending each webhook to its 201 answer (the intake's share of the latency)."""
+SCORED: list[bool] = []
+"""Whether each answer carried a score (the model scored and explained the lead before storing it)."""
 
 
 async def _drive(
@@ -190,16 +195,7 @@ async def _drive(
     pending = []
 
     async def send(seq: int) -> None:
-        body = json.dumps(
-            {
-                "first_name": f"Bench{seq}",
-                "last_name": "Patient",
-                "email": f"bench{seq}-{secrets.token_hex(3)}@example.com",
-                "treatment_interest": "orthodontics",
-                "utm_source": "google",
-                "utm_medium": "cpc",
-            }
-        ).encode()
+        body = json.dumps(inquiry_payload(seq)).encode()
         headers = sign_delivery(body, secret=secret, webhook_id=f"msg_{uuid.uuid4().hex}")
         headers["content-type"] = "application/json"
         sent[seq] = time.perf_counter()
@@ -208,6 +204,7 @@ async def _drive(
         ANSWERED.append((time.perf_counter() - sent[seq]) * 1000)
         if response.status != 201:
             raise RuntimeError(f"webhook answered {response.status}: {answer[:200]!r}")
+        SCORED.append(json.loads(answer)["score"] is not None)
 
     for i in range(count):
         delay = start + i / rate - time.perf_counter()
@@ -232,6 +229,7 @@ async def _run_case(
 ) -> dict[str, float]:
     count = int(rate * seconds)
     ANSWERED.clear()
+    SCORED.clear()
     cpu0, wall0, web0 = time.process_time(), time.perf_counter(), process_cpu_seconds(web_pid)
     sent = await _drive(http, url, secret, first=first, count=count, rate=rate)
     await asyncio.sleep(DRAIN_SECONDS)
@@ -253,6 +251,7 @@ async def _run_case(
         "client_cpu": cpu / wall,
         "web_cpu_per_lead": web * 1000 / count,
         "answered_p50": answered,
+        "scored": sum(SCORED),
     }
 
 
@@ -309,7 +308,7 @@ def _row(r: dict[str, float]) -> str:
         f"{int(r['boards']):>6} boards {r['rate']:>5.0f} leads/s  {int(r['leads']):>4} leads  "
         f"p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms  p99 {r['p99']:6.1f} ms  "
         f"(webhook answered p50 {r['answered_p50']:5.1f} ms)  "
-        f"arrivals {int(r['received'])}/{int(r['expected'])}  "
+        f"arrivals {int(r['received'])}/{int(r['expected'])}  scored {int(r['scored'])}/{int(r['leads'])}  "
         f"client CPU {100 * r['client_cpu']:.0f}% of a core  "
         f"web CPU {r['web_cpu_per_lead']:.1f} ms a lead"
     )

@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import gc
 import os
+import random
 import secrets
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,32 @@ from sqlalchemy.engine import make_url
 from leadrouter.embedded import resolve_endpoints
 
 REPO = Path(__file__).resolve().parent.parent
+FIRST_NAMES = ["Ana", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hugo", "Ivy", "Jon"]
+
+
+def inquiry_payload(n: int) -> dict[str, object]:
+    """A realistic web-form inquiry from a distinct person (every delivery makes a new lead): contact
+    details, a message, SMS consent and the ad click's tracking, as the scorer and attribution read them.
+    The last name is `Bench<n>`, which is how a benchmark finds lead n on a board."""
+    rng = random.Random(n)
+    return {
+        "first_name": rng.choice(FIRST_NAMES),
+        "last_name": f"Bench{n}",
+        "email": f"bench{n}-{uuid.uuid4().hex[:6]}@example.com",
+        "phone": f"(512) {rng.randint(200, 999)}-{rng.randint(1000, 9999)}",
+        "zip": rng.choice(["78701", "78745", "78664", "78613"]),
+        "treatment_interest": rng.choice(["orthodontics", "implants", "cleaning", "invisalign"]),
+        "message": "Do you take Delta Dental? I'd like an appointment next week if possible.",
+        "sms_consent": True,
+        "sms_consent_text_version": "2026-01",
+        "utm_source": "google",
+        "utm_medium": "cpc",
+        "gclid": secrets.token_hex(8),
+        "pages_visited": rng.randint(1, 9),
+        "time_on_site_seconds": rng.randint(20, 600),
+        "device_type": rng.choice(["mobile", "desktop"]),
+        "form_completion_seconds": rng.randint(15, 200),
+    }
 
 
 @dataclass(frozen=True)

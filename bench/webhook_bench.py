@@ -25,7 +25,6 @@ import os
 import pstats
 import random
 import resource
-import secrets
 import socket
 import subprocess
 import sys
@@ -46,6 +45,7 @@ sys.path.insert(0, str(REPO))
 from harness import (  # noqa: E402 (bench/ itself is on sys.path)
     commit_latency,
     describe_commits,
+    inquiry_payload,
     no_collector_pauses,
     private_services,
     process_cpu_seconds,
@@ -54,36 +54,12 @@ from harness import (  # noqa: E402 (bench/ itself is on sys.path)
 from connectors.forms.signature import sign_delivery  # noqa: E402
 
 console = Console()
-FIRST_NAMES = ["Ana", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hugo", "Ivy", "Jon"]
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def payload(n: int) -> dict:
-    """A realistic inquiry from a distinct person (so every delivery makes a new lead)."""
-    rng = random.Random(n)
-    return {
-        "first_name": rng.choice(FIRST_NAMES),
-        "last_name": f"Bench{n}",
-        "email": f"bench{n}-{uuid.uuid4().hex[:6]}@example.com",
-        "phone": f"(512) {rng.randint(200, 999)}-{rng.randint(1000, 9999)}",
-        "zip": rng.choice(["78701", "78745", "78664", "78613"]),
-        "treatment_interest": rng.choice(["orthodontics", "implants", "cleaning", "invisalign"]),
-        "message": "Do you take Delta Dental? I'd like an appointment next week if possible.",
-        "sms_consent": True,
-        "sms_consent_text_version": "2026-01",
-        "utm_source": "google",
-        "utm_medium": "cpc",
-        "gclid": secrets.token_hex(8),
-        "pages_visited": rng.randint(1, 9),
-        "time_on_site_seconds": rng.randint(20, 600),
-        "device_type": rng.choice(["mobile", "desktop"]),
-        "form_completion_seconds": rng.randint(15, 200),
-    }
 
 
 async def seed(database_url: str) -> tuple[str, str]:
@@ -145,7 +121,7 @@ async def seed(database_url: str) -> tuple[str, str]:
 
 
 def signed_request(n: int, secret: str) -> tuple[bytes, dict[str, str]]:
-    body = json.dumps(payload(n)).encode()
+    body = json.dumps(inquiry_payload(n)).encode()
     headers = sign_delivery(body, secret=secret, webhook_id=f"msg_{n}_{uuid.uuid4().hex[:8]}")
     headers["content-type"] = "application/json"
     return body, headers
