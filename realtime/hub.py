@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import time
@@ -35,14 +36,14 @@ Receiver = tuple[uuid.UUID, str | None]
 DeliveryHook = Callable[[list[tuple[Push, list[Receiver]]]], Awaitable[object]]
 
 
-_EVENT = DomainEvent.__table__.c
 _EVENTS_AFTER = PreparedStatement(
-    select(_EVENT.id, _EVENT.kind, _EVENT.practice_id, _EVENT.location_id, _EVENT.lead_id, _EVENT.created_at)
+    select(*(DomainEvent.__table__.c[field.name] for field in dataclasses.fields(CommittedEvent)))
     .where(DomainEvent.id > bindparam("after"))
     .order_by(DomainEvent.id)
     .limit(bindparam("limit"))
 )
-"""Run for every doorbell: one statement, no transaction around it (it only reads committed rows)."""
+"""Run for every doorbell: one statement, no transaction around it (it only reads committed rows).
+Its columns are CommittedEvent's fields, in their order."""
 
 
 async def events_after(

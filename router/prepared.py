@@ -54,7 +54,7 @@ class PreparedStatement:
 
     def sql_and_args(self, dialect: Dialect, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
         sql, names, processors, carried = self._compiled or self._compile(dialect)
-        args = [params[name] if name in params or name not in carried else carried[name] for name in names]
+        args = [params.get(name, carried[name]) if name in carried else params[name] for name in names]
         for i, process in enumerate(processors):
             if process is not None and args[i] is not None:
                 args[i] = process(args[i])
