@@ -25,6 +25,7 @@ import re
 import resource
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -39,6 +40,11 @@ from harness import (
     private_services,
     process_cpu_seconds,
 )
+from websockets.client import ClientProtocol
+from websockets.frames import Opcode
+from websockets.http11 import Response
+from websockets.typing import Origin
+from websockets.uri import parse_uri
 
 from connectors.forms.signature import sign_delivery
 from leadrouter.web_process import start_web_process, wait_until_ready
@@ -120,52 +126,96 @@ async def _seed(boards: int) -> tuple[str, str, list[str]]:
     return "bench-form", secret, tokens
 
 
-class Boards:
-    """N websocket clients; records when each bench lead's fragment reaches each board.
+class _BoardSocket(asyncio.Protocol):
+    """One board's connection, driven by websockets' sans-I/O client protocol.
 
-    aiohttp's client parses frames in compiled code and each board's reader only stamps and keeps
-    the message; the lead number is read out of the markup after the run. The client shares the
+    No task, queue or future per message: each arrival is stamped as its bytes reach the process and
+    kept as it is; the lead number is read out of the markup after the run. The client shares the
     machine's two cores with the server it measures, so its own cost per arrival is kept small.
     """
 
+    def __init__(
+        self, url: str, origin: str, cookie: str, keep: Callable[[tuple[float, bytes]], None]
+    ) -> None:
+        self.protocol = ClientProtocol(parse_uri(url), origin=Origin(origin), max_size=None)
+        self._request = self.protocol.connect()
+        self._request.headers["Cookie"] = cookie
+        self._keep = keep
+        self._partial: list[bytes] = []
+        self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.protocol.send_request(self._request)
+        self._flush()
+
+    def data_received(self, data: bytes) -> None:
+        now = time.perf_counter()
+        self.protocol.receive_data(data)
+        for event in self.protocol.events_received():
+            if isinstance(event, Response):
+                if self.protocol.handshake_exc is not None:
+                    self.opened.set_exception(self.protocol.handshake_exc)
+                else:
+                    self.opened.set_result(None)
+            elif event.opcode in (Opcode.TEXT, Opcode.CONT):
+                self._partial.append(event.data)
+                if event.fin:
+                    self._keep((now, b"".join(self._partial)))
+                    self._partial.clear()
+        self._flush()  # pongs, and the close handshake
+
+    def _flush(self) -> None:
+        assert self.transport is not None
+        for chunk in self.protocol.data_to_send():
+            if chunk:
+                self.transport.write(chunk)
+            else:
+                self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.opened.done():
+            self.opened.set_exception(exc or ConnectionError("closed during the handshake"))
+
+    def close(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.protocol.send_close()
+            self._flush()
+            self.transport.close()
+
+
+class Boards:
+    """N websocket clients; records when each bench lead's fragment reaches each board."""
+
     def __init__(self) -> None:
-        self.received: list[tuple[float, str]] = []
-        self.sockets: list[aiohttp.ClientWebSocketResponse] = []
-        self.tasks: list[asyncio.Task[None]] = []
-        self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+        self.received: list[tuple[float, bytes]] = []
+        self.sockets: list[_BoardSocket] = []
 
     async def open(self, ws_url: str, origin: str, tokens: list[str], after: int) -> None:
         """Connect like a board page does: live from the position of the snapshot it just rendered."""
+        loop = asyncio.get_running_loop()
+        address = parse_uri(ws_url)
 
         async def one(token: str) -> None:
-            socket = await self._session.ws_connect(
-                f"{ws_url}?after={after}",
-                origin=origin,
-                headers={"Cookie": f"lr_session={token}"},
-                compress=0,
-                timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=10),
-                max_msg_size=0,
+            _, socket = await loop.create_connection(
+                lambda: _BoardSocket(
+                    f"{ws_url}?after={after}", origin, f"lr_session={token}", self.received.append
+                ),
+                address.host,
+                address.port,
             )
+            await asyncio.wait_for(socket.opened, 30)
             self.sockets.append(socket)
-            self.tasks.append(asyncio.create_task(self._read(socket)))
 
         for start in range(0, len(tokens), 50):  # the server accepts handshakes fast, but not 500 at once
             await asyncio.gather(*(one(token) for token in tokens[start : start + 50]))
 
-    async def _read(self, socket: aiohttp.ClientWebSocketResponse) -> None:
-        keep = self.received.append
-        clock = time.perf_counter
-        with contextlib.suppress(Exception):
-            while True:
-                message = await socket.receive()
-                if message.type is not aiohttp.WSMsgType.TEXT:
-                    return
-                keep((clock(), message.data))
-
     def arrivals(self) -> dict[int, list[float]]:
         """Arrival times by lead number, from the created-lead fragments received so far."""
         found: dict[int, list[float]] = {}
-        for at, message in self.received:
+        for at, raw in self.received:
+            message = raw.decode()
             match = NAME.search(message)
             if match and "lead.created" in message:
                 found.setdefault(int(match.group(1)), []).append(at)
@@ -173,11 +223,7 @@ class Boards:
 
     async def close(self) -> None:
         for socket in self.sockets:
-            with contextlib.suppress(Exception):
-                await socket.close()
-        for task in self.tasks:
-            task.cancel()
-        await self._session.close()
+            socket.close()
 
 
 ANSWERED: list[float] = []

@@ -1,4 +1,5 @@
-"""What the benchmark clients share: a measuring loop the garbage collector leaves alone, and cleanup."""
+"""What the benchmark clients share: the inquiry they send, a measuring loop the garbage collector leaves
+alone, and cleanup."""
 
 from __future__ import annotations
 
