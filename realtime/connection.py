@@ -51,13 +51,17 @@ class BoardConnection:
         self._sending_since: float | None = None
         self._runner: asyncio.Task[None] | None = None
 
-    def offer(self, item: Push | Heartbeat | Closing) -> None:
-        """Queue an item without waiting; a socket too far behind is closed and will replay."""
+    def offer(self, item: Push | Heartbeat | Closing) -> bool:
+        """Queue an item without waiting (False: a push this board's viewer may not see, dropped).
+
+        A socket too far behind is closed and will replay.
+        """
         if isinstance(item, Push) and not item.reaches(self.viewer):
-            return
+            return False
         if self._queue.qsize() >= BOARD_QUEUE_LIMIT:
             self._too_slow = True
         self._queue.put_nowait(item)
+        return True
 
     def update_viewer(self, viewer: Viewer) -> None:
         """The session check found a changed scope (a location added or removed)."""

@@ -171,8 +171,7 @@ class BoardHub:
             for push in pushes:
                 receivers = []
                 for board in list(self.boards):
-                    if push.reaches(board.viewer):
-                        board.offer(push)
+                    if board.offer(push):
                         receivers.append((board.viewer.user_id, board.session_key))
                 if receivers:
                     report.append((push, receivers))

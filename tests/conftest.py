@@ -19,6 +19,7 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from leadrouter.embedded import resolve_endpoints
 
@@ -91,6 +92,13 @@ async def runtime(settings):  # type: ignore[no-untyped-def]
 
 
 TABLES_TO_KEEP = {"alembic_version"}
+EMPTYING_LOCK_TIMEOUT = "20s"
+_LOCK_HOLDERS = """
+    SELECT pid, state, now() - xact_start AS open_for, left(query, 300) AS last_query
+    FROM pg_stat_activity
+    WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL
+"""
+"""Sessions of this database inside a transaction (what a blocked TRUNCATE waits for)."""
 
 
 @pytest.fixture
@@ -106,9 +114,18 @@ async def domain(runtime) -> AsyncIterator:  # type: ignore[no-untyped-def]
     set_clock(Clock())
     runtime.domain.clock = Clock()
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name not in TABLES_TO_KEEP)
-    async with runtime.engine.begin() as connection:
-        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        await connection.execute(text("ALTER SEQUENCE domain_events_id_seq RESTART"))
+    try:
+        async with runtime.engine.begin() as connection:
+            # A session the test left open would make TRUNCATE wait for ever: fail instead, naming it.
+            await connection.execute(text(f"SET LOCAL lock_timeout = '{EMPTYING_LOCK_TIMEOUT}'"))
+            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            await connection.execute(text("ALTER SEQUENCE domain_events_id_seq RESTART"))
+    except DBAPIError as exc:
+        if "lock timeout" not in str(exc):
+            raise
+        async with runtime.engine.connect() as connection:
+            holders = (await connection.execute(text(_LOCK_HOLDERS))).all()
+        raise AssertionError(f"the test left sessions holding table locks: {holders}") from exc
     prefix = runtime.settings.redis.prefix
     # Only this run's keys: arq names a job's key by its id alone, outside our prefix, so the jobs
     # are found through this run's queue; deleting every `arq:*` key would break a concurrent run.
