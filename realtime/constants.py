@@ -32,6 +32,9 @@ at every heartbeat, so such a board goes within SEND_TIMEOUT_SECONDS + HEARTBEAT
 SESSION_RECHECK_SECONDS = 30.0
 """How often a connected board's session is checked again: a revoked or expired login loses the live
 feed within 30 s, at one small query per board per 30 s."""
+STOP_SECONDS = 5.0
+"""A stopping hub waits this long for its listener, reader and heartbeat to end: a Redis or database
+call that never returns must not hold up the web process's shutdown (it is logged instead)."""
 PRESENCE_TOUCH_SECONDS = 60.0
 """Connected staff are marked as seen this often: a third of router.presence.AWAY_AFTER, so a board
 that stays connected never looks absent, at one UPDATE per hub per minute."""

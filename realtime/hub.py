@@ -91,6 +91,8 @@ class BoardHub:
         self._heartbeat_seconds = heartbeat_seconds
         self.session_recheck_seconds = constants.SESSION_RECHECK_SECONDS
         """How often each board's session is checked again (tests shorten it)."""
+        self.stop_seconds = constants.STOP_SECONDS
+        """How long `stop` waits for the hub's own tasks (tests shorten it)."""
         self.boards: set[BoardConnection] = set()
         self.position = 0
         self.pubsub_connected = asyncio.Event()
@@ -119,9 +121,15 @@ class BoardHub:
             board.offer(Closing(constants.CLOSE_SERVICE_RESTART, "server restarting"))
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            done, stuck = await asyncio.wait(self._tasks, timeout=self.stop_seconds)
+            for task in done:
+                with contextlib.suppress(asyncio.CancelledError):
+                    task.exception()  # retrieved: a task that failed while stopping is not news
+            for task in stuck:
+                log.warning(
+                    "hub task %s did not stop within %.0f s; left behind", task.get_name(), self.stop_seconds
+                )
         self._tasks = []
 
     def wake(self) -> None:
@@ -237,7 +245,8 @@ class BoardHub:
                 await asyncio.sleep(delay)
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+                    async with asyncio.timeout(constants.STOP_SECONDS):  # a dead socket may never close
+                        await pubsub.aclose()
 
     def _ring(self, data: bytes | str | None) -> None:
         try:

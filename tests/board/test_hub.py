@@ -311,3 +311,20 @@ async def test_a_board_whose_send_is_stuck_is_stopped_at_the_next_check(domain, 
     with pytest.raises(asyncio.CancelledError):
         await task
     assert board not in hub.boards
+
+
+async def test_a_hub_stops_in_time_even_when_redis_never_lets_go(hub, caplog):
+    never = asyncio.Event()
+
+    async def hangs() -> None:
+        await never.wait()
+
+    hub._pubsub.aclose = hangs  # a dead socket whose close never completes
+    hub.stop_seconds = 0.3
+    listener = next(task for task in hub._tasks if task.get_name() == "hub-listen")
+    began = time.monotonic()
+    await hub.stop()
+    assert time.monotonic() - began < 2
+    assert "hub-listen did not stop" in caplog.text
+    assert not listener.done()  # left behind, still closing: it does not hold up the shutdown
+    listener.cancel()
