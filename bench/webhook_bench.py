@@ -21,6 +21,7 @@ import contextlib
 import cProfile
 import io
 import json
+import logging
 import os
 import pstats
 import random
@@ -254,6 +255,7 @@ async def profile_hot_path(secret: str, requests: int) -> str:
 
     runtime = build_runtime()
     app = build_web_app(runtime)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per profiled request
     transport = httpx.ASGITransport(app=app)
     errors: list[int] = []
     profiler = cProfile.Profile()
