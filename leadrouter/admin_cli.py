@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import Progress
 from sqlalchemy import select
 
+from router.models import ROLES
 from router.practice_settings import PracticeSettings, SettingsError
 
 console = Console()
@@ -147,10 +148,13 @@ def user() -> None:
 @click.option("--name", required=True)
 @click.option(
     "--role",
-    type=click.Choice(["front_desk", "manager", "overflow_agent", "physician", "admin"]),
+    type=click.Choice(list(ROLES)),
     required=True,
+    help="Practice staff (front_desk, manager, practice_admin) need --practice; overflow agents "
+    "--call-center; physicians and their office staff --office; platform operators nothing else.",
 )
 @click.option("--practice", "practice_slug", default=None)
+@click.option("--office", "office_name", default=None, help="Referring office (created when new).")
 @click.option("--location", "location_slugs", multiple=True, help="Location slug (repeatable; default: all).")
 @click.option("--call-center", "call_center_slug", default=None, help="For overflow agents.")
 @click.option("--password", default=None, help="Prompted for when omitted.")
@@ -161,11 +165,12 @@ def user_create(
     practice_slug: str | None,
     location_slugs: tuple[str, ...],
     call_center_slug: str | None,
+    office_name: str | None,
     password: str | None,
 ) -> None:
-    """Create a staff user who sees the given locations of their practice."""
+    """Create a user: practice staff see the given locations of their practice (default: all)."""
     from router.auth import create_user
-    from router.models import CallCenter, Location
+    from router.models import CallCenter, Location, ReferringOffice
 
     password = password or getpass.getpass("Password (10+ characters): ")
 
@@ -188,8 +193,18 @@ def user_create(
                 if center is None:
                     raise click.ClickException(f"no call center {call_center_slug!r}")
                 center_id = center.id
+            office_id = None
+            if office_name:
+                office = await session.scalar(
+                    select(ReferringOffice).where(ReferringOffice.name == office_name)
+                )
+                if office is None:
+                    office = ReferringOffice(name=office_name)
+                    session.add(office)
+                    await session.flush([office])
+                office_id = office.id
             try:
-                await create_user(
+                created = await create_user(
                     session,
                     email=email,
                     display_name=name,
@@ -201,6 +216,7 @@ def user_create(
                 )
             except ValueError as exc:
                 raise click.ClickException(str(exc)) from exc
+            created.referring_office_id = office_id
 
     _runtime_action(action)
     console.print(f"user {email} created")

@@ -27,6 +27,10 @@ DEMO_PASSWORD = "demo-password-2026"
 """The password of every demo login; printed by the run command, never used outside the demo."""
 
 
+DEMO_OPERATOR_EMAIL = "olivia.ops@leadrouter.example"
+"""The demo's platform operator: manages practices, sees no patient data without break-glass access."""
+
+
 def demo_form_key(practice_slug: str, form_key: str) -> str:
     """Webhook keys are global; the simulator's form keys are per practice, so prefix them."""
     return f"{practice_slug}-{form_key}"
@@ -147,6 +151,15 @@ async def seed_demo(domain: Domain) -> DemoSummary:
                     call_center_id=center.id,
                 )
         summary.logins.extend((agent.email, agent.role, center_spec.name) for agent in center_spec.agents)
+        if await session.scalar(select(StaffUser.id).where(StaffUser.email == DEMO_OPERATOR_EMAIL)) is None:
+            await create_user(
+                session,
+                email=DEMO_OPERATOR_EMAIL,
+                display_name="Olivia Operator",
+                password=DEMO_PASSWORD,
+                role="platform_operator",
+            )
+        summary.logins.append((DEMO_OPERATOR_EMAIL, "platform_operator", "Lead Router"))
     return summary
 
 

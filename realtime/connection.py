@@ -13,7 +13,7 @@ from realtime.constants import (
     CLOSE_TRY_AGAIN,
     SEND_TIMEOUT_SECONDS,
 )
-from realtime.pushes import BoardRenderer, Closing, Heartbeat, Push
+from realtime.pushes import BoardRenderer, Closing, Heartbeat, Push, Receiver
 from router.access import Viewer
 
 log = logging.getLogger("leadrouter.realtime")
@@ -62,6 +62,14 @@ class BoardConnection:
             self._too_slow = True
         self._queue.put_nowait(item)
         return True
+
+    def receipt(self, push: Push) -> Receiver:
+        """Who received `push`, for the audit (flagged with the grant when seen only by break-glass)."""
+        viewer = self.viewer
+        grant = None
+        if viewer.break_glass is not None and viewer.sees_by_break_glass(push):
+            grant = viewer.break_glass.grant_id
+        return (viewer.user_id, self.session_key, grant)
 
     def update_viewer(self, viewer: Viewer) -> None:
         """The session check found a changed scope (a location added or removed)."""

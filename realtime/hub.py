@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from realtime import constants
 from realtime.announcer import RedisAnnouncer
 from realtime.connection import BoardConnection
-from realtime.pushes import BoardRenderer, Closing, CommittedEvent, Heartbeat, Push
+from realtime.pushes import BoardRenderer, Closing, CommittedEvent, Heartbeat, Push, Receiver
 from router.clock import Clock, get_clock
 from router.models import DomainEvent
 from router.prepared import PreparedStatement
@@ -31,7 +31,6 @@ from router.prepared import PreparedStatement
 log = logging.getLogger("leadrouter.realtime")
 
 PresenceHook = Callable[[set[uuid.UUID]], Awaitable[object]]
-Receiver = tuple[uuid.UUID, str | None]
 """A board that got a push: its user and its login session."""
 DeliveryHook = Callable[[list[tuple[Push, list[Receiver]]]], Awaitable[object]]
 
@@ -160,7 +159,7 @@ class BoardHub:
         if events and events[0].created_at < self._clock.now() - constants.MAX_REPLAY_AGE:
             return None
         pushes = [push for push in await self.renderer.render(events) if push.reaches(board.viewer)]
-        self._report([(push, [(board.viewer.user_id, board.session_key)]) for push in pushes])
+        self._report([(push, [board.receipt(push)]) for push in pushes])
         return pushes
 
     async def deliver_once(self) -> int:
@@ -180,7 +179,7 @@ class BoardHub:
                 receivers = []
                 for board in list(self.boards):
                     if board.offer(push):
-                        receivers.append((board.viewer.user_id, board.session_key))
+                        receivers.append(board.receipt(push))
                 if receivers:
                     report.append((push, receivers))
             self.position = max(self.position, events[-1].id)

@@ -35,12 +35,16 @@ class Push:
     lead_id: uuid.UUID | None = None
     overflow: bool = False
     """The lead is in the overflow queue (overflow agents receive only those)."""
+    referring_physician_id: uuid.UUID | None = None
+    referring_office_id: uuid.UUID | None = None
 
     def reaches(self, viewer: Viewer) -> bool:
-        """Whether this push belongs on the viewer's board."""
-        if not viewer.may_see_location(self.practice_id, self.location_id):
-            return False
-        return viewer.role != "overflow_agent" or self.overflow
+        """Whether this push belongs on the viewer's board: the one lead-visibility rule, nothing else."""
+        return viewer.may_see(self)
+
+
+Receiver = tuple[uuid.UUID, str | None, uuid.UUID | None]
+"""Who received a push: user, session key, and the break-glass grant that let them see it (if any)."""
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router import audit
-from router.access import Viewer
+from router.access import PRACTICE_ADMIN, Viewer, may_do, require
+from router.contact import record_first_contact
 from router.context import Domain
+from router.errors import ActionRefused, InvalidChoice, LeadNotFound, NotPermitted
 from router.events import record_lead_event
 from router.intake import PHI_CONTEXT, InquiryCommand, IntakeResult, ingest_inquiry
 from router.models import (
@@ -27,6 +29,7 @@ from router.models import (
     FunnelEvent,
     Interaction,
     Lead,
+    Location,
     StaffLocation,
     StaffUser,
 )
@@ -36,31 +39,6 @@ CONTACT_CHANNELS = ("phone", "sms", "email", "in_person")
 HAND_ENTRY_KINDS = ("walk_in", "phone")
 NOTE_LIMIT = 2000
 """Characters of a contact note: a few paragraphs; longer text belongs in the practice's PMS."""
-MANAGING_ROLES = frozenset({"manager", "admin"})
-
-
-class ActionRefused(Exception):
-    """The action cannot be done as asked; the message is written for the person who asked."""
-
-    status_code = 409
-
-
-class LeadNotFound(ActionRefused):
-    """No such lead in the person's scope (indistinguishable from a lead that does not exist)."""
-
-    status_code = 404
-
-
-class NotPermitted(ActionRefused):
-    """The person's role does not allow this action."""
-
-    status_code = 403
-
-
-class InvalidChoice(ActionRefused):
-    """A reason, outcome or channel that is not one of the known ones."""
-
-    status_code = 422
 
 
 @dataclass(frozen=True)
@@ -77,10 +55,14 @@ def _choose(value: str, choices: tuple[str, ...], what: str) -> str:
     return value
 
 
-async def _lead_for_update(session: AsyncSession, viewer: Viewer, lead_id: uuid.UUID) -> Lead:
-    """The lead, locked until commit, if the viewer may see it."""
+async def lead_for_update(session: AsyncSession, viewer: Viewer, lead_id: uuid.UUID, action: str) -> Lead:
+    """The lead, locked until commit, if the viewer's role allows `action` and the lead is theirs.
+
+    The role is checked before anything is read, so a refused action writes nothing.
+    """
+    require(viewer, action)
     lead = await session.scalar(
-        select(Lead).where(Lead.id == lead_id, viewer.lead_filter()).with_for_update()
+        select(Lead).where(Lead.id == lead_id, viewer.work_filter()).with_for_update()
     )
     if lead is None:
         raise LeadNotFound("That lead is not on your board.")
@@ -101,6 +83,7 @@ async def claim_lead(
     domain: Domain, viewer: Viewer, lead_id: uuid.UUID, *, actor: audit.Actor
 ) -> ActionResult:
     """Take a lead; one conditional UPDATE decides, so of many simultaneous claims exactly one wins."""
+    require(viewer, "lead.claim")
     now = domain.clock.now()
     async with domain.sessionmaker() as session, session.begin():
         won = (
@@ -108,7 +91,7 @@ async def claim_lead(
                 update(Lead)
                 .where(
                     Lead.id == lead_id,
-                    viewer.lead_filter(),
+                    viewer.work_filter(),
                     Lead.status == "open",
                     Lead.claimed_by_user_id.is_(None),
                 )
@@ -129,7 +112,7 @@ async def _refuse_claim(session: AsyncSession, viewer: Viewer, lead_id: uuid.UUI
         await session.execute(
             select(Lead.status, Lead.claimed_by_user_id, StaffUser.display_name)
             .outerjoin(StaffUser, StaffUser.id == Lead.claimed_by_user_id)
-            .where(Lead.id == lead_id, viewer.lead_filter())
+            .where(Lead.id == lead_id, viewer.work_filter())
         )
     ).first()
     if row is None:
@@ -147,11 +130,11 @@ async def release_lead(
 ) -> ActionResult:
     """Give a claimed lead back to the queue (its claimer, or a manager)."""
     async with domain.sessionmaker() as session, session.begin():
-        lead = await _lead_for_update(session, viewer, lead_id)
+        lead = await lead_for_update(session, viewer, lead_id, "lead.release")
         _require_open(lead)
         if lead.claimed_by_user_id is None:
             raise ActionRefused("Nobody has claimed this lead.")
-        if lead.claimed_by_user_id != viewer.user_id and viewer.role not in MANAGING_ROLES:
+        if lead.claimed_by_user_id != viewer.user_id and not may_do(viewer, "lead.release_any"):
             raise NotPermitted("Only the person who claimed a lead, or a manager, can release it.")
         previous = lead.claimed_by_user_id
         lead.claimed_by_user_id = None
@@ -177,7 +160,7 @@ async def log_contact_attempt(
     _choose(outcome, ATTEMPT_OUTCOMES, "the outcome")
     now = domain.clock.now()
     async with domain.sessionmaker() as session, session.begin():
-        lead = await _lead_for_update(session, viewer, lead_id)
+        lead = await lead_for_update(session, viewer, lead_id, "lead.log_attempt")
         _require_open(lead)
         lead.last_activity_at = now
         session.add(
@@ -211,15 +194,11 @@ async def log_contact_made(
         raise InvalidChoice(f"A note can be at most {NOTE_LIMIT} characters.")
     now = domain.clock.now()
     async with domain.sessionmaker() as session, session.begin():
-        lead = await _lead_for_update(session, viewer, lead_id)
+        lead = await lead_for_update(session, viewer, lead_id, "lead.log_contact")
         _require_open(lead)
-        first = lead.first_contact_at is None
-        if first:
-            lead.first_contact_at = now
-            session.add(_funnel(lead, "contacted", now, actor))
-        if lead.stage == "lead":
-            lead.stage = "contacted"
-        lead.last_activity_at = now
+        first = await record_first_contact(
+            session, lead, now, "board", user_id=viewer.user_id, actor=actor.id
+        )
         interaction = _interaction(
             lead, viewer, kind="contact_made", channel=channel, outcome="reached", at=now
         )
@@ -246,16 +225,14 @@ async def close_lead(
     _choose(reason, CLOSE_REASONS, "the reason")
     now = domain.clock.now()
     async with domain.sessionmaker() as session, session.begin():
-        lead = await _lead_for_update(session, viewer, lead_id)
+        lead = await lead_for_update(session, viewer, lead_id, "lead.close")
         _require_open(lead)
         lead.status = "closed"
         lead.close_reason = reason
         lead.closed_at = now
         lead.last_activity_at = now
         if reason == "appointment_booked":
-            if lead.first_contact_at is None:
-                lead.first_contact_at = now
-                session.add(_funnel(lead, "contacted", now, actor))
+            await record_first_contact(session, lead, now, "booking", user_id=viewer.user_id, actor=actor.id)
             lead.stage = "appointment_scheduled"
             session.add(_funnel(lead, "appointment_scheduled", now, actor))
         session.add(_interaction(lead, viewer, kind="closed", channel=None, outcome=reason, at=now))
@@ -275,11 +252,9 @@ async def reassign_lead(
     domain: Domain, viewer: Viewer, lead_id: uuid.UUID, *, to_user_id: uuid.UUID, actor: audit.Actor
 ) -> ActionResult:
     """A manager hands a lead to someone at its location; a claim by anyone else ends."""
-    if viewer.role not in MANAGING_ROLES:
-        raise NotPermitted("Only managers can reassign leads.")
     now = domain.clock.now()
     async with domain.sessionmaker() as session, session.begin():
-        lead = await _lead_for_update(session, viewer, lead_id)
+        lead = await lead_for_update(session, viewer, lead_id, "lead.reassign")
         _require_open(lead)
         works_there = await session.scalar(
             select(StaffUser.id)
@@ -328,8 +303,9 @@ async def add_lead_by_hand(
 
     The form's one-time nonce is the idempotency key, so a double submit stores one lead.
     """
+    require(viewer, "lead.add_by_hand")
     _choose(kind, HAND_ENTRY_KINDS, "the kind of inquiry")
-    if viewer.practice_id is None or location_id not in viewer.location_ids:
+    if viewer.practice_id is None or not await _works_at(domain, viewer, location_id):
         raise NotPermitted("You can only add leads at your own locations.")
     if not nonce or len(nonce) > 100:
         raise InvalidChoice("The form is missing its one-time key; reload the board and try again.")
@@ -347,6 +323,19 @@ async def add_lead_by_hand(
         channel=kind,
     )
     return await ingest_inquiry(domain, command)
+
+
+async def _works_at(domain: Domain, viewer: Viewer, location_id: uuid.UUID) -> bool:
+    """Whether the location is one of the viewer's own (a practice admin's: any of their practice's)."""
+    if location_id in viewer.location_ids:
+        return True
+    if viewer.role != PRACTICE_ADMIN:
+        return False
+    async with domain.sessionmaker() as session:
+        found = await session.scalar(
+            select(Location.id).where(Location.id == location_id, Location.practice_id == viewer.practice_id)
+        )
+    return found is not None
 
 
 def _interaction(

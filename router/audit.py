@@ -33,6 +33,8 @@ class Actor:
     id: str
     ip: str | None = None
     session_id: str | None = None
+    break_glass: str | None = None
+    """The break-glass grant the actor is using: every record they cause is flagged with it."""
 
     @classmethod
     def system(cls, name: str) -> Actor:
@@ -48,6 +50,9 @@ def new_record(
     details: dict[str, Any] | None = None,
 ) -> AuditRecord:
     """An audit row not yet in any session (the intake inserts it with its other rows at once)."""
+    details = details or {}
+    if actor.break_glass is not None:
+        details = {**details, "break_glass": actor.break_glass}
     return AuditRecord(
         occurred_at=utcnow(),
         actor_type=actor.type,
@@ -56,7 +61,7 @@ def new_record(
         practice_id=practice_id,
         lead_id=lead_id,
         ip=actor.ip,
-        details=details or {},
+        details=details,
     )
 
 

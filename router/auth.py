@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router import audit
-from router.access import Viewer, load_viewer
+from router.access import OVERFLOW_AGENT, PRACTICE_STAFF_ROLES, Viewer, load_viewer
 from router.models import ROLES, StaffLocation, StaffUser, UserSession
 from router.settings import SecuritySettings
 
@@ -53,9 +53,11 @@ async def create_user(
     """A staff account with the locations it may see."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    if role in {"front_desk", "manager"} and practice_id is None:
+    if role in PRACTICE_STAFF_ROLES and practice_id is None:
         raise ValueError(f"a {role} belongs to a practice")
-    if role == "overflow_agent" and call_center_id is None:
+    if role not in PRACTICE_STAFF_ROLES and practice_id is not None:
+        raise ValueError(f"a {role} belongs to no practice (practices are separate tenants)")
+    if role == OVERFLOW_AGENT and call_center_id is None:
         raise ValueError("an overflow agent belongs to a call center")
     user = StaffUser(
         id=uuid.uuid4(),
@@ -155,7 +157,7 @@ async def resume_session(
     if now - record.last_seen_at > SESSION_TOUCH_INTERVAL:
         record.last_seen_at = now
         user.last_seen_at = now
-    viewer = await load_viewer(session, user)
+    viewer = await load_viewer(session, user, now=now)
     return SignedIn(viewer=viewer, csrf_token=record.csrf_token, session_key=record.token_hash.hex()[:16])
 
 

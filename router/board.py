@@ -15,8 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from router import audit
-from router.access import Viewer
-from router.actions import MANAGING_ROLES
+from router.access import MANAGING_ROLES, PRACTICE_STAFF_ROLES, Viewer
 from router.clock import utcnow
 from router.context import Domain
 from router.intake import PHI_CONTEXT
@@ -56,6 +55,8 @@ class BoardLead:
     sla_due_at: datetime | None
     escalation_level: int
     overflow: bool
+    referring_physician_id: uuid.UUID | None
+    referring_office_id: uuid.UUID | None
     status: str
     assigned_user_id: uuid.UUID | None
     assigned_to: str | None
@@ -96,6 +97,8 @@ _LEAD_COLUMNS = (
     Lead.sla_due_at,
     Lead.escalation_level,
     Lead.overflow,
+    Lead.referring_physician_id,
+    Lead.referring_office_id,
     Lead.status,
     Lead.assigned_user_id,
     Lead.claimed_by_user_id,
@@ -144,7 +147,7 @@ async def _staff_at(session: AsyncSession, location_id: uuid.UUID | None) -> tup
         .where(
             StaffLocation.location_id == location_id,
             StaffUser.is_active.is_(True),
-            StaffUser.role.in_(("front_desk", "manager")),
+            StaffUser.role.in_(PRACTICE_STAFF_ROLES),
         )
         .order_by(StaffUser.display_name)
     )
@@ -172,6 +175,8 @@ def _row(domain: Domain, row: Mapping[str, Any]) -> BoardLead:
         sla_due_at=row["sla_due_at"],
         escalation_level=row["escalation_level"],
         overflow=row["overflow"],
+        referring_physician_id=row["referring_physician_id"],
+        referring_office_id=row["referring_office_id"],
         status=row["status"],
         assigned_user_id=row["assigned_user_id"],
         assigned_to=row["assigned_to"],
@@ -267,23 +272,36 @@ _PUSH_AUDIT = PreparedStatement(
 async def record_board_pushes(
     domain: Domain,
     deliveries: Sequence[
-        tuple[int, uuid.UUID | None, uuid.UUID | None, Sequence[tuple[uuid.UUID, str | None]]]
+        tuple[
+            int,
+            uuid.UUID | None,
+            uuid.UUID | None,
+            Sequence[tuple[uuid.UUID, str | None, uuid.UUID | None]],
+        ]
     ],
 ) -> None:
-    """Audit PHI pushed to boards: one row per pushed event, naming the event and every receiving session."""
-    rows = [
-        {
-            "practice_id": str(practice_id) if practice_id else None,
-            "lead_id": str(lead_id) if lead_id else None,
-            "details": {
-                "via": "push",
-                "event_id": event_id,
-                "user_ids": sorted({str(user) for user, _ in receivers}),
-                "sessions": sorted({key for _, key in receivers if key}),
-            },
+    """Audit PHI pushed to boards: one row per pushed event, naming the event and every receiving session.
+
+    A receiver who saw the lead only through break-glass access is flagged with the grant's id.
+    """
+    rows = []
+    for event_id, practice_id, lead_id, receivers in deliveries:
+        details: dict[str, Any] = {
+            "via": "push",
+            "event_id": event_id,
+            "user_ids": sorted({str(user) for user, _, _ in receivers}),
+            "sessions": sorted({key for _, key, _ in receivers if key}),
         }
-        for event_id, practice_id, lead_id, receivers in deliveries
-    ]
+        grants = sorted({str(grant) for _, _, grant in receivers if grant})
+        if grants:
+            details["break_glass"] = grants
+        rows.append(
+            {
+                "practice_id": str(practice_id) if practice_id else None,
+                "lead_id": str(lead_id) if lead_id else None,
+                "details": details,
+            }
+        )
     if rows:
         params = {
             "occurred_at": utcnow(),

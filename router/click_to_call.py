@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 
 from router import audit
-from router.access import Viewer
+from router.access import Viewer, require
 from router.context import Domain
+from router.errors import PhoneActionRefused
 from router.events import record_lead_event
 from router.intake import PHI_CONTEXT
 from router.models import Interaction, Lead, PhoneCall, StaffUser
@@ -27,10 +28,6 @@ from router.phones import (
 from router.ports import PhoneGatewayError, PortNotConfigured
 
 
-class PhoneActionRefused(Exception):
-    """A call or text the rules do not allow (no phone on file, opted out, not your lead); says why."""
-
-
 @dataclass(frozen=True)
 class Bridge:
     """What Twilio does once the staff member picks up: dial the lead showing the practice's number."""
@@ -42,9 +39,10 @@ class Bridge:
 
 async def call_lead(domain: Domain, viewer: Viewer, lead_id: uuid.UUID, *, actor: audit.Actor) -> uuid.UUID:
     """Start a click-to-call; the attempt is on the lead's timeline at once, its outcome by callback."""
+    require(viewer, "lead.call")
     now = domain.clock.now()
     async with domain.sessionmaker() as session, session.begin():
-        lead = await session.scalar(select(Lead).where(Lead.id == lead_id, viewer.lead_filter()))
+        lead = await session.scalar(select(Lead).where(Lead.id == lead_id, viewer.work_filter()))
         staff = await session.get(StaffUser, viewer.user_id)
         if lead is None:
             raise PhoneActionRefused("no such lead in your scope")

@@ -34,10 +34,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.access import Viewer
+from router.access import PRACTICE_ADMIN, Viewer, may_do
 from router.models import FunnelEvent, Lead, Location, ManagerAlert, Practice, StaffUser
 
-DASHBOARD_ROLES = ("manager", "admin")
 PERIODS_DAYS = (7, 30)
 """Besides today: the week shows a change quickly, the month is steady enough to compare staff."""
 BREACH_LIST_LIMIT = 100
@@ -68,21 +67,14 @@ class DashboardScope:
         return and_(Lead.practice_id == self.practice_id, Lead.location_id.in_(self.location_ids))
 
 
-async def scope_for(
-    session: AsyncSession, viewer: Viewer, practice_id: uuid.UUID | None = None
-) -> DashboardScope | None:
-    """A manager sees their practice's locations; an admin any practice (the chosen one, else the first)."""
-    if viewer.role not in DASHBOARD_ROLES:
+async def scope_for(session: AsyncSession, viewer: Viewer) -> DashboardScope | None:
+    """A manager sees their own locations, a practice admin every location of their practice."""
+    if not may_do(viewer, "dashboard.view") or viewer.practice_id is None:
         return None
-    if viewer.role == "manager":
-        practice_id = viewer.practice_id
-    query = select(Practice).order_by(Practice.name).limit(1)
-    if practice_id is not None:
-        query = query.where(Practice.id == practice_id)
-    practice = await session.scalar(query)
+    practice = await session.get(Practice, viewer.practice_id)
     if practice is None:
         return None
-    locations = None if viewer.role == "admin" else viewer.location_ids
+    locations = None if viewer.role == PRACTICE_ADMIN else viewer.location_ids
     return DashboardScope(practice.id, practice.name, practice.time_zone, locations)
 
 

@@ -34,7 +34,16 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-ROLES = ("front_desk", "manager", "overflow_agent", "physician", "admin")
+ROLES = (
+    "front_desk",
+    "manager",
+    "practice_admin",
+    "overflow_agent",
+    "physician",
+    "physician_office",
+    "platform_operator",
+)
+"""Stored role names; what each may see and do is decided in router/access.py."""
 AVAILABILITY = ("available", "busy", "away")
 FUNNEL_STAGES = (
     "impression",
@@ -145,8 +154,17 @@ class CallCenterPractice(Base):
     )
 
 
+class ReferringOffice(Base):
+    """A referring physician's office: its physicians and office staff see the referrals it sent."""
+
+    __tablename__ = "referring_offices"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _ts(server_default=text("now()"))
+
+
 class StaffUser(Base):
-    """A person who logs in: front desk, manager, overflow agent, referring physician or admin."""
+    """A person who logs in: practice staff, overflow agent, referring physician or office, operator."""
 
     __tablename__ = "staff_users"
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
@@ -159,6 +177,9 @@ class StaffUser(Base):
     )
     call_center_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("call_centers.id", ondelete="CASCADE")
+    )
+    referring_office_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("referring_offices.id", ondelete="SET NULL")
     )
     phone: Mapped[str | None] = mapped_column(String(32))
     availability: Mapped[str] = mapped_column(String(12), default="available")
@@ -201,6 +222,20 @@ class UserSession(Base):
     user_agent: Mapped[str | None] = mapped_column(String(300))
 
 
+class BreakGlassGrant(Base):
+    """Emergency read access to one practice's leads outside a person's scope: reason, time limit, alert."""
+
+    __tablename__ = "break_glass_grants"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = _ts()
+    expires_at: Mapped[datetime] = _ts()
+    ended_at: Mapped[datetime | None] = _ts(nullable=True)
+    """Set when the person closes the access before it runs out."""
+
+
 class FormSource(Base):
     """One web form (or form provider) that posts inquiries to its own signed webhook."""
 
@@ -239,6 +274,9 @@ class Lead(Base):
     """The first lead of the same household (same phone, another name): a parent booking for a child."""
     referring_physician_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    referring_office_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("referring_offices.id", ondelete="SET NULL")
     )
     first_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     last_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)

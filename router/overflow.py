@@ -16,13 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from router import audit
-from router.access import Viewer
-from router.actions import ActionRefused, InvalidChoice, LeadNotFound, NotPermitted
+from router.access import Viewer, may_do
+from router.actions import ActionResult, claim_lead
+from router.contact import record_first_contact
 from router.context import Domain
+from router.errors import ActionRefused, InvalidChoice, LeadNotFound, NotPermitted
 from router.events import record_lead_event
 from router.intake import PHI_CONTEXT
 from router.models import FunnelEvent, Interaction, Lead, Location, Practice, StaffUser, Touchpoint
-from router.phones import count_first_contact
 
 DISPOSITIONS = ("booked", "call_back", "not_interested", "wrong_number", "no_answer")
 """What an agent's call came to, in the agents' words."""
@@ -75,14 +76,23 @@ def _queue_query(viewer: Viewer):  # type: ignore[no-untyped-def]
         .join(Practice, Practice.id == Lead.practice_id)
         .outerjoin(Location, Location.id == Lead.location_id)
         .outerjoin(claimer, claimer.id == Lead.claimed_by_user_id)
-        .where(viewer.lead_filter(), Lead.status == "open")
+        .where(viewer.work_filter(), Lead.status == "open")
         .order_by(Lead.received_at.asc(), Lead.score.desc().nulls_last(), Lead.id)
     )
 
 
 def _require_agent(viewer: Viewer) -> None:
-    if viewer.role not in ("overflow_agent", "admin"):
+    """Refuse before anything is read or written: the console is for overflow agents."""
+    if not may_do(viewer, "overflow.work"):
         raise NotPermitted("The overflow console is for overflow agents.")
+
+
+async def claim_from_queue(
+    domain: Domain, viewer: Viewer, lead_id: uuid.UUID, *, actor: audit.Actor
+) -> ActionResult:
+    """An agent takes a lead from the queue: the board's atomic claim, after the console's role check."""
+    _require_agent(viewer)
+    return await claim_lead(domain, viewer, lead_id, actor=actor)
 
 
 async def load_overflow_queue(
@@ -155,7 +165,7 @@ def _duration(interaction: Interaction) -> str | None:
 
 async def _claimed_lead(session: AsyncSession, viewer: Viewer, lead_id: uuid.UUID) -> Lead:
     lead = await session.scalar(
-        select(Lead).where(Lead.id == lead_id, viewer.lead_filter()).with_for_update()
+        select(Lead).where(Lead.id == lead_id, viewer.work_filter()).with_for_update()
     )
     if lead is None:
         raise LeadNotFound("That lead is not in your overflow queue.")
@@ -202,11 +212,11 @@ async def record_disposition(
             )
         )
         if disposition in SPOKE_WITH_LEAD:
-            await count_first_contact(
+            await record_first_contact(
                 session,
                 lead,
-                at=now,
-                source="booking" if disposition == "booked" else "call",
+                now,
+                "booking" if disposition == "booked" else "call",
                 user_id=viewer.user_id,
                 actor=actor.id,
             )

@@ -21,7 +21,6 @@ from router.context import Domain
 from router.events import record_event, record_lead_event
 from router.intake import PHI_CONTEXT
 from router.models import (
-    FunnelEvent,
     Interaction,
     Lead,
     Location,
@@ -114,22 +113,6 @@ async def practice_number(
     return candidates[0].phone_e164 if candidates else None
 
 
-async def count_first_contact(
-    session: AsyncSession, lead: Lead, *, at: datetime, source: str, user_id: uuid.UUID | None, actor: str
-) -> bool:
-    """Stop the SLA clock (router.contact) and move the lead to the contacted stage; True if first."""
-    first = await record_first_contact(session, lead, at, source, user_id=user_id)
-    lead.last_activity_at = max(lead.last_activity_at, at)
-    if first and lead.stage == "lead":
-        lead.stage = "contacted"
-        session.add(
-            FunnelEvent(
-                practice_id=lead.practice_id, lead_id=lead.id, stage="contacted", occurred_at=at, actor=actor
-            )
-        )
-    return first
-
-
 async def mark_call_answered(session: AsyncSession, call: PhoneCall, *, by: str, now: datetime) -> list[int]:
     """Someone took the call: the interaction says who, and it is the lead's first contact if none yet."""
     call.answered_at, call.answered_by, call.updated_at = now, by, now
@@ -143,7 +126,7 @@ async def mark_call_answered(session: AsyncSession, call: PhoneCall, *, by: str,
     lead = await session.get(Lead, call.lead_id, with_for_update=True) if call.lead_id else None
     if lead is None:
         return []
-    first = await count_first_contact(session, lead, at=now, source="call", user_id=user_id, actor="twilio")
+    first = await record_first_contact(session, lead, now, "call", user_id=user_id, actor="twilio")
     event = await record_lead_event(
         session,
         lead,

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from router import audit
 from router.access import Viewer
-from router.actions import ActionResult, InvalidChoice
+from router.actions import ActionResult
 from router.context import Domain
+from router.errors import InvalidChoice
 from router.events import record_event
 from router.models import AVAILABILITY, StaffUser
 

@@ -21,9 +21,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router import audit
-from router.access import Viewer
-from router.click_to_call import PhoneActionRefused
+from router.access import Viewer, require
 from router.context import Domain
+from router.errors import PhoneActionRefused
 from router.events import record_lead_event
 from router.intake import PHI_CONTEXT
 from router.models import ConsentRecord, Interaction, Lead, Practice, SmsMessage
@@ -338,11 +338,12 @@ async def send_sms_to_lead(
     domain: Domain, viewer: Viewer, lead_id: uuid.UUID, body: str, *, actor: audit.Actor
 ) -> TextOutcome:
     """A staff member texts a lead from the board (manual: quiet hours do not hold a reply)."""
+    require(viewer, "lead.text")
     body = body.strip()
     if not body:
         raise PhoneActionRefused("write a message first")
     async with domain.sessionmaker() as session, session.begin():
-        lead = await session.scalar(select(Lead).where(Lead.id == lead_id, viewer.lead_filter()))
+        lead = await session.scalar(select(Lead).where(Lead.id == lead_id, viewer.work_filter()))
         if lead is None:
             raise PhoneActionRefused("no such lead in your scope")
         phone = domain.cipher.decrypt(lead.phone_enc, context=PHI_CONTEXT)

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router import audit
+from router.contact import record_first_contact
 from router.context import Domain
 from router.events import record_lead_event
 from router.intake import PHI_CONTEXT, InquiryCommand, ingest_inquiry
@@ -30,7 +31,6 @@ from router.models import (
     TrackingNumber,
 )
 from router.normalize import InvalidInquiry
-from router.phones import count_first_contact
 from router.sms import SMS_STATUS_ORDER, opted_out
 
 OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "REVOKE", "OPTOUT"})
@@ -273,9 +273,7 @@ async def _on_timeline(
         .limit(1)
     )
     first = keyword is None and replied is not None and lead.status == "open"
-    first = first and await count_first_contact(
-        session, lead, at=now, source="sms_reply", user_id=None, actor="twilio"
-    )
+    first = first and await record_first_contact(session, lead, now, "sms_reply", actor="twilio")
     kind = "lead.contacted" if first else "lead.opt_out_flagged" if flagged else "lead.sms_received"
     event = await record_lead_event(
         session, lead, kind, {"message_id": str(message_id), "keyword": keyword, "opt_out_request": flagged}

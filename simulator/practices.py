@@ -237,7 +237,7 @@ def _bright_smile() -> PracticeSpec:
         StaffSpec(
             "admin@brightsmile.example",
             "Bright Smile Admin",
-            "admin",
+            "practice_admin",
             ("downtown", "round-rock", "cedar-park"),
         ),
     )
@@ -300,7 +300,9 @@ def _lakeside() -> PracticeSpec:
         StaffSpec(
             "grace.manager@lakesideortho.example", "Grace Kim", "manager", ("lake-oswego", "cedar-mill")
         ),
-        StaffSpec("admin@lakesideortho.example", "Lakeside Admin", "admin", ("lake-oswego", "cedar-mill")),
+        StaffSpec(
+            "admin@lakesideortho.example", "Lakeside Admin", "practice_admin", ("lake-oswego", "cedar-mill")
+        ),
     )
     return PracticeSpec(
         slug="lakeside-ortho",

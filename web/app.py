@@ -14,6 +14,7 @@ from litestar.template import TemplateConfig
 from litestar.types import ControllerRouterHandler
 from redis.asyncio import Redis
 
+from router.access import ROLE_NAMES, may_do
 from router.context import Domain
 from web.paths import TEMPLATES_DIR
 from web.problems import EXCEPTION_HANDLERS, problem_details_plugin
@@ -21,6 +22,12 @@ from web.routes import ROUTE_HANDLERS
 
 CSRF_EXEMPT = ["/webhooks/", "/healthz", "/readyz", "/schema", "/static/"]
 """Machine-to-machine endpoints authenticate by signature, not by cookie, so CSRF does not apply."""
+
+
+def _template_globals(engine: JinjaTemplateEngine) -> None:
+    """What every page may ask: whether the viewer may do an action, and a role in plain words."""
+    engine.engine.globals["may"] = may_do
+    engine.engine.globals["role_name"] = lambda role: ROLE_NAMES.get(role, role)
 
 
 def create_app(
@@ -40,7 +47,9 @@ def create_app(
             "domain": Provide(lambda: domain, use_cache=True, sync_to_thread=False),
             "redis": Provide(lambda: redis, use_cache=True, sync_to_thread=False),
         },
-        template_config=TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=_template_globals
+        ),
         csrf_config=CSRFConfig(
             secret=security.csrf_secret,
             cookie_secure=security.secure_cookies,

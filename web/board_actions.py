@@ -16,7 +16,7 @@ from litestar.params import FromPath
 from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.response import Template
 
-from router import actions, presence
+from router import actions, errors, presence
 from router.auth import SignedIn
 from router.board import load_lead_choices
 from router.context import Domain
@@ -26,7 +26,7 @@ from web.sessions import actor_of, provide_signed_in
 LEAD_FIELDS = ("first_name", "last_name", "phone", "email", "treatment_interest", "message")
 
 
-def _refused(request: Request[Any, Any, Any], exc: actions.ActionRefused) -> Response[Any]:
+def _refused(request: Request[Any, Any, Any], exc: errors.ActionRefused) -> Response[Any]:
     """A refused action as problem+json whose detail the page shows as it is."""
     title = {403: "Not allowed", 404: "Not found", 422: "Invalid choice"}.get(exc.status_code, "Conflict")
     return ProblemDetailsException(status_code=exc.status_code, title=title, detail=str(exc)).to_response(
@@ -38,7 +38,7 @@ def _uuid(value: str | None, what: str) -> uuid.UUID:
     try:
         return uuid.UUID(value or "")
     except ValueError as exc:
-        raise actions.InvalidChoice(f"{what} is missing or malformed.") from exc
+        raise errors.InvalidChoice(f"{what} is missing or malformed.") from exc
 
 
 class BoardActions(Controller):
@@ -47,7 +47,7 @@ class BoardActions(Controller):
     path = "/board"
     include_in_schema = False
     dependencies = {"signed_in": Provide(provide_signed_in)}
-    exception_handlers = {actions.ActionRefused: _refused}
+    exception_handlers = {errors.ActionRefused: _refused}
 
     @get("/leads/{lead_id:uuid}/more")
     async def more(
@@ -60,7 +60,7 @@ class BoardActions(Controller):
         async with domain.sessionmaker() as session:
             choices = await load_lead_choices(session, signed_in.viewer, lead_id)
         if choices is None:
-            raise actions.LeadNotFound("That lead is not on your board.")
+            raise errors.LeadNotFound("That lead is not on your board.")
         return Template("board_lead_more.html", context={"choices": choices})
 
     @post("/leads/{lead_id:uuid}/claim", status_code=204)

@@ -10,8 +10,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from redis.asyncio import Redis
 
 from realtime.announcer import RedisAnnouncer
-from realtime.hub import BoardHub, Receiver
-from realtime.pushes import CommittedEvent, Push
+from realtime.hub import BoardHub
+from realtime.pushes import CommittedEvent, Push, Receiver
 from router.board import BoardLead, load_board_leads, record_board_pushes
 from router.context import Domain
 from router.presence import touch_presence
@@ -96,6 +96,8 @@ class BoardFragments:
                     location_id=lead.location_id,
                     lead_id=lead.id,
                     overflow=lead.overflow,
+                    referring_physician_id=lead.referring_physician_id,
+                    referring_office_id=lead.referring_office_id,
                 )
             )
         return pushes

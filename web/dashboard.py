@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from litestar import Request, get
@@ -20,15 +19,15 @@ REFRESH_SECONDS = 15
 
 
 async def _render(
-    request: Request[Any, Any, Any], domain: Domain, template: str, practice: uuid.UUID | None, days: int
+    request: Request[Any, Any, Any], domain: Domain, template: str, days: int
 ) -> Template | Redirect:
     signed_in = await current_session(request, domain)
     if signed_in is None:
         return Redirect("/login")
     async with domain.sessionmaker() as session:
-        scope = await scope_for(session, signed_in.viewer, practice)
+        scope = await scope_for(session, signed_in.viewer)
         if scope is None:
-            raise PermissionDeniedException("the dashboard is for managers and admins")
+            raise PermissionDeniedException("the dashboard is for managers and practice admins")
         dashboard = await load_dashboard(session, scope, domain.clock.now(), days=days)
     context = {
         "viewer": signed_in.viewer,
@@ -43,19 +42,17 @@ async def _render(
 async def dashboard_page(
     request: Request[Any, Any, Any],
     domain: NamedDependency[Domain],
-    practice: uuid.UUID | None = Parameter(default=None, description="admins: which practice"),
     days: int = Parameter(default=30, ge=1, le=365),
 ) -> Template | Redirect:
     """Live waits and breaches, SLA rates, time to contact by location/staff/source/hour, speed vs booking."""
-    return await _render(request, domain, "dashboard.html", practice, days)
+    return await _render(request, domain, "dashboard.html", days)
 
 
 @get("/dashboard/panel", include_in_schema=False)
 async def dashboard_panel(
     request: Request[Any, Any, Any],
     domain: NamedDependency[Domain],
-    practice: uuid.UUID | None = Parameter(default=None),
     days: int = Parameter(default=30, ge=1, le=365),
 ) -> Template | Redirect:
     """The same figures as a fragment, for the page's htmx polling."""
-    return await _render(request, domain, "dashboard_panel.html", practice, days)
+    return await _render(request, domain, "dashboard_panel.html", days)

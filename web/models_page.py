@@ -9,12 +9,10 @@ from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
 from litestar.response import Redirect, Template
 
+from router.access import may_do
 from router.context import Domain
 from router.model_registry import models_overview
 from web.sessions import current_session
-
-MODEL_PAGE_ROLES = frozenset({"manager", "admin"})
-"""Model quality and drift are a management decision; the front desk sees reasons on each lead."""
 
 
 @get("/models", include_in_schema=False)
@@ -26,9 +24,9 @@ async def models_page(
     if signed_in is None:
         return Redirect("/login")
     viewer = signed_in.viewer
-    if viewer.role not in MODEL_PAGE_ROLES:
-        raise PermissionDeniedException("only managers and admins see the model page")
-    practice_id = None if viewer.role == "admin" else viewer.practice_id
+    # Model quality and drift are a management decision; the front desk sees reasons on each lead.
+    if not may_do(viewer, "models.view") or viewer.practice_id is None:
+        raise PermissionDeniedException("only managers and practice admins see the model page")
     async with domain.sessionmaker() as session:
-        overview = await models_overview(session, practice_id=practice_id)
+        overview = await models_overview(session, practice_id=viewer.practice_id)
     return Template("models.html", context={"viewer": viewer, "overview": overview})

@@ -17,13 +17,14 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from markupsafe import escape
 
-from router import actions
+from router import errors
 from router.auth import SignedIn
 from router.board import board_position
 from router.context import Domain
 from router.overflow import (
     DISPOSITIONS,
     OverflowLead,
+    claim_from_queue,
     hand_back,
     load_overflow_queue,
     load_timeline,
@@ -36,7 +37,7 @@ OVERFLOW_POLL_SECONDS = 30
 """Backstop only: pushes refresh the queue within milliseconds; this covers a socket that is down."""
 
 
-def _refused(request: Request[Any, Any, Any], exc: actions.ActionRefused) -> Response[str]:
+def _refused(request: Request[Any, Any, Any], exc: errors.ActionRefused) -> Response[str]:
     """A refused action as a short message the console shows where the answer would go."""
     return Response(
         f'<p class="refused" role="alert">{escape(str(exc))}</p>',
@@ -51,7 +52,7 @@ def _call_back_at(value: str | None) -> datetime | None:
     try:
         return datetime.fromisoformat(value)
     except ValueError as exc:
-        raise actions.InvalidChoice("The call-back time is not a date and time.") from exc
+        raise errors.InvalidChoice("The call-back time is not a date and time.") from exc
 
 
 @get("/overflow", include_in_schema=False)
@@ -79,7 +80,7 @@ class OverflowConsole(Controller):
     path = "/overflow/console"
     include_in_schema = False
     dependencies = {"signed_in": Provide(provide_signed_in)}
-    exception_handlers = {actions.ActionRefused: _refused}
+    exception_handlers = {errors.ActionRefused: _refused}
 
     @get("/queue")
     async def queue(
@@ -109,7 +110,7 @@ class OverflowConsole(Controller):
         signed_in: NamedDependency[SignedIn],
         lead_id: FromPath[uuid.UUID],
     ) -> Template:
-        await actions.claim_lead(domain, signed_in.viewer, lead_id, actor=actor_of(request, signed_in))
+        await claim_from_queue(domain, signed_in.viewer, lead_id, actor=actor_of(request, signed_in))
         return await _lead_panel(request, domain, signed_in, lead_id)
 
     @post("/leads/{lead_id:uuid}/disposition", status_code=200)

@@ -12,8 +12,9 @@ from litestar.plugins.problem_details import ProblemDetailsException
 from markupsafe import escape
 
 from router.auth import SignedIn
-from router.click_to_call import PhoneActionRefused, call_lead
+from router.click_to_call import call_lead
 from router.context import Domain
+from router.errors import PhoneActionRefused
 from router.sms import send_sms_to_lead
 from web.forms import Form
 from web.sessions import actor_of, provide_signed_in

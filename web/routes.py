@@ -9,6 +9,7 @@ from web.api import LeadsController
 from web.attribution_page import attribution_page, attribution_run_now
 from web.auth_routes import login, login_page, logout
 from web.board_actions import BoardActions
+from web.break_glass import break_glass_end, break_glass_page, break_glass_start
 from web.dashboard import dashboard_page, dashboard_panel
 from web.health import healthz, readyz
 from web.models_page import models_page
@@ -37,6 +38,9 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     dashboard_page,
     dashboard_panel,
     timeline_page,
+    break_glass_page,
+    break_glass_start,
+    break_glass_end,
     attribution_page,
     attribution_run_now,
     create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),

@@ -45,4 +45,5 @@ def actor_of(request: Request[Any, Any, Any], signed_in: SignedIn) -> Actor:
         id=str(signed_in.viewer.user_id),
         ip=request.client.host if request.client else None,
         session_id=signed_in.session_key,
+        break_glass=str(signed_in.viewer.break_glass.grant_id) if signed_in.viewer.break_glass else None,
     )

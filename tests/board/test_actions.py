@@ -3,7 +3,7 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from router import actions, presence
+from router import actions, errors, presence
 from router.audit import Actor
 from router.models import AuditRecord, DomainEvent, FunnelEvent, Interaction, Lead, StaffUser
 from tests.board.helpers import new_lead
@@ -58,7 +58,7 @@ async def test_fifty_concurrent_claims_have_exactly_one_winner(domain, desk):
         return_exceptions=True,
     )
     winners = [claimants[i] for i, o in enumerate(outcomes) if isinstance(o, actions.ActionResult)]
-    losers = [o for o in outcomes if isinstance(o, actions.ActionRefused)]
+    losers = [o for o in outcomes if isinstance(o, errors.ActionRefused)]
     assert len(winners) == 1 and len(losers) == 49
     assert all(f"{winners[0].display_name} has already claimed this lead" in str(o) for o in losers)
     assert (await lead_row(domain, lead_id)).claimed_by_user_id == winners[0].user_id
@@ -78,7 +78,7 @@ async def test_claim_release_and_contact_attempt_write_audit_and_event(domain, d
     claimed = await actions.claim_lead(domain, me, lead_id, actor=actor_for(me))
     assert (await last_event(domain, lead_id)).kind == "lead.claimed"
     assert (await last_event(domain, lead_id)).id == claimed.event_id
-    with pytest.raises(actions.NotPermitted):
+    with pytest.raises(errors.NotPermitted):
         await actions.release_lead(domain, other, lead_id, actor=actor_for(other))
     await actions.release_lead(domain, me, lead_id, actor=actor_for(me))
     released = await last_event(domain, lead_id)
@@ -89,7 +89,7 @@ async def test_claim_release_and_contact_attempt_write_audit_and_event(domain, d
     lead = await lead_row(domain, lead_id)
     assert lead.first_contact_at is None and lead.stage == "lead"  # the SLA clock keeps running
     assert (await last_event(domain, lead_id)).kind == "lead.contact_logged"
-    with pytest.raises(actions.InvalidChoice):
+    with pytest.raises(errors.InvalidChoice):
         await actions.log_contact_attempt(domain, me, lead_id, outcome="hung_up", actor=actor_for(me))
     assert await audit_actions(domain, lead_id) == [
         "lead.create",
@@ -142,9 +142,9 @@ async def test_close_as_booked_adds_the_appointment_stage_and_refuses_further_ac
     assert lead.first_contact_at is not None
     assert (await last_event(domain, lead_id)).kind == "lead.closed"
     assert (await audit_actions(domain, lead_id))[-1] == "lead.close"
-    with pytest.raises(actions.ActionRefused, match="closed"):
+    with pytest.raises(errors.ActionRefused, match="closed"):
         await actions.claim_lead(domain, me, lead_id, actor=actor_for(me))
-    with pytest.raises(actions.InvalidChoice):
+    with pytest.raises(errors.InvalidChoice):
         await actions.close_lead(
             domain, me, await new_lead(domain, practice), reason="bored", actor=actor_for(me)
         )
@@ -159,7 +159,7 @@ async def test_reassign_is_for_managers_and_ends_another_persons_claim(domain, d
         viewers["desk2@bright.example"],
     )
     await actions.claim_lead(domain, one, lead_id, actor=actor_for(one))
-    with pytest.raises(actions.NotPermitted):
+    with pytest.raises(errors.NotPermitted):
         await actions.reassign_lead(domain, one, lead_id, to_user_id=two.user_id, actor=actor_for(one))
     await actions.reassign_lead(domain, boss, lead_id, to_user_id=two.user_id, actor=actor_for(boss))
     lead = await lead_row(domain, lead_id)
@@ -204,5 +204,5 @@ async def test_set_availability_is_recorded_and_clears_automatic_away(domain, de
         event = await session.get(DomainEvent, result.event_id)
     assert (user.availability, user.away_automatically) == ("busy", False)
     assert event.kind == "staff.availability" and event.payload["availability"] == "busy"
-    with pytest.raises(actions.InvalidChoice):
+    with pytest.raises(errors.InvalidChoice):
         await presence.set_availability(domain, me, availability="lunch", actor=actor_for(me))

@@ -9,8 +9,9 @@ from sqlalchemy import select, update
 
 from connectors.twilio.twiml import BRIDGE_PATH, VOICE_PATH, VOICE_STATUS_PATH
 from router.audit import Actor
-from router.click_to_call import PhoneActionRefused, call_lead
+from router.click_to_call import call_lead
 from router.clock import FrozenClock, set_clock
+from router.errors import PhoneActionRefused
 from router.models import Interaction, Lead, PhoneCall, StaffUser
 from tests.phones.helpers import CALLER, TRACKING, call_params, form_lead, phone_practice, post_signed, twiml
 from tests.phones.test_sms import viewer_for

@@ -12,8 +12,8 @@ from sqlalchemy.exc import DBAPIError
 from connectors.twilio.twiml import SMS_PATH, SMS_STATUS_PATH, VOICE_PATH, VOICE_STATUS_PATH
 from router.access import Viewer
 from router.audit import Actor
-from router.click_to_call import PhoneActionRefused
 from router.clock import FrozenClock, set_clock
+from router.errors import PhoneActionRefused
 from router.models import ConsentRecord, Interaction, Lead, SmsMessage
 from router.sms import send_deferred_text, send_sms_to_lead, send_text
 from tests.phones.helpers import (
