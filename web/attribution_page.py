@@ -8,20 +8,21 @@ from typing import Any
 from arq import ArqRedis
 from litestar import Request, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from router.access import Viewer, may_do
 from router.attribution_runs import attribution_overview, enqueue_run, request_run
 from router.context import Domain
+from router.errors import NotPermitted
 from web.sessions import current_session
 
 
 def _practice_of(viewer: Viewer) -> uuid.UUID:
     """The viewer's own practice: budget decisions are the manager's, one practice at a time."""
     if not may_do(viewer, "attribution.view") or viewer.practice_id is None:
-        raise PermissionDeniedException("the attribution page is for managers and practice admins")
+        raise NotPermitted("the attribution page is for managers and practice admins")
     return viewer.practice_id
 
 

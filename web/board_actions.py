@@ -10,10 +10,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
-from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.response import Template
 
 from router import actions, errors, presence
@@ -24,14 +23,6 @@ from web.forms import Form
 from web.sessions import actor_of, provide_signed_in
 
 LEAD_FIELDS = ("first_name", "last_name", "phone", "email", "treatment_interest", "message")
-
-
-def _refused(request: Request[Any, Any, Any], exc: errors.ActionRefused) -> Response[Any]:
-    """A refused action as problem+json whose detail the page shows as it is."""
-    title = {403: "Not allowed", 404: "Not found", 422: "Invalid choice"}.get(exc.status_code, "Conflict")
-    return ProblemDetailsException(status_code=exc.status_code, title=title, detail=str(exc)).to_response(
-        request
-    )
 
 
 def _uuid(value: str | None, what: str) -> uuid.UUID:
@@ -47,7 +38,6 @@ class BoardActions(Controller):
     path = "/board"
     include_in_schema = False
     dependencies = {"signed_in": Provide(provide_signed_in)}
-    exception_handlers = {errors.ActionRefused: _refused}
 
     @get("/leads/{lead_id:uuid}/more")
     async def more(

@@ -6,12 +6,12 @@ from typing import Any
 
 from litestar import Request, get
 from litestar.di import NamedDependency
-from litestar.exceptions import PermissionDeniedException
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from router.context import Domain
 from router.dashboard import PERIODS_DAYS, load_dashboard, scope_for
+from router.errors import NotPermitted
 from web.sessions import current_session
 
 REFRESH_SECONDS = 15
@@ -27,7 +27,7 @@ async def _render(
     async with domain.sessionmaker() as session:
         scope = await scope_for(session, signed_in.viewer)
         if scope is None:
-            raise PermissionDeniedException("the dashboard is for managers and practice admins")
+            raise NotPermitted("the dashboard is for managers and practice admins")
         dashboard = await load_dashboard(session, scope, domain.clock.now(), days=days)
     context = {
         "viewer": signed_in.viewer,

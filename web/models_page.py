@@ -6,11 +6,11 @@ from typing import Any
 
 from litestar import Request, get
 from litestar.di import NamedDependency
-from litestar.exceptions import PermissionDeniedException
 from litestar.response import Redirect, Template
 
 from router.access import may_do
 from router.context import Domain
+from router.errors import NotPermitted
 from router.model_registry import models_overview
 from web.sessions import current_session
 
@@ -26,7 +26,7 @@ async def models_page(
     viewer = signed_in.viewer
     # Model quality and drift are a management decision; the front desk sees reasons on each lead.
     if not may_do(viewer, "models.view") or viewer.practice_id is None:
-        raise PermissionDeniedException("only managers and practice admins see the model page")
+        raise NotPermitted("only managers and practice admins see the model page")
     async with domain.sessionmaker() as session:
         overview = await models_overview(session, practice_id=viewer.practice_id)
     return Template("models.html", context={"viewer": viewer, "overview": overview})

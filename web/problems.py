@@ -11,9 +11,11 @@ from litestar.plugins.problem_details import (
     ProblemDetailsException,
     ProblemDetailsPlugin,
 )
+from litestar.response import Template
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from router.errors import ActionRefused
 from router.normalize import InvalidInquiry
 
 log = logging.getLogger("leadrouter.web")
@@ -47,6 +49,30 @@ def _dbapi_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[A
     raise exc
 
 
+REFUSAL_TITLES = {403: "Not allowed", 404: "Not found", 422: "Invalid choice"}
+
+
+def wants_page(request: Request[Any, Any, Any]) -> bool:
+    """A person's browser asking for a page (not htmx, not the API), who should get HTML back."""
+    if request.headers.get("hx-request") or request.url.path.startswith("/api/"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def action_refused(request: Request[Any, Any, Any], exc: ActionRefused) -> Response[Any]:
+    """A refused action: an error page for a browser's page load, problem+json for scripts and the API."""
+    title = REFUSAL_TITLES.get(exc.status_code, "Conflict")
+    if wants_page(request):
+        return Template(
+            "error.html",
+            context={"title": title, "message": str(exc), "viewer": None},
+            status_code=exc.status_code,
+        )
+    return ProblemDetailsException(status_code=exc.status_code, title=title, detail=str(exc)).to_response(
+        request
+    )
+
+
 def problem_details_plugin() -> ProblemDetailsPlugin:
     return ProblemDetailsPlugin(
         ProblemDetailsConfig(
@@ -57,6 +83,7 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {
+    ActionRefused: action_refused,
     OSError: _database_unavailable,
     ConnectionError: _database_unavailable,
     TimeoutError: _database_unavailable,

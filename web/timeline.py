@@ -7,11 +7,12 @@ from typing import Any
 
 from litestar import Request, get
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from router.break_glass import lapsed_grant
 from router.context import Domain
+from router.errors import LeadNotFound
 from router.timeline import lead_timeline
 from web.sessions import actor_of, current_session
 
@@ -29,5 +30,7 @@ async def timeline_page(
             session, domain, signed_in.viewer, lead_id, actor=actor_of(request, signed_in)
         )
     if timeline is None:
-        raise NotFoundException(detail=f"no lead {lead_id} in your scope")
+        if await lapsed_grant(domain, signed_in.viewer) is not None:
+            return Redirect("/break-glass")  # their emergency access ran out: that page says so
+        raise LeadNotFound("That lead is not in your scope, or it does not exist.")
     return Template("timeline.html", context={"viewer": signed_in.viewer, "timeline": timeline})

@@ -1,0 +1,169 @@
+"""Every role against every read path: each viewer sees exactly the leads their scope allows.
+
+The matrix is checked on the API (list and detail), the board page and its snapshot, the lead page,
+the board's "more" panel, the overflow console (page, queue, lead), live pushes of every event kind
+and the replay a reconnecting board gets. The app's routes are enumerated too: a GET or websocket
+route that is neither in the matrix nor declared free of lead data fails the suite, so a new read
+path cannot be added without saying who may read it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from litestar.routes import HTTPRoute, WebSocketRoute
+from sqlalchemy import update
+
+from realtime.connection import BoardConnection
+from realtime.pushes import CommittedEvent
+from router.events import EVENT_KINDS
+from router.models import Lead
+from tests.board.helpers import CollectingSocket
+from tests.factories import open_staff_session, viewer_of
+from tests.security.conftest import World
+from web.board_fragments import BoardFragments
+
+pytestmark = pytest.mark.integration
+
+TWO_OFFICES = {
+    "downtown": {"zip": "78701", "latitude": 30.27, "longitude": -97.74},
+    "lakeway": {"zip": "78734", "latitude": 30.36, "longitude": -97.98},
+}
+
+READ_PATHS = {
+    "/",
+    "/board/snapshot",
+    "/board/leads/{lead_id:uuid}/more",
+    "/board/ws",
+    "/api/leads",
+    "/api/leads/{lead_id:uuid}",
+    "/leads/{lead_id:uuid}",
+    "/overflow",
+    "/overflow/console/queue",
+    "/overflow/console/leads/{lead_id:uuid}",
+    "/dashboard",
+    "/dashboard/panel",
+}
+"""GET and websocket routes that show leads: each is exercised for every role below."""
+
+NO_LEAD_DATA = {
+    "/healthz": "liveness",
+    "/readyz": "readiness",
+    "/login": "the sign-in form",
+    "/models": "model metrics, no lead",
+    "/attribution": "channel credit, aggregated",
+    "/break-glass": "the grant form and its state",
+    "/static/{file_path:path}": "static files",
+    "/t.js": "the tracking script",
+}
+"""GET routes that show no lead (a route added here needs a reason)."""
+
+
+def _shown(html: str, world: World) -> set[str]:
+    """Which of the world's leads a page shows (by their ids in the markup)."""
+    return {name for name, lead_id in world.leads.items() if str(lead_id) in html}
+
+
+async def test_the_app_has_no_read_path_outside_the_matrix(runtime):
+    from leadrouter.runtime import build_web_app
+
+    app = build_web_app(runtime)
+    unknown = []
+    for route in app.routes:
+        if route.path.startswith(("/schema", "/webhooks/", "/collect/")):
+            continue  # the API description, and machine senders that authenticate by signature
+        reads = isinstance(route, WebSocketRoute) or (isinstance(route, HTTPRoute) and "GET" in route.methods)
+        if reads and route.path not in READ_PATHS and route.path not in NO_LEAD_DATA:
+            unknown.append(route.path)
+    assert unknown == [], f"classify these routes in the visibility matrix: {unknown}"
+
+
+async def test_every_role_sees_exactly_its_leads_on_every_page_and_api(client, domain, world):
+    for role, person in world.people.items():
+        client.cookies.clear()
+        client.cookies.set("lr_session", await open_staff_session(domain, person))
+        want = world.expected[role]
+
+        listed = await client.get("/api/leads", params={"status": ""})
+        assert listed.status_code == 200
+        assert {name for name, i in world.leads.items() if str(i) in listed.text} == want, role
+        for page in ("/", "/board/snapshot"):
+            answer = await client.get(page)
+            assert answer.status_code == 200, (role, page)
+            assert _shown(answer.text, world) == want, (role, page)
+        for name, lead_id in world.leads.items():
+            for path in (f"/api/leads/{lead_id}", f"/leads/{lead_id}", f"/board/leads/{lead_id}/more"):
+                status = (await client.get(path)).status_code
+                assert status == (200 if name in want else 404), (role, path, name)
+
+        is_agent = role == "overflow_agent"
+        console = await client.get("/overflow", headers={"accept": "text/html"})
+        assert console.status_code == (200 if is_agent else 403), role
+        if is_agent:
+            assert _shown(console.text, world) == want
+            queue = await client.get("/overflow/console/queue")
+            assert _shown(queue.text, world) == want
+        else:
+            assert "text/html" in console.headers["content-type"]  # an error page, not a traceback
+        for name, lead_id in world.leads.items():
+            status = (await client.get(f"/overflow/console/leads/{lead_id}")).status_code
+            allowed = 200 if name in want else 404
+            assert status == (allowed if is_agent else 403), (role, name)
+
+        dashboard = await client.get("/dashboard")
+        panel = await client.get("/dashboard/panel")
+        if role in ("manager", "practice_admin", "other_practice_admin"):
+            assert dashboard.status_code == panel.status_code == 200, role
+            assert _shown(dashboard.text, world) <= want and _shown(panel.text, world) <= want
+        else:
+            assert dashboard.status_code == panel.status_code == 403, role
+
+
+async def test_the_dashboard_breach_list_shows_only_the_viewers_leads(client, domain, world):
+    async with domain.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(Lead).values(sla_due_at=domain.clock.now() - timedelta(seconds=1), first_contact_at=None)
+        )
+    for role in ("manager", "practice_admin", "other_practice_admin"):
+        client.cookies.clear()
+        client.cookies.set("lr_session", await open_staff_session(domain, world.people[role]))
+        panel = await client.get("/dashboard/panel")
+        breached = set(re.findall(r'href="/leads/([0-9a-f-]{36})"', panel.text))
+        assert breached == {str(world.leads[name]) for name in world.expected[role]}, role
+
+
+async def test_pushes_of_every_event_kind_and_replays_reach_exactly_the_viewers_leads(domain, world):
+    renderer = BoardFragments(domain)
+    viewers = {role: await viewer_of(domain, person) for role, person in world.people.items()}
+    lead_kinds = [kind for kind in EVENT_KINDS if kind.startswith("lead.")]
+    events = [
+        CommittedEvent(n, kind, None, None, lead_id, domain.clock.now())
+        for n, (kind, lead_id) in enumerate(
+            ((kind, lead_id) for kind in lead_kinds for lead_id in world.leads.values()), start=1
+        )
+    ]
+    pushes = await renderer.render(events)
+    assert len(pushes) == len(events)
+    names = {lead_id: name for name, lead_id in world.leads.items()}
+    for role, viewer in viewers.items():
+        for kind in lead_kinds:
+            reached = {names[p.lead_id] for p in pushes if p.kind == kind and p.reaches(viewer)}
+            assert reached == world.expected[role], (role, kind)
+
+
+async def test_a_replay_from_the_start_lists_only_the_viewers_leads(domain, runtime, world):
+    from web.board_fragments import make_board_hub
+
+    hub = make_board_hub(domain, runtime.redis, poll_seconds=60, heartbeat_seconds=3600)
+    for role, person in world.people.items():
+        viewer = await viewer_of(domain, person)
+        socket = CollectingSocket()
+        board = BoardConnection(
+            viewer=viewer, after=0, send_text=socket.send_text, close=socket.close, session_key="s"
+        )
+        pushes = await hub.replay(0, board)
+        assert pushes is not None
+        names = {lead_id: name for name, lead_id in world.leads.items()}
+        assert {names[p.lead_id] for p in pushes} == world.expected[role], role
