@@ -7,6 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from router.db import tls_connect_args
 from router.models import Base
 
 config = context.config
@@ -20,7 +21,8 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
 
 
 async def _run_async() -> None:
-    engine = create_async_engine(config.get_main_option("sqlalchemy.url") or "")
+    url, tls = tls_connect_args(config.get_main_option("sqlalchemy.url") or "")
+    engine = create_async_engine(url, connect_args=tls)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
     await engine.dispose()

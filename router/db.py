@@ -6,6 +6,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from typing import Any
+
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -15,6 +18,33 @@ CONNECT_TIMEOUT_SECONDS = 3
 """A request waits at most this long for PostgreSQL before answering 503 (webhook senders retry)."""
 
 
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+def tls_connect_args(url: str) -> tuple[str, dict[str, Any]]:
+    """libpq's `sslmode` (and `sslrootcert`) in a URL, as asyncpg's `ssl` argument.
+
+    `DATABASE_URL=postgresql+asyncpg://app@db.internal/leads?sslmode=verify-full` is how every
+    PostgreSQL tool spells TLS; asyncpg takes it as a connect argument instead of a URL parameter.
+    """
+    parsed = make_url(url)
+    query = dict(parsed.query)
+    mode = query.pop("sslmode", None)
+    root_cert = query.pop("sslrootcert", None)
+    if mode is None:
+        return url, {}
+    if mode not in SSL_MODES:
+        raise ValueError(f"sslmode must be one of {', '.join(SSL_MODES)}, not {mode!r}")
+    ssl: Any = mode
+    if root_cert and mode in ("verify-ca", "verify-full"):
+        import ssl as ssl_module
+
+        context = ssl_module.create_default_context(cafile=root_cert)
+        context.check_hostname = mode == "verify-full"
+        ssl = context
+    return parsed.set(query=query).render_as_string(hide_password=False), {"ssl": ssl}
+
+
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     """An asyncpg engine without pre-ping: a ping per checkout costs a round trip on every webhook.
 
@@ -22,13 +52,14 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     retry) and the pool is started afresh (SQLAlchemy does this on a disconnect, and so does
     router/prepared.py), which is cheaper than pinging every time.
     """
+    url, tls = tls_connect_args(url)
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size // 2,
         pool_pre_ping=False,
         pool_timeout=CONNECT_TIMEOUT_SECONDS,
-        connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
+        connect_args={"timeout": CONNECT_TIMEOUT_SECONDS, **tls},
     )
 
 

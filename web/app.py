@@ -8,7 +8,9 @@ from typing import Any
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
 from litestar.types import ControllerRouterHandler
@@ -16,6 +18,7 @@ from redis.asyncio import Redis
 
 from router.access import ROLE_NAMES, may_do
 from router.context import Domain
+from web.headers import SecurityHeaders
 from web.paths import TEMPLATES_DIR
 from web.problems import EXCEPTION_HANDLERS, problem_details_plugin
 from web.routes import ROUTE_HANDLERS
@@ -56,7 +59,15 @@ def create_app(
             cookie_samesite="strict",
             exclude=CSRF_EXEMPT,
         ),
-        openapi_config=OpenAPIConfig(title="Lead Router", version="1.0.0"),
+        # The JSON and YAML documents only: the documentation UIs load their scripts from a CDN.
+        openapi_config=OpenAPIConfig(
+            title="Lead Router", version="1.0.0", render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()]
+        ),
+        middleware=[
+            DefineMiddleware(
+                SecurityHeaders, always_tls=domain.settings.intake.public_url.startswith("https://")
+            )
+        ],
         plugins=[problem_details_plugin()],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=domain.settings.intake.max_body_bytes,

@@ -66,3 +66,30 @@ class CollectingSocket:
             if marker.get("event-kind") not in ("heartbeat", "reset") and "last-event-id" in marker:
                 ids.append(int(marker["last-event-id"]))
         return ids
+
+
+async def until_true(page: Any, expression: str, within: float = 5.0) -> None:
+    """Wait until a page expression is truthy, polling from outside the page.
+
+    Playwright's wait_for_function compiles its predicate inside the page, which the pages' Content
+    Security Policy (no eval) forbids; an evaluate from outside is not subject to it.
+    """
+    import asyncio
+
+    deadline = asyncio.get_running_loop().time() + within
+    while not await page.evaluate(expression):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not true within {within} s: {expression}")
+        await asyncio.sleep(0.02)
+
+
+def watch_policy_violations(page: Any) -> list[str]:
+    """Collect the Content Security Policy violations a page reports in its console."""
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return violations

@@ -8,6 +8,7 @@ from playwright.async_api import async_playwright
 from router import actions
 from router.audit import Actor
 from router.board import board_position
+from tests.board.helpers import until_true, watch_policy_violations
 from tests.board.test_ws import post_inquiry
 from tests.factories import viewer_of
 
@@ -35,6 +36,7 @@ async def open_board(browser, live_server, token):
     context = await browser.new_context()
     await context.add_cookies([{"name": "lr_session", "value": token, "url": live_server.url}])
     page = await context.new_page()
+    page.policy_violations = watch_policy_violations(page)
     await page.goto(live_server.url + "/")
     await page.wait_for_selector('#board-connection[data-state="live"]', timeout=5000)
     return context, page
@@ -46,13 +48,14 @@ async def test_a_webhook_lead_appears_without_reload_and_the_alert_plays(browser
     await page.evaluate("window.notReloaded = true")
     await page.click("#sound-toggle")
     assert await page.get_attribute("#sound-toggle", "aria-pressed") == "true"
-    await page.wait_for_function("window.leadrouterSoundPlays >= 1", timeout=5000)  # the toggle's own chime
+    await until_true(page, "window.leadrouterSoundPlays >= 1")  # the toggle's own chime
     plays = await page.evaluate("window.leadrouterSoundPlays")
     lead_id = await post_inquiry(live_server.url, practice, first_name="Webhook")
     row = await page.wait_for_selector(f"#lead-{lead_id}", timeout=5000)
     assert "Webhook Lopez" in await row.inner_text()
-    await page.wait_for_function(f"window.leadrouterSoundPlays > {plays}", timeout=5000)
+    await until_true(page, f"window.leadrouterSoundPlays > {plays}")
     assert await page.evaluate("window.notReloaded") is True
+    assert page.policy_violations == []  # the board runs whole under the strict script policy
     await context.close()
 
 
@@ -99,7 +102,7 @@ async def test_a_board_whose_socket_is_cut_misses_nothing_after_it_reconnects(
     assert "Claimed by Ben Cho" in await page.inner_text(f"#lead-{first}")
     async with domain.sessionmaker() as session:
         position = await board_position(session)
-    await page.wait_for_function(f"window.leadrouterBoard.lastEventId === {position}", timeout=5000)
+    await until_true(page, f"window.leadrouterBoard.lastEventId === {position}")
     assert await page.locator("#board-leads > li.lead").count() == 2
     await context.close()
 
@@ -121,9 +124,7 @@ async def test_the_more_panel_loads_when_opened_and_keeps_what_was_typed_when_th
     await actions.log_contact_attempt(
         domain, ben, lead_id, outcome="no_answer", actor=Actor("user", str(ben.user_id))
     )
-    await page.wait_for_function(
-        f"document.querySelector('#lead-{lead_id}').textContent.includes('1 attempt')", timeout=5000
-    )
+    await until_true(page, f"document.querySelector('#lead-{lead_id}').textContent.includes('1 attempt')")
     assert await page.input_value(note) == "asked for a call after 5"
     await page.click(f"#lead-{lead_id} form[hx-post$='/contact'] button[type=submit]")
     await page.wait_for_selector(f"#lead-{lead_id}.contacted", timeout=5000)

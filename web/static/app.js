@@ -1,0 +1,24 @@
+// Behaviour every page shares, kept out of the markup so the Content Security Policy can forbid
+// inline scripts (htmx's hx-on attributes are inline scripts too).
+(function () {
+  "use strict";
+
+  // A form marked data-reset-on-success is cleared after a successful htmx request; a hidden
+  // input marked data-one-time-key gets a fresh key, so the next submit is a new request.
+  document.body.addEventListener("htmx:afterRequest", function (evt) {
+    var form = evt.detail.elt;
+    if (!evt.detail.successful || !form || !form.hasAttribute || !form.hasAttribute("data-reset-on-success")) return;
+    form.reset();
+    form.querySelectorAll("[data-one-time-key]").forEach(function (input) {
+      input.value = window.crypto.randomUUID();
+    });
+  });
+
+  // htmx leaves error answers unswapped; a page that names a data-error-target shows them there
+  // (for instance "Omar has already claimed this lead" on the overflow console).
+  document.body.addEventListener("htmx:responseError", function (evt) {
+    var targetId = document.body.getAttribute("data-error-target");
+    var panel = targetId && document.getElementById(targetId);
+    if (panel) panel.insertAdjacentHTML("afterbegin", evt.detail.xhr.responseText);
+  });
+})();
