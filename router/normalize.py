@@ -166,6 +166,31 @@ def normalize_email(raw: str) -> str:
         raise ValueError(str(exc)) from exc
 
 
+def unsafe_text(value: str) -> str | None:
+    """Why a text cannot be stored (PostgreSQL refuses NUL; a lone surrogate cannot be encoded), or None."""
+    if "\x00" in value:
+        return "contains a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode text"
+    return None
+
+
+def _unsafe_fields(raw: Mapping[str, Any]) -> list[FieldError]:
+    """Every field whose name or text value could not be stored, named so the sender can fix it."""
+    errors = []
+    for name, value in raw.items():
+        problem = unsafe_text(name) if isinstance(name, str) else "field names must be text"
+        if problem:
+            shown = name.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+            errors.append(FieldError(shown, f"the field name {problem}"))
+            continue
+        if isinstance(value, str) and (problem := unsafe_text(value)):
+            errors.append(FieldError(name, problem))
+    return errors
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
@@ -208,7 +233,9 @@ def normalize_inquiry(
 
     A phone call or a text brings a number, not a name (`name_required=False`); staff add it later.
     """
-    errors: list[FieldError] = []
+    errors = _unsafe_fields(raw)
+    if errors:
+        raise InvalidInquiry(errors)
     clean: dict[str, Any] = {}
 
     def attempt(name: str, convert: Any) -> Any:

@@ -22,6 +22,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.models import Touchpoint, TrackingSite
+from router.normalize import unsafe_text
 from scoring.channels import classify_channel
 
 AD_PARAMETERS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "gclid", "fbclid")
@@ -89,6 +90,9 @@ def clean_visit(body: Mapping[str, Any]) -> PageVisit:
             return None
         if not isinstance(value, str) or len(value) > limit:
             problems.append(VisitProblem(name, f"must be text of at most {limit} characters"))
+            return None
+        if problem := unsafe_text(value):
+            problems.append(VisitProblem(name, problem))
             return None
         return value
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency, Provide
@@ -29,7 +29,9 @@ class LeadsController(Controller):
         request: Request[Any, Any, Any],
         domain: NamedDependency[Domain],
         signed_in: NamedDependency[SignedIn],
-        status: str | None = Parameter(default="open", description="open, closed, or empty for all"),
+        status: Literal["open", "closed", ""] = Parameter(
+            default="open", description="open, closed, or empty for all"
+        ),
         limit: int = Parameter(default=50, ge=1, le=MAX_PAGE),
     ) -> dict[str, Any]:
         async with domain.sessionmaker() as session, session.begin():

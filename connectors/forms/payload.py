@@ -23,6 +23,8 @@ def parse_form_body(body: bytes, content_type: str | None) -> dict[str, Any]:
             data = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise MalformedBody(f"the body is not valid JSON: {exc}") from exc
+        except RecursionError as exc:
+            raise MalformedBody("the body is nested too deeply to be an inquiry") from exc
         if not isinstance(data, dict):
             raise MalformedBody("the body must be a JSON object of inquiry fields")
         nested = sorted(k for k, v in data.items() if isinstance(v, dict | list))

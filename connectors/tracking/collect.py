@@ -112,7 +112,7 @@ async def collect(
     except InvalidVisit as exc:
         errors = [{"field": p.field, "message": p.message} for p in exc.problems]
         raise _problem(422, "Invalid visit", "nothing was stored", origin, errors=errors) from exc
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise _problem(422, "Unreadable visit", f"the body is not a JSON object: {exc}", origin) from exc
     verdict = await limiter.hit(f"visitor:{site_key}:{visit.visitor_id}", PER_VISITOR, now=now)
     if not verdict.allowed:
