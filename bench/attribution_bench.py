@@ -39,11 +39,9 @@ from harness import (
     REPO,
     CpuCalibration,
     busy_neighbour,
-    format_ratio,
-    ratio,
     result_options,
 )
-from records import RunRecord
+from records import RunRecord, format_ratio, ratio
 
 from attribution import (
     MODELS,

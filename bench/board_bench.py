@@ -45,17 +45,15 @@ from harness import (
     busy_neighbour,
     commit_latency,
     describe_commits,
-    format_ratio,
     free_port,
     inquiry_payload,
     no_collector_pauses,
     private_services,
     process_cpu_seconds,
-    ratio,
     result_options,
     wide_console,
 )
-from records import RunRecord
+from records import RunRecord, format_ratio, ratio
 from rich.progress import Progress
 from rich.table import Table
 from websockets.client import ClientProtocol

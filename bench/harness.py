@@ -8,7 +8,6 @@ import argparse
 import asyncio
 import contextlib
 import gc
-import math
 import os
 import random
 import secrets
@@ -313,18 +312,6 @@ class CpuCalibration:
 def wide_console() -> Console:
     """A console whose tables keep their columns when the output goes to a file or a pipe."""
     return Console(width=None if sys.stdout.isatty() else 160)
-
-
-def ratio(value: float | None, floor: float | None) -> float | None:
-    """`value` in units of `floor`; None where either is missing, zero or not a number."""
-    if value is None or floor is None or not math.isfinite(value) or not math.isfinite(floor) or floor <= 0:
-        return None
-    return value / floor
-
-
-def format_ratio(value: float | None) -> str:
-    """Three significant digits (0.146x, 6.36x, 23.6x, 0.00428x): ratios span several decades."""
-    return "-" if value is None else f"{value:.3g}x"
 
 
 @contextlib.contextmanager

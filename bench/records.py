@@ -27,6 +27,18 @@ SCHEMA = 1
 """Bumped when a field changes meaning; readers skip files of another schema."""
 
 
+def ratio(value: float | None, floor: float | None) -> float | None:
+    """`value` in units of `floor`; None where either is missing, zero or not a number."""
+    if value is None or floor is None or not math.isfinite(value) or not math.isfinite(floor) or floor <= 0:
+        return None
+    return value / floor
+
+
+def format_ratio(value: float | None) -> str:
+    """Three significant digits (0.146x, 6.36x, 23.6x, 0.00428x): ratios span several decades."""
+    return "-" if value is None else f"{value:.3g}x"
+
+
 def machine_facts() -> dict[str, object]:
     """What the figures depend on besides the code: cores, CPU model, Python, and how busy it was."""
     model = ""

@@ -24,8 +24,8 @@ import click
 import numpy as np
 import shap
 import xgboost as xgb
-from harness import REPO, CpuCalibration, busy_neighbour, format_ratio, ratio, result_options, wide_console
-from records import RunRecord
+from harness import REPO, CpuCalibration, busy_neighbour, result_options, wide_console
+from records import RunRecord, format_ratio, ratio
 from rich.progress import Progress
 from rich.table import Table
 

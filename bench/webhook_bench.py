@@ -52,16 +52,14 @@ from harness import (  # noqa: E402 (bench/ itself is on sys.path)
     busy_neighbour,
     commit_latency,
     describe_commits,
-    format_ratio,
     free_port,
     inquiry_payload,
     no_collector_pauses,
     private_services,
     process_cpu_seconds,
-    ratio,
     wide_console,
 )
-from records import RunRecord  # noqa: E402
+from records import RunRecord, format_ratio, ratio  # noqa: E402
 
 from connectors.forms.signature import sign_delivery  # noqa: E402
 
@@ -178,21 +176,6 @@ class Phase:
     client_cpu_s: float
     web_cpu_ms_per_lead: float
 
-    @classmethod
-    def ended(
-        cls,
-        name: str,
-        latencies: list[float],
-        errors: list[int],
-        elapsed: float,
-        *,
-        cpu_start: float,
-        web_pid: int,
-        web_cpu_start: float,
-    ) -> Phase:
-        web_cpu = (process_cpu_seconds(web_pid) - web_cpu_start) * 1000 / max(1, len(latencies))
-        return cls(name, latencies, errors, elapsed, time.process_time() - cpu_start, web_cpu)
-
     def figures(self) -> dict[str, float | None]:
         return {
             "sent": len(self.latencies),
@@ -226,6 +209,19 @@ class Phase:
             format_ratio(ratios["p99_per_commit_p99"]),
             format_ratio(ratios["web_cpu_per_calibration"]),
         ]
+
+
+class PhaseClock:
+    """The client's and the web process's CPU at a phase's start, to charge the phase with its share."""
+
+    def __init__(self, web_pid: int) -> None:
+        self.web_pid = web_pid
+        self.cpu = time.process_time()
+        self.web_cpu = process_cpu_seconds(web_pid)
+
+    def phase(self, name: str, latencies: list[float], errors: list[int], elapsed: float) -> Phase:
+        web_cpu = (process_cpu_seconds(self.web_pid) - self.web_cpu) * 1000 / max(1, len(latencies))
+        return Phase(name, latencies, errors, elapsed, time.process_time() - self.cpu, web_cpu)
 
 
 def _errors_cell(errors: list[int]) -> str:
@@ -398,8 +394,7 @@ def main() -> None:
             )  # warm-up: connections, caches, JIT-free paths
             for rate in rates:
                 task = progress.add_task(f"{rate:g} leads/s", total=args.seconds)
-                cpu = time.process_time()
-                web_cpu = process_cpu_seconds(web.pid)
+                clock = PhaseClock(web.pid)
                 latencies, errors, elapsed, moments = asyncio.run(
                     open_loop(base, secret, rate, args.seconds, counter, progress, task)
                 )
@@ -407,35 +402,14 @@ def main() -> None:
                     progress.console.print(
                         f"{rate:g}/s slowest: {slowest(latencies, moments, args.slowest)}", soft_wrap=True
                     )
-                phases.append(
-                    Phase.ended(
-                        f"open {rate:g}/s",
-                        latencies,
-                        errors,
-                        elapsed,
-                        cpu_start=cpu,
-                        web_pid=web.pid,
-                        web_cpu_start=web_cpu,
-                    )
-                )
+                phases.append(clock.phase(f"open {rate:g}/s", latencies, errors, elapsed))
             task = progress.add_task(f"closed loop x{args.concurrency}", total=None)
-            cpu = time.process_time()
-            web_cpu = process_cpu_seconds(web.pid)
+            clock = PhaseClock(web.pid)
             latencies, errors, elapsed = asyncio.run(
                 closed_loop(base, secret, args.concurrency, args.seconds, counter)
             )
             progress.update(task, total=1, completed=1)
-            phases.append(
-                Phase.ended(
-                    f"closed x{args.concurrency}",
-                    latencies,
-                    errors,
-                    elapsed,
-                    cpu_start=cpu,
-                    web_pid=web.pid,
-                    web_cpu_start=web_cpu,
-                )
-            )
+            phases.append(clock.phase(f"closed x{args.concurrency}", latencies, errors, elapsed))
         calibration.measure()  # again after the run: a drift of the machine's speed shows in the range
         console.print(calibration.describe())
         record.floors = {"commit_probe": commits, "cpu_calibration": calibration.as_floor()}
