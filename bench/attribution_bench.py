@@ -28,7 +28,6 @@ from typing import TypeVar
 
 import click
 import numpy as np
-from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -40,6 +39,7 @@ from harness import (
     CpuCalibration,
     busy_neighbour,
     result_options,
+    wide_console,
 )
 from records import RunRecord, format_ratio, ratio
 
@@ -58,7 +58,7 @@ from simulator.journeys import simulate_journeys
 TARGET_SECONDS = 5.0
 """The issue's budget for 1,000,000 journeys end to end on a 2-core machine."""
 
-console = Console()
+console = wide_console()
 Result = TypeVar("Result")
 
 

@@ -56,7 +56,8 @@ def _floors_cell(run: dict) -> str:
         parts.append(f"commit p99 {floors['commit_probe']['p99']:.1f} ms")
     bare = [case["cpu_ms_per_broadcast"] for case in floors.get("bare_broadcast", [])]
     if bare:
-        parts.append(f"bare CPU {min(bare):.2f}-{max(bare):.2f} ms")
+        spread = f"{min(bare):.2f}" if min(bare) == max(bare) else f"{min(bare):.2f}-{max(bare):.2f}"
+        parts.append(f"bare CPU {spread} ms")
     return ", ".join(parts)
 
 
@@ -122,6 +123,12 @@ def trend_table(benchmark: str, runs: list[dict], phase: str | None) -> Table:
     return table
 
 
+def _tick(run: dict) -> str:
+    """A run on the chart's axis: when, and a busy neighbour's share if it had one."""
+    when = str(run["started"])[5:16].replace("T", " ")
+    return f"{when} busy {run['busy_neighbour']:.0%}" if run["busy_neighbour"] else when
+
+
 def chart(runs_by_benchmark: dict[str, list[dict]], phase: str | None, path: Path) -> None:
     """One row of plots per benchmark, one plot per ratio, one line per phase, over the runs."""
     import matplotlib
@@ -153,7 +160,7 @@ def chart(runs_by_benchmark: dict[str, list[dict]], phase: str | None, path: Pat
                 if points:
                     axis.plot([order[at] for at, _ in points], [v for _, v in points], marker="o", label=name)
             axis.set_title(f"{benchmark}: {label(ratio_names[column])}", fontsize=9)
-            axis.set_xticks(range(len(runs)), [str(run["started"])[5:16].replace("T", " ") for run in runs])
+            axis.set_xticks(range(len(runs)), [_tick(run) for run in runs])
             axis.tick_params(axis="x", labelrotation=45)
             values = [v for name in phases for _, v in series(runs, name, ratio_names[column])]
             if values and min(values) > 0 and max(values) / min(values) > 30:
