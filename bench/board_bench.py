@@ -522,22 +522,18 @@ def _ms(value: float | None) -> str:
 
 
 def _summary(record: RunRecord) -> str:
-    """The run in a few lines, against issue 22's targets (p99 < 30 ms at 100/s with 100 boards; fan-out
-    <= 2.5 ms of web CPU a lead on top of the webhook's 1.5 ms)."""
-    lines = ["[bold]Summary[/]"]
-    for entry in record.phases:
-        figures, ratios = entry["figures"], entry["ratios"]
-        lines.append(
-            f"  {entry['phase']}: p99 {_ms(figures['p99_ms'])} ms = "
-            f"{format_ratio(ratios['p99_per_bare_p99'])} the bare broadcast, "
-            f"{format_ratio(ratios['p99_per_commit_p99'])} the commit probe; "
-            f"web CPU {_ms(figures['web_cpu_ms_per_lead'])} ms a lead = "
-            f"{format_ratio(ratios['web_cpu_per_bare_cpu'])} the bare broadcast, "
-            f"{format_ratio(ratios['web_cpu_per_calibration'])} the calibration"
-        )
-    if record.busy_neighbour:
-        lines.append(f"  with another process busy {record.busy_neighbour:.0%} of a core")
-    return "\n".join(lines)
+    """Each case against its floors, in a line."""
+    return record.summary(
+        [
+            f"{entry['phase']}: p99 {_ms(entry['figures']['p99_ms'])} ms = "
+            f"{format_ratio(entry['ratios']['p99_per_bare_p99'])} the bare broadcast, "
+            f"{format_ratio(entry['ratios']['p99_per_commit_p99'])} the commit probe; "
+            f"web CPU {_ms(entry['figures']['web_cpu_ms_per_lead'])} ms a lead = "
+            f"{format_ratio(entry['ratios']['web_cpu_per_bare_cpu'])} the bare broadcast, "
+            f"{format_ratio(entry['ratios']['web_cpu_per_calibration'])} the calibration"
+            for entry in record.phases
+        ]
+    )
 
 
 @click.command()

@@ -93,6 +93,12 @@ class RunRecord:
         """One row of results: its figures (ms, counts, leads/s) and their ratios to the floors."""
         self.phases.append({"phase": phase, "figures": _finite(figures), "ratios": _finite(ratios)})
 
+    def summary(self, lines: list[str]) -> str:
+        """The run's closing lines for the console: a heading, one line a phase, the neighbour if any."""
+        if self.busy_neighbour:
+            lines = [*lines, f"with another process busy {self.busy_neighbour:.0%} of a core"]
+        return "\n".join(["[bold]Summary[/]", *(f"  {line}" for line in lines)])
+
     def as_json(self, repository: Path) -> dict[str, object]:
         commit, dirty = git_state(repository)
         return {
