@@ -1,6 +1,6 @@
 """Benchmark: exact first-order Markov and the heuristics on 1,000,000 journeys and a 10,000-path file.
 
-Run: `.venv/bin/python bench/attribution_bench.py [--journeys N] [--paths N] [--seed S]`.
+Run: `.venv/bin/python bench/attribution_bench.py [--journeys N] [--paths N] [--seed S] [--no-results]`.
 
 1. Simulate journeys with the shared practice simulator (not timed as part of attribution).
 2. End to end from in-memory journeys: aggregate into distinct paths, run every model, build the
@@ -9,10 +9,16 @@ Run: `.venv/bin/python bench/attribution_bench.py [--journeys N] [--paths N] [--
    and run every model.
 4. When the optional GPL `ChannelAttribution` package is importable, its simulation-based
    `markov_model` on the same 10,000 paths, both credit tables side by side and the time ratio.
+
+Each phase is also reported as a ratio to the CPU calibration of the same run (a fixed pure-Python
+workload, timed before and after), so a slow machine can be told from slow code; most of attribution's
+time is in numpy, so this ratio tracks the machine less closely than the web benchmarks' do. The run is
+written to bench/results/ (see bench/trend.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import tempfile
 import time
@@ -22,12 +28,20 @@ from typing import TypeVar
 
 import click
 import numpy as np
-from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 # Run as a script from anywhere: the repository root holds the attribution and simulator packages.
 sys.path.insert(0, str(FilePath(__file__).resolve().parent.parent))
+
+from harness import (
+    REPO,
+    CpuCalibration,
+    busy_neighbour,
+    result_options,
+    wide_console,
+)
+from records import RunRecord, format_ratio, ratio
 
 from attribution import (
     MODELS,
@@ -44,7 +58,7 @@ from simulator.journeys import simulate_journeys
 TARGET_SECONDS = 5.0
 """The issue's budget for 1,000,000 journeys end to end on a 2-core machine."""
 
-console = Console()
+console = wide_console()
 Result = TypeVar("Result")
 
 
@@ -163,15 +177,25 @@ def compare_with_channel_attribution(path_file: FilePath) -> None:
     "--paths", "path_count", default=10_000, show_default=True, help="Paths in the aggregated file."
 )
 @click.option("--seed", default=2024, show_default=True, help="Simulator seed.")
-def main(journey_count: int, path_count: int, seed: int) -> None:
+@result_options
+def main(
+    journey_count: int, path_count: int, seed: int, busy: float, results: bool, results_dir: FilePath
+) -> None:
     """Time attribution end to end on simulated journeys and on an aggregated path file."""
     timings: dict[str, float] = {}
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
-        ) as bar,
-    ):
+    record = RunRecord(
+        "attribution",
+        options={"journeys": journey_count, "paths": path_count, "seed": seed},
+        busy_neighbour=busy,
+    )
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(busy_neighbour(busy))
+        # Calibrated while no progress display runs: its drawing thread would take turns with the workload.
+        calibration = CpuCalibration().measure()
+        folder = stack.enter_context(tempfile.TemporaryDirectory())
+        bar = stack.enter_context(
+            Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console)
+        )
         journeys, converted, values = timed(
             bar,
             f"simulate {journey_count:,} journeys",
@@ -196,23 +220,36 @@ def main(journey_count: int, path_count: int, seed: int) -> None:
         )
         console.print(credit_table(f"{len(file_report.paths):,}-path aggregated file", file_report))
         compare_with_channel_attribution(path_file)
+        bar.stop()
+        calibration.measure()  # again after the timing: a drift of the machine's speed shows in the range
 
     end_to_end = (
         timings["aggregate journeys"] + timings["run every model"] + timings["build the credit table"]
     )
-    summary = Table(title="Summary")
+    console.print(calibration.describe())
+    record.floors = {"cpu_calibration": calibration.as_floor()}
+    summary = Table(
+        title="Summary", caption=f"/cal: over the CPU calibration of the same run ({calibration.ms:.1f} ms)"
+    )
     summary.add_column("phase")
     summary.add_column("seconds", justify="right")
+    summary.add_column("/cal", justify="right")
+    timings[f"end to end, {journey_count:,} journeys"] = end_to_end
     for label, seconds in timings.items():
-        summary.add_row(label, f"{seconds:.2f}")
+        per_calibration = ratio(seconds * 1000, calibration.ms)
+        record.add_phase(label, {"seconds": seconds}, {"per_calibration": per_calibration})
+        summary.add_row(
+            label, f"{seconds:.2f}", format_ratio(per_calibration), end_section=label.startswith("end to end")
+        )
     verdict = "[green]within" if end_to_end < TARGET_SECONDS else "[red]over"
-    summary.add_row(f"end to end, {journey_count:,} journeys", f"{end_to_end:.2f}", end_section=True)
     console.print(summary)
     console.print(
         f"End to end {end_to_end:.2f} s: {verdict} the {TARGET_SECONDS:.0f} s target[/]. "
         f"P(conversion) {report.p_conversion:.4f} = observed {converted.mean():.4f}; "
         f"{report.multi_touch_share:.1%} of conversions took 3+ touchpoints."
     )
+    if results:
+        console.print(f"results: {record.write(REPO, results_dir)}")
 
 
 if __name__ == "__main__":

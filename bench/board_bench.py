@@ -7,10 +7,16 @@ practice), sends signed webhooks at each rate for a few seconds, and prints p50/
 sender, so a saturated client inflates the figures).
 
     .venv/bin/python bench/board_bench.py [--boards 100] [--rates 25,50,100] [--seconds 5] [--big 500]
-                                         [--async-commit]
+                                         [--async-commit] [--no-bare] [--busy 0.4] [--no-results]
 
-It first times bare one-row commits on the same database (the disk's share of every figure below);
---async-commit is a diagnostic that stops commits waiting for the disk, never the product's setting.
+Beside its figures it measures the floors of the same run: bare one-row commits on the same database
+(the disk's share of every figure below), a CPU calibration (a fixed pure-Python workload, before and
+after), and the bare broadcast: the product's own fragment sent to the same number of sockets by a
+minimal Litestar app (bench/bare_broadcast.py) under the same uvicorn settings, at the same rates, with
+this same client. Each case is then reported as ratios to those floors (p99 / bare p99, web CPU a lead /
+bare CPU a broadcast, p99 / commit p99, web CPU / calibration) and the run is written to bench/results/.
+--async-commit is a diagnostic that stops commits waiting for the disk, never the product's setting;
+--busy keeps another process busy for that fraction of a core (issue 22's slow-phase emulation).
 
 Uses DATABASE_URL / REDIS_URL when set, else the local default servers, else embedded ones.
 """
@@ -23,6 +29,7 @@ import json
 import os
 import re
 import resource
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -32,14 +39,23 @@ import aiohttp
 import asyncpg
 import click
 import numpy as np
+from bare_broadcast import FRAGMENT_ENV
 from harness import (
+    CpuCalibration,
+    busy_neighbour,
     commit_latency,
     describe_commits,
+    free_port,
     inquiry_payload,
     no_collector_pauses,
     private_services,
     process_cpu_seconds,
+    result_options,
+    wide_console,
 )
+from records import RunRecord, format_ratio, ratio
+from rich.progress import Progress
+from rich.table import Table
 from websockets.client import ClientProtocol
 from websockets.frames import Opcode
 from websockets.http11 import Response
@@ -191,6 +207,8 @@ class Boards:
     def __init__(self) -> None:
         self.received: list[tuple[float, bytes]] = []
         self.sockets: list[_BoardSocket] = []
+        self.fragment: str | None = None
+        """The first created-lead fragment seen: what the bare broadcast floor sends."""
 
     async def open(self, ws_url: str, origin: str, tokens: list[str], after: int) -> None:
         """Connect like a board page does: live from the position of the snapshot it just rendered."""
@@ -219,6 +237,7 @@ class Boards:
             match = NAME.search(message)
             if match and "lead.created" in message:
                 found.setdefault(int(match.group(1)), []).append(at)
+                self.fragment = self.fragment or message
         return found
 
     async def close(self) -> None:
@@ -311,15 +330,18 @@ async def _latest_event_id(dsn: str) -> int:
 
 async def _bench(
     base_url: str,
-    dsn: str,
+    dsn: str | None,
     secret: str,
     tokens: list[str],
     rates: list[float],
     seconds: float,
     web_pid: int,
+    boards: Boards,
+    on_case: Callable[[dict[str, float]], None],
 ) -> list[dict[str, float]]:
-    boards = Boards()
-    after = await _latest_event_id(dsn)
+    """Connect the boards (live from the latest event; `dsn` None: a server without an event log), then
+    one case per rate."""
+    after = await _latest_event_id(dsn) if dsn else 0
     await boards.open(base_url.replace("http://", "ws://") + "/board/ws", base_url, tokens, after)
     await asyncio.sleep(0.5)
     url = f"{base_url}/webhooks/forms/bench-form"
@@ -344,7 +366,7 @@ async def _bench(
                 web_pid=web_pid,
             )
             results.append({"boards": len(tokens), "rate": rate, **result})
-            print(_row(results[-1]), flush=True)
+            on_case(results[-1])
     await boards.close()
     return results
 
@@ -357,6 +379,160 @@ def _row(r: dict[str, float]) -> str:
         f"arrivals {int(r['received'])}/{int(r['expected'])}  scored {int(r['scored'])}/{int(r['leads'])}  "
         f"client CPU {100 * r['client_cpu']:.0f}% of a core  "
         f"web CPU {r['web_cpu_per_lead']:.1f} ms a lead"
+    )
+
+
+def _measure(
+    base_url: str,
+    dsn: str | None,
+    secret: str,
+    tokens: list[str],
+    groups: list[tuple[int, list[float]]],
+    seconds: float,
+    web_pid: int,
+    on_case: Callable[[dict[str, float]], None],
+) -> tuple[list[dict[str, float]], str | None]:
+    """Every (boards, rates) group against one server; returns the cases and a fragment it sent."""
+    results: list[dict[str, float]] = []
+    fragment = None
+    for count, rates in groups:
+        boards = Boards()
+        results += asyncio.run(
+            _bench(base_url, dsn, secret, tokens[:count], rates, seconds, web_pid, boards, on_case)
+        )
+        fragment = fragment or boards.fragment
+    return results, fragment
+
+
+def _bare_broadcast(
+    fragment: str,
+    secret: str,
+    tokens: list[str],
+    groups: list[tuple[int, list[float]]],
+    seconds: float,
+    on_case: Callable[[dict[str, float]], None],
+) -> list[dict[str, float]]:
+    """The same cases against bench/bare_broadcast.py: the product's fragment, sent by a minimal app."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "fragment.html"
+        path.write_text(fragment, encoding="utf-8")
+        port = free_port()
+        process = start_web_process(
+            port, {FRAGMENT_ENV: str(path)}, factory="bench.bare_broadcast:create_app"
+        )
+        try:
+            wait_until_ready(f"http://127.0.0.1:{port}", process, timeout=60)
+            results, _ = _measure(
+                f"http://127.0.0.1:{port}", None, secret, tokens, groups, seconds, process.pid, on_case
+            )
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+    return results
+
+
+def _case_name(case: dict[str, float]) -> str:
+    return f"{int(case['boards'])} boards, {case['rate']:g}/s"
+
+
+def _figures(case: dict[str, float]) -> dict[str, float | None]:
+    return {
+        "leads": case["leads"],
+        "received": case["received"],
+        "expected": case["expected"],
+        "scored": case["scored"],
+        "p50_ms": case["p50"],
+        "p95_ms": case["p95"],
+        "p99_ms": case["p99"],
+        "answered_p50_ms": case["answered_p50"],
+        "client_cpu_share": case["client_cpu"],
+        "web_cpu_ms_per_lead": case["web_cpu_per_lead"],
+    }
+
+
+def _ratios(
+    case: dict[str, float], bare: dict[str, float] | None, *, commit_p99_ms: float, calibration_ms: float
+) -> dict[str, float | None]:
+    return {
+        "p99_per_bare_p99": ratio(case["p99"], bare["p99"]) if bare else None,
+        "web_cpu_per_bare_cpu": ratio(case["web_cpu_per_lead"], bare["web_cpu_per_lead"]) if bare else None,
+        "p99_per_commit_p99": ratio(case["p99"], commit_p99_ms),
+        "web_cpu_per_calibration": ratio(case["web_cpu_per_lead"], calibration_ms),
+    }
+
+
+def _bare_floor(bare: dict[str, float], calibration_ms: float) -> dict[str, object]:
+    """One bare broadcast case as the run file keeps it."""
+    return {
+        "phase": _case_name(bare),
+        "p50_ms": bare["p50"],
+        "p95_ms": bare["p95"],
+        "p99_ms": bare["p99"],
+        "cpu_ms_per_broadcast": bare["web_cpu_per_lead"],
+        "cpu_per_calibration": ratio(bare["web_cpu_per_lead"], calibration_ms),
+        "client_cpu_share": bare["client_cpu"],
+        "received": bare["received"],
+        "expected": bare["expected"],
+    }
+
+
+def _table(record: RunRecord, bare_cases: dict[str, dict[str, float]]) -> Table:
+    table = Table(
+        title="Webhook to fragment on live boards, against the floors of the same run",
+        caption=(
+            "bare: the same fragment to the same sockets by a minimal Litestar app "
+            "(bench/bare_broadcast.py); commit: the commit probe's p99; cal: the CPU calibration"
+        ),
+    )
+    for column in (
+        "case",
+        "p50 ms",
+        "p99 ms",
+        "bare p99",
+        "p99/bare",
+        "p99/commit",
+        "web CPU ms/lead",
+        "bare CPU ms",
+        "CPU/bare",
+        "CPU/cal",
+        "arrivals",
+    ):
+        table.add_column(column, justify="right")
+    for entry in record.phases:
+        figures, ratios = entry["figures"], entry["ratios"]
+        bare = bare_cases.get(entry["phase"])
+        table.add_row(
+            entry["phase"],
+            _ms(figures["p50_ms"]),
+            _ms(figures["p99_ms"]),
+            _ms(bare["p99"]) if bare else "-",
+            format_ratio(ratios["p99_per_bare_p99"]),
+            format_ratio(ratios["p99_per_commit_p99"]),
+            _ms(figures["web_cpu_ms_per_lead"]),
+            _ms(bare["web_cpu_per_lead"]) if bare else "-",
+            format_ratio(ratios["web_cpu_per_bare_cpu"]),
+            format_ratio(ratios["web_cpu_per_calibration"]),
+            f"{int(figures['received'])}/{int(figures['expected'])}",
+        )
+    return table
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _summary(record: RunRecord) -> str:
+    """Each case against its floors, in a line."""
+    return record.summary(
+        [
+            f"{entry['phase']}: p99 {_ms(entry['figures']['p99_ms'])} ms = "
+            f"{format_ratio(entry['ratios']['p99_per_bare_p99'])} the bare broadcast, "
+            f"{format_ratio(entry['ratios']['p99_per_commit_p99'])} the commit probe; "
+            f"web CPU {_ms(entry['figures']['web_cpu_ms_per_lead'])} ms a lead = "
+            f"{format_ratio(entry['ratios']['web_cpu_per_bare_cpu'])} the bare broadcast, "
+            f"{format_ratio(entry['ratios']['web_cpu_per_calibration'])} the calibration"
+            for entry in record.phases
+        ]
     )
 
 
@@ -374,40 +550,115 @@ def _row(r: dict[str, float]) -> str:
     is_flag=True,
     help="Diagnostic: commits stop waiting for the disk (synchronous_commit=off on the bench database).",
 )
+@click.option(
+    "--bare/--no-bare",
+    default=True,
+    show_default=True,
+    help="Also measure the bare broadcast floor (one process, the same cases; doubles the run's time).",
+)
+@result_options
 def main(
-    boards: int, rates: str, seconds: float, big: int, port: int, workers: int, async_commit: bool
+    boards: int,
+    rates: str,
+    seconds: float,
+    big: int,
+    port: int,
+    workers: int,
+    async_commit: bool,
+    bare: bool,
+    busy: float,
+    results: bool,
+    results_dir: Path,
 ) -> None:
     """Measure webhook-to-board latency with N connected boards."""
+    console = wide_console()
     rate_list = [float(r) for r in rates.split(",") if r.strip()]
+    groups = [(boards, rate_list)] + ([(big, [max(rate_list)])] if big else [])
+    record = RunRecord(
+        "board",
+        options={
+            "boards": boards,
+            "rates": rates,
+            "seconds": seconds,
+            "big": big,
+            "workers": workers,
+            "async_commit": async_commit,
+        },
+        busy_neighbour=busy,
+    )
     with contextlib.ExitStack() as stack:
         services = private_services(stack, synchronous_commit=not async_commit)
-        print(describe_commits(asyncio.run(commit_latency(services.dsn)), synchronous=not async_commit))
+        # The floors are measured under the same conditions as the figures, the neighbour included.
+        stack.enter_context(busy_neighbour(busy))
+        commits = asyncio.run(commit_latency(services.dsn))
+        print(describe_commits(commits, synchronous=not async_commit))
+        calibration = CpuCalibration().measure()
+        print(calibration.describe())
         env = {**services.env, "LEADROUTER_SECURE_COOKIES": "0", "LEADROUTER_DB_POOL_SIZE": "20"}
         os.environ.update(env)
         process = None
+        # Redrawn only between cases (auto_refresh off): no drawing thread competes with the timed client.
+        progress = stack.enter_context(Progress(console=console, auto_refresh=False))
+        cases = sum(len(group_rates) for _, group_rates in groups)
+        task = progress.add_task("product", total=cases * (2 if bare else 1))
+
+        def on_case(case: dict[str, float]) -> None:
+            progress.console.print(_row(case), soft_wrap=True)
+            progress.advance(task)
+            progress.refresh()
+
         try:
             most = max(boards, big)
             _, secret, tokens = asyncio.run(_seed(most))
             process = start_web_process(port, env, workers=workers)
             wait_until_ready(f"http://127.0.0.1:{port}", process, timeout=60)
             base = f"http://127.0.0.1:{port}"
-            print(
+            progress.console.print(
                 f"{workers} web process(es), {os.cpu_count()} CPUs, permessage-deflate off; "
                 "latency = webhook sent -> fragment on a board"
             )
-            dsn = services.dsn
             with no_collector_pauses():
-                asyncio.run(_bench(base, dsn, secret, tokens[:boards], rate_list, seconds, process.pid))
-                if big:
-                    asyncio.run(
-                        _bench(base, dsn, secret, tokens[:big], [max(rate_list)], seconds, process.pid)
-                    )
-            usage = resource.getrusage(resource.RUSAGE_SELF)
-            print(f"benchmark client total CPU: user {usage.ru_utime:.1f}s system {usage.ru_stime:.1f}s")
+                product, fragment = _measure(
+                    base, services.dsn, secret, tokens, groups, seconds, process.pid, on_case
+                )
         finally:
             if process is not None:
                 process.terminate()
                 process.wait(timeout=15)
+        bare_cases: dict[str, dict[str, float]] = {}
+        if bare and fragment:
+            progress.update(task, description="bare broadcast")
+            progress.console.print(
+                f"bare broadcast floor: the same {len(fragment.encode()):,}-byte fragment, one process"
+            )
+            with no_collector_pauses():
+                floor = _bare_broadcast(fragment, secret, tokens, groups, seconds, on_case)
+            bare_cases = {_case_name(case): case for case in floor}
+        progress.stop()
+        calibration.measure()  # again after the run: a drift of the machine's speed shows in the range
+        print(calibration.describe())
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        print(f"benchmark client total CPU: user {usage.ru_utime:.1f}s system {usage.ru_stime:.1f}s")
+
+    record.floors = {
+        "commit_probe": commits,
+        "cpu_calibration": calibration.as_floor(),
+        "bare_broadcast": [_bare_floor(case, calibration.ms) for case in bare_cases.values()],
+        "fragment_bytes": len(fragment.encode()) if fragment else None,
+    }
+    for case in product:
+        name = _case_name(case)
+        record.add_phase(
+            name,
+            _figures(case),
+            _ratios(case, bare_cases.get(name), commit_p99_ms=commits["p99"], calibration_ms=calibration.ms),
+        )
+    console.print(_table(record, bare_cases))
+    console.print(_summary(record))
+    if workers > 1:
+        console.print("[yellow]the bare broadcast floor is one process; the product ran with more")
+    if results:
+        console.print(f"results: {record.write(REPO, results_dir)}")
 
 
 if __name__ == "__main__":

@@ -7,10 +7,14 @@ REDIS_URL, else the local defaults, else embedded ones), then:
   3. optionally (--profile) a cProfile of the in-process hot path, to show where the time goes.
 
     .venv/bin/python bench/webhook_bench.py [--rates 50,100,200] [--seconds 10] [--workers 1] [--profile]
-                                           [--async-commit]
+                                           [--async-commit] [--busy 0.4] [--no-results]
 
-It first times bare one-row commits on the same database (the disk's share of every figure below);
---async-commit is a diagnostic that stops commits waiting for the disk, never the product's setting.
+Beside its figures it measures the floors of the same run: bare one-row commits on the same database
+(the disk's share of every figure below) and a CPU calibration (a fixed pure-Python workload, before and
+after), and reports p99 / commit p99 and web CPU a lead / calibration, so that a slow machine can be
+told from slow code. Each run is written to bench/results/ (see bench/trend.py).
+--async-commit is a diagnostic that stops commits waiting for the disk, never the product's setting;
+--busy keeps another process busy for that fraction of a core (issue 22's slow-phase emulation).
 """
 
 from __future__ import annotations
@@ -26,17 +30,16 @@ import os
 import pstats
 import random
 import resource
-import socket
 import subprocess
 import sys
 import time
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 import httpx
-from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
@@ -44,23 +47,23 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from harness import (  # noqa: E402 (bench/ itself is on sys.path)
+    CpuCalibration,
+    add_result_arguments,
+    busy_neighbour,
     commit_latency,
     describe_commits,
+    free_port,
     inquiry_payload,
     no_collector_pauses,
     private_services,
     process_cpu_seconds,
+    wide_console,
 )
+from records import RunRecord, format_ratio, ratio  # noqa: E402
 
 from connectors.forms.signature import sign_delivery  # noqa: E402
 
-console = Console()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+console = wide_console()
 
 
 async def seed(database_url: str) -> tuple[str, str]:
@@ -162,25 +165,63 @@ async def send_in_process(client: httpx.AsyncClient, n: int, secret: str, errors
         errors.append(response.status_code)
 
 
-def phase_row(
-    name: str,
-    latencies: list[float],
-    errors: list[int],
-    elapsed: float,
-    cpu_start: float,
-    web_pid: int,
-    web_cpu_start: float,
-) -> list[str]:
-    """One row of the results table: volume, throughput, latency percentiles, client and web CPU."""
-    return [
-        name,
-        str(len(latencies)),
-        _errors_cell(errors),
-        f"{len(latencies) / elapsed:.0f}",
-        *(f"{percentile(latencies, q):.1f}" for q in (0.5, 0.95, 0.99)),
-        f"{time.process_time() - cpu_start:.1f}",
-        f"{(process_cpu_seconds(web_pid) - web_cpu_start) * 1000 / max(1, len(latencies)):.1f}",
-    ]
+@dataclass
+class Phase:
+    """One phase's measurements, kept until the calibration after the run gives their ratios."""
+
+    name: str
+    latencies: list[float]
+    errors: list[int]
+    elapsed: float
+    client_cpu_s: float
+    web_cpu_ms_per_lead: float
+
+    def figures(self) -> dict[str, float | None]:
+        return {
+            "sent": len(self.latencies),
+            "errors": len(self.errors),
+            "leads_per_s": len(self.latencies) / self.elapsed,
+            "p50_ms": percentile(self.latencies, 0.5),
+            "p95_ms": percentile(self.latencies, 0.95),
+            "p99_ms": percentile(self.latencies, 0.99),
+            "client_cpu_s": self.client_cpu_s,
+            "web_cpu_ms_per_lead": self.web_cpu_ms_per_lead,
+        }
+
+    def ratios(self, *, commit_p99_ms: float, calibration_ms: float) -> dict[str, float | None]:
+        return {
+            "p99_per_commit_p99": ratio(percentile(self.latencies, 0.99), commit_p99_ms),
+            "web_cpu_per_calibration": ratio(self.web_cpu_ms_per_lead, calibration_ms),
+        }
+
+    def row(self, ratios: dict[str, float | None]) -> list[str]:
+        """One row of the results table: volume, throughput, latency percentiles, client and web CPU,
+        and the ratios to the floors."""
+        figures = self.figures()
+        return [
+            self.name,
+            str(len(self.latencies)),
+            _errors_cell(self.errors),
+            f"{figures['leads_per_s']:.0f}",
+            *(f"{figures[key]:.1f}" for key in ("p50_ms", "p95_ms", "p99_ms")),
+            f"{self.client_cpu_s:.1f}",
+            f"{self.web_cpu_ms_per_lead:.1f}",
+            format_ratio(ratios["p99_per_commit_p99"]),
+            format_ratio(ratios["web_cpu_per_calibration"]),
+        ]
+
+
+class PhaseClock:
+    """The client's and the web process's CPU at a phase's start, to charge the phase with its share."""
+
+    def __init__(self, web_pid: int) -> None:
+        self.web_pid = web_pid
+        self.cpu = time.process_time()
+        self.web_cpu = process_cpu_seconds(web_pid)
+
+    def phase(self, name: str, latencies: list[float], errors: list[int], elapsed: float) -> Phase:
+        web_cpu = (process_cpu_seconds(self.web_pid) - self.web_cpu) * 1000 / max(1, len(latencies))
+        return Phase(name, latencies, errors, elapsed, time.process_time() - self.cpu, web_cpu)
 
 
 def _errors_cell(errors: list[int]) -> str:
@@ -293,13 +334,24 @@ def main() -> None:
         action="store_true",
         help="Diagnostic: commits stop waiting for the disk (synchronous_commit=off on the bench database).",
     )
+    add_result_arguments(parser)
     args = parser.parse_args()
+    record = RunRecord(
+        "webhook",
+        options={
+            key: getattr(args, key) for key in ("rates", "seconds", "concurrency", "workers", "async_commit")
+        },
+        busy_neighbour=args.busy,
+    )
 
     with contextlib.ExitStack() as stack:
         services = private_services(stack, synchronous_commit=not args.async_commit)
-        console.print(
-            describe_commits(asyncio.run(commit_latency(services.dsn)), synchronous=not args.async_commit)
-        )
+        # The floors are measured under the same conditions as the figures, the neighbour included.
+        stack.enter_context(busy_neighbour(args.busy))
+        commits = asyncio.run(commit_latency(services.dsn))
+        console.print(describe_commits(commits, synchronous=not args.async_commit))
+        calibration = CpuCalibration().measure()
+        console.print(calibration.describe())
         database_url = services.database_url
         _, secret = asyncio.run(seed(database_url))
         port = free_port()
@@ -333,8 +385,41 @@ def main() -> None:
         else:
             raise SystemExit("the web process did not start")
 
+        counter = [0]
+        rates = [float(r) for r in args.rates.split(",") if r]
+        phases: list[Phase] = []
+        with Progress(console=console) as progress, no_collector_pauses():
+            asyncio.run(
+                closed_loop(base, secret, 4, 2.0, counter)
+            )  # warm-up: connections, caches, JIT-free paths
+            for rate in rates:
+                task = progress.add_task(f"{rate:g} leads/s", total=args.seconds)
+                clock = PhaseClock(web.pid)
+                latencies, errors, elapsed, moments = asyncio.run(
+                    open_loop(base, secret, rate, args.seconds, counter, progress, task)
+                )
+                if args.slowest:
+                    progress.console.print(
+                        f"{rate:g}/s slowest: {slowest(latencies, moments, args.slowest)}", soft_wrap=True
+                    )
+                phases.append(clock.phase(f"open {rate:g}/s", latencies, errors, elapsed))
+            task = progress.add_task(f"closed loop x{args.concurrency}", total=None)
+            clock = PhaseClock(web.pid)
+            latencies, errors, elapsed = asyncio.run(
+                closed_loop(base, secret, args.concurrency, args.seconds, counter)
+            )
+            progress.update(task, total=1, completed=1)
+            phases.append(clock.phase(f"closed x{args.concurrency}", latencies, errors, elapsed))
+        calibration.measure()  # again after the run: a drift of the machine's speed shows in the range
+        console.print(calibration.describe())
+        record.floors = {"commit_probe": commits, "cpu_calibration": calibration.as_floor()}
+
         table = Table(
-            title=f"Webhook to stored lead ({args.workers} web process(es), {os.cpu_count()} cores)"
+            title=f"Webhook to stored lead ({args.workers} web process(es), {os.cpu_count()} cores)",
+            caption=(
+                f"p99/commit: p99 / the commit probe's p99 ({commits['p99']:.1f} ms); CPU/cal: web CPU a "
+                f"lead / the CPU calibration ({calibration.ms:.1f} ms)"
+            ),
         )
         for column in (
             "phase",
@@ -346,44 +431,37 @@ def main() -> None:
             "p99 ms",
             "client CPU s",
             "web CPU ms/lead",
+            "p99/commit",
+            "CPU/cal",
         ):
             table.add_column(column, justify="right")
-        counter = [0]
-        rates = [float(r) for r in args.rates.split(",") if r]
-        with Progress(console=console) as progress, no_collector_pauses():
-            asyncio.run(
-                closed_loop(base, secret, 4, 2.0, counter)
-            )  # warm-up: connections, caches, JIT-free paths
-            for rate in rates:
-                task = progress.add_task(f"{rate:g} leads/s", total=args.seconds)
-                cpu = time.process_time()
-                web_cpu = process_cpu_seconds(web.pid)
-                latencies, errors, elapsed, moments = asyncio.run(
-                    open_loop(base, secret, rate, args.seconds, counter, progress, task)
-                )
-                if args.slowest:
-                    progress.console.print(
-                        f"{rate:g}/s slowest: {slowest(latencies, moments, args.slowest)}", soft_wrap=True
-                    )
-                table.add_row(
-                    *phase_row(f"open {rate:g}/s", latencies, errors, elapsed, cpu, web.pid, web_cpu)
-                )
-            task = progress.add_task(f"closed loop x{args.concurrency}", total=None)
-            cpu = time.process_time()
-            web_cpu = process_cpu_seconds(web.pid)
-            latencies, errors, elapsed = asyncio.run(
-                closed_loop(base, secret, args.concurrency, args.seconds, counter)
-            )
-            progress.update(task, total=1, completed=1)
-            table.add_row(
-                *phase_row(f"closed x{args.concurrency}", latencies, errors, elapsed, cpu, web.pid, web_cpu)
-            )
+        for phase in phases:
+            ratios = phase.ratios(commit_p99_ms=commits["p99"], calibration_ms=calibration.ms)
+            record.add_phase(phase.name, phase.figures(), ratios)
+            table.add_row(*phase.row(ratios))
         console.print(table)
         usage = resource.getrusage(resource.RUSAGE_SELF)
         console.print(f"benchmark client total CPU: {usage.ru_utime + usage.ru_stime:.1f} s")
+        console.print(summary(phases, record))
+        if args.results:
+            console.print(f"results: {record.write(REPO, args.results_dir)}")
         if args.profile:
             console.print("\n[bold]Where the time goes (cProfile, 300 webhooks in-process, cumulative):[/]")
             print(asyncio.run(profile_hot_path(secret, 300)))
+
+
+def summary(phases: list[Phase], record: RunRecord) -> str:
+    """Each phase against its floors, in a line."""
+    lines = []
+    for phase, entry in zip(phases, record.phases, strict=True):
+        figures, ratios = phase.figures(), entry["ratios"]
+        lines.append(
+            f"{phase.name}: p99 {figures['p99_ms']:.1f} ms ({format_ratio(ratios['p99_per_commit_p99'])} "
+            f"the commit probe), {figures['leads_per_s']:.0f} leads/s, web CPU "
+            f"{figures['web_cpu_ms_per_lead']:.2f} ms a lead "
+            f"({format_ratio(ratios['web_cpu_per_calibration'])} the calibration)"
+        )
+    return record.summary(lines)
 
 
 if __name__ == "__main__":

@@ -15,17 +15,25 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def start_web_process(
-    port: int, env: Mapping[str, str] | None = None, *, workers: int = 1
+    port: int,
+    env: Mapping[str, str] | None = None,
+    *,
+    workers: int = 1,
+    factory: str = "leadrouter.runtime:create_web_app",
 ) -> subprocess.Popen[bytes]:
     """`uvicorn --factory leadrouter.runtime:create_web_app` on 127.0.0.1:`port`, permessage-deflate
-    off; `env` is laid over this process's environment."""
+    off; `env` is laid over this process's environment.
+
+    Another `factory` (importable from the repository root) runs under the very same server settings:
+    the board benchmark's bare broadcast floor uses that.
+    """
     return subprocess.Popen(
         [
             sys.executable,
             "-m",
             "uvicorn",
             "--factory",
-            "leadrouter.runtime:create_web_app",
+            factory,
             "--host",
             "127.0.0.1",
             "--port",
