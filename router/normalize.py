@@ -22,7 +22,7 @@ AGE_RANGES = ("under_18", "18_34", "35_54", "55_plus")
 LAST_VISITS = ("under_6_months", "6_12_months", "1_2_years", "over_2_years", "never", "unknown")
 DEVICE_TYPES = DEVICES
 
-_TEXT_LIMITS = {
+TEXT_LIMITS = {
     "first_name": 100,
     "last_name": 100,
     "message": 5000,
@@ -42,9 +42,9 @@ _TEXT_LIMITS = {
     "landing_page": 2000,
     "ad_creative": 200,
 }
-_INT_FIELDS = ("pages_visited", "time_on_site_seconds", "form_completion_seconds")
-_INT_LIMIT = 10_000_000
-_CHOICES = {
+INT_FIELDS = ("pages_visited", "time_on_site_seconds", "form_completion_seconds")
+INT_LIMIT = 10_000_000
+CHOICES = {
     "treatment_interest": TREATMENT_INTERESTS,
     "age_range": AGE_RANGES,
     "last_dental_visit": LAST_VISITS,
@@ -71,9 +71,9 @@ TRACKING_FIELDS = (
 )
 KNOWN_FIELDS = frozenset(
     (
-        *_TEXT_LIMITS,
-        *_INT_FIELDS,
-        *_CHOICES,
+        *TEXT_LIMITS,
+        *INT_FIELDS,
+        *CHOICES,
         "email",
         "phone",
         "zip",
@@ -221,8 +221,8 @@ def _int(value: Any) -> int | None:
         number = None
     if number is None:
         raise ValueError("must be a whole number")
-    if not 0 <= number <= _INT_LIMIT:
-        raise ValueError(f"must be between 0 and {_INT_LIMIT}")
+    if not 0 <= number <= INT_LIMIT:
+        raise ValueError(f"must be between 0 and {INT_LIMIT}")
     return number
 
 
@@ -250,14 +250,14 @@ def normalize_inquiry(
             clean[name] = value
         return value
 
-    for name, limit in _TEXT_LIMITS.items():
+    for name, limit in TEXT_LIMITS.items():
         value = attempt(name, _text)
         if value is not None and len(value) > limit:
             errors.append(FieldError(name, f"must be at most {limit} characters"))
             clean.pop(name)
-    for name in _INT_FIELDS:
+    for name in INT_FIELDS:
         attempt(name, _int)
-    for name, choices in _CHOICES.items():
+    for name, choices in CHOICES.items():
 
         def choice(value: Any, choices: tuple[str, ...] = choices) -> str | None:
             text = _text(value)

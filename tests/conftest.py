@@ -23,6 +23,8 @@ from sqlalchemy.exc import DBAPIError
 
 from leadrouter.embedded import resolve_endpoints
 
+pytest_plugins = ["tests.fixtures.live"]
+
 REPO = Path(__file__).resolve().parent.parent
 RUN_ID = secrets.token_hex(4)
 

@@ -29,6 +29,7 @@ from leadrouter.embedded import (
     reachable,
     resolve_endpoints,
 )
+from tests.fixtures.live import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -41,12 +42,6 @@ def _require_servers() -> None:
         find_redis_server()
     except EmbeddedServiceError as exc:
         pytest.skip(str(exc))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _asyncpg_dsn(database_url: str) -> str:
@@ -142,7 +137,7 @@ def test_data_survives_a_restart_and_stop_leaves_nothing_running(tmp_path: Path)
 
 def test_only_the_wanted_server_starts_on_the_given_port(tmp_path: Path) -> None:
     _require_servers()
-    port = _free_port()
+    port = free_port()
     services = EmbeddedServices(tmp_path, want_postgres=False, want_redis=True, redis_port=port)
     with services as endpoints:
         assert endpoints == type(endpoints)(database_url="", redis_url=f"redis://127.0.0.1:{port}/0")
@@ -200,8 +195,8 @@ def test_a_signal_to_the_owning_process_stops_the_servers(tmp_path: Path, stop_s
 
 
 def test_reachable_tells_servers_from_other_listeners() -> None:
-    assert not reachable(f"redis://127.0.0.1:{_free_port()}/0", timeout=0.5)
-    assert not reachable(f"postgresql+asyncpg://postgres@127.0.0.1:{_free_port()}/leadrouter", timeout=0.5)
+    assert not reachable(f"redis://127.0.0.1:{free_port()}/0", timeout=0.5)
+    assert not reachable(f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/leadrouter", timeout=0.5)
     assert not reachable("mysql://127.0.0.1:3306/x")
     assert not reachable("not a url")
 

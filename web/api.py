@@ -13,6 +13,7 @@ from litestar.params import FromPath, Parameter
 from router.auth import SignedIn
 from router.context import Domain
 from router.leads import MAX_PAGE, get_lead, list_leads
+from web.problems import documented_problems
 from web.sessions import actor_of, provide_signed_in
 
 
@@ -23,7 +24,11 @@ class LeadsController(Controller):
     tags = ["leads"]
     dependencies = {"signed_in": Provide(provide_signed_in)}
 
-    @get("/", summary="List leads in your scope, newest first")
+    @get(
+        "/",
+        summary="List leads in your scope, newest first",
+        responses=documented_problems(s401="not signed in, or the session expired"),
+    )
     async def list(
         self,
         request: Request[Any, Any, Any],
@@ -45,7 +50,13 @@ class LeadsController(Controller):
             )
         return {"leads": [lead.as_json() for lead in leads]}
 
-    @get("/{lead_id:uuid}", summary="One lead in your scope")
+    @get(
+        "/{lead_id:uuid}",
+        summary="One lead in your scope",
+        responses=documented_problems(
+            s401="not signed in, or the session expired", s404="no such lead in your scope"
+        ),
+    )
     async def detail(
         self,
         request: Request[Any, Any, Any],

@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Response, get
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from redis.asyncio import Redis
 from sqlalchemy import text
 
@@ -21,7 +22,18 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/readyz", tags=["health"], summary="Readiness: PostgreSQL and Redis are reachable")
+@get(
+    "/readyz",
+    tags=["health"],
+    summary="Readiness: PostgreSQL and Redis are reachable",
+    responses={
+        503: ResponseSpec(
+            data_container=dict[str, Any],
+            description="PostgreSQL or Redis is unreachable",
+            generate_examples=False,
+        )
+    },
+)
 async def readyz(domain: NamedDependency[Domain], redis: NamedDependency[Redis]) -> Response[dict[str, Any]]:
     async def database() -> None:
         async with domain.sessionmaker() as session:

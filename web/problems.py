@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, Response
+from litestar.openapi import ResponseSpec
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
     ProblemDetailsException,
@@ -90,3 +92,25 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     PoolTimeout: _database_unavailable,
     DBAPIError: _dbapi_error,
 }
+
+
+@dataclass(frozen=True)
+class Problem:
+    """RFC 9457 problem details, as the API answers an error."""
+
+    status: int
+    title: str
+    detail: str
+
+
+def documented_problems(**descriptions: str) -> dict[int, ResponseSpec]:
+    """Problem answers by status code (`documented_problems(s404="...")`), for a route's `responses`."""
+    return {
+        int(code.removeprefix("s")): ResponseSpec(
+            data_container=Problem,
+            description=text,
+            media_type="application/problem+json",
+            generate_examples=False,
+        )
+        for code, text in descriptions.items()
+    }

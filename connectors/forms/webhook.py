@@ -9,11 +9,14 @@ from litestar import Controller, Request, Response, post
 from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath
 from litestar.plugins.problem_details import ProblemDetailsException
 
+from connectors.forms.openapi import InquiryOperation
 from connectors.forms.payload import MalformedBody, parse_form_body
 from connectors.forms.signature import SignatureRejected, verify_delivery
+from connectors.openapi import problems
 from router.audit import Actor
 from router.context import Domain
 from router.form_sources import load_form_source
@@ -38,6 +41,24 @@ class FormWebhookController(Controller):
             "503: database unavailable, retry later."
         ),
         status_code=201,
+        operation_class=InquiryOperation,
+        responses={
+            200: ResponseSpec(
+                data_container=dict[str, Any],
+                description="merged into the person's open lead, or the first answer again for a retried id",
+                generate_examples=False,
+            ),
+            **problems(
+                s400="the body cannot be read (not JSON, nested too deeply)",
+                s401="the signature is missing, wrong or too old",
+                s404="no form source with this key",
+                s409="the webhook-id was already used for a different body",
+                s413="the body is larger than the limit",
+                s415="the content type is neither JSON nor form-encoded",
+                s422="bad fields, each named in `errors`; nothing was stored",
+                s503="the database is unavailable; retry later with the same webhook-id",
+            ),
+        },
     )
     async def receive(
         self, request: Request[Any, Any, Any], source_key: FromPath[str], domain: NamedDependency[Domain]

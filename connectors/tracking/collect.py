@@ -19,6 +19,7 @@ from litestar.params import FromPath
 from litestar.plugins.problem_details import ProblemDetailsException
 from redis.asyncio import Redis
 
+from connectors.openapi import problems
 from connectors.tracking.ratelimit import FixedWindowLimiter, Limit
 from router.context import Domain
 from router.models import TrackingSite
@@ -87,6 +88,13 @@ async def preflight(
     ),
     status_code=204,
     opt={"exclude_from_csrf": True},
+    responses=problems(
+        s403="the Origin is not one of this site's",
+        s404="no tracking site with this key",
+        s413="the visit is larger than the limit",
+        s422="a bad field or personal data in the visit, each named in `errors`; nothing was stored",
+        s429="too many visits from this address or visitor; see Retry-After",
+    ),
 )
 async def collect(
     request: Request[Any, Any, Any],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import socket
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +19,7 @@ from router.context import Domain
 from router.intake import InquiryCommand, ingest_inquiry
 from router.models import Lead
 from tests.factories import inquiry
+from tests.fixtures.live import free_port
 
 _phone_numbers = itertools.count(1000)
 
@@ -78,12 +78,6 @@ class Mailbox:
             )
         )
         return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start_smtp_server() -> tuple[Controller, Mailbox]:

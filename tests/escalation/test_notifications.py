@@ -66,7 +66,7 @@ async def test_smtp_sender_delivers_to_a_local_server(smtp_server):
 
 
 async def test_smtp_sender_raises_when_the_server_is_down():
-    from tests.escalation.support import free_port
+    from tests.fixtures.live import free_port
 
     sender = SmtpEmailSender(
         SmtpConfig(
