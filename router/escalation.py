@@ -134,7 +134,7 @@ async def escalate_lead(domain: Domain, lead_id: uuid.UUID, level: int) -> Escal
     now = domain.clock.now()
     recipients: dict[str, StaffUser] = {}
     async with domain.sessionmaker() as session, session.begin():
-        lead = await session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
+        lead = await session.get(Lead, lead_id, with_for_update={"key_share": True}, populate_existing=True)
         reason = _why_not(lead, level, now)
         if reason is not None or lead is None:
             return EscalationOutcome(lead_id, level, escalated=False, reason=reason or "missing")
