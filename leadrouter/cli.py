@@ -32,6 +32,40 @@ T = TypeVar("T")
 STARTUP_TIMEOUT_SECONDS = 60
 """The web process needs a few seconds to import the model stack; a minute means it failed."""
 
+log = logging.getLogger("leadrouter.cli")
+
+
+def describe_failure(exc: BaseException) -> str:
+    """A failure in one line an operator can act on (the traceback is logged with -v)."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from sqlalchemy.exc import IntegrityError
+
+    from router.db_errors import is_unavailable, sqlstate
+
+    if isinstance(exc, IntegrityError):
+        detail = getattr(exc.orig, "detail", None) or getattr(exc.orig.__cause__, "detail", None)
+        what = "already exists" if sqlstate(exc) == "23505" else "conflicts with what is stored"
+        return f"that {what}" + (f": {detail}" if detail else "")
+    if is_unavailable(exc):
+        return f"PostgreSQL is unavailable ({type(exc).__name__}); is it running, and is DATABASE_URL right?"
+    if isinstance(exc, RedisConnectionError):
+        return f"Redis is unavailable ({type(exc).__name__}); is it running, and is REDIS_URL right?"
+    message = " ".join(str(exc).split()) or "no details"
+    return f"{type(exc).__name__}: {message[:300]}"
+
+
+class OneLineErrors(click.Group):
+    """Every failing subcommand ends with one line on stderr and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            log.debug("%s failed", ctx.invoked_subcommand, exc_info=True)
+            raise click.ClickException(describe_failure(exc)) from exc
+
 
 def _require_urls() -> None:
     if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
@@ -55,7 +89,7 @@ def _with_runtime(action: Callable[[Any], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log more.")
 def cli(verbose: bool) -> None:
     """Real-time patient-acquisition lead router for dental and orthodontic practices."""
