@@ -85,10 +85,11 @@ class PracticeSettings:
     def from_json(cls, data: dict[str, Any] | None) -> PracticeSettings:
         data = dict(data or {})
         rules = dict(data.pop("assignment", {}) or {})
-        contact = dict(data.pop("alert_fallback_contact", {}) or {})
-        on_call = {
-            str(email).casefold(): hours for email, hours in (data.pop("manager_on_call", {}) or {}).items()
-        }
+        contact = data.pop("alert_fallback_contact", None) or {}
+        on_call = data.pop("manager_on_call", None) or {}
+        if not isinstance(contact, dict) or not isinstance(on_call, dict):
+            raise SettingsError("alert_fallback_contact and manager_on_call must be JSON objects")
+        on_call = {str(email).casefold(): hours for email, hours in on_call.items()}
         known = {f.name for f in fields(cls)}
         known_rules = {f.name for f in fields(AssignmentRules)}
         known_contact = {f.name for f in fields(AlertContact)}
@@ -125,6 +126,8 @@ class PracticeSettings:
         if contact.email is not None and "@" not in contact.email:
             raise SettingsError("alert_fallback_contact.email must be an email address")
         for email, hours in self.manager_on_call.items():
+            if not isinstance(hours, dict):
+                raise SettingsError(f"manager_on_call[{email}] must be weekly hours like a location's")
             try:
                 BusinessHours.from_config(time_zone="UTC", business_hours=hours)
             except (HoursError, TypeError, ValueError) as exc:
