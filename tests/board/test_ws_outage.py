@@ -24,13 +24,16 @@ RECHECK_SECONDS = 0.2
 
 @pytest.fixture
 def web_log():
+    """What the web layer and the hub logged (Litestar reconfigures the root logger, hiding caplog)."""
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
     handler.emit = records.append  # type: ignore[method-assign]
-    logger = logging.getLogger("leadrouter.web")
-    logger.addHandler(handler)
+    loggers = [logging.getLogger("leadrouter.web"), logging.getLogger("leadrouter.realtime")]
+    for logger in loggers:
+        logger.addHandler(handler)
     yield records
-    logger.removeHandler(handler)
+    for logger in loggers:
+        logger.removeHandler(handler)
 
 
 @pytest.fixture
@@ -96,4 +99,5 @@ async def test_a_board_stays_connected_through_a_database_outage(domain, gated_s
 
     messages = [r.getMessage() for r in web_log]
     assert sum("session checks cannot reach the database" in m for m in messages) == 1
+    assert sum("hub could not read new events" in m for m in messages) <= 1  # once per outage
     assert not any("ended by" in m for m in messages)
