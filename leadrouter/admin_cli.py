@@ -75,6 +75,49 @@ def practice_create(
     console.print(f"practice {slug} created")
 
 
+_MERGED_SETTINGS = ("assignment", "alert_fallback_contact")
+"""Settings that are groups of fields: `--set` changes the fields given and keeps the others."""
+
+
+@practice.command("settings")
+@click.argument("slug")
+@click.option(
+    "--set",
+    "changes_json",
+    default=None,
+    help='Settings to change as JSON, e.g. \'{"alert_fallback_contact": {"phone": "+15125550100"}}\'; '
+    "the others keep their values.",
+)
+def practice_settings(slug: str, changes_json: str | None) -> None:
+    """Show a practice's settings (JSON), or change some of them."""
+    from router.models import Practice
+
+    try:
+        changes = json.loads(changes_json) if changes_json else {}
+    except ValueError as exc:
+        raise click.ClickException(f"--set is not JSON: {exc}") from exc
+    if not isinstance(changes, dict):
+        raise click.ClickException("--set must be a JSON object")
+
+    async def action(runtime: Any) -> dict[str, Any]:
+        async with runtime.domain.sessionmaker() as session, session.begin():
+            found = await _practice_by_slug(session, slug)
+            practice_row = await session.get(Practice, found.id, with_for_update=True)
+            merged = PracticeSettings.from_json(practice_row.settings).to_json()
+            for name, value in changes.items():
+                if name in _MERGED_SETTINGS and isinstance(value, dict):
+                    merged[name] = {**merged.get(name, {}), **value}
+                else:
+                    merged[name] = value
+            try:
+                practice_row.settings = PracticeSettings.from_json(merged).to_json()
+            except (SettingsError, TypeError) as exc:
+                raise click.ClickException(str(exc)) from exc
+            return practice_row.settings
+
+    console.print_json(json.dumps(_runtime_action(action)))
+
+
 @click.group()
 def location() -> None:
     """Locations of a practice."""

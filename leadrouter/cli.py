@@ -6,8 +6,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -22,6 +20,7 @@ from attribution.cli import attribution_command
 from leadrouter.admin_cli import COMMANDS as ADMIN_COMMANDS
 from leadrouter.attribution_cli import COMMANDS as ATTRIBUTION_COMMANDS
 from leadrouter.phones_cli import phones_group, tracking_number_group
+from leadrouter.supervisor import Supervisor
 from leadrouter.train_cli import COMMANDS as TRAINING_COMMANDS
 
 REPO_DIR = Path(__file__).resolve().parent.parent
@@ -31,6 +30,40 @@ T = TypeVar("T")
 
 STARTUP_TIMEOUT_SECONDS = 60
 """The web process needs a few seconds to import the model stack; a minute means it failed."""
+
+log = logging.getLogger("leadrouter.cli")
+
+
+def describe_failure(exc: BaseException) -> str:
+    """A failure in one line an operator can act on (the traceback is logged with -v)."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from sqlalchemy.exc import IntegrityError
+
+    from router.db_errors import is_unavailable, sqlstate
+
+    if isinstance(exc, IntegrityError):
+        detail = getattr(exc.orig, "detail", None) or getattr(exc.orig.__cause__, "detail", None)
+        what = "already exists" if sqlstate(exc) == "23505" else "conflicts with what is stored"
+        return f"that {what}" + (f": {detail}" if detail else "")
+    if is_unavailable(exc):
+        return f"PostgreSQL is unavailable ({type(exc).__name__}); is it running, and is DATABASE_URL right?"
+    if isinstance(exc, RedisConnectionError):
+        return f"Redis is unavailable ({type(exc).__name__}); is it running, and is REDIS_URL right?"
+    message = " ".join(str(exc).split()) or "no details"
+    return f"{type(exc).__name__}: {message[:300]}"
+
+
+class OneLineErrors(click.Group):
+    """Every failing subcommand ends with one line on stderr and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            log.debug("%s failed", ctx.invoked_subcommand, exc_info=True)
+            raise click.ClickException(describe_failure(exc)) from exc
 
 
 def _require_urls() -> None:
@@ -55,7 +88,7 @@ def _with_runtime(action: Callable[[Any], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log more.")
 def cli(verbose: bool) -> None:
     """Real-time patient-acquisition lead router for dental and orthodontic practices."""
@@ -181,13 +214,15 @@ def run(host: str, port: int, per_minute: float, no_simulator: bool) -> None:
         if any(history.created for history in seeded):
             console.print("demo history seeded; managers see it at /attribution")
         command = [sys.executable, "-m", "leadrouter.cli"]
-        children = [
-            subprocess.Popen([*command, "web", "--host", host, "--port", str(port)], env=env),
-            subprocess.Popen([*command, "worker"], env=env),
-        ]
-        stack.callback(_stop_children, children)
+        children = Supervisor(
+            {"web": [*command, "web", "--host", host, "--port", str(port)], "worker": [*command, "worker"]},
+            env=env,
+        )
+        children.start()
+        stack.callback(children.stop)
         base_url = f"http://{host}:{port}"
         _wait_for_health(base_url, children)
+        children.watch_in_background()  # from now on a child that dies is started again
         console.print(f"\n[bold green]Lead Router is running at {base_url}[/]  (Ctrl-C stops everything)")
         console.print(f"Demo logins (password [bold]{DEMO_PASSWORD}[/]):")
         for email, role, where in summary.logins:
@@ -198,7 +233,7 @@ def run(host: str, port: int, per_minute: float, no_simulator: bool) -> None:
             )
         try:
             if no_simulator:
-                while all(child.poll() is None for child in children):
+                while True:
                     time.sleep(1)
             else:
                 from leadrouter.live_demo import run_live_demo
@@ -213,27 +248,16 @@ def run(host: str, port: int, per_minute: float, no_simulator: bool) -> None:
             console.print("\nstopping…")
 
 
-def _wait_for_health(base_url: str, children: list[subprocess.Popen[bytes]]) -> None:
+def _wait_for_health(base_url: str, children: Supervisor) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
-        if any(child.poll() is not None for child in children):
+        if children.any_exited():
             raise click.ClickException("the web or worker process exited during start-up; see its log above")
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
                 return
         time.sleep(0.3)
     raise click.ClickException(f"the web app did not become ready within {STARTUP_TIMEOUT_SECONDS} s")
-
-
-def _stop_children(children: list[subprocess.Popen[bytes]]) -> None:
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    for child in children:
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
 
 
 def main() -> None:

@@ -208,6 +208,7 @@ class BoardHub:
                 log.exception("could not audit %d board pushes", len(batch))
 
     async def _deliver_forever(self) -> None:
+        failing_since: float | None = None
         while True:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._poll_seconds):
@@ -216,8 +217,14 @@ class BoardHub:
             try:
                 await self.deliver_once()
             except Exception:  # the database may be failing over; the next ring or poll retries
-                log.exception("hub could not read new events")
+                if failing_since is None:  # once per outage, not once per poll
+                    failing_since = time.monotonic()
+                    log.exception("hub could not read new events; boards wait, and the hub keeps trying")
                 await asyncio.sleep(self._poll_seconds)
+                continue
+            if failing_since is not None:
+                log.warning("hub reads new events again after %.0f s", time.monotonic() - failing_since)
+                failing_since = None
 
     async def _listen(self) -> None:
         """Subscribe to the doorbell channel; on every (re)subscribe read what may have been missed."""

@@ -3,6 +3,7 @@
 `escalate_lead` is the one named action; the arq job deferred to the deadline and the periodic
 sweeper (which catches jobs lost with Redis) both call it. It is idempotent: the lead row is
 locked, a level is applied once, and `manager_alerts` has a unique (lead, level) constraint.
+Who gets a level-2 alert, and how it is sent at least once, is router/alerts.py.
 """
 
 from __future__ import annotations
@@ -15,17 +16,14 @@ from typing import Any
 
 from arq.cron import cron
 from arq.worker import Retry, func
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import and_, or_, select
 
 from router import audit
-from router.assignment import on_shift
+from router.alerts import ALERT_SEND_LEASE, has_pending, managers_on_call, planned_deliveries, send_alert
 from router.context import Domain
+from router.db_errors import is_unavailable
 from router.events import record_lead_event
-from router.models import Lead, Location, ManagerAlert, Practice, StaffLocation, StaffUser
-from router.ports import PortNotConfigured
+from router.models import Lead, Location, ManagerAlert, Practice
 from router.practice_settings import PracticeSettings
 from router.sla import level2_due
 
@@ -98,43 +96,13 @@ def alert_message(*, level: int, waited: timedelta, location_name: str, link: st
     return f"Lead waiting {minutes} min at {location_name}, still not contacted. Open the board: {link}"
 
 
-async def managers_on_duty(
-    session: AsyncSession, *, practice_id: uuid.UUID, location: Location | None, now: datetime
-) -> list[StaffUser]:
-    """Active managers of the lead's location who are not away and on shift now."""
-    query = select(StaffUser).where(
-        StaffUser.practice_id == practice_id,
-        StaffUser.role == "manager",
-        StaffUser.is_active.is_(True),
-        StaffUser.availability != "away",
-    )
-    if location is not None:
-        query = query.join(StaffLocation, StaffLocation.user_id == StaffUser.id).where(
-            StaffLocation.location_id == location.id
-        )
-    managers = (await session.scalars(query.order_by(StaffUser.email))).all()
-    return [m for m in managers if location is None or on_shift(m, location, now)]
-
-
-def _planned_deliveries(managers: list[StaffUser]) -> list[dict[str, Any]]:
-    if not managers:
-        return [{"user_id": None, "channel": "none", "status": "no_manager_on_duty", "detail": ""}]
-    planned = []
-    for manager in managers:
-        sms_status = "pending" if manager.phone else "no_phone"
-        planned.append({"user_id": str(manager.id), "channel": "sms", "status": sms_status, "detail": ""})
-        planned.append({"user_id": str(manager.id), "channel": "email", "status": "pending", "detail": ""})
-    return planned
-
-
 async def escalate_lead(domain: Domain, lead_id: uuid.UUID, level: int) -> EscalationOutcome:
     """Apply escalation `level` to an open, uncontacted, overdue lead once; later calls do nothing."""
     if level not in LEVELS:
         raise ValueError(f"escalation level must be one of {LEVELS}")
     now = domain.clock.now()
-    recipients: dict[str, StaffUser] = {}
     async with domain.sessionmaker() as session, session.begin():
-        lead = await session.get(Lead, lead_id, with_for_update=True, populate_existing=True)
+        lead = await session.get(Lead, lead_id, with_for_update={"key_share": True}, populate_existing=True)
         reason = _why_not(lead, level, now)
         if reason is not None or lead is None:
             return EscalationOutcome(lead_id, level, escalated=False, reason=reason or "missing")
@@ -162,11 +130,23 @@ async def escalate_lead(domain: Domain, lead_id: uuid.UUID, level: int) -> Escal
             ]
         else:
             lead.next_escalation_at = None
-            managers = await managers_on_duty(
-                session, practice_id=lead.practice_id, location=location, now=now
+            managers = await managers_on_call(
+                session,
+                practice_id=lead.practice_id,
+                location=location,
+                time_zone=practice.time_zone,
+                settings=settings,
+                now=now,
             )
-            recipients = {str(m.id): m for m in managers}
-            deliveries = _planned_deliveries(managers)
+            deliveries = planned_deliveries(managers, settings)
+            if not managers:
+                log.warning(
+                    "lead %s: no manager on call for its level-2 alert; %s",
+                    lead.id,
+                    "the fallback contact gets it"
+                    if has_pending(deliveries)
+                    else "no fallback contact is set",
+                )
         alert = ManagerAlert(
             id=uuid.uuid4(),
             practice_id=lead.practice_id,
@@ -180,6 +160,7 @@ async def escalate_lead(domain: Domain, lead_id: uuid.UUID, level: int) -> Escal
                 link=lead_link(domain, lead.id),
             ),
             deliveries=deliveries,
+            send_lease_until=now + ALERT_SEND_LEASE if has_pending(deliveries) else None,
             created_at=now,
         )
         session.add(alert)
@@ -201,8 +182,8 @@ async def escalate_lead(domain: Domain, lead_id: uuid.UUID, level: int) -> Escal
     await domain.announcer.announce([event_id])
     if level == 1 and next_at is not None:
         await domain.jobs.schedule_escalation(lead_id, level=2, at=next_at)
-    if level == 2:
-        deliveries = await _deliver(domain, alert, recipients)
+    if level == 2 and has_pending(deliveries):
+        deliveries = await send_alert(domain, alert.id)
     return EscalationOutcome(
         lead_id,
         level,
@@ -212,42 +193,6 @@ async def escalate_lead(domain: Domain, lead_id: uuid.UUID, level: int) -> Escal
         alert_id=alert.id,
         deliveries=deliveries,
     )
-
-
-async def _deliver(
-    domain: Domain, alert: ManagerAlert, recipients: dict[str, StaffUser]
-) -> list[dict[str, Any]]:
-    """Text and email the managers after commit; every outcome, failures included, lands on the alert.
-
-    Known flaw: a worker that dies between the commit and this step leaves deliveries "pending"
-    on the dashboard and they are not retried: at most once, never twice.
-    """
-    subject = alert.message.split(". Open the board")[0]
-    results = []
-    for delivery in alert.deliveries:
-        manager = recipients.get(delivery["user_id"] or "")
-        if delivery["status"] != "pending" or manager is None:
-            results.append(delivery)
-            continue
-        try:
-            if delivery["channel"] == "sms":
-                sent_id = await domain.sms.send_sms(
-                    practice_id=alert.practice_id, to=manager.phone or "", body=alert.message, automated=True
-                )
-            else:
-                sent_id = await domain.email.send_email(to=manager.email, subject=subject, body=alert.message)
-            status, detail = ("sent", sent_id) if sent_id else ("not_sent", "")
-        except PortNotConfigured as exc:
-            status, detail = "not_configured", str(exc)
-        except Exception as exc:  # a vendor's failure must not stop the other managers' messages
-            log.warning("alert %s: %s to %s failed: %r", alert.id, delivery["channel"], manager.id, exc)
-            status, detail = "failed", f"{type(exc).__name__}: {exc}"[:200]
-        results.append({**delivery, "status": status, "detail": detail or ""})
-    async with domain.sessionmaker() as session, session.begin():
-        await session.execute(
-            update(ManagerAlert).where(ManagerAlert.id == alert.id).values(deliveries=results)
-        )
-    return results
 
 
 async def sweep_overdue(domain: Domain, *, limit: int = SWEEP_BATCH) -> dict[str, int]:
@@ -280,13 +225,10 @@ async def escalate_lead_task(ctx: dict[str, Any], lead_id: str, level: int) -> d
     """The arq job deferred to a deadline (id `escalate:{lead}:{level}`); returns what it did."""
     try:
         outcome = await escalate_lead(ctx["domain"], uuid.UUID(lead_id), int(level))
-    except (DBAPIError, PoolTimeout, OSError) as exc:
-        transient = not isinstance(exc, DBAPIError) or (
-            exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
-        )
-        if not transient:
+    except Exception as exc:
+        if not is_unavailable(exc):
             raise
-        log.warning("escalation of %s level %s will be retried: %r", lead_id, level, exc)
+        log.warning("escalation of %s level %s will be retried: %s", lead_id, level, type(exc).__name__)
         raise Retry(defer=RETRY_DEFER_SECONDS) from exc
     return outcome.as_dict()
 

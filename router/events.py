@@ -13,7 +13,12 @@ from router.clock import utcnow
 
 EVENT_ORDER_LOCK_KEY = 0x1EAD_E7E7
 """Advisory lock held from the event insert to commit: ids then increase in commit order, so a
-board resuming "after id N" can never miss an event that committed later with a smaller id."""
+board resuming "after id N" can never miss an event that committed later with a smaller id.
+
+Every transaction takes its locks in one order, so that none waits for another while holding what
+that one waits for: a person's intake locks (router/person_match.py) first, then row locks, and this
+lock last. A row lock taken implicitly after it (the foreign-key check of a row written in the same
+statement) must already be held: see the `household` lock in router/rows.py."""
 
 EVENT_KINDS = (
     "lead.created",

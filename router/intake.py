@@ -33,6 +33,13 @@ from router.assignment import (
     pick_staff,
 )
 from router.context import Domain
+from router.db_errors import (
+    NothingWritten,
+    WriteOutcomeUnknown,
+    is_lock_conflict,
+    is_unavailable,
+    outcome_unknown,
+)
 from router.events import record_event
 from router.explanations import explain_in_background
 from router.models import (
@@ -47,7 +54,13 @@ from router.models import (
     Touchpoint,
 )
 from router.normalize import TRACKING_FIELDS, NormalizedInquiry, normalize_inquiry
-from router.person_match import PHI_CONTEXT, fill_missing_contact, find_open_lead
+from router.person_match import (
+    PHI_CONTEXT,
+    fill_missing_contact,
+    find_open_lead,
+    lock_person,
+    person_lock_keys,
+)
 from router.ports import LeadScore
 from router.practice_settings import PracticeSettings
 from router.prepared import PreparedStatement
@@ -242,15 +255,70 @@ async def store_inquiry(domain: Domain, command: InquiryCommand) -> IntakeResult
     The common case, a person with no open lead, costs two statements: one read (is this person
     known? who can take the lead?) and one write that is its own transaction (see router/rows.py).
     A known person goes through the ORM: merge into their open lead, or a new lead of their household.
+
+    A deadlock or serialization failure is run again here (a bounded number of times); a database
+    that cannot take the inquiry raises NothingWritten, or WriteOutcomeUnknown when the connection
+    broke while a write that commits was in flight (the sender retries with the same delivery id).
     """
     view = await _load_practice(domain, command.practice_id)
+    inquiry = normalize_inquiry(
+        command.fields,
+        region=view.settings.phone_region,
+        now=command.received_at,
+        name_required=command.source_kind not in NAMELESS_SOURCES,
+    )
+    for attempt in range(1, INTAKE_ATTEMPTS + 1):
+        progress = _Progress()
+        try:
+            return await _store(domain, command, view, inquiry, progress)
+        except (IdempotencyConflict, UnknownPractice):
+            raise
+        except Exception as exc:
+            if progress.committing and outcome_unknown(exc):
+                raise WriteOutcomeUnknown(f"{type(exc).__name__} while storing") from exc
+            if is_lock_conflict(exc) and attempt < INTAKE_ATTEMPTS:
+                log.info(
+                    "intake of delivery %s ran into a lock conflict; trying again", command.idempotency_key
+                )
+                continue
+            if is_unavailable(exc):
+                raise NothingWritten(f"{type(exc).__name__} before anything was stored") from exc
+            raise
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+INTAKE_ATTEMPTS = 3
+"""Runs of an inquiry that meets a deadlock or serialization failure: one such conflict is rare and a
+second in a row rarer still; past three the database is in trouble and the sender's retry is better."""
+
+PERSON_LOOKS = 3
+"""Looks at a person's open leads: the first, without locks, may miss a concurrent inquiry of theirs
+(the write then refuses); the second happens under the person's locks, which are held until the
+write, so it is final. A third covers a delivery whose first attempt vanished meanwhile."""
+
+
+@dataclass(frozen=True)
+class _NewLeadBasis:
+    """What a known person's new lead is written against (their open leads were none to merge into)."""
+
+    household_id: uuid.UUID | None
+    open_lead_ids: list[uuid.UUID]
+
+
+@dataclass
+class _Progress:
+    committing: bool = False
+    """A write that commits (or its COMMIT) was sent: a broken connection now leaves the outcome unknown."""
+
+
+async def _store(
+    domain: Domain,
+    command: InquiryCommand,
+    view: _PracticeView,
+    inquiry: NormalizedInquiry,
+    progress: _Progress,
+) -> IntakeResult:
     async with domain.sessionmaker() as session:
-        inquiry = normalize_inquiry(
-            command.fields,
-            region=view.settings.phone_region,
-            now=command.received_at,
-            name_required=command.source_kind not in NAMELESS_SOURCES,
-        )
         channel = command.channel or classify_channel(
             utm_source=inquiry.tracking.get("utm_source"),
             utm_medium=inquiry.tracking.get("utm_medium"),
@@ -278,22 +346,18 @@ async def store_inquiry(domain: Domain, command: InquiryCommand) -> IntakeResult
         # Scored and explained inline: about 0.4 ms of CPU, less than handing it to a thread cost
         # (futures, wake-ups, GIL hand-offs); the reasons then reach the board with the lead itself.
         score, reasons = _score_and_explain(domain, command.practice_id, scoring_input)
+        phone_index = domain.blind_index.digest(inquiry.contact.phone, kind="phone")
+        email_index = domain.blind_index.digest(inquiry.contact.email, kind="email")
         rows = await _PERSON_AND_STAFF.fetch(
             session,
             {
                 "practice_id": command.practice_id,
-                "phone_index": domain.blind_index.digest(inquiry.contact.phone, kind="phone"),
-                "email_index": domain.blind_index.digest(inquiry.contact.email, kind="email"),
+                "phone_index": phone_index,
+                "email_index": email_index,
                 "location_id": location.id,
                 "roles": assignable_roles(rules),
             },
         )
-        household_id = None
-        if rows[0]["known_person"]:
-            merged = await _merge_into_open_lead(session, domain, command, inquiry, channel)
-            if isinstance(merged, IntakeResult):
-                return merged
-            household_id = merged
         staff = pick_staff(
             [StaffCandidate(*row[1:]) for row in rows if row["id"] is not None],
             location,
@@ -301,17 +365,48 @@ async def store_inquiry(domain: Domain, command: InquiryCommand) -> IntakeResult
             score=score.value if score else None,
             now=command.received_at,
         )
-        lead_rows = _new_lead_rows(
-            domain, command, inquiry, channel, location, view, staff, household_id, score, reasons
-        )
-        return await _write_new_lead(
-            session,
-            command,
-            lead_rows,
-            staff=staff,
-            score=score,
-            scoring_input=scoring_input if score and not reasons else None,
-        )
+        person = {
+            "practice_id": command.practice_id,
+            "phone_index": phone_index,
+            "email_index": email_index,
+            "lock_keys": person_lock_keys(phone_index, email_index),
+            "open_lead_ids": [],
+        }
+        known = bool(rows[0]["known_person"])
+        for _ in range(PERSON_LOOKS):
+            basis = None
+            if known:
+                basis = await _merge_into_open_lead(session, domain, command, inquiry, channel, progress)
+                if isinstance(basis, IntakeResult):
+                    return basis
+            person["open_lead_ids"] = basis.open_lead_ids if basis else []
+            lead_rows = _new_lead_rows(
+                domain,
+                command,
+                inquiry,
+                channel,
+                location,
+                view,
+                staff,
+                basis.household_id if basis else None,
+                score,
+                reasons,
+            )
+            written = await _write_new_lead(
+                session,
+                command,
+                lead_rows,
+                person=person,
+                staff=staff,
+                score=score,
+                scoring_input=scoring_input if score and not reasons else None,
+                progress=progress,
+                in_open_transaction=basis is not None,
+            )
+            if written is not None:
+                return written
+            known = True  # a concurrent inquiry of this person stored a lead: look again, under the locks
+        raise RuntimeError(f"the open leads of delivery {command.idempotency_key!r}'s person kept changing")
 
 
 _PERSON_AND_STAFF = PreparedStatement(
@@ -336,20 +431,32 @@ async def _merge_into_open_lead(
     command: InquiryCommand,
     inquiry: NormalizedInquiry,
     channel: str,
-) -> IntakeResult | uuid.UUID | None:
-    """The answer when the inquiry merged (or replayed); else the household id, if any, for the new lead.
+    progress: _Progress,
+) -> IntakeResult | _NewLeadBasis:
+    """The answer when the inquiry merged (or replayed); else what a new lead is written against.
 
-    Runs in the session's transaction, which it commits when it wrote and rolls back when it did not.
+    Runs in the session's transaction, which it commits when it merged and rolls back on a replay.
+    Otherwise the transaction stays open, holding the person's locks, and the new lead is written in
+    it: no concurrent inquiry of theirs can slip in between this look and that write.
     """
+    await lock_person(
+        session,
+        practice_id=command.practice_id,
+        phone_index=domain.blind_index.digest(inquiry.contact.phone, kind="phone"),
+        email_index=domain.blind_index.digest(inquiry.contact.email, kind="email"),
+    )
+    match = await find_open_lead(session, domain, command.practice_id, inquiry)
+    if match.lead is None:
+        household = match.household
+        return _NewLeadBasis(
+            household_id=(household.household_lead_id or household.id) if household else None,
+            open_lead_ids=list(match.open_lead_ids),
+        )
     replay = await _claim_idempotency_key(session, command)
     if replay is not None:
         await session.rollback()
         return replay
-    existing, household = await find_open_lead(session, domain, command.practice_id, inquiry)
-    if existing is None:
-        household_id = (household.household_lead_id or household.id) if household else None
-        await session.rollback()  # releases the reservation: the new lead's statement makes its own
-        return household_id
+    existing = match.lead
     result = _merge(session, domain, command, inquiry, channel, existing)
     await session.execute(
         _RECORD_ANSWER,
@@ -368,6 +475,7 @@ async def _merge_into_open_lead(
         lead_id=existing.id,
         payload={"source": command.source_kind, "channel": channel},
     )
+    progress.committing = True
     await session.commit()
     return dataclasses.replace(result, event_ids=(event_id,))
 
@@ -525,11 +633,19 @@ async def _write_new_lead(
     command: InquiryCommand,
     rows: tuple[Lead, Touchpoint, FunnelEvent, ConsentRecord | None, AuditRecord],
     *,
+    person: dict[str, Any],
     staff: StaffCandidate | None,
     score: LeadScore | None,
     scoring_input: Any,
-) -> IntakeResult:
-    """One statement writes everything if the delivery id is new; else the first delivery's answer."""
+    progress: _Progress,
+    in_open_transaction: bool,
+) -> IntakeResult | None:
+    """One statement writes everything if the delivery id is new and the person's open leads are as
+    expected; else the first delivery's answer, or None when the person's open leads changed.
+
+    For a new person the statement is its own transaction; for a known one it runs in the
+    transaction that looked at their open leads under their locks, and commits it.
+    """
     lead, touchpoint = rows[0], rows[1]
     body = {
         "lead_id": str(lead.id),
@@ -545,6 +661,7 @@ async def _write_new_lead(
     }
     statement, params = new_lead_write(
         tuple(row for row in rows if row is not None),
+        person=person,
         reservation={
             "scope": command.idempotency_scope,
             "key": command.idempotency_key,
@@ -562,20 +679,33 @@ async def _write_new_lead(
             "event_payload": {"source": command.source_kind, "channel": lead.source_channel},
         },
     )
+    created = IntakeResult(
+        status_code=201,
+        body=body,
+        lead_id=lead.id,
+        sla_due_at=lead.sla_due_at,
+        score=score,
+        scoring_input=scoring_input,
+    )
+    if in_open_transaction:
+        [written] = await statement.fetch(session, params)
+        if written["id"] is not None:
+            progress.committing = True
+            await session.commit()
+            return dataclasses.replace(created, event_ids=(int(written["id"]),))
+        replay = await _previous_answer(session, command) if written["person_as_expected"] else None
+        await session.rollback()
+        return replay
     # A duplicate finds the first delivery's committed answer; should that row have gone meanwhile
     # (the first delivery's transaction failed after all), the write is simply tried again.
     for _ in range(_WRITE_ATTEMPTS):
-        written = await statement.fetch(session, params, own_transaction=True)
-        if written:
-            return IntakeResult(
-                status_code=201,
-                body=body,
-                event_ids=(int(written[0]["id"]),),
-                lead_id=lead.id,
-                sla_due_at=lead.sla_due_at,
-                score=score,
-                scoring_input=scoring_input,
-            )
+        progress.committing = True
+        [written] = await statement.fetch(session, params, own_transaction=True)
+        progress.committing = False
+        if written["id"] is not None:
+            return dataclasses.replace(created, event_ids=(int(written["id"]),))
+        if not written["person_as_expected"]:
+            return None
         replay = await _previous_answer(session, command)
         # End that read's transaction: a retried write must again be a transaction of its own.
         await session.rollback()

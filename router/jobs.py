@@ -15,6 +15,7 @@ from arq.jobs import serialize_job
 from arq.utils import timestamp_ms, to_unix_ms
 
 from router import audit
+from router.alerts import ALERT_SWEEPER
 from router.attribution_runs import ATTRIBUTION_NIGHTLY, run_attribution
 from router.claims_jobs import CLAIM_SWEEPER
 from router.context import Domain
@@ -105,6 +106,7 @@ WORKER_FUNCTIONS: list[Any] = [ESCALATION_JOB, DEFERRED_TEXT_JOB]
 CRON_JOBS: list[Any] = [AUDIT_SEALER, ESCALATION_SWEEPER, CLAIM_SWEEPER, PRESENCE_SWEEPER, REASONS_SWEEPER]
 """Periodic jobs of the worker."""
 CRON_JOBS.append(DUE_TEXTS_SWEEPER)
+CRON_JOBS.append(ALERT_SWEEPER)
 
 WORKER_FUNCTIONS.append(run_attribution)
 CRON_JOBS.append(ATTRIBUTION_NIGHTLY)

@@ -524,6 +524,8 @@ class ManagerAlert(Base):
     """No PHI: the location, the wait and a link, as in the SMS and email."""
     deliveries: Mapped[list[Any]] = mapped_column(default=list)
     """One entry per manager and channel: {"user_id", "channel", "status", "detail"}."""
+    send_lease_until: Mapped[datetime | None] = _ts(nullable=True)
+    """While pending sends remain: who holds the lease sends them; once it lapses, the sweeper does."""
     created_at: Mapped[datetime] = _ts()
     __table_args__ = (
         UniqueConstraint("lead_id", "level", name="uq_manager_alerts_lead_level"),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+from router.hours import BusinessHours, HoursError
 
 AFTER_HOURS_RULES = ("start_at_opening", "overflow")
 STAFF_STRATEGIES = ("fewest_open", "round_robin")
@@ -40,6 +43,19 @@ class AssignmentRules:
     """Managers take leads too (small practices where the manager answers the phone)."""
 
 
+_E164 = re.compile(r"\+[1-9][0-9]{7,14}")
+
+
+@dataclass(frozen=True)
+class AlertContact:
+    """Where a level-2 alert goes when no manager is on call (the practice's own line, an owner's phone)."""
+
+    phone: str | None = None
+    """E.164 number texted, e.g. +15125550100."""
+    email: str | None = None
+    """Address emailed."""
+
+
 @dataclass(frozen=True)
 class PracticeSettings:
     """Everything a practice configures about routing and response times."""
@@ -58,17 +74,38 @@ class PracticeSettings:
     """Funnel stage at which a patient journey counts as converted in attribution (treatment_accepted
     credits channels for value rather than bookings)."""
     assignment: AssignmentRules = field(default_factory=AssignmentRules)
+    manager_on_call: dict[str, dict[str, list[list[str]]]] = field(default_factory=dict)
+    """When each manager (by sign-in email) is on call for level-2 alerts: weekly hours like a
+    location's, in the location's time zone, holidays included. A manager not listed is on call
+    during their own shift, else the location's business hours. An open board does not matter."""
+    alert_fallback_contact: AlertContact = field(default_factory=AlertContact)
+    """Who gets a level-2 alert (text and/or email) when no manager is on call."""
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> PracticeSettings:
         data = dict(data or {})
         rules = dict(data.pop("assignment", {}) or {})
+        contact = data.pop("alert_fallback_contact", None) or {}
+        on_call = data.pop("manager_on_call", None) or {}
+        if not isinstance(contact, dict) or not isinstance(on_call, dict):
+            raise SettingsError("alert_fallback_contact and manager_on_call must be JSON objects")
+        on_call = {str(email).casefold(): hours for email, hours in on_call.items()}
         known = {f.name for f in fields(cls)}
         known_rules = {f.name for f in fields(AssignmentRules)}
-        unknown = (set(data) - known) | {f"assignment.{k}" for k in set(rules) - known_rules}
+        known_contact = {f.name for f in fields(AlertContact)}
+        unknown = (
+            (set(data) - known)
+            | {f"assignment.{k}" for k in set(rules) - known_rules}
+            | {f"alert_fallback_contact.{k}" for k in set(contact) - known_contact}
+        )
         if unknown:
             raise SettingsError("unknown practice settings: " + ", ".join(sorted(unknown)))
-        settings = cls(**data, assignment=AssignmentRules(**rules))
+        settings = cls(
+            **data,
+            assignment=AssignmentRules(**rules),
+            manager_on_call=on_call,
+            alert_fallback_contact=AlertContact(**contact),
+        )
         settings.check()
         return settings
 
@@ -83,6 +120,18 @@ class PracticeSettings:
             )
         if self.sla_minutes <= 0 or self.escalation_level2_minutes <= 0 or self.claim_timeout_minutes <= 0:
             raise SettingsError("minutes must be positive")
+        contact = self.alert_fallback_contact
+        if contact.phone is not None and not _E164.fullmatch(contact.phone):
+            raise SettingsError("alert_fallback_contact.phone must be an E.164 number like +15125550100")
+        if contact.email is not None and "@" not in contact.email:
+            raise SettingsError("alert_fallback_contact.email must be an email address")
+        for email, hours in self.manager_on_call.items():
+            if not isinstance(hours, dict):
+                raise SettingsError(f"manager_on_call[{email}] must be weekly hours like a location's")
+            try:
+                BusinessHours.from_config(time_zone="UTC", business_hours=hours)
+            except (HoursError, TypeError, ValueError) as exc:
+                raise SettingsError(f"manager_on_call[{email}]: {exc}") from exc
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

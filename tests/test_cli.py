@@ -120,3 +120,46 @@ def test_keys_generate_prints_a_usable_entry():
 
     entry = invoke("keys", "generate", "k9").strip()
     assert FieldCipher.from_config(entry).current_key_id == "k9"
+
+
+async def test_adding_a_tracking_number_twice_is_a_one_line_error(domain):
+    from tests.factories import make_practice
+
+    practice = await make_practice(domain)
+    args = [
+        "tracking-number",
+        "add",
+        "--practice",
+        practice.practice.slug,
+        "--location",
+        "downtown",
+        "--number",
+        "+15125550101",
+        "--channel",
+        "google_ads",
+    ]
+    await asyncio.to_thread(invoke, *args)
+    again = await asyncio.to_thread(CliRunner().invoke, cli, args)
+    assert again.exit_code == 1
+    assert "Traceback" not in again.output and "IntegrityError" not in again.output
+    [line] = again.output.strip().splitlines()
+    assert line.startswith("Error: that already exists") and "+15125550101" in line
+
+
+async def test_practice_settings_changes_only_what_is_given(domain):
+    from tests.factories import make_practice
+
+    practice = await make_practice(domain, settings={"sla_minutes": 7})
+    slug = practice.practice.slug
+    fallback = '{"alert_fallback_contact": {"phone": "+15125550100"}}'
+    shown = json.loads(await asyncio.to_thread(invoke, "practice", "settings", slug, "--set", fallback))
+    assert shown["alert_fallback_contact"] == {"phone": "+15125550100", "email": None}
+    assert shown["sla_minutes"] == 7
+    email = '{"alert_fallback_contact": {"email": "owner@bright.example"}}'
+    shown = json.loads(await asyncio.to_thread(invoke, "practice", "settings", slug, "--set", email))
+    assert shown["alert_fallback_contact"] == {"phone": "+15125550100", "email": "owner@bright.example"}
+
+    refused = await asyncio.to_thread(
+        CliRunner().invoke, cli, ["practice", "settings", slug, "--set", '{"manager_on_call": {"a@b": 1}}']
+    )
+    assert refused.exit_code == 1 and "manager_on_call" in refused.output

@@ -20,7 +20,7 @@ from router.access import ROLE_NAMES, may_do
 from router.context import Domain
 from web.headers import SecurityHeaders
 from web.paths import TEMPLATES_DIR
-from web.problems import EXCEPTION_HANDLERS, problem_details_plugin
+from web.problems import EXCEPTION_HANDLERS, problem_details_plugin, with_request_ids
 from web.routes import ROUTE_HANDLERS
 
 CSRF_EXEMPT = ["/webhooks/", "/healthz", "/readyz", "/schema", "/static/"]
@@ -44,7 +44,7 @@ def create_app(
 ) -> Litestar:
     """The web app around one domain; connectors' webhook controllers come in `route_handlers`."""
     security = domain.settings.security
-    return Litestar(
+    app = Litestar(
         route_handlers=[*ROUTE_HANDLERS, *route_handlers],
         dependencies={
             "domain": Provide(lambda: domain, use_cache=True, sync_to_thread=False),
@@ -75,3 +75,6 @@ def create_app(
         on_shutdown=list(on_shutdown),
         debug=debug,
     )
+    # Outermost, so that errors answered by Litestar's own handlers (404, 500) carry the id too.
+    app.asgi_handler = with_request_ids(app.asgi_handler)
+    return app

@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from leadrouter.embedded import EmbeddedServices
 from router.audit import Actor
 from router.clock import FrozenClock, set_clock
 from router.context import Domain
@@ -86,3 +88,35 @@ def start_smtp_server() -> tuple[Controller, Mailbox]:
     controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     return controller, mailbox
+
+
+class PrivateRedis:
+    """A redis-server of this test's own (the shared one must never be killed), on a fixed port."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.services: EmbeddedServices | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.services = EmbeddedServices(
+            self.data_dir, want_postgres=False, want_redis=True, redis_port=self.port
+        )
+        self.services.start()
+
+    def kill(self) -> None:
+        """SIGKILL: no goodbye to clients, no final write of its data."""
+        assert self.services is not None and self.services.redis and self.services.redis.process
+        self.services.redis.process.kill()
+        self.services.redis.process.wait()
+        self.services.stop()
+        self.services = None
+
+    def stop(self) -> None:
+        if self.services is not None:
+            self.services.stop()
+            self.services = None

@@ -1,6 +1,5 @@
 """Level 2 reaches managers: an email through a real local SMTP server and an SMS port, without PHI."""
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -8,48 +7,12 @@ import pytest
 from connectors.email.smtp import SmtpConfig, SmtpEmailSender
 from router.escalation import escalate_lead
 from router.models import StaffUser
-from router.ports import EmailNotConfigured, SmsNotConfigured
-from tests.escalation.support import freeze, new_lead, start_smtp_server
+from tests.escalation.support import freeze, new_lead
 from tests.factories import make_practice
 
 pytestmark = pytest.mark.integration
 
 WEDNESDAY_10AM_CHICAGO = datetime(2026, 3, 4, 16, 0, tzinfo=UTC)
-
-
-class RecordingSms:
-    """Stands in for the phones connector at the process boundary: keeps what it was asked to send."""
-
-    def __init__(self) -> None:
-        self.sent: list[dict] = []
-
-    async def send_sms(self, *, practice_id: uuid.UUID, to: str, body: str, automated: bool) -> str | None:
-        self.sent.append({"practice_id": practice_id, "to": to, "body": body, "automated": automated})
-        return f"SM{len(self.sent):032d}"
-
-
-@pytest.fixture
-def smtp_server():
-    controller, mailbox = start_smtp_server()
-    yield controller, mailbox
-    controller.stop()
-
-
-@pytest.fixture
-def notifying_domain(domain, smtp_server):
-    controller, _ = smtp_server
-    domain.email = SmtpEmailSender(
-        SmtpConfig(
-            host="127.0.0.1",
-            port=controller.port,
-            from_address="Lead Router <alerts@bright.example>",
-            starttls=False,
-        )
-    )
-    domain.sms = RecordingSms()
-    yield domain
-    domain.email = EmailNotConfigured()
-    domain.sms = SmsNotConfigured()
 
 
 async def test_smtp_sender_delivers_to_a_local_server(smtp_server):

@@ -7,34 +7,25 @@ import pytest
 
 from leadrouter.worker import build_worker
 from router.models import ManagerAlert
-from tests.escalation.support import freeze, load_lead, new_lead
+from tests.escalation.support import PrivateRedis, freeze, load_lead, new_lead
 from tests.factories import make_practice
 
 pytestmark = pytest.mark.integration
 
 
-ISOLATED_REDIS_DB = 11
-"""The shared test conftest deletes every `arq:*` key of its Redis database after each test, so a
-concurrent test run would expire this file's jobs mid-run; these tests use a database of their own."""
-
-
 @pytest.fixture
-async def isolated(domain, settings):
-    """A second runtime on the same PostgreSQL database but its own Redis database."""
-    from urllib.parse import urlsplit, urlunsplit
-
+async def isolated(domain, settings, tmp_path):
+    """A second runtime on the same PostgreSQL database but a Redis of its own: arq names jobs
+    outside any prefix, so a test run sharing a Redis with another would run (and fail) its jobs."""
     from leadrouter.runtime import build_runtime
 
-    parts = urlsplit(settings.redis.url)
-    url = urlunsplit(parts._replace(path=f"/{ISOLATED_REDIS_DB}"))
-    own = replace(settings, redis=replace(settings.redis, url=url))
+    redis = PrivateRedis(tmp_path)
+    redis.start()
+    own = replace(settings, redis=replace(settings.redis, url=redis.url))
     runtime = build_runtime(own)
     yield own, runtime
-    keys = [key async for key in runtime.redis.scan_iter(match=f"{own.redis.prefix}*")]
-    keys += [key async for key in runtime.redis.scan_iter(match="arq:*")]
-    if keys:
-        await runtime.redis.delete(*keys)
     await runtime.close()
+    redis.stop()
 
 
 async def _run_burst(settings, runtime):

@@ -60,9 +60,7 @@ def _request(case, target) -> httpx.Request:
     if path.startswith("/collect/"):
         path = f"/collect/{SITE_KEY}"
         headers |= {"origin": SITE_ORIGIN, "content-type": "text/plain"}
-        return httpx.Request(
-            case.method, live_server.url + path, content=json.dumps(body), headers=headers
-        )
+        return httpx.Request(case.method, live_server.url + path, content=json.dumps(body), headers=headers)
     return httpx.Request(
         case.method,
         live_server.url + path,

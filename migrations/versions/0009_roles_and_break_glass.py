@@ -1,7 +1,7 @@
 """roles split into practice admin and platform operator; referring offices; break-glass grants
 
-Revision ID: 0008_roles_and_break_glass
-Revises: 0007_open_leads_by_staff
+Revision ID: 0009_roles_and_break_glass
+Revises: 0008_reliability
 
 Practices are separate tenants, so the single cross-practice `admin` role goes: an admin who belongs
 to a practice becomes that practice's `practice_admin`, one without a practice a `platform_operator`
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_roles_and_break_glass"
-down_revision = "0007_open_leads_by_staff"
+revision = "0009_roles_and_break_glass"
+down_revision = "0008_reliability"
 branch_labels = None
 depends_on = None
 
