@@ -81,9 +81,9 @@ async def _seed(boards: int) -> tuple[str, str, list[str]]:
     """
     from leadrouter.model_training import ensure_pooled_model
     from leadrouter.runtime import build_runtime
-    from router.auth import hash_password, open_session
-    from router.form_sources import create_form_source
-    from router.models import Location, Practice, StaffLocation, StaffUser
+    from router.core.models import Location, Practice, StaffLocation, StaffUser
+    from router.intake.form_sources import create_form_source
+    from router.privacy.auth import hash_password, open_session
 
     runtime = build_runtime()
     domain = runtime.domain

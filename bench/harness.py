@@ -108,7 +108,7 @@ def private_services(stack: contextlib.ExitStack, *, synchronous_commit: bool = 
     database_url = server.set(database=database).render_as_string(hide_password=False)
     env = {"DATABASE_URL": database_url, "REDIS_URL": endpoints.redis_url, "LEADROUTER_REDIS_PREFIX": prefix}
     os.environ.update(env)
-    from router.db import upgrade
+    from router.core.db import upgrade
 
     upgrade(database_url)
     dsn = server.set(drivername="postgresql", database=database).render_as_string(hide_password=False)

@@ -69,10 +69,10 @@ console = wide_console()
 async def seed(database_url: str) -> tuple[str, str]:
     """A benchmark practice with two offices, four staff and a form source; returns (key, secret)."""
     from leadrouter.runtime import build_runtime
-    from router.auth import create_user
-    from router.form_sources import create_form_source
-    from router.models import Location, Practice
-    from router.settings import Settings
+    from router.core.models import Location, Practice
+    from router.core.settings import Settings
+    from router.intake.form_sources import create_form_source
+    from router.privacy.auth import create_user
 
     runtime = build_runtime(Settings())
     week = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}

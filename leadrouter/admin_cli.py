@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.progress import Progress
 from sqlalchemy import select
 
-from router.models import ROLES
-from router.practice_settings import PracticeSettings, SettingsError
+from router.core.models import ROLES
+from router.practices.settings import PracticeSettings, SettingsError
 
 console = Console()
 
@@ -25,7 +25,7 @@ def _runtime_action(action):  # type: ignore[no-untyped-def]
 
 
 async def _practice_by_slug(session, slug: str):  # type: ignore[no-untyped-def]
-    from router.models import Practice
+    from router.core.models import Practice
 
     practice = await session.scalar(select(Practice).where(Practice.slug == slug))
     if practice is None:
@@ -50,7 +50,7 @@ def practice_create(
     """Create a practice."""
     from zoneinfo import ZoneInfo
 
-    from router.models import Practice
+    from router.core.models import Practice
 
     try:
         ZoneInfo(time_zone)
@@ -90,7 +90,7 @@ _MERGED_SETTINGS = ("assignment", "alert_fallback_contact")
 )
 def practice_settings(slug: str, changes_json: str | None) -> None:
     """Show a practice's settings (JSON), or change some of them."""
-    from router.models import Practice
+    from router.core.models import Practice
 
     try:
         changes = json.loads(changes_json) if changes_json else {}
@@ -143,8 +143,8 @@ def location_create(
     holidays: tuple[str, ...],
 ) -> None:
     """Create a location; its coordinates come from the ZIP."""
-    from router.hours import BusinessHours, HoursError
-    from router.models import Location
+    from router.core.models import Location
+    from router.practices.hours import BusinessHours, HoursError
     from scoring.geo import zip_coordinates
 
     coordinates = zip_coordinates(zip_code)
@@ -212,8 +212,8 @@ def user_create(
     password: str | None,
 ) -> None:
     """Create a user: practice staff see the given locations of their practice (default: all)."""
-    from router.auth import create_user
-    from router.models import CallCenter, Location, ReferringOffice
+    from router.core.models import CallCenter, Location, ReferringOffice
+    from router.privacy.auth import create_user
 
     password = password or getpass.getpass("Password (10+ characters): ")
 
@@ -277,8 +277,8 @@ def form_source() -> None:
 @click.option("--default-location", default=None, help="Location slug for inquiries without a ZIP match.")
 def form_source_create(practice_slug: str, key: str, name: str, default_location: str | None) -> None:
     """Create a form source and print its signing secret once."""
-    from router.form_sources import create_form_source
-    from router.models import Location
+    from router.core.models import Location
+    from router.intake.form_sources import create_form_source
 
     async def action(runtime: Any) -> str:
         async with runtime.domain.sessionmaker() as session, session.begin():
@@ -311,7 +311,7 @@ def form_source_create(practice_slug: str, key: str, name: str, default_location
 @click.argument("key")
 def form_source_rotate(key: str) -> None:
     """Issue a new signing secret; the old one stays valid for 24 hours."""
-    from router.form_sources import ROTATION_OVERLAP, rotate_secret
+    from router.intake.form_sources import ROTATION_OVERLAP, rotate_secret
 
     async def action(runtime: Any) -> str:
         async with runtime.domain.sessionmaker() as session, session.begin():
@@ -334,7 +334,7 @@ def keys() -> None:
 @click.argument("key_id")
 def keys_generate(key_id: str) -> None:
     """Print a new `id:base64key` entry for LEADROUTER_PHI_KEYS (put it first to encrypt with it)."""
-    from router.crypto import generate_key
+    from router.core.crypto import generate_key
 
     console.print(f"{key_id}:{generate_key()}")
 
@@ -342,7 +342,7 @@ def keys_generate(key_id: str) -> None:
 @keys.command("rotate")
 def keys_rotate() -> None:
     """Re-encrypt every PHI field under the first key of LEADROUTER_PHI_KEYS."""
-    from router.keys import ENCRYPTED_COLUMNS, rotate_phi_key
+    from router.privacy.key_rotation import ENCRYPTED_COLUMNS, rotate_phi_key
 
     async def action(runtime: Any) -> dict[str, int]:
         with Progress(console=console) as progress:
@@ -369,7 +369,7 @@ def audit() -> None:
 @audit.command("seal")
 def audit_seal() -> None:
     """Chain every committed, unsealed audit row now (the worker does this every few seconds)."""
-    from router.audit import seal_pending
+    from router.privacy.audit import seal_pending
 
     async def action(runtime: Any) -> int:
         total = 0
@@ -388,7 +388,7 @@ def audit_verify(stale_seconds: int) -> None:
     """Check the hash chain; exits 1 when a row was edited or deleted."""
     from datetime import timedelta
 
-    from router.audit import verify_chain
+    from router.privacy.audit import verify_chain
 
     async def action(runtime: Any):  # type: ignore[no-untyped-def]
         async with runtime.domain.sessionmaker() as session:

@@ -25,7 +25,7 @@ def _runtime_action(action):  # type: ignore[no-untyped-def]
 
 
 async def _practice_id(session: Any, slug: str) -> uuid.UUID:
-    from router.models import Practice
+    from router.core.models import Practice
 
     found = await session.scalar(select(Practice.id).where(Practice.slug == slug))
     if found is None:
@@ -53,10 +53,10 @@ def export_command(
 ) -> None:
     """Print PRACTICE's journeys as an aggregated path file (CSV) for `leadrouter attribution`."""
     from leadrouter.attribution_engine import export_paths
-    from router.attribution_runs import DEFAULT_WINDOW_DAYS
-    from router.journeys import load_journeys
-    from router.models import AttributionRun, Practice
-    from router.practice_settings import PracticeSettings
+    from router.core.models import AttributionRun, Practice
+    from router.marketing.attribution_runs import DEFAULT_WINDOW_DAYS
+    from router.marketing.journeys import load_journeys
+    from router.practices.settings import PracticeSettings
 
     async def action(runtime: Any) -> tuple[int, int]:
         async with runtime.domain.sessionmaker() as session:
@@ -93,8 +93,8 @@ def export_command(
 @click.option("--json", "as_json", is_flag=True, help="Print the stored results as JSON.")
 def run_command(practice: str, enqueue: bool, order: int, as_json: bool) -> None:
     """Run attribution for PRACTICE now (stored like the nightly run) and print the credit table."""
-    from router.attribution_runs import enqueue_run, execute_run, request_run
-    from router.models import AttributionRun
+    from router.core.models import AttributionRun
+    from router.marketing.attribution_runs import enqueue_run, execute_run, request_run
 
     async def action(runtime: Any) -> AttributionRun | None:
         domain = runtime.domain
@@ -155,7 +155,7 @@ def spend_group() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path))
 def spend_import(practice: str, file: pathlib.Path) -> None:
     """Import FILE's rows for PRACTICE; bad rows are reported by line, a re-import replaces."""
-    from router.spend import SpendFileError, import_spend
+    from router.marketing.spend import SpendFileError, import_spend
 
     text = file.read_text(encoding="utf-8-sig")
 
@@ -181,7 +181,7 @@ def spend_import(practice: str, file: pathlib.Path) -> None:
 def seed_history_command(practice: str, months: int, seed: int, run_after: bool) -> None:
     """Write simulated past leads, journeys, outcomes and spend for a demo PRACTICE (idempotent)."""
     from leadrouter.history_seed import seed_history
-    from router.attribution_runs import execute_run, request_run
+    from router.marketing.attribution_runs import execute_run, request_run
 
     async def action(runtime: Any) -> Any:
         domain = runtime.domain
@@ -217,7 +217,7 @@ def tracking_site_group() -> None:
 )
 def tracking_site_add(practice: str, origins: tuple[str, ...], public_url: str) -> None:
     """Create a site key for PRACTICE's website(s) and print the snippet to paste."""
-    from router.tracking import create_tracking_site
+    from router.marketing.tracking import create_tracking_site
 
     async def action(runtime: Any) -> str:
         async with runtime.domain.sessionmaker() as session, session.begin():

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 from attribution import AggregatedPaths, AttributionReport, aggregate_journeys, attribute, write_path_file
-from router.journeys import PracticeJourneys
-from router.ports import AttributedRun
+from router.core.ports import AttributedRun
+from router.marketing.journeys import PracticeJourneys
 
 
 def aggregated(journeys: PracticeJourneys) -> AggregatedPaths:

@@ -39,7 +39,7 @@ def describe_failure(exc: BaseException) -> str:
     from redis.exceptions import ConnectionError as RedisConnectionError
     from sqlalchemy.exc import IntegrityError
 
-    from router.db_errors import is_unavailable, sqlstate
+    from router.core.db_errors import is_unavailable, sqlstate
 
     if isinstance(exc, IntegrityError):
         detail = getattr(exc.orig, "detail", None) or getattr(exc.orig.__cause__, "detail", None)
@@ -111,7 +111,7 @@ for _command in (*ADMIN_COMMANDS, *TRAINING_COMMANDS, *ATTRIBUTION_COMMANDS):
 def migrate(revision: str, down: bool) -> None:
     """Bring the database schema up to date (or down with --down)."""
     _require_urls()
-    from router.db import downgrade, upgrade
+    from router.core.db import downgrade, upgrade
 
     (downgrade if down else upgrade)(os.environ["DATABASE_URL"], revision)
     console.print(f"[green]schema at {revision}[/]")
@@ -197,7 +197,7 @@ def run(host: str, port: int, per_minute: float, no_simulator: bool) -> None:
             env.setdefault("LEADROUTER_SECURE_COOKIES", "0")
         os.environ.update(env)
         from leadrouter.demo import DEMO_PASSWORD, seed_demo
-        from router.db import upgrade
+        from router.core.db import upgrade
 
         upgrade(endpoints.database_url)
         summary = _with_runtime(lambda runtime: seed_demo(runtime.domain))

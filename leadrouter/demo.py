@@ -8,10 +8,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.auth import create_user
-from router.context import Domain
-from router.form_sources import create_form_source
-from router.models import (
+from router.core.domain import Domain
+from router.core.models import (
     CallCenter,
     CallCenterPractice,
     Location,
@@ -20,7 +18,9 @@ from router.models import (
     StaffUser,
     TrackingNumber,
 )
-from router.phones import add_tracking_number
+from router.intake.form_sources import create_form_source
+from router.phones.calls import add_tracking_number
+from router.privacy.auth import create_user
 from simulator.practices import PracticeSpec, demo_call_center, demo_practices
 
 DEMO_PASSWORD = "demo-password-2026"

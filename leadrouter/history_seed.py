@@ -20,11 +20,11 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.context import Domain
-from router.intake import PHI_CONTEXT
-from router.models import FunnelEvent, Lead, Location, PatientValue, Practice, Touchpoint, TrackingSite
-from router.spend import SpendRow, store_spend
-from router.tracking import create_tracking_site
+from router.core.domain import Domain
+from router.core.models import FunnelEvent, Lead, Location, PatientValue, Practice, Touchpoint, TrackingSite
+from router.intake.pipeline import PHI_CONTEXT
+from router.marketing.spend import SpendRow, store_spend
+from router.marketing.tracking import create_tracking_site
 from simulator.inquiries import PracticeSimulator, SimulatedInquiry, practice_kind
 from simulator.marketing import campaigns_for
 from simulator.model import TREATMENT_VALUE
@@ -332,7 +332,7 @@ async def seed_history(
 
 async def seed_demo_history(domain: Domain, *, months: int = 6) -> list[HistorySummary]:
     """History and a first attribution run for every demo practice (what `leadrouter run` shows)."""
-    from router.attribution_runs import execute_run, request_run
+    from router.marketing.attribution_runs import execute_run, request_run
 
     summaries = []
     for spec in demo_practices():

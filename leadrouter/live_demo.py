@@ -16,8 +16,8 @@ from connectors.forms.signature import sign_delivery
 from connectors.twilio.config import TwilioConfig
 from connectors.twilio.replay import replay_call
 from leadrouter.demo import demo_form_key
-from router.context import Domain
-from router.form_sources import load_form_source
+from router.core.domain import Domain
+from router.intake.form_sources import load_form_source
 from simulator.inquiries import PracticeSimulator, SimulatedInquiry
 
 log = logging.getLogger("leadrouter.demo")

@@ -18,12 +18,13 @@ from typing import Any
 from arq.cron import cron
 from sqlalchemy import select
 
-from router import audit, model_registry
-from router.clock import utcnow
-from router.context import Domain
-from router.models import Practice
-from router.scoring_history import closed_lead_count, product_history
-from router.settings import ScoringSettings
+from router.core.clock import utcnow
+from router.core.domain import Domain
+from router.core.models import Practice
+from router.core.settings import ScoringSettings
+from router.privacy import audit
+from router.scores import registry
+from router.scores.history import closed_lead_count, product_history
 from scoring.training import TrainingResult, train_models
 from simulator.inquiries import PracticeSimulator
 from simulator.practices import demo_practices
@@ -103,7 +104,7 @@ def train(
 async def store(domain: Domain, result: TrainingResult, *, practice_id: uuid.UUID | None, source: str) -> str:
     """Save a trained version as a candidate; returns its version."""
     async with domain.sessionmaker() as session, session.begin():
-        row = await model_registry.store_version(
+        row = await registry.store_version(
             session,
             result,
             practice_id=practice_id,
@@ -116,12 +117,12 @@ async def store(domain: Domain, result: TrainingResult, *, practice_id: uuid.UUI
 async def ensure_pooled_model(domain: Domain, *, seed: int = 0, months: int = 18) -> str | None:
     """Train and promote a pooled model from the simulator when none is active (first start); else None."""
     async with domain.sessionmaker() as session:
-        if await model_registry.active_version(session, None) is not None:
+        if await registry.active_version(session, None) is not None:
             return None
     history = await asyncio.to_thread(simulated_history, months=months, seed=seed, end=month_start(utcnow()))
     result = await asyncio.to_thread(train, history, seed=seed)
     version = await store(domain, result, practice_id=None, source=history.source)
-    await model_registry.promote_and_announce(domain, version, actor=audit.Actor.system("first-start"))
+    await registry.promote_and_announce(domain, version, actor=audit.Actor.system("first-start"))
     return version
 
 
@@ -132,8 +133,8 @@ async def _challenge(
     result = await asyncio.to_thread(train, history, seed=seed, xgboost_params=xgboost_params)
     version = await store(domain, result, practice_id=practice_id, source=history.source)
     try:
-        promotion = await model_registry.promote_and_announce(domain, version, actor=RETRAIN_ACTOR)
-    except model_registry.PromotionRefused as refused:
+        promotion = await registry.promote_and_announce(domain, version, actor=RETRAIN_ACTOR)
+    except registry.PromotionRefused as refused:
         log.info("kept the champion: %s", refused)
         return {"version": version, "promoted": False, "why": str(refused)}
     return {"version": version, "promoted": True, "replaced": promotion.previous_version}

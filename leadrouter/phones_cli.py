@@ -54,7 +54,7 @@ def add_tracking_number(
     practice_slug: str, location_slug: str, phone: str, channel: str, campaign: str | None
 ) -> None:
     """Add a tracking number; then point its Twilio voice and SMS webhooks at us (docs/phones.md)."""
-    from router.phones import configure_tracking_number
+    from router.phones.calls import configure_tracking_number
 
     try:
         number = _with_domain(
@@ -76,7 +76,7 @@ def add_tracking_number(
 @click.option("--practice", "practice_slug", default=None, help="Only this practice.")
 def list_tracking_numbers(practice_slug: str | None) -> None:
     """List tracking numbers."""
-    from router.phones import list_tracking_numbers as listing
+    from router.phones.calls import list_tracking_numbers as listing
 
     for number, practice, location in _with_domain(lambda domain: listing(domain, practice_slug)):
         console.print(
@@ -103,7 +103,7 @@ def phones_group() -> None:
 )
 def phone_settings(practice_slug: str, **options: Any) -> None:
     """Change a practice's phone settings (only the options given)."""
-    from router.phones import configure_phone_settings
+    from router.phones.calls import configure_phone_settings
 
     names = {"text_back": "missed_call_text_back", "ring_seconds": "ring_timeout_seconds"}
     changes = {names.get(k, k): v for k, v in options.items() if v is not None}
@@ -137,7 +137,7 @@ def replay_call_command(to: str, caller: str, status: str | None, url: str, call
     """Post a signed Twilio voice webhook (signed over LEADROUTER_TWILIO_PUBLIC_URL) and print the TwiML."""
     from connectors.twilio.config import TwilioConfig
     from connectors.twilio.replay import replay_call
-    from router.settings import Settings
+    from router.core.settings import Settings
 
     config = TwilioConfig.from_settings(Settings())
     if config is None:

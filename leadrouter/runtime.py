@@ -20,11 +20,11 @@ from connectors.twilio.webhooks import twilio_webhooks
 from leadrouter.attribution_engine import PackageAttributionEngine
 from leadrouter.scoring_service import RegistryScorer
 from realtime.announcer import RedisAnnouncer
-from router.context import Domain
-from router.db import make_engine, make_sessionmaker
-from router.jobs import ArqJobScheduler, json_deserializer, json_serializer
-from router.settings import Settings, get_settings
-from router.sms import RuleCheckedSmsSender
+from router.core.db import make_engine, make_sessionmaker
+from router.core.domain import Domain
+from router.core.jobs import ArqJobScheduler, json_deserializer, json_serializer
+from router.core.settings import Settings, get_settings
+from router.phones.texts import RuleCheckedSmsSender
 from web.app import create_app
 from web.board_fragments import make_board_hub
 

@@ -20,8 +20,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from router import model_registry
-from router.ports import LeadScore
+from router.core.ports import LeadScore
+from router.scores import registry
 from scoring.features import ScoringInput
 from scoring.runtime import POOLED_MODEL_KEY, ModelRuntime, ScorerRegistry
 
@@ -76,13 +76,13 @@ class RegistryScorer:
         """Install every newly promoted champion and drop retired ones; returns the versions installed."""
         async with self._refresh_lock:
             async with self._sessionmaker() as session:
-                wanted = await model_registry.active_versions(session)
+                wanted = await registry.active_versions(session)
                 served = self.registry.versions()
                 changed = [p for p, v in wanted.items() if served.get(_key(p)) != v]
-                rows = [await model_registry.get_version(session, wanted[p]) for p in changed]
+                rows = [await registry.get_version(session, wanted[p]) for p in changed]
             installed = []
             for practice_id, row in zip(changed, rows, strict=True):
-                runtime = await asyncio.to_thread(model_registry.runtime_for, row)  # fully built first
+                runtime = await asyncio.to_thread(registry.runtime_for, row)  # fully built first
                 if practice_id is None:
                     self._pooled_versions |= {runtime.version}
                 self._by_version = {**self._by_version, runtime.version: runtime}

@@ -37,13 +37,13 @@ def _runtime_action(action):  # type: ignore[no-untyped-def]
 
 
 def _cli_actor(by: str | None) -> Any:
-    from router.audit import Actor
+    from router.privacy.audit import Actor
 
     return Actor(type="user", id=f"cli:{by or getpass.getuser()}")
 
 
 async def _practice(session: Any, slug: str) -> Any:
-    from router.models import Practice
+    from router.core.models import Practice
 
     practice = await session.scalar(select(Practice).where(Practice.slug == slug))
     if practice is None:
@@ -54,7 +54,7 @@ async def _practice(session: Any, slug: str) -> Any:
 async def _csv_history(session: Any, practice: Any, path: Path) -> Any:
     """Import a CSV export, printing warnings and each bad line; the good rows train."""
     from leadrouter.model_training import History
-    from router.models import Location, Provider
+    from router.core.models import Location, Provider
     from scoring.history_csv import import_history_csv
 
     coordinates, providers, zone = [], [], "UTC"
@@ -143,8 +143,8 @@ def train_command(
 
     async def action(runtime: Any) -> None:
         from leadrouter import model_training
-        from router.clock import utcnow
-        from router.scoring_history import product_history
+        from router.core.clock import utcnow
+        from router.scores.history import product_history
 
         domain = runtime.domain
         with Progress(
@@ -199,15 +199,15 @@ def train_command(
 
 
 async def _promote(domain: Any, version: str, *, force: bool, reason: str | None, by: str | None) -> None:
-    from router import model_registry
+    from router.scores import registry
 
     try:
-        promotion = await model_registry.promote_and_announce(
+        promotion = await registry.promote_and_announce(
             domain, version, actor=_cli_actor(by), force=force, reason=reason
         )
-    except model_registry.PromotionRefused as refused:
+    except registry.PromotionRefused as refused:
         raise click.ClickException(f"not promoted: {refused} (override: --force --reason TEXT)") from None
-    except (model_registry.UnknownModelVersion, ValueError) as error:
+    except (registry.UnknownModelVersion, ValueError) as error:
         raise click.ClickException(str(error)) from None
     if promotion.champion_auc is not None:
         console.print(
@@ -228,11 +228,11 @@ def models_list() -> None:
     """Every stored version, newest first, with its holdout AUC and status."""
 
     async def action(runtime: Any) -> list[tuple[Any, str]]:
-        from router import model_registry
-        from router.models import Practice
+        from router.core.models import Practice
+        from router.scores import registry
 
         async with runtime.domain.sessionmaker() as session:
-            rows = await model_registry.list_versions(session)
+            rows = await registry.list_versions(session)
             slugs = dict((await session.execute(select(Practice.id, Practice.slug))).all())
         return [(row, slugs.get(row.practice_id, "pooled")) for row in rows]
 
@@ -258,12 +258,12 @@ def models_show(version: str) -> None:
     """A version's status and model card."""
 
     async def action(runtime: Any) -> Any:
-        from router import model_registry
+        from router.scores import registry
 
         async with runtime.domain.sessionmaker() as session:
             try:
-                return await model_registry.get_version(session, version)
-            except model_registry.UnknownModelVersion:
+                return await registry.get_version(session, version)
+            except registry.UnknownModelVersion:
                 raise click.ClickException(f"no model version {version!r}") from None
 
     row = _runtime_action(action)
@@ -290,12 +290,12 @@ def models_evaluate(version: str) -> None:
     """VERSION's AUC on the latest stored holdout of its practice (or of the pooled model)."""
 
     async def action(runtime: Any) -> Any:
-        from router import model_registry
+        from router.scores import registry
 
         async with runtime.domain.sessionmaker() as session:
             try:
-                return await model_registry.evaluate_on_latest_holdout(session, version)
-            except model_registry.UnknownModelVersion as error:
+                return await registry.evaluate_on_latest_holdout(session, version)
+            except registry.UnknownModelVersion as error:
                 raise click.ClickException(f"unknown: {error}") from None
 
     evaluation = _runtime_action(action)

@@ -19,8 +19,8 @@ from redis.exceptions import TimeoutError as RedisTimeout
 from leadrouter.constants import WORKER_REDIS_RETRY_SECONDS
 from leadrouter.model_training import retraining_cron
 from leadrouter.runtime import Runtime, build_runtime
-from router.jobs import CRON_JOBS, WORKER_FUNCTIONS, json_deserializer, json_serializer
-from router.settings import Settings, get_settings
+from router.core.jobs import CRON_JOBS, WORKER_FUNCTIONS, json_deserializer, json_serializer
+from router.core.settings import Settings, get_settings
 
 log = logging.getLogger("leadrouter.worker")
 

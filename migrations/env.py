@@ -7,8 +7,8 @@ import asyncio
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from router.db import tls_connect_args
-from router.models import Base
+from router.core.db import tls_connect_args
+from router.core.models import Base
 
 config = context.config
 target_metadata = Base.metadata

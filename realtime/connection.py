@@ -14,7 +14,7 @@ from realtime.constants import (
     SEND_TIMEOUT_SECONDS,
 )
 from realtime.pushes import BoardRenderer, Closing, Heartbeat, Push, Receiver
-from router.access import Viewer
+from router.privacy.access import Viewer
 
 log = logging.getLogger("leadrouter.realtime")
 

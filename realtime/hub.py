@@ -24,9 +24,9 @@ from realtime import constants
 from realtime.announcer import RedisAnnouncer
 from realtime.connection import BoardConnection
 from realtime.pushes import BoardRenderer, Closing, CommittedEvent, Heartbeat, Push, Receiver
-from router.clock import Clock, get_clock
-from router.models import DomainEvent
-from router.prepared import PreparedStatement
+from router.core.clock import Clock, get_clock
+from router.core.models import DomainEvent
+from router.core.prepared import PreparedStatement
 
 log = logging.getLogger("leadrouter.realtime")
 

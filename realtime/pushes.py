@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from router.access import Viewer
+from router.privacy.access import Viewer
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,7 +68,7 @@ def service_urls() -> Iterator[tuple[str, str]]:
         os.environ["REDIS_URL"] = endpoints.redis_url
         os.environ["LEADROUTER_REDIS_PREFIX"] = f"lrtest:{RUN_ID}"
         os.environ["LEADROUTER_SECURE_COOKIES"] = "0"
-        from router.db import upgrade
+        from router.core.db import upgrade
 
         upgrade(database_url)
         try:
@@ -79,7 +79,7 @@ def service_urls() -> Iterator[tuple[str, str]]:
 
 @pytest.fixture(scope="session")
 def settings(service_urls: tuple[str, str]):  # type: ignore[no-untyped-def]
-    from router.settings import Settings
+    from router.core.settings import Settings
 
     return Settings()
 
@@ -108,8 +108,8 @@ async def domain(runtime) -> AsyncIterator:  # type: ignore[no-untyped-def]
     """The domain, with every table emptied and the Redis prefix cleared after the test."""
     from arq.constants import job_key_prefix
 
-    from router.clock import Clock, set_clock
-    from router.models import Base
+    from router.core.clock import Clock, set_clock
+    from router.core.models import Base
 
     yield runtime.domain
     runtime.domain.lookups.clear()

@@ -9,10 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from connectors.forms.signature import sign_delivery
-from router.auth import create_user
-from router.context import Domain
-from router.form_sources import create_form_source
-from router.models import Location, Practice, Provider
+from router.core.domain import Domain
+from router.core.models import Location, Practice, Provider
+from router.intake.form_sources import create_form_source
+from router.privacy.auth import create_user
 
 ALL_WEEK = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 PASSWORD = "correct horse battery"
@@ -137,7 +137,7 @@ def signed(
 
 async def open_staff_session(domain: Domain, user: Any) -> str:
     """A signed-in session for a staff user, as the login page would open it; returns the cookie token."""
-    from router.auth import open_session
+    from router.privacy.auth import open_session
 
     async with domain.sessionmaker() as session, session.begin():
         return await open_session(
@@ -152,7 +152,7 @@ async def open_staff_session(domain: Domain, user: Any) -> str:
 
 async def viewer_of(domain: Domain, user: Any) -> Any:
     """The access scope of a staff user (what a signed-in request would carry)."""
-    from router.access import load_viewer
+    from router.privacy.access import load_viewer
 
     async with domain.sessionmaker() as session:
         return await load_viewer(session, user)
@@ -162,8 +162,8 @@ async def add_desk_staff(
     domain: Domain, fixture: PracticeFixture, count: int, *, prefix: str = "desk"
 ) -> list[Any]:
     """Many front-desk users at every location, sharing one password hash (argon2 per user is slow)."""
-    from router.auth import hash_password
-    from router.models import StaffLocation, StaffUser
+    from router.core.models import StaffLocation, StaffUser
+    from router.privacy.auth import hash_password
 
     password_hash = hash_password(PASSWORD)
     users = []

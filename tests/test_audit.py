@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text
 
-from router.audit import seal_pending, verify_chain
-from router.models import AuditRecord
+from router.core.models import AuditRecord
+from router.privacy.audit import seal_pending, verify_chain
 from tests.factories import PASSWORD, inquiry, make_practice, signed
 
 pytestmark = pytest.mark.integration

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from router.auth import resume_session
-from router.clock import FrozenClock
+from router.core.clock import FrozenClock
+from router.privacy.auth import resume_session
 from tests.factories import PASSWORD, inquiry, make_practice, signed
 from tests.test_audit import login
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from leadrouter.cli import cli
-from router.models import FormSource, Location, Practice, StaffLocation, StaffUser
+from router.core.models import FormSource, Location, Practice, StaffLocation, StaffUser
 
 pytestmark = pytest.mark.integration
 
@@ -116,7 +116,7 @@ def test_bad_input_is_a_clear_error(domain):
 
 
 def test_keys_generate_prints_a_usable_entry():
-    from router.crypto import FieldCipher
+    from router.core.crypto import FieldCipher
 
     entry = invoke("keys", "generate", "k9").strip()
     assert FieldCipher.from_config(entry).current_key_id == "k9"

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from leadrouter.web_process import start_web_process, wait_until_ready
-from router.board import board_position
-from router.models import DomainEvent, Lead
+from router.board.snapshot import board_position
+from router.core.models import DomainEvent, Lead
 from tests.board.test_ws import board_socket, next_lead_message
 from tests.factories import inquiry, make_practice, open_staff_session, signed
 from tests.fixtures.live import free_port

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from router.db_errors import is_lock_conflict, is_unavailable, outcome_unknown, sqlstate
+from router.core.db_errors import is_lock_conflict, is_unavailable, outcome_unknown, sqlstate
 
 pytestmark = pytest.mark.integration
 

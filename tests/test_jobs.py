@@ -8,7 +8,7 @@ from arq.constants import result_key_prefix
 from arq.jobs import Job, JobStatus
 from arq.utils import to_unix_ms
 
-from router.jobs import json_deserializer
+from router.core.jobs import json_deserializer
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from router.db import downgrade, upgrade
+from router.core.db import downgrade, upgrade
 
 pytestmark = pytest.mark.integration
 

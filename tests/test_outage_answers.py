@@ -16,9 +16,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from leadrouter.runtime import build_runtime, build_web_app
-from router.db import make_sessionmaker
-from router.events import EVENT_ORDER_LOCK_KEY
-from router.models import Lead
+from router.core.db import make_sessionmaker
+from router.core.events import EVENT_ORDER_LOCK_KEY
+from router.core.models import Lead
 from tests.factories import inquiry, make_practice, signed
 from tests.intake.helpers import NOTHING, stored_counts
 from tests.tcp_gate import TcpGate

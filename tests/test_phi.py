@@ -9,9 +9,9 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select, text
 
-from router.crypto import BlindIndex, FieldCipher, KeyringError, generate_key
-from router.keys import rotate_phi_key
-from router.models import ConsentRecord, Lead
+from router.core.crypto import BlindIndex, FieldCipher, KeyringError, generate_key
+from router.core.models import ConsentRecord, Lead
+from router.privacy.key_rotation import rotate_phi_key
 from tests.factories import inquiry, make_practice, signed
 
 PLANTED = {
@@ -146,8 +146,8 @@ async def test_consent_records_are_immutable(client, domain):
 
 @pytest.mark.unit
 def test_key_rotation_covers_every_encrypted_column():
-    from router.keys import ENCRYPTED_COLUMNS
-    from router.models import Base
+    from router.core.models import Base
+    from router.privacy.key_rotation import ENCRYPTED_COLUMNS
 
     encrypted = {
         f"{table.name}.{column.name}"

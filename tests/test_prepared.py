@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 
-from router.models import IdempotencyRecord
-from router.prepared import DatabaseUnavailable, PreparedStatement
+from router.core.models import IdempotencyRecord
+from router.core.prepared import DatabaseUnavailable, PreparedStatement
 
 pytestmark = pytest.mark.integration
 

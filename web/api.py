@@ -10,9 +10,9 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, Parameter
 
-from router.auth import SignedIn
-from router.context import Domain
-from router.leads import MAX_PAGE, get_lead, list_leads
+from router.core.domain import Domain
+from router.leads.views import MAX_PAGE, get_lead, list_leads
+from router.privacy.auth import SignedIn
 from web.problems import documented_problems
 from web.sessions import actor_of, provide_signed_in
 

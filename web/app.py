@@ -16,8 +16,8 @@ from litestar.template import TemplateConfig
 from litestar.types import ControllerRouterHandler
 from redis.asyncio import Redis
 
-from router.access import ROLE_NAMES, may_do
-from router.context import Domain
+from router.core.domain import Domain
+from router.privacy.access import ROLE_NAMES, may_do
 from web.headers import SecurityHeaders
 from web.paths import TEMPLATES_DIR
 from web.problems import EXCEPTION_HANDLERS, problem_details_plugin, with_request_ids

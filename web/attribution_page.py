@@ -12,10 +12,10 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
-from router.access import Viewer, may_do
-from router.attribution_runs import attribution_overview, enqueue_run, request_run
-from router.context import Domain
-from router.errors import NotPermitted
+from router.core.domain import Domain
+from router.core.errors import NotPermitted
+from router.marketing.attribution_runs import attribution_overview, enqueue_run, request_run
+from router.privacy.access import Viewer, may_do
 from web.sessions import current_session
 
 

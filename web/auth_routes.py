@@ -8,8 +8,8 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
-from router.auth import AuthError, authenticate, close_session, open_session
-from router.context import Domain
+from router.core.domain import Domain
+from router.privacy.auth import AuthError, authenticate, close_session, open_session
 from web.forms import Form
 from web.sessions import SESSION_COOKIE, current_session
 

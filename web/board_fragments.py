@@ -12,9 +12,9 @@ from redis.asyncio import Redis
 from realtime.announcer import RedisAnnouncer
 from realtime.hub import BoardHub
 from realtime.pushes import CommittedEvent, Push, Receiver
-from router.board import BoardLead, load_board_leads, record_board_pushes
-from router.context import Domain
-from router.presence import touch_presence
+from router.board.presence import touch_presence
+from router.board.snapshot import BoardLead, load_board_leads, record_board_pushes
+from router.core.domain import Domain
 from web.paths import TEMPLATES_DIR
 
 LEAD_EVENTS_WITH_SOUND = {"lead.created": "new", "lead.escalated": "escalation"}

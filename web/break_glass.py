@@ -10,12 +10,12 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
-from router.access import PLATFORM_OPERATOR, may_do
-from router.auth import SignedIn
-from router.break_glass import MAX_MINUTES, end_break_glass, lapsed_grant, start_break_glass
-from router.context import Domain
-from router.errors import ActionRefused
-from router.models import Practice
+from router.core.domain import Domain
+from router.core.errors import ActionRefused
+from router.core.models import Practice
+from router.privacy.access import PLATFORM_OPERATOR, may_do
+from router.privacy.auth import SignedIn
+from router.privacy.break_glass import MAX_MINUTES, end_break_glass, lapsed_grant, start_break_glass
 from web.forms import Form
 from web.sessions import actor_of, current_session
 

@@ -9,9 +9,9 @@ from litestar.di import NamedDependency
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
-from router.context import Domain
-from router.dashboard import PERIODS_DAYS, load_dashboard, scope_for
-from router.errors import NotPermitted
+from router.board.dashboard import PERIODS_DAYS, load_dashboard, scope_for
+from router.core.domain import Domain
+from router.core.errors import NotPermitted
 from web.sessions import current_session
 
 REFRESH_SECONDS = 15

@@ -11,7 +11,7 @@ from litestar.openapi import ResponseSpec
 from redis.asyncio import Redis
 from sqlalchemy import text
 
-from router.context import Domain
+from router.core.domain import Domain
 
 READINESS_TIMEOUT_SECONDS = 2.0
 """A check slower than this counts as down: a probe must answer before the balancer gives up."""

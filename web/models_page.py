@@ -8,10 +8,10 @@ from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
-from router.access import may_do
-from router.context import Domain
-from router.errors import NotPermitted
-from router.model_registry import models_overview
+from router.core.domain import Domain
+from router.core.errors import NotPermitted
+from router.privacy.access import may_do
+from router.scores.registry import models_overview
 from web.sessions import current_session
 
 

@@ -17,11 +17,10 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from markupsafe import escape
 
-from router import errors
-from router.auth import SignedIn
-from router.board import board_position
-from router.context import Domain
-from router.overflow import (
+from router.board.snapshot import board_position
+from router.core import errors
+from router.core.domain import Domain
+from router.leads.overflow import (
     DISPOSITIONS,
     OverflowLead,
     claim_from_queue,
@@ -30,6 +29,7 @@ from router.overflow import (
     load_timeline,
     record_disposition,
 )
+from router.privacy.auth import SignedIn
 from web.forms import Form
 from web.sessions import actor_of, current_session, provide_signed_in
 

@@ -10,9 +10,9 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
 from realtime.constants import CLIENT_SILENCE_SECONDS
-from router.board import ORDER_RULE, board_position, load_board, load_desk
-from router.context import Domain
-from router.normalize import TREATMENT_INTERESTS
+from router.board.snapshot import ORDER_RULE, board_position, load_board, load_desk
+from router.core.domain import Domain
+from router.intake.normalize import TREATMENT_INTERESTS
 from web.sessions import actor_of, current_session
 
 

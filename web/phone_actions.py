@@ -11,11 +11,11 @@ from litestar.params import FromPath
 from litestar.plugins.problem_details import ProblemDetailsException
 from markupsafe import escape
 
-from router.auth import SignedIn
-from router.click_to_call import call_lead
-from router.context import Domain
-from router.errors import PhoneActionRefused
-from router.sms import send_sms_to_lead
+from router.core.domain import Domain
+from router.core.errors import PhoneActionRefused
+from router.phones.click_to_call import call_lead
+from router.phones.texts import send_sms_to_lead
+from router.privacy.auth import SignedIn
 from web.forms import Form
 from web.sessions import actor_of, provide_signed_in
 

@@ -28,9 +28,9 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeout
 
-from router.db_errors import NothingWritten, WriteOutcomeUnknown, is_unavailable, sqlstate
-from router.errors import ActionRefused
-from router.normalize import InvalidInquiry
+from router.core.db_errors import NothingWritten, WriteOutcomeUnknown, is_unavailable, sqlstate
+from router.core.errors import ActionRefused
+from router.intake.normalize import InvalidInquiry
 
 log = logging.getLogger("leadrouter.web")
 

@@ -8,9 +8,9 @@ from litestar import Request
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 
-from router.audit import Actor
-from router.auth import SignedIn, resume_session
-from router.context import Domain
+from router.core.domain import Domain
+from router.privacy.audit import Actor
+from router.privacy.auth import SignedIn, resume_session
 
 SESSION_COOKIE = "lr_session"
 

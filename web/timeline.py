@@ -10,10 +10,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from router.break_glass import lapsed_grant
-from router.context import Domain
-from router.errors import LeadNotFound
-from router.timeline import lead_timeline
+from router.core.domain import Domain
+from router.core.errors import LeadNotFound
+from router.leads.timeline import lead_timeline
+from router.privacy.break_glass import lapsed_grant
 from web.sessions import actor_of, current_session
 
 

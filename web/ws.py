@@ -23,10 +23,10 @@ from realtime.connection import BoardConnection
 from realtime.constants import CLOSE_SESSION_ENDED, CLOSE_TRY_AGAIN
 from realtime.hub import BoardHub
 from realtime.pushes import Closing
-from router.auth import SignedIn, resume_session
-from router.context import Domain
-from router.db_errors import is_unavailable, sqlstate
-from router.presence import touch_presence
+from router.board.presence import touch_presence
+from router.core.db_errors import is_unavailable, sqlstate
+from router.core.domain import Domain
+from router.privacy.auth import SignedIn, resume_session
 from web.sessions import SESSION_COOKIE
 
 log = logging.getLogger("leadrouter.web")

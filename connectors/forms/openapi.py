@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 
-from router.normalize import CHOICES, INT_FIELDS, INT_LIMIT, TEXT_LIMITS
+from router.intake.normalize import CHOICES, INT_FIELDS, INT_LIMIT, TEXT_LIMITS
 
 
 def inquiry_schema() -> Schema:

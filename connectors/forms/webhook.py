@@ -17,10 +17,10 @@ from connectors.forms.openapi import InquiryOperation
 from connectors.forms.payload import MalformedBody, parse_form_body
 from connectors.forms.signature import SignatureRejected, verify_delivery
 from connectors.openapi import problems
-from router.audit import Actor
-from router.context import Domain
-from router.form_sources import load_form_source
-from router.intake import IdempotencyConflict, InquiryCommand, announce_intake, store_inquiry
+from router.core.domain import Domain
+from router.intake.form_sources import load_form_source
+from router.intake.pipeline import IdempotencyConflict, InquiryCommand, announce_intake, store_inquiry
+from router.privacy.audit import Actor
 
 
 class FormWebhookController(Controller):

@@ -21,9 +21,9 @@ from redis.asyncio import Redis
 
 from connectors.openapi import problems
 from connectors.tracking.ratelimit import FixedWindowLimiter, Limit
-from router.context import Domain
-from router.models import TrackingSite
-from router.tracking import InvalidVisit, clean_visit, load_tracking_site, record_page_visit
+from router.core.domain import Domain
+from router.core.models import TrackingSite
+from router.marketing.tracking import InvalidVisit, clean_visit, load_tracking_site, record_page_visit
 
 SCRIPT = (Path(__file__).parent / "t.js").read_bytes()
 SCRIPT_CACHE_SECONDS = 3600

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
-from router.settings import Settings
+from router.core.settings import Settings
 
 REST_TIMEOUT_SECONDS = 10.0
 """Twilio's REST API answers in well under a second; ten means it is down and the caller retries later."""

@@ -11,7 +11,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 
 from connectors.twilio.config import TwilioConfig
 from connectors.twilio.twiml import BRIDGE_PATH, SMS_STATUS_PATH, VOICE_STATUS_PATH
-from router.ports import PhoneGatewayError
+from router.core.ports import PhoneGatewayError
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 """Twilio's answers that mean "later": rate limited or a server fault; other 4xx will never succeed."""

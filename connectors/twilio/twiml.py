@@ -6,8 +6,8 @@ from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from connectors.twilio.config import TwilioConfig
-from router.call_routing import RingStep
-from router.click_to_call import Bridge
+from router.phones.click_to_call import Bridge
+from router.phones.routing import RingStep
 
 WEBHOOK_ROOT = "/webhooks/twilio"
 VOICE_PATH = f"{WEBHOOK_ROOT}/voice"

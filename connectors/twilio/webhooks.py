@@ -18,12 +18,12 @@ from multidict import MultiDict
 from connectors.twilio import twiml
 from connectors.twilio.config import TwilioConfig
 from connectors.twilio.signature import SignatureRejected, parse_params, verify_webhook
-from router.call_routing import UnknownTrackingNumber, record_ring_result, take_inbound_call
-from router.click_to_call import bridge_for, record_bridge_result
-from router.context import Domain
-from router.phones import UnknownCall, attach_recording, attach_transcript, record_call_status
-from router.sms import record_text_status
-from router.sms_inbound import receive_text
+from router.core.domain import Domain
+from router.phones.calls import UnknownCall, attach_recording, attach_transcript, record_call_status
+from router.phones.click_to_call import bridge_for, record_bridge_result
+from router.phones.inbound_texts import receive_text
+from router.phones.routing import UnknownTrackingNumber, record_ring_result, take_inbound_call
+from router.phones.texts import record_text_status
 
 XML = "application/xml"
 QUEUE_OUTCOMES = {"bridged": "bridged", "bridging-in-process": "bridged", "hangup": "hangup"}

@@ -3,7 +3,7 @@
 Revision ID: 0006_attribution
 Revises: 0001
 
-`ix_touchpoints_practice_occurred` is created here only (the Touchpoint mapping in router/models.py
+`ix_touchpoints_practice_occurred` is created here only (the Touchpoint mapping in router/core/models.py
 belongs to the spine): an attribution run reads a practice's touchpoints of a time window with it.
 """
 

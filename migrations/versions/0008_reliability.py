@@ -23,7 +23,7 @@ branch_labels = None
 depends_on = None
 
 PERSON_LOCK_CLASS = 0x1EAD
-"""The first key of every person lock (router/person_match.py): its own space among advisory locks."""
+"""The first key of every person lock (router/intake/matching.py): its own space among advisory locks."""
 
 
 def upgrade() -> None:

@@ -6,8 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from router.models import FunnelEvent, PatientValue
-from router.tracking import create_tracking_site
+from router.core.models import FunnelEvent, PatientValue
+from router.marketing.tracking import create_tracking_site
 from tests.factories import make_practice
 
 SITE_ORIGIN = "https://www.brightsmile.example"

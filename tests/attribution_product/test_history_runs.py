@@ -16,9 +16,9 @@ from attribution.cli import attribution_command
 from leadrouter.attribution_engine import export_paths
 from leadrouter.demo import seed_demo
 from leadrouter.history_seed import seed_history
-from router.attribution_runs import attribution_overview, request_run, run_attribution
-from router.journeys import load_journeys
-from router.models import AttributionRun, Lead, Practice, Touchpoint
+from router.core.models import AttributionRun, Lead, Practice, Touchpoint
+from router.marketing.attribution_runs import attribution_overview, request_run, run_attribution
+from router.marketing.journeys import load_journeys
 from tests.escalation.support import freeze
 
 pytestmark = pytest.mark.integration
@@ -113,7 +113,7 @@ async def test_a_failed_run_is_stored_with_its_reason(domain):
 async def test_a_run_without_an_attribution_engine_fails_saying_so(domain):
     from dataclasses import replace
 
-    from router.ports import AttributionNotConfigured
+    from router.core.ports import AttributionNotConfigured
 
     freeze(domain, NOW)
     await seed_demo(domain)
@@ -154,7 +154,7 @@ async def isolated(domain, settings):
 
 async def test_the_worker_runs_a_queued_run_in_burst_mode(isolated):
     from leadrouter.worker import build_worker
-    from router.attribution_runs import enqueue_run
+    from router.marketing.attribution_runs import enqueue_run
 
     settings, runtime = isolated
     domain = runtime.domain
@@ -176,7 +176,7 @@ async def test_the_worker_runs_a_queued_run_in_burst_mode(isolated):
 
 
 async def test_the_nightly_cron_queues_one_run_per_practice_and_never_doubles(domain, runtime):
-    from router.attribution_runs import nightly_attribution
+    from router.marketing.attribution_runs import nightly_attribution
 
     freeze(domain, NOW)
     await seed_demo(domain)

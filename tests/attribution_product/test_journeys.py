@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import update
 
 from leadrouter.attribution_engine import aggregated
-from router.journeys import build_journeys, load_journeys
-from router.models import Practice
+from router.core.models import Practice
+from router.marketing.journeys import build_journeys, load_journeys
 from tests.attribution_product.support import SITE_ORIGIN, post_visit, practice_with_site, reach_stage, visit
 from tests.escalation.support import freeze
 from tests.factories import inquiry, signed

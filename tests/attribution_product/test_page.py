@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from leadrouter.demo import DEMO_PASSWORD, seed_demo
 from leadrouter.history_seed import seed_history
-from router.attribution_runs import execute_run, request_run
-from router.models import AttributionRun, Practice
+from router.core.models import AttributionRun, Practice
+from router.marketing.attribution_runs import execute_run, request_run
 from tests.escalation.support import freeze
 
 pytestmark = pytest.mark.integration

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from router.models import AdSpend
-from router.spend import SpendFileError, import_spend, read_spend_csv
+from router.core.models import AdSpend
+from router.marketing.spend import SpendFileError, import_spend, read_spend_csv
 from tests.factories import make_practice
 
 EXPORT = """Date,Channel,Campaign,Spend,Impressions,Clicks

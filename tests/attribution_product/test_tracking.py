@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from router.models import Touchpoint
+from router.core.models import Touchpoint
 from tests.attribution_product.support import SITE_ORIGIN, post_visit, practice_with_site, visit
 from tests.escalation.support import freeze
 

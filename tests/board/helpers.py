@@ -8,8 +8,8 @@ import re
 import uuid
 from typing import Any
 
-from router.audit import Actor
-from router.intake import InquiryCommand, ingest_inquiry
+from router.intake.pipeline import InquiryCommand, ingest_inquiry
+from router.privacy.audit import Actor
 from tests.factories import inquiry
 
 FORM = Actor("integration", "form:test")

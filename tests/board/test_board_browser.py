@@ -5,9 +5,9 @@ import asyncio
 import pytest
 from playwright.async_api import async_playwright
 
-from router import actions
-from router.audit import Actor
-from router.board import board_position
+from router.board.snapshot import board_position
+from router.leads import actions
+from router.privacy.audit import Actor
 from tests.board.helpers import until_true, watch_policy_violations
 from tests.board.test_ws import post_inquiry
 from tests.factories import viewer_of

@@ -2,8 +2,8 @@ import re
 
 import pytest
 
-from router.board import ORDER_RULE
-from router.models import Lead
+from router.board.snapshot import ORDER_RULE
+from router.core.models import Lead
 from tests.board.helpers import new_lead
 from tests.factories import make_practice, open_staff_session
 

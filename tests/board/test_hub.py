@@ -8,11 +8,11 @@ from sqlalchemy import select
 from realtime import constants
 from realtime import hub as hub_module
 from realtime.connection import BoardConnection
-from router import actions
-from router.audit import Actor
-from router.board import board_position, load_board, priority_key
-from router.events import record_event
-from router.models import AuditRecord, DomainEvent, Lead
+from router.board.snapshot import board_position, load_board, priority_key
+from router.core.events import record_event
+from router.core.models import AuditRecord, DomainEvent, Lead
+from router.leads import actions
+from router.privacy.audit import Actor
 from tests.board.helpers import CollectingSocket, marker_of, new_lead
 from tests.factories import make_practice, viewer_of
 from web.board_fragments import BoardFragments, make_board_hub

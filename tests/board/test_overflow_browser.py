@@ -5,10 +5,10 @@ from datetime import timedelta
 
 import pytest
 
-from router.auth import create_user
-from router.clock import FrozenClock
-from router.escalation import escalate_lead
-from router.models import CallCenter, CallCenterPractice
+from router.core.clock import FrozenClock
+from router.core.models import CallCenter, CallCenterPractice
+from router.leads.escalation import escalate_lead
+from router.privacy.auth import create_user
 from tests.board.test_board_browser import browser  # noqa: F401 - the module's shared browser
 from tests.board.test_ws import post_inquiry
 from tests.factories import make_practice, open_staff_session

@@ -8,8 +8,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from leadrouter.web_process import start_web_process, wait_until_ready
 from realtime.constants import CLOSE_SESSION_ENDED
-from router.auth import revoke_user_sessions
-from router.board import board_position
+from router.board.snapshot import board_position
+from router.privacy.auth import revoke_user_sessions
 from tests.board.helpers import marker_of
 from tests.factories import inquiry, make_practice, open_staff_session, signed
 from tests.fixtures.live import free_port

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from router.contact import record_first_contact
-from router.escalation import escalate_lead
-from router.models import FunnelEvent, Lead
+from router.core.models import FunnelEvent, Lead
+from router.leads.escalation import escalate_lead
+from router.leads.first_contact import record_first_contact
 from tests.escalation.support import freeze, new_lead
 from tests.factories import make_practice
 

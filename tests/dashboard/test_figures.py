@@ -2,7 +2,7 @@
 
 import pytest
 
-from router.dashboard import DashboardScope, load_dashboard
+from router.board.dashboard import DashboardScope, load_dashboard
 from tests.dashboard.conftest import NOW
 
 pytestmark = pytest.mark.integration

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from router.models import AuditRecord
+from router.core.models import AuditRecord
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.integration

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from connectors.email.smtp import SmtpConfig, SmtpEmailSender
-from router.ports import EmailNotConfigured, SmsNotConfigured
+from router.core.ports import EmailNotConfigured, SmsNotConfigured
 from tests.escalation.support import start_smtp_server
 
 

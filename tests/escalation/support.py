@@ -15,11 +15,11 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from leadrouter.embedded import EmbeddedServices
-from router.audit import Actor
-from router.clock import FrozenClock, set_clock
-from router.context import Domain
-from router.intake import InquiryCommand, ingest_inquiry
-from router.models import Lead
+from router.core.clock import FrozenClock, set_clock
+from router.core.domain import Domain
+from router.core.models import Lead
+from router.intake.pipeline import InquiryCommand, ingest_inquiry
+from router.privacy.audit import Actor
 from tests.factories import inquiry
 from tests.fixtures.live import free_port
 

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from router.alerts import ALERT_SEND_LEASE, resend_pending_alerts
-from router.escalation import escalate_lead
-from router.models import ManagerAlert, StaffUser
+from router.core.models import ManagerAlert, StaffUser
+from router.leads.alerts import ALERT_SEND_LEASE, resend_pending_alerts
+from router.leads.escalation import escalate_lead
 from tests.escalation.support import freeze, new_lead
 from tests.factories import make_practice, open_staff_session
 
@@ -176,7 +176,7 @@ async def test_a_manager_on_call_by_setting_gets_it_after_hours(notifying_domain
     ],
 )
 def test_alert_settings_are_checked(settings, complaint):
-    from router.practice_settings import PracticeSettings, SettingsError
+    from router.practices.settings import PracticeSettings, SettingsError
 
     with pytest.raises(SettingsError, match=complaint):
         PracticeSettings.from_json(settings)

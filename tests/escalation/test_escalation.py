@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from router.audit import Actor
-from router.contact import record_first_contact
-from router.escalation import escalate_lead, sweep_overdue
-from router.models import AuditRecord, DomainEvent, Interaction, Lead, ManagerAlert
+from router.core.models import AuditRecord, DomainEvent, Interaction, Lead, ManagerAlert
+from router.leads.escalation import escalate_lead, sweep_overdue
+from router.leads.first_contact import record_first_contact
+from router.privacy.audit import Actor
 from tests.escalation.support import freeze, load_lead, new_lead
 from tests.factories import make_practice
 

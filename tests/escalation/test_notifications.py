@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from connectors.email.smtp import SmtpConfig, SmtpEmailSender
-from router.escalation import escalate_lead
-from router.models import StaffUser
+from router.core.models import StaffUser
+from router.leads.escalation import escalate_lead
 from tests.escalation.support import freeze, new_lead
 from tests.factories import make_practice
 

@@ -5,9 +5,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from router.models import Location
-from router.practice_settings import PracticeSettings
-from router.sla import contact_deadline, level2_due, sla_elapsed
+from router.core.models import Location
+from router.practices.settings import PracticeSettings
+from router.practices.sla import contact_deadline, level2_due, sla_elapsed
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from leadrouter.worker import build_worker
-from router.models import ManagerAlert
+from router.core.models import ManagerAlert
 from tests.escalation.support import PrivateRedis, freeze, load_lead, new_lead
 from tests.factories import make_practice
 

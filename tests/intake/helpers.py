@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from router.models import AuditRecord, ConsentRecord, DomainEvent, IdempotencyRecord, Lead, Touchpoint
+from router.core.models import AuditRecord, ConsentRecord, DomainEvent, IdempotencyRecord, Lead, Touchpoint
 
 
 async def stored_counts(domain) -> dict[str, int]:  # type: ignore[no-untyped-def]

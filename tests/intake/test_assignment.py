@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import update
 
-from router.models import StaffUser
-from router.ports import LeadScore
+from router.core.models import StaffUser
+from router.core.ports import LeadScore
 from tests.factories import inquiry, make_practice, signed
 
 pytestmark = pytest.mark.integration
@@ -48,7 +48,7 @@ async def test_route_by_zip(client, domain, route_by_zip, expected):
         domain, locations=TWO_OFFICES, settings={"assignment": {"route_by_zip": route_by_zip}}
     )
     async with domain.sessionmaker() as session, session.begin():
-        from router.models import FormSource
+        from router.core.models import FormSource
 
         await session.execute(
             update(FormSource).values(default_location_id=practice.locations["downtown"].id)
@@ -74,7 +74,7 @@ async def test_strategy(client, domain, strategy, expected):
     for n in (1, 2):
         body = await deliver(client, practice, **person(n))
         if body["assigned_user_id"] != str(a.id):
-            from router.models import Lead
+            from router.core.models import Lead
 
             async with domain.sessionmaker() as session, session.begin():
                 await session.execute(
@@ -169,7 +169,7 @@ async def test_include_managers(client, domain, include, assigned):
 async def test_after_hours_lead_starts_its_clock_at_opening(client, domain):
     from zoneinfo import ZoneInfo
 
-    from router.clock import FrozenClock
+    from router.core.clock import FrozenClock
 
     chicago = ZoneInfo("America/Chicago")
     weekdays = {d: [["08:00", "12:00"], ["13:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
@@ -181,9 +181,9 @@ async def test_after_hours_lead_starts_its_clock_at_opening(client, domain):
 
 
 def test_staff_without_hours_of_their_own_follow_the_location_and_the_others_their_own():
-    from router.assignment import StaffCandidate, pick_staff
-    from router.models import Location
-    from router.practice_settings import AssignmentRules
+    from router.core.models import Location
+    from router.intake.assignment import StaffCandidate, pick_staff
+    from router.practices.settings import AssignmentRules
 
     days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
     location = Location(

@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import select
 
-from router.form_sources import rotate_secret
-from router.models import Lead, Touchpoint
+from router.core.models import Lead, Touchpoint
+from router.intake.form_sources import rotate_secret
 from tests.factories import inquiry, make_practice, signed
 from tests.intake.helpers import NOTHING, stored_counts
 

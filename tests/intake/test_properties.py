@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectors.forms.payload import MalformedBody, parse_form_body
-from router.normalize import KNOWN_FIELDS, InvalidInquiry, normalize_inquiry
+from router.intake.normalize import KNOWN_FIELDS, InvalidInquiry, normalize_inquiry
 
 pytestmark = pytest.mark.unit
 

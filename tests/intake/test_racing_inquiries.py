@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from router.models import Lead
+from router.core.models import Lead
 from tests.factories import inquiry, make_practice, signed
 
 pytestmark = pytest.mark.integration

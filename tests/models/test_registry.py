@@ -2,8 +2,9 @@ import pytest
 from sqlalchemy import select
 
 from leadrouter.model_training import store
-from router import audit, model_registry
-from router.models import AuditRecord, DomainEvent, ModelVersion
+from router.core.models import AuditRecord, DomainEvent, ModelVersion
+from router.privacy import audit
+from router.scores import registry
 
 pytestmark = pytest.mark.integration
 
@@ -17,48 +18,48 @@ async def _status(domain, version):
 
 async def test_first_version_is_promoted_and_announced(domain, champion_result):
     version = await store(domain, champion_result, practice_id=None, source="test")
-    promotion = await model_registry.promote_and_announce(domain, version, actor=MANAGER)
+    promotion = await registry.promote_and_announce(domain, version, actor=MANAGER)
     assert promotion.previous_version is None and not promotion.forced
     assert await _status(domain, version) == "active"
     async with domain.sessionmaker() as session:
         event = await session.scalar(select(DomainEvent).where(DomainEvent.kind == "model.promoted"))
-        stored = await model_registry.get_version(session, version)
+        stored = await registry.get_version(session, version)
     assert event.payload == {"version": version, "previous_version": None, "pooled": True}
     assert stored.card["pooled"] is True and stored.card["calibration"]["slope"] > 0
     assert stored.card["metrics"]["true_probability"]["roc_auc"] > 0.5
-    features, labels = model_registry.unpack_holdout(stored.holdout)
+    features, labels = registry.unpack_holdout(stored.holdout)
     assert features.shape == (labels.size, len(stored.feature_names))
 
 
 async def test_worse_challenger_is_refused_on_the_same_holdout(domain, champion_result, weak_result):
     champion = await store(domain, champion_result, practice_id=None, source="test")
-    await model_registry.promote_and_announce(domain, champion, actor=MANAGER)
+    await registry.promote_and_announce(domain, champion, actor=MANAGER)
     weak = await store(domain, weak_result, practice_id=None, source="test")
-    with pytest.raises(model_registry.PromotionRefused, match="worse than the active"):
-        await model_registry.promote_and_announce(domain, weak, actor=MANAGER)
+    with pytest.raises(registry.PromotionRefused, match="worse than the active"):
+        await registry.promote_and_announce(domain, weak, actor=MANAGER)
     assert await _status(domain, champion) == "active"
     assert await _status(domain, weak) == "candidate"
 
 
 async def test_equal_or_better_challenger_is_promoted(domain, champion_result, weak_result, twin_result):
     weak = await store(domain, weak_result, practice_id=None, source="test")
-    await model_registry.promote_and_announce(domain, weak, actor=MANAGER)
+    await registry.promote_and_announce(domain, weak, actor=MANAGER)
     better = await store(domain, champion_result, practice_id=None, source="test")
-    promotion = await model_registry.promote_and_announce(domain, better, actor=MANAGER)
+    promotion = await registry.promote_and_announce(domain, better, actor=MANAGER)
     assert promotion.challenger_auc > promotion.champion_auc
     twin = await store(domain, twin_result, practice_id=None, source="test")
-    tie = await model_registry.promote_and_announce(domain, twin, actor=MANAGER)
+    tie = await registry.promote_and_announce(domain, twin, actor=MANAGER)
     assert tie.challenger_auc == pytest.approx(tie.champion_auc)
     assert [await _status(domain, v) for v in (weak, better, twin)] == ["retired", "retired", "active"]
 
 
 async def test_forced_promotion_needs_a_reason_and_is_audited(domain, champion_result, weak_result):
     champion = await store(domain, champion_result, practice_id=None, source="test")
-    await model_registry.promote_and_announce(domain, champion, actor=MANAGER)
+    await registry.promote_and_announce(domain, champion, actor=MANAGER)
     weak = await store(domain, weak_result, practice_id=None, source="test")
     with pytest.raises(ValueError, match="reason"):
-        await model_registry.promote_and_announce(domain, weak, actor=MANAGER, force=True)
-    promotion = await model_registry.promote_and_announce(
+        await registry.promote_and_announce(domain, weak, actor=MANAGER, force=True)
+    promotion = await registry.promote_and_announce(
         domain, weak, actor=MANAGER, force=True, reason="champion over-weights a paused campaign"
     )
     assert promotion.forced and promotion.challenger_auc < promotion.champion_auc
@@ -73,29 +74,29 @@ async def test_evaluate_on_the_latest_holdout(domain, champion_result, weak_resu
     strong = await store(domain, champion_result, practice_id=None, source="test")
     await store(domain, weak_result, practice_id=None, source="test")
     async with domain.sessionmaker() as session:
-        evaluation = await model_registry.evaluate_on_latest_holdout(session, strong)
+        evaluation = await registry.evaluate_on_latest_holdout(session, strong)
     assert evaluation.auc == pytest.approx(champion_result.holdout_auc, abs=1e-6)
     assert evaluation.leads == champion_result.holdout_labels.size
 
 
 @pytest.mark.unit
 def test_drift_verdicts_in_plain_words():
-    assert model_registry.drift_verdict(None).startswith("not enough")
-    assert model_registry.drift_verdict(0.05).startswith("stable")
-    assert model_registry.drift_verdict(0.2).startswith("watch")
-    assert model_registry.drift_verdict(0.4).startswith("retrain")
+    assert registry.drift_verdict(None).startswith("not enough")
+    assert registry.drift_verdict(0.05).startswith("stable")
+    assert registry.drift_verdict(0.2).startswith("watch")
+    assert registry.drift_verdict(0.4).startswith("retrain")
 
 
 async def test_score_drift_compares_recent_scores_with_the_training_scores(domain, champion_result):
     import uuid
 
-    from router.clock import utcnow
-    from router.models import Lead
+    from router.core.clock import utcnow
+    from router.core.models import Lead
     from tests.factories import make_practice
 
     practice = (await make_practice(domain)).practice
     version = await store(domain, champion_result, practice_id=None, source="test")
-    await model_registry.promote_and_announce(domain, version, actor=MANAGER)
+    await registry.promote_and_announce(domain, version, actor=MANAGER)
 
     async def add_leads(scores):
         async with domain.sessionmaker() as session, session.begin():
@@ -116,11 +117,11 @@ async def test_score_drift_compares_recent_scores_with_the_training_scores(domai
 
     async def drift():
         async with domain.sessionmaker() as session:
-            return await model_registry.score_drift(session, practice.id)
+            return await registry.score_drift(session, practice.id)
 
     assert await drift() is None  # no recent scores yet
     reference = champion_result.score_reference_distribution
-    await add_leads(round(s) for s in reference[: model_registry.DRIFT_MIN_LEADS * 4])
-    assert await drift() < model_registry.DRIFT_WATCH
-    await add_leads([97] * model_registry.DRIFT_MIN_LEADS * 4)
-    assert await drift() > model_registry.DRIFT_RETRAIN
+    await add_leads(round(s) for s in reference[: registry.DRIFT_MIN_LEADS * 4])
+    assert await drift() < registry.DRIFT_WATCH
+    await add_leads([97] * registry.DRIFT_MIN_LEADS * 4)
+    assert await drift() > registry.DRIFT_RETRAIN

@@ -4,9 +4,9 @@ import pytest
 from sqlalchemy import select
 
 from leadrouter.model_training import retrain_models, retraining_cron
-from router.clock import FrozenClock, set_clock
-from router.models import ModelVersion
-from router.settings import ScoringSettings
+from router.core.clock import FrozenClock, set_clock
+from router.core.models import ModelVersion
+from router.core.settings import ScoringSettings
 from tests.factories import make_practice
 from tests.models.conftest import SMALL_TREES
 

@@ -10,7 +10,7 @@ import pytest
 from connectors.twilio.config import TwilioConfig
 from connectors.twilio.fake import FakeTwilio
 from connectors.twilio.gateway import TwilioPhoneGateway
-from router.sms import RuleCheckedSmsSender
+from router.phones.texts import RuleCheckedSmsSender
 
 ACCOUNT_SID = "AC" + "0" * 31 + "1"
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"

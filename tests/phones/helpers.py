@@ -11,9 +11,9 @@ import httpx
 
 from connectors.twilio.config import TwilioConfig
 from connectors.twilio.signature import sign_webhook
-from router.context import Domain
-from router.models import CallCenter, CallCenterPractice, PracticePhoneSettings
-from router.phones import add_tracking_number
+from router.core.domain import Domain
+from router.core.models import CallCenter, CallCenterPractice, PracticePhoneSettings
+from router.phones.calls import add_tracking_number
 from tests.factories import ALL_WEEK, make_practice
 
 TRACKING = "+15125550101"
@@ -126,8 +126,8 @@ async def form_lead(domain: Domain, practice: Any, **fields: Any) -> uuid.UUID:
     """A lead from the practice's web form (the way most leads arrive), returned by id."""
     import hashlib
 
-    from router.audit import Actor
-    from router.intake import InquiryCommand, ingest_inquiry
+    from router.intake.pipeline import InquiryCommand, ingest_inquiry
+    from router.privacy.audit import Actor
     from tests.factories import inquiry
 
     key = uuid.uuid4().hex

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select, update
 
 from connectors.twilio.twiml import BRIDGE_PATH, VOICE_PATH, VOICE_STATUS_PATH
-from router.audit import Actor
-from router.click_to_call import call_lead
-from router.clock import FrozenClock, set_clock
-from router.errors import PhoneActionRefused
-from router.models import Interaction, Lead, PhoneCall, StaffUser
+from router.core.clock import FrozenClock, set_clock
+from router.core.errors import PhoneActionRefused
+from router.core.models import Interaction, Lead, PhoneCall, StaffUser
+from router.phones.click_to_call import call_lead
+from router.privacy.audit import Actor
 from tests.phones.helpers import CALLER, TRACKING, call_params, form_lead, phone_practice, post_signed, twiml
 from tests.phones.test_sms import viewer_for
 

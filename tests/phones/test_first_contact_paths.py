@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import select, update
 
 from connectors.twilio.twiml import BRIDGE_PATH, RING_RESULT_PATH, SMS_PATH, VOICE_PATH
-from router.auth import create_user
-from router.clock import FrozenClock, set_clock
-from router.dashboard import DashboardScope, load_dashboard
-from router.models import Lead, PhoneCall, StaffUser
+from router.board.dashboard import DashboardScope, load_dashboard
+from router.core.clock import FrozenClock, set_clock
+from router.core.models import Lead, PhoneCall, StaffUser
+from router.privacy.auth import create_user
 from tests.factories import PASSWORD, open_staff_session
 from tests.phones.helpers import (
     CALLER,

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select, update
 
 from connectors.twilio.twiml import RING_RESULT_PATH, VOICE_PATH
-from router.auth import create_user
-from router.clock import FrozenClock, set_clock
-from router.models import AuditRecord, Interaction, Lead
+from router.core.clock import FrozenClock, set_clock
+from router.core.models import AuditRecord, Interaction, Lead
+from router.privacy.auth import create_user
 from tests.factories import open_staff_session
 from tests.phones.helpers import call_params, form_lead, new_sid, phone_practice, post_signed
 

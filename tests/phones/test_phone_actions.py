@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import update
 
-from router.clock import FrozenClock, set_clock
-from router.models import StaffUser
+from router.core.clock import FrozenClock, set_clock
+from router.core.models import StaffUser
 from tests.factories import open_staff_session
 from tests.phones.helpers import CALLER, form_lead, phone_practice
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from router.quiet_hours import allowed_at, next_allowed, recipient_zones
+from router.phones.quiet_hours import allowed_at, next_allowed, recipient_zones
 
 pytestmark = pytest.mark.unit
 

@@ -10,12 +10,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from connectors.twilio.twiml import SMS_PATH, SMS_STATUS_PATH, VOICE_PATH, VOICE_STATUS_PATH
-from router.access import Viewer
-from router.audit import Actor
-from router.clock import FrozenClock, set_clock
-from router.errors import PhoneActionRefused
-from router.models import ConsentRecord, Interaction, Lead, SmsMessage
-from router.sms import send_deferred_text, send_sms_to_lead, send_text
+from router.core.clock import FrozenClock, set_clock
+from router.core.errors import PhoneActionRefused
+from router.core.models import ConsentRecord, Interaction, Lead, SmsMessage
+from router.phones.texts import send_deferred_text, send_sms_to_lead, send_text
+from router.privacy.access import Viewer
+from router.privacy.audit import Actor
 from tests.phones.helpers import (
     CALLER,
     TRACKING,

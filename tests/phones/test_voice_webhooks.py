@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from connectors.twilio.signature import sign_webhook
 from connectors.twilio.twiml import RING_RESULT_PATH, VOICE_PATH, VOICE_STATUS_PATH
-from router.clock import FrozenClock, set_clock
-from router.models import AuditRecord, Interaction, Lead, PhoneCall, Touchpoint
+from router.core.clock import FrozenClock, set_clock
+from router.core.models import AuditRecord, Interaction, Lead, PhoneCall, Touchpoint
 from tests.phones.helpers import (
     CENTER_PHONE,
     CLOSED_ALL_WEEK,

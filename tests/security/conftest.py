@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import update
 
-from router.auth import create_user
-from router.models import CallCenter, CallCenterPractice, Lead, ReferringOffice
+from router.core.models import CallCenter, CallCenterPractice, Lead, ReferringOffice
+from router.privacy.auth import create_user
 from tests.board.helpers import new_lead
 from tests.factories import PASSWORD, PracticeFixture, make_practice
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from connectors.email.smtp import SmtpConfig, SmtpEmailSender
-from router.models import AuditRecord, BreakGlassGrant
+from router.core.models import AuditRecord, BreakGlassGrant
 from tests.escalation.support import freeze, start_smtp_server
 from tests.factories import open_staff_session
 from tests.security.conftest import World
@@ -121,7 +121,7 @@ async def test_a_manager_cannot_open_another_practice_and_front_desk_cannot_open
 
 
 async def _practice_id(domain, slug: str) -> str:
-    from router.models import Practice
+    from router.core.models import Practice
 
     async with domain.sessionmaker() as session:
         return str(await session.scalar(select(Practice.id).where(Practice.slug == slug)))

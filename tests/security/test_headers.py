@@ -66,7 +66,7 @@ def test_no_template_carries_inline_script_style_or_event_handlers():
 
 @pytest.mark.unit
 def test_a_database_url_with_sslmode_becomes_asyncpg_tls_arguments():
-    from router.db import tls_connect_args
+    from router.core.db import tls_connect_args
 
     url, args = tls_connect_args("postgresql+asyncpg://app:pw@db.internal:5432/leads?sslmode=require")
     assert url == "postgresql+asyncpg://app:pw@db.internal:5432/leads" and args == {"ssl": "require"}

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from router.access import ACTIONS, ROLE_ACTIONS, ROLE_NAMES
-from router.models import AuditRecord, DomainEvent, Interaction, Lead
+from router.core.models import AuditRecord, DomainEvent, Interaction, Lead
+from router.privacy.access import ACTIONS, ROLE_ACTIONS, ROLE_NAMES
 from tests.factories import open_staff_session
 from tests.security.conftest import World
 

@@ -18,8 +18,8 @@ from sqlalchemy import update
 
 from realtime.connection import BoardConnection
 from realtime.pushes import CommittedEvent
-from router.events import EVENT_KINDS
-from router.models import Lead
+from router.core.events import EVENT_KINDS
+from router.core.models import Lead
 from tests.board.helpers import CollectingSocket
 from tests.factories import open_staff_session, viewer_of
 from tests.security.conftest import World

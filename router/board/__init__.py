@@ -1,0 +1,1 @@
+"""What a staff board shows: the open-lead snapshot, presence, and the managers' dashboard."""

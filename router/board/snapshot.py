@@ -1,0 +1,339 @@
+"""What a staff board shows: the open leads a viewer may see, in priority order, PHI read audited."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import DateTime, String, bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from router.core.clock import utcnow
+from router.core.domain import Domain
+from router.core.models import DomainEvent, Interaction, Lead, Location, StaffLocation, StaffUser
+from router.core.prepared import PreparedStatement
+from router.intake.pipeline import PHI_CONTEXT
+from router.privacy import audit
+from router.privacy.access import MANAGING_ROLES, PRACTICE_STAFF_ROLES, Viewer
+
+BOARD_SIZE = 200
+"""Most open leads one board shows: a front desk with more than this needs a search, not a longer list."""
+ORDER_RULE = "Escalated first, then highest score (unscored last), then longest waiting."
+"""The priority order in the staff's words; the board shows it above the list."""
+
+
+@dataclass(frozen=True)
+class StaffOption:
+    """Someone a manager may hand a lead to."""
+
+    id: uuid.UUID
+    display_name: str
+
+
+@dataclass(frozen=True)
+class BoardLead:
+    """One row of the board: the lead's current state, PHI decrypted for viewers who may see it."""
+
+    id: uuid.UUID
+    practice_id: uuid.UUID
+    location_id: uuid.UUID | None
+    location_name: str | None
+    name: str
+    source_kind: str
+    source_channel: str
+    treatment_interest: str | None
+    score: int | None
+    score_reasons: tuple[str, ...]
+    score_pooled: bool
+    received_at: datetime
+    sla_due_at: datetime | None
+    escalation_level: int
+    overflow: bool
+    referring_physician_id: uuid.UUID | None
+    referring_office_id: uuid.UUID | None
+    status: str
+    assigned_user_id: uuid.UUID | None
+    assigned_to: str | None
+    claimed_by_user_id: uuid.UUID | None
+    claimed_by: str | None
+    claimed_at: datetime | None
+    first_contact_at: datetime | None
+    attempts: int
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+
+def priority_key(lead: BoardLead) -> tuple[Any, ...]:
+    """The board's order as a sort key (the same rule the SQL and the page's script apply)."""
+    return (-lead.escalation_level, lead.score is None, -(lead.score or 0), lead.received_at, str(lead.id))
+
+
+async def board_position(session: AsyncSession) -> int:
+    """The id of the newest committed event: a board rendered after reading it resumes from it."""
+    return int(await session.scalar(select(func.coalesce(func.max(DomainEvent.id), 0))) or 0)
+
+
+_LEAD_COLUMNS = (
+    Lead.id,
+    Lead.practice_id,
+    Lead.location_id,
+    Lead.first_name_enc,
+    Lead.last_name_enc,
+    Lead.source_kind,
+    Lead.source_channel,
+    Lead.treatment_interest,
+    Lead.score,
+    Lead.score_reasons,
+    Lead.score_pooled,
+    Lead.received_at,
+    Lead.sla_due_at,
+    Lead.escalation_level,
+    Lead.overflow,
+    Lead.referring_physician_id,
+    Lead.referring_office_id,
+    Lead.status,
+    Lead.assigned_user_id,
+    Lead.claimed_by_user_id,
+    Lead.claimed_at,
+    Lead.first_contact_at,
+)
+"""The lead's columns a row shows (not the whole lead: its other PHI and history stay unread)."""
+
+
+def _board_query():  # type: ignore[no-untyped-def]
+    assignee = aliased(StaffUser)
+    claimer = aliased(StaffUser)
+    attempts = (
+        select(func.count(Interaction.id))
+        .where(Interaction.lead_id == Lead.id, Interaction.kind == "contact_attempt")
+        .correlate(Lead)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            *_LEAD_COLUMNS,
+            Location.name.label("location_name"),
+            assignee.display_name.label("assigned_to"),
+            claimer.display_name.label("claimed_by"),
+            attempts.label("attempts"),
+        )
+        .outerjoin(Location, Location.id == Lead.location_id)
+        .outerjoin(assignee, assignee.id == Lead.assigned_user_id)
+        .outerjoin(claimer, claimer.id == Lead.claimed_by_user_id)
+    )
+
+
+_BOARD_LEADS_BY_ID = PreparedStatement(
+    _board_query().where(Lead.id == func.any(bindparam("ids", type_=ARRAY(PG_UUID))))
+)
+"""Compiled once: the hub runs it for every batch of events it renders."""
+
+
+async def _staff_at(session: AsyncSession, location_id: uuid.UUID | None) -> tuple[StaffOption, ...]:
+    """Who can take leads at a location, by name."""
+    if location_id is None:
+        return ()
+    rows = await session.execute(
+        select(StaffUser.id, StaffUser.display_name)
+        .join(StaffLocation, StaffLocation.user_id == StaffUser.id)
+        .where(
+            StaffLocation.location_id == location_id,
+            StaffUser.is_active.is_(True),
+            StaffUser.role.in_(PRACTICE_STAFF_ROLES),
+        )
+        .order_by(StaffUser.display_name)
+    )
+    return tuple(StaffOption(user_id, name) for user_id, name in rows)
+
+
+def _row(domain: Domain, row: Mapping[str, Any]) -> BoardLead:
+    """A board row from a `_board_query` row (SQLAlchemy's mapping or asyncpg's record)."""
+    decrypt = domain.cipher.decrypt
+    first = decrypt(row["first_name_enc"], context=PHI_CONTEXT) or ""
+    last = decrypt(row["last_name_enc"], context=PHI_CONTEXT) or ""
+    return BoardLead(
+        id=row["id"],
+        practice_id=row["practice_id"],
+        location_id=row["location_id"],
+        location_name=row["location_name"],
+        name=f"{first} {last}".strip() or "(no name given)",
+        source_kind=row["source_kind"],
+        source_channel=row["source_channel"],
+        treatment_interest=row["treatment_interest"],
+        score=row["score"],
+        score_reasons=tuple(str(reason) for reason in (row["score_reasons"] or [])[:3]),
+        score_pooled=row["score_pooled"],
+        received_at=row["received_at"],
+        sla_due_at=row["sla_due_at"],
+        escalation_level=row["escalation_level"],
+        overflow=row["overflow"],
+        referring_physician_id=row["referring_physician_id"],
+        referring_office_id=row["referring_office_id"],
+        status=row["status"],
+        assigned_user_id=row["assigned_user_id"],
+        assigned_to=row["assigned_to"],
+        claimed_by_user_id=row["claimed_by_user_id"],
+        claimed_by=row["claimed_by"],
+        claimed_at=row["claimed_at"],
+        first_contact_at=row["first_contact_at"],
+        attempts=int(row["attempts"] or 0),
+    )
+
+
+async def load_board(
+    session: AsyncSession, domain: Domain, viewer: Viewer, *, actor: audit.Actor
+) -> list[BoardLead]:
+    """The viewer's open leads in priority order; each lead shown is a PHI read, so each is audited."""
+    rows = (
+        await session.execute(
+            _board_query()
+            .where(viewer.lead_filter(), Lead.status == "open")
+            .order_by(
+                Lead.escalation_level.desc(),
+                Lead.score.desc().nulls_last(),
+                Lead.received_at,
+                Lead.id,
+            )
+            .limit(BOARD_SIZE)
+        )
+    ).mappings()
+    leads = [_row(domain, row) for row in rows]
+    for lead in leads:
+        audit.record_read(session, actor=actor, practice_id=lead.practice_id, lead_id=lead.id, via="board")
+    return leads
+
+
+async def load_board_leads(
+    session: AsyncSession, domain: Domain, lead_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, BoardLead]:
+    """Current state of some leads, whoever may see them (the hub renders once, then filters per board)."""
+    if not lead_ids:
+        return {}
+    rows = await _BOARD_LEADS_BY_ID.fetch(session, {"ids": list(set(lead_ids))})
+    return {row["id"]: _row(domain, row) for row in rows}
+
+
+@dataclass(frozen=True)
+class LeadChoices:
+    """What a lead's "more" panel offers: the close and contact forms, and for managers, who can take it."""
+
+    lead_id: uuid.UUID
+    assigned_user_id: uuid.UUID | None
+    staff: tuple[StaffOption, ...]
+    """Staff of the lead's location (managers only; empty for everyone else)."""
+
+
+async def load_lead_choices(session: AsyncSession, viewer: Viewer, lead_id: uuid.UUID) -> LeadChoices | None:
+    """The panel's choices, read when a person opens it (None when the lead is not in their scope).
+
+    Kept out of the pushed row: a row goes to every board of the location, and a list of the whole
+    location's staff in it would grow every push with the size of the team. No PHI is read here.
+    """
+    row = (
+        await session.execute(
+            select(Lead.location_id, Lead.assigned_user_id).where(Lead.id == lead_id, viewer.lead_filter())
+        )
+    ).first()
+    if row is None:
+        return None
+    location_id, assigned_user_id = row
+    staff = await _staff_at(session, location_id) if viewer.role in MANAGING_ROLES else ()
+    return LeadChoices(lead_id=lead_id, assigned_user_id=assigned_user_id, staff=staff)
+
+
+BOARD_PUSH = audit.Actor.system("board-push")
+"""Actor of the audit rows for leads pushed to live boards (the receiving users are in the details)."""
+
+
+_PUSH_AUDIT = PreparedStatement(
+    text(
+        "INSERT INTO audit_log (occurred_at, actor_type, actor_id, action, practice_id, lead_id, ip, details)"
+        " SELECT :occurred_at, :actor_type, :actor_id, 'lead.read', r.practice_id, r.lead_id, :ip, r.details"
+        " FROM jsonb_to_recordset(:rows) AS r(practice_id uuid, lead_id uuid, details jsonb)"
+    ).bindparams(
+        bindparam("occurred_at", type_=DateTime(timezone=True)),
+        bindparam("actor_type", type_=String),
+        bindparam("actor_id", type_=String),
+        bindparam("ip", type_=String),
+        bindparam("rows", type_=JSONB),
+    )
+)
+"""One statement, its own transaction: the hub reports every push it makes, so this runs per event."""
+
+
+async def record_board_pushes(
+    domain: Domain,
+    deliveries: Sequence[
+        tuple[
+            int,
+            uuid.UUID | None,
+            uuid.UUID | None,
+            Sequence[tuple[uuid.UUID, str | None, uuid.UUID | None]],
+        ]
+    ],
+) -> None:
+    """Audit PHI pushed to boards: one row per pushed event, naming the event and every receiving session.
+
+    A receiver who saw the lead only through break-glass access is flagged with the grant's id.
+    """
+    rows = []
+    for event_id, practice_id, lead_id, receivers in deliveries:
+        details: dict[str, Any] = {
+            "via": "push",
+            "event_id": event_id,
+            "user_ids": sorted({str(user) for user, _, _ in receivers}),
+            "sessions": sorted({key for _, key, _ in receivers if key}),
+        }
+        grants = sorted({str(grant) for _, _, grant in receivers if grant})
+        if grants:
+            details["break_glass"] = grants
+        rows.append(
+            {
+                "practice_id": str(practice_id) if practice_id else None,
+                "lead_id": str(lead_id) if lead_id else None,
+                "details": details,
+            }
+        )
+    if rows:
+        params = {
+            "occurred_at": utcnow(),
+            "actor_type": BOARD_PUSH.type,
+            "actor_id": BOARD_PUSH.id,
+            "ip": BOARD_PUSH.ip,
+            "rows": rows,
+        }
+        async with domain.sessionmaker() as session:
+            await _PUSH_AUDIT.fetch(session, params, own_transaction=True)
+
+
+@dataclass(frozen=True)
+class Desk:
+    """The viewer's own side of the board: their availability and the locations they can add leads at."""
+
+    availability: str
+    away_automatically: bool
+    locations: tuple[tuple[uuid.UUID, str], ...]
+
+
+async def load_desk(session: AsyncSession, viewer: Viewer) -> Desk:
+    user = await session.get(StaffUser, viewer.user_id)
+    locations = (
+        await session.execute(
+            select(Location.id, Location.name)
+            .where(Location.id.in_(viewer.location_ids))
+            .order_by(Location.name)
+        )
+    ).all()
+    return Desk(
+        availability=user.availability if user else "away",
+        away_automatically=bool(user and user.away_automatically),
+        locations=tuple((row[0], row[1]) for row in locations),
+    )

@@ -1,0 +1,1 @@
+"""The foundation: settings, database, schema, clock, events, encryption, errors, ports, the Domain."""

@@ -1,0 +1,70 @@
+"""Everything a domain action needs, assembled once per process by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from router.core.cache import TtlCache
+from router.core.clock import Clock, get_clock
+from router.core.crypto import BlindIndex, FieldCipher
+from router.core.ports import (
+    AttributionEngine,
+    AttributionNotConfigured,
+    EmailNotConfigured,
+    EmailSender,
+    EventAnnouncer,
+    JobScheduler,
+    LeadScorer,
+    NoScorer,
+    NullAnnouncer,
+    PhoneGateway,
+    PhonesNotConfigured,
+    SmsNotConfigured,
+    SmsSender,
+)
+from router.core.settings import Settings
+
+
+class _NoJobs:
+    async def schedule_escalation(self, lead_id, *, level, at) -> None:  # type: ignore[no-untyped-def]
+        return None
+
+    async def schedule_explanation(self, lead_id) -> None:  # type: ignore[no-untyped-def]
+        return None
+
+    async def schedule_text(self, message_id, *, at) -> None:  # type: ignore[no-untyped-def]
+        return None
+
+
+@dataclass
+class Domain:
+    """The domain's dependencies: database sessions, PHI keys, clock and the outside world's ports."""
+
+    sessionmaker: async_sessionmaker[AsyncSession]
+    cipher: FieldCipher
+    blind_index: BlindIndex
+    settings: Settings
+    clock: Clock = field(default_factory=get_clock)
+    lookups: TtlCache[object] = field(default_factory=TtlCache)
+    """Form sources and practice configuration, read on every webhook (see router/cache.py)."""
+    announcer: EventAnnouncer = field(default_factory=NullAnnouncer)
+    jobs: JobScheduler = field(default_factory=_NoJobs)
+    scorer: LeadScorer = field(default_factory=NoScorer)
+    sms: SmsSender = field(default_factory=SmsNotConfigured)
+    email: EmailSender = field(default_factory=EmailNotConfigured)
+    phones: PhoneGateway = field(default_factory=PhonesNotConfigured)
+    attribution: AttributionEngine = field(default_factory=AttributionNotConfigured)
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], **ports: object
+    ) -> Domain:
+        return cls(
+            sessionmaker=sessionmaker,
+            cipher=FieldCipher.from_config(settings.security.phi_keys),
+            blind_index=BlindIndex.from_config(settings.security.blind_index_key),
+            settings=settings,
+            **ports,  # type: ignore[arg-type]
+        )

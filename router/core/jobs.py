@@ -1,0 +1,112 @@
+"""Background work: the arq task functions and the scheduler that enqueues them (ids only, JSON)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from arq import ArqRedis
+from arq.constants import job_key_prefix, result_key_prefix
+from arq.cron import cron
+from arq.jobs import serialize_job
+from arq.utils import timestamp_ms, to_unix_ms
+
+from router.board.presence import PRESENCE_SWEEPER
+from router.core.domain import Domain
+from router.leads.alerts import ALERT_SWEEPER
+from router.leads.claim_timeouts import CLAIM_SWEEPER
+from router.leads.escalation import ESCALATION_JOB, ESCALATION_SWEEPER
+from router.marketing.attribution_runs import ATTRIBUTION_NIGHTLY, run_attribution
+from router.phones.texts import DEFERRED_TEXT_JOB, DUE_TEXTS_SWEEPER
+from router.privacy import audit
+from router.scores.explanations import REASONS_SWEEPER
+
+log = logging.getLogger("leadrouter.worker")
+
+AUDIT_SEAL_SECONDS = {0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55}
+"""The sealer runs every 5 s: the chain trails intake by seconds, and each run is one small query."""
+
+
+def json_serializer(value: Any) -> bytes:
+    """Jobs are JSON (never pickle): readable in Redis, no code execution on load."""
+    return json.dumps(value, default=str).encode()
+
+
+def json_deserializer(raw: bytes) -> Any:
+    return json.loads(raw)
+
+
+_ENQUEUE_ONCE = """
+if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return 0 end
+redis.call('PSETEX', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
+return 1
+"""
+"""arq's enqueue as one atomic script: KEYS job, result, queue; ARGV expiry ms, job, score, job id."""
+
+
+class ArqJobScheduler:
+    """Enqueues domain jobs on arq with deterministic ids, so scheduling twice does nothing.
+
+    A job is written as `ArqRedis.enqueue_job` writes it (arq's serializer, key names and expiry,
+    and nothing when the job or its result already exists), but in one round trip: arq's own
+    enqueue takes three (WATCH, EXISTS, MULTI/EXEC), and the intake enqueues an escalation for every
+    lead it stores. arq's worker runs these jobs as its own.
+    """
+
+    def __init__(self, redis: ArqRedis, queue_name: str) -> None:
+        self._redis = redis
+        self._queue = queue_name
+        self._enqueue_once = redis.register_script(_ENQUEUE_ONCE)
+
+    async def _enqueue(self, function: str, *args: Any, job_id: str, at: datetime | None = None) -> None:
+        """Queue `function(*args)` under `job_id`, to run at `at` (now when None); nothing if it exists."""
+        now_ms = timestamp_ms()
+        # arq defers by Redis's wall clock and rejects a deferral more than a day in the past
+        # (negative expiry); a moment already past simply runs now.
+        score = to_unix_ms(at) if at is not None and at > datetime.now(UTC) else now_ms
+        job = serialize_job(function, args, {}, None, now_ms, serializer=json_serializer)
+        await self._enqueue_once(
+            keys=[job_key_prefix + job_id, result_key_prefix + job_id, self._queue],
+            args=[score - now_ms + self._redis.expires_extra_ms, job, score, job_id],
+        )
+
+    async def schedule_escalation(self, lead_id: uuid.UUID, *, level: int, at: datetime) -> None:
+        await self._enqueue("escalate_lead", str(lead_id), level, job_id=f"escalate:{lead_id}:{level}", at=at)
+
+    async def schedule_explanation(self, lead_id: uuid.UUID) -> None:
+        await self._enqueue("explain_lead", str(lead_id), job_id=f"explain:{lead_id}")
+
+    async def schedule_text(self, message_id: uuid.UUID, *, at: datetime) -> None:
+        # The send time is in the id: a message deferred again (still quiet) gets a new job.
+        await self._enqueue(
+            "send_deferred_text", str(message_id), job_id=f"text:{message_id}:{int(at.timestamp())}", at=at
+        )
+
+
+async def seal_audit_log(ctx: dict[str, Any]) -> dict[str, int]:
+    """Chain the audit rows committed since the last run."""
+    domain: Domain = ctx["domain"]
+    sealed = 0
+    while True:
+        batch = await audit.seal_pending(domain.sessionmaker)
+        sealed += batch
+        if batch == 0:
+            return {"sealed": sealed}
+
+
+AUDIT_SEALER = cron(seal_audit_log, second=AUDIT_SEAL_SECONDS, run_at_startup=True, unique=True)
+
+
+WORKER_FUNCTIONS: list[Any] = [ESCALATION_JOB, DEFERRED_TEXT_JOB]
+"""Task functions the worker runs; each part of the domain appends its own here."""
+CRON_JOBS: list[Any] = [AUDIT_SEALER, ESCALATION_SWEEPER, CLAIM_SWEEPER, PRESENCE_SWEEPER, REASONS_SWEEPER]
+"""Periodic jobs of the worker."""
+CRON_JOBS.append(DUE_TEXTS_SWEEPER)
+CRON_JOBS.append(ALERT_SWEEPER)
+
+WORKER_FUNCTIONS.append(run_attribution)
+CRON_JOBS.append(ATTRIBUTION_NIGHTLY)

@@ -1,0 +1,1 @@
+"""The intake pipeline: normalize, match the person, score, assign, store a new inquiry."""

@@ -1,0 +1,203 @@
+"""A new lead's whole write as one statement: reservation, rows, staff rotation and ordered event.
+
+The intake's transaction used to be twelve round trips (begin, reservation, five inserts, staff
+update, answer, event, commit). Here it is one statement, which PostgreSQL runs as its own
+transaction:
+
+- `person` takes the person's intake locks and checks, with a snapshot taken after they were granted,
+  that their open leads are still those the intake decided on (none for a new person); if a
+  concurrent inquiry of theirs committed a lead meanwhile, nothing is written and the intake merges;
+- `reserved` inserts the delivery id with the answer; a concurrent duplicate waits on the unique key
+  and then inserts nothing, and so does every other part, because each selects FROM `reserved`;
+- `household` locks the household's lead against key changes before the ordering lock is taken (the
+  foreign key check would otherwise lock it after, the reverse of every other transaction's order);
+- one data-modifying CTE per new row (lead, touchpoint, funnel event, consent, audit); foreign keys
+  between them hold because PostgreSQL checks them at the end of the statement;
+- `assigned` moves the chosen staff member to the back of the round robin;
+- the main INSERT appends the domain event under the ordering lock, taken only after every other
+  part has run (`written` counts their rows), so the lock is the statement's last acquisition as it
+  is in every other transaction that writes an event; ids then follow commit order.
+
+It answers one row: the event's id (NULL when nothing was written) and whether the person's open
+leads were as expected (false: the intake must look again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ARRAY, Column, Integer, LargeBinary, Table, bindparam, inspect, text
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.sql.elements import BindParameter
+
+from router.core.events import EVENT_ORDER_LOCK_KEY
+from router.core.models import Base, DomainEvent, IdempotencyRecord, StaffUser
+from router.core.prepared import PreparedStatement
+
+
+def _inserted_columns(table: Table) -> list[Column[Any]]:
+    """Every column a new row gives a value for; server-generated ones (identities, now()) are left out."""
+    return [
+        column
+        for column in table.columns
+        if column.identity is None and not (column.server_default is not None and column.default is None)
+    ]
+
+
+@dataclass(frozen=True)
+class _RowShape:
+    """How one mapped class's new row becomes statement parameters (worked out once per class)."""
+
+    table: Table
+    columns: tuple[tuple[str, str, Column[Any]], ...]
+    """(parameter name, attribute key, column) for every inserted column."""
+
+    @classmethod
+    def of(cls, model: type[Base], prefix: str) -> _RowShape:
+        mapper = inspect(model)
+        table: Table = model.__table__  # type: ignore[assignment]
+        return cls(
+            table,
+            tuple(
+                (f"{prefix}_{column.name}", mapper.get_property_by_column(column).key, column)
+                for column in _inserted_columns(table)
+            ),
+        )
+
+    def params(self, row: Base) -> dict[str, Any]:
+        values = row.__dict__
+        params = {}
+        for name, key, column in self.columns:
+            if key in values:
+                params[name] = values[key]
+            elif column.default is None:
+                params[name] = None
+            else:
+                default = column.default
+                params[name] = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
+        return params
+
+    def insert_from_reserved(self, cte: str) -> tuple[str, list[BindParameter[Any]]]:
+        names = ", ".join(f'"{c.name}"' for _, _, c in self.columns)
+        values = ", ".join(f":{name}" for name, _, _ in self.columns)
+        sql = (
+            f'{cte} AS (INSERT INTO "{self.table.name}" ({names}) SELECT {values} FROM reserved RETURNING 1)'
+        )
+        return sql, _typed(**{name: column for name, _, column in self.columns})
+
+
+_IDEMPOTENCY = IdempotencyRecord.__table__
+_EVENTS = DomainEvent.__table__
+_STAFF = StaffUser.__table__
+
+
+def _typed(**columns: Column[Any]) -> list[BindParameter[Any]]:
+    """A parameter per name, typed like the column it fills."""
+    return [bindparam(name, type_=column.type) for name, column in columns.items()]
+
+
+def _build(models: tuple[type[Base], ...]) -> tuple[PreparedStatement, tuple[_RowShape, ...]]:
+    shapes = tuple(_RowShape.of(model, f"r{i}") for i, model in enumerate(models))
+    parts = [
+        "person AS (SELECT lock_person_for_intake(:person_practice_id, :person_phone_index,"
+        " :person_email_index, :person_lock_keys, :person_open_lead_ids) AS as_expected)",
+        "reserved AS (INSERT INTO idempotency_records (scope, key, request_sha256, status_code, response,"
+        " created_at) SELECT :scope, :key, :request_sha256, :status_code, :response, :at"
+        " FROM person WHERE person.as_expected ON CONFLICT DO NOTHING RETURNING 1)",
+        "household AS (SELECT 1 FROM leads, reserved WHERE leads.id = :household_lead_id"
+        " FOR KEY SHARE OF leads)",
+    ]
+    idempotency = _IDEMPOTENCY.c
+    binds = _typed(
+        scope=idempotency.scope,
+        key=idempotency.key,
+        request_sha256=idempotency.request_sha256,
+        status_code=idempotency.status_code,
+        response=idempotency.response,
+        at=_EVENTS.c.created_at,
+    )
+    binds += [
+        bindparam("person_practice_id", type_=PG_UUID),
+        bindparam("person_phone_index", type_=LargeBinary),
+        bindparam("person_email_index", type_=LargeBinary),
+        bindparam("person_lock_keys", type_=ARRAY(Integer)),
+        bindparam("person_open_lead_ids", type_=ARRAY(PG_UUID)),
+        bindparam("household_lead_id", type_=PG_UUID),
+    ]
+    for i, shape in enumerate(shapes):
+        sql, row_binds = shape.insert_from_reserved(f"row_{i}")
+        parts.append(sql)
+        binds.extend(row_binds)
+    parts.append(
+        "assigned AS (UPDATE staff_users SET last_assigned_at = :at"
+        " WHERE id = :staff_id AND EXISTS (SELECT 1 FROM reserved) RETURNING 1)"
+    )
+    binds.extend(_typed(staff_id=_STAFF.c.id))
+    counted = " + ".join(f"(SELECT count(*) FROM row_{i})" for i in range(len(shapes)))
+    parts.append(
+        f"written AS (SELECT {counted} + (SELECT count(*) FROM assigned)"
+        " + (SELECT count(*) FROM household) AS n)"
+    )
+    parts.append(
+        "event AS (INSERT INTO domain_events (kind, practice_id, location_id, lead_id, payload, created_at)"
+        " SELECT :event_kind, :practice_id, :location_id, :lead_id, :event_payload, :at"
+        " FROM written, LATERAL (SELECT pg_advisory_xact_lock(:lock_key) WHERE written.n > 0)"
+        " AS in_commit_order"
+        " RETURNING id)"
+    )
+    sql = (
+        "WITH "
+        + ",\n".join(parts)
+        + "\nSELECT (SELECT id FROM event) AS id, (SELECT as_expected FROM person) AS person_as_expected"
+    )
+    events = _EVENTS.c
+    binds.extend(
+        _typed(
+            event_kind=events.kind,
+            practice_id=events.practice_id,
+            location_id=events.location_id,
+            lead_id=events.lead_id,
+            event_payload=events.payload,
+            lock_key=events.id,
+        )
+    )
+    return PreparedStatement(text(sql).bindparams(*binds)), shapes
+
+
+_STATEMENTS: dict[tuple[type[Base], ...], tuple[PreparedStatement, tuple[_RowShape, ...]]] = {}
+"""One statement per sequence of row classes, built on first use and reused (compiled once)."""
+
+
+def new_lead_write(
+    rows: tuple[Base, ...],
+    *,
+    person: Mapping[str, Any],
+    reservation: Mapping[str, Any],
+    event: Mapping[str, Any],
+) -> tuple[PreparedStatement, dict[str, Any]]:
+    """The statement and parameters that write `rows` if, and only if, the delivery id is new and the
+    person's open leads are still the expected ones.
+
+    `person`: practice_id, phone_index, email_index, lock_keys, open_lead_ids (what the intake saw).
+    `reservation`: scope, key, request_sha256, status_code, response, at, staff_id (or None).
+    `event`: event_kind, practice_id, location_id, lead_id, event_payload.
+    Running it returns one row: the event's id (NULL when nothing was written) and
+    `person_as_expected`.
+    """
+    models = tuple(type(row) for row in rows)
+    built = _STATEMENTS.get(models)
+    if built is None:
+        built = _STATEMENTS[models] = _build(models)
+    statement, shapes = built
+    params: dict[str, Any] = {
+        **{f"person_{name}": value for name, value in person.items()},
+        **reservation,
+        **event,
+        "lock_key": EVENT_ORDER_LOCK_KEY,
+        "household_lead_id": getattr(rows[0], "household_lead_id", None),
+    }
+    for shape, row in zip(shapes, rows, strict=True):
+        params.update(shape.params(row))
+    return statement, params

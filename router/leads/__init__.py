@@ -1,0 +1,1 @@
+"""Working a lead: board actions, first contact, claims, escalation, alerts, overflow, timeline."""

@@ -1,0 +1,1 @@
+"""Marketing data: touchpoint journeys, first-party tracking, ad spend, attribution runs."""

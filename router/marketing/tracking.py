@@ -1,0 +1,222 @@
+"""First-party journey capture: anonymous page visits of a practice's website stored as touchpoints.
+
+A visit (one browsing session, as the script counts it) is one touchpoint of kind `web_visit` with
+no lead, the visitor's first-party id, the ad-click parameters it landed with and the channel the
+shared classifier gives them; further pages of the same visit only raise its page count. Nothing
+that could identify a person is stored: URLs keep only scheme, host and path, referrers only their
+origin, and a visit whose path or ad parameters carry an email address or a phone number is refused.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from router.core.models import Touchpoint, TrackingSite
+from router.intake.normalize import unsafe_text
+from scoring.channels import classify_channel
+
+AD_PARAMETERS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "gclid", "fbclid")
+"""Query parameters kept from a landing URL; every other parameter is dropped before storage."""
+VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+"""The script's ids are 22 URL-safe characters; anything else did not come from it."""
+CLICK_ID = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
+"""Google and Meta click ids are URL-safe tokens."""
+EMAIL = re.compile(r"[^\s@/?&=:]+@[^\s@/?&=:]+\.[A-Za-z]{2,}")
+PHONE = re.compile(r"(?<![A-Za-z0-9])\+?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?![A-Za-z0-9])")
+"""A North American number in any usual writing (5125550100, (512) 555-0100, +1 512.555.0100)."""
+MAX_TEXT = 200
+"""Longest ad parameter kept (the touchpoint columns' width)."""
+
+
+@dataclass(frozen=True)
+class VisitProblem:
+    """A field of a page visit we cannot accept, named for the 422 answer."""
+
+    field: str
+    message: str
+
+
+class InvalidVisit(ValueError):
+    """The page visit is malformed or carries personal data; nothing was stored."""
+
+    def __init__(self, problems: list[VisitProblem]) -> None:
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class PageVisit:
+    """One page view as the script reports it, cleaned of everything but what attribution needs."""
+
+    visitor_id: str
+    visit_id: str
+    landing_page: str
+    referrer: str | None
+    ad: dict[str, str]
+
+
+def _carries_personal_data(value: str) -> bool:
+    decoded = unquote(value)
+    return bool(EMAIL.search(decoded) or PHONE.search(decoded))
+
+
+def _origin(url: str) -> tuple[str, str] | None:
+    """(origin, host) of an http(s) URL, or None."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}", parts.hostname
+
+
+def clean_visit(body: Mapping[str, Any]) -> PageVisit:
+    """Validate a posted page visit and strip it down; InvalidVisit names every bad field."""
+    problems: list[VisitProblem] = []
+
+    def text_field(name: str, *, required: bool = False, limit: int = 2000) -> str | None:
+        value = body.get(name)
+        if value is None or value == "":
+            if required:
+                problems.append(VisitProblem(name, "is required"))
+            return None
+        if not isinstance(value, str) or len(value) > limit:
+            problems.append(VisitProblem(name, f"must be text of at most {limit} characters"))
+            return None
+        if problem := unsafe_text(value):
+            problems.append(VisitProblem(name, problem))
+            return None
+        return value
+
+    visitor_id = text_field("visitor_id", required=True, limit=64)
+    visit_id = text_field("visit_id", required=True, limit=64)
+    for name, value in (("visitor_id", visitor_id), ("visit_id", visit_id)):
+        if value is not None and not VISITOR_ID.match(value):
+            problems.append(VisitProblem(name, "must be 8-64 letters, digits, '-' or '_'"))
+    url = text_field("url", required=True)
+    landing_page = None
+    query: dict[str, str] = {}
+    if url is not None:
+        parts = urlsplit(url)
+        if _origin(url) is None:
+            problems.append(VisitProblem("url", "must be an http(s) URL"))
+        elif _carries_personal_data(parts.path):
+            problems.append(VisitProblem("url", "the page path carries an email address or phone number"))
+        else:
+            landing_page = f"{_origin(url)[0]}{parts.path or '/'}"  # type: ignore[index]
+            query = {k: v for k, v in parse_qsl(parts.query) if k in AD_PARAMETERS}
+    ad: dict[str, str] = {}
+    for name in AD_PARAMETERS:
+        value = text_field(name, limit=MAX_TEXT) or query.get(name)
+        if not value:
+            continue
+        if name in ("gclid", "fbclid") and not CLICK_ID.match(value):
+            problems.append(VisitProblem(name, "is not a click id"))
+        elif _carries_personal_data(value):
+            problems.append(VisitProblem(name, "carries an email address or phone number"))
+        else:
+            ad[name] = value[:MAX_TEXT]
+    referrer_url = text_field("referrer")
+    referrer = None
+    if referrer_url:
+        found = _origin(referrer_url)
+        page_host = urlsplit(url or "").hostname
+        if found is not None and found[1] != page_host:
+            referrer = found[0] + "/"  # the origin only: search terms and paths never stored
+    if problems:
+        raise InvalidVisit(problems)
+    assert visitor_id and visit_id and landing_page
+    return PageVisit(visitor_id, visit_id, landing_page, referrer, ad)
+
+
+async def record_page_visit(
+    session: AsyncSession, site: TrackingSite, visit: PageVisit, *, now: datetime
+) -> tuple[Touchpoint, bool]:
+    """Store the visit's touchpoint, or count one more page on it; (touchpoint, whether it is new)."""
+    # One visitor's pages arrive close together: serialise them so a visit is never stored twice.
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:visitor, 0))"), {"visitor": visit.visitor_id}
+    )
+    existing = await session.scalar(
+        select(Touchpoint).where(
+            Touchpoint.practice_id == site.practice_id,
+            Touchpoint.visitor_id == visit.visitor_id,
+            Touchpoint.kind == "web_visit",
+            Touchpoint.details["visit_id"].astext == visit.visit_id,
+        )
+    )
+    if existing is not None:
+        existing.pages_visited = (existing.pages_visited or 1) + 1
+        existing.time_on_site_seconds = max(int((now - existing.occurred_at).total_seconds()), 0)
+        return existing, False
+    touchpoint = Touchpoint(
+        id=uuid.uuid4(),
+        practice_id=site.practice_id,
+        lead_id=None,
+        kind="web_visit",
+        channel=classify_channel(
+            utm_source=visit.ad.get("utm_source"),
+            utm_medium=visit.ad.get("utm_medium"),
+            gclid=visit.ad.get("gclid"),
+            fbclid=visit.ad.get("fbclid"),
+            referrer=visit.referrer,
+        ),
+        occurred_at=now,
+        visitor_id=visit.visitor_id,
+        referrer=visit.referrer,
+        landing_page=visit.landing_page,
+        pages_visited=1,
+        time_on_site_seconds=0,
+        details={"visit_id": visit.visit_id, "site": site.key},
+        **visit.ad,
+    )
+    session.add(touchpoint)
+    return touchpoint, True
+
+
+async def load_tracking_site(session: AsyncSession, key: str) -> TrackingSite | None:
+    """The site whose snippet carries this key."""
+    return await session.scalar(select(TrackingSite).where(TrackingSite.key == key))
+
+
+def normalized_origin(origin: str) -> str:
+    """An origin as browsers send it in the Origin header; ValueError when it is not one."""
+    found = _origin(origin.strip().rstrip("/"))
+    if found is None or urlsplit(origin.strip().rstrip("/")).path:
+        raise ValueError(f"{origin!r} is not an origin like https://www.example-dental.com")
+    return found[0].lower()
+
+
+async def create_tracking_site(
+    session: AsyncSession, practice_id: uuid.UUID, origins: list[str], *, key: str | None = None
+) -> TrackingSite:
+    """A new site key for the practice, accepting visits from the given origins."""
+    site = TrackingSite(
+        id=uuid.uuid4(),
+        practice_id=practice_id,
+        key=key or f"site_{secrets.token_urlsafe(12)}",
+        origins=[normalized_origin(origin) for origin in origins],
+    )
+    session.add(site)
+    await session.flush([site])
+    return site
+
+
+async def anonymous_visits(session: AsyncSession, practice_id: uuid.UUID) -> int:
+    """How many anonymous web visits the practice has stored (for status lines)."""
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(Touchpoint)
+            .where(Touchpoint.practice_id == practice_id, Touchpoint.kind == "web_visit")
+        )
+        or 0
+    )

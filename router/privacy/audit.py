@@ -1,0 +1,192 @@
+"""The PHI access log: append in the caller's transaction, hash-chain afterwards, verify on demand.
+
+Intake never waits on the chain: rows are inserted unsealed, and a single sealer (the worker's
+cron, under an advisory lock) chains committed rows in id order a moment later. Rows that commit
+late are chained when they appear, so the chain order is the sealing order, not the id order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from router.core.clock import utcnow
+from router.core.models import AuditRecord
+
+SEALER_LOCK_KEY = 0x1EAD_A0D1
+"""Advisory lock id that makes the sealer a singleton across workers."""
+GENESIS_HASH = b"\x00" * 32
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a signed-in user, an integration (a webhook sender) or the system itself."""
+
+    type: str
+    id: str
+    ip: str | None = None
+    session_id: str | None = None
+    break_glass: str | None = None
+    """The break-glass grant the actor is using: every record they cause is flagged with it."""
+
+    @classmethod
+    def system(cls, name: str) -> Actor:
+        return cls(type="system", id=name)
+
+
+def new_record(
+    *,
+    actor: Actor,
+    action: str,
+    practice_id: uuid.UUID | None,
+    lead_id: uuid.UUID | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditRecord:
+    """An audit row not yet in any session (the intake inserts it with its other rows at once)."""
+    details = details or {}
+    if actor.break_glass is not None:
+        details = {**details, "break_glass": actor.break_glass}
+    return AuditRecord(
+        occurred_at=utcnow(),
+        actor_type=actor.type,
+        actor_id=actor.id,
+        action=action,
+        practice_id=practice_id,
+        lead_id=lead_id,
+        ip=actor.ip,
+        details=details,
+    )
+
+
+def record(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    action: str,
+    practice_id: uuid.UUID | None,
+    lead_id: uuid.UUID | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditRecord:
+    """Append an audit row in the current transaction; details carry ids and codes, never PHI."""
+    entry = new_record(actor=actor, action=action, practice_id=practice_id, lead_id=lead_id, details=details)
+    session.add(entry)
+    return entry
+
+
+def record_read(
+    session: AsyncSession, *, actor: Actor, practice_id: uuid.UUID | None, lead_id: uuid.UUID, via: str
+) -> AuditRecord:
+    """`record` that the actor saw a lead, and through which view (`via`)."""
+    return record(
+        session,
+        actor=actor,
+        action="lead.read",
+        practice_id=practice_id,
+        lead_id=lead_id,
+        details={"via": via},
+    )
+
+
+def _canonical(row: AuditRecord) -> bytes:
+    fields = {
+        "id": row.id,
+        "occurred_at": row.occurred_at.isoformat(),
+        "actor_type": row.actor_type,
+        "actor_id": row.actor_id,
+        "action": row.action,
+        "practice_id": str(row.practice_id) if row.practice_id else None,
+        "lead_id": str(row.lead_id) if row.lead_id else None,
+        "ip": row.ip,
+        "details": row.details,
+    }
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def chain_hash(prev_hash: bytes, row: AuditRecord) -> bytes:
+    """sha256(previous hash || canonical row): editing or removing any sealed row breaks every later link."""
+    return hashlib.sha256(prev_hash + _canonical(row)).digest()
+
+
+async def seal_pending(sessionmaker: async_sessionmaker[AsyncSession], *, batch: int = 2000) -> int:
+    """Chain committed, unsealed rows; returns how many were sealed (0 if another sealer runs)."""
+    async with sessionmaker() as session, session.begin():
+        got = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": SEALER_LOCK_KEY})
+        if not got:
+            return 0
+        head = (
+            await session.execute(
+                select(AuditRecord.chain_seq, AuditRecord.row_hash)
+                .where(AuditRecord.chain_seq.is_not(None))
+                .order_by(AuditRecord.chain_seq.desc())
+                .limit(1)
+            )
+        ).first()
+        seq, prev = (head[0], head[1]) if head else (0, GENESIS_HASH)
+        rows = (
+            await session.scalars(
+                select(AuditRecord)
+                .where(AuditRecord.chain_seq.is_(None))
+                .order_by(AuditRecord.id)
+                .limit(batch)
+            )
+        ).all()
+        for row in rows:
+            seq += 1
+            row.chain_seq = seq
+            row.prev_hash = prev
+            row.row_hash = chain_hash(prev, row)
+            prev = row.row_hash
+        return len(rows)
+
+
+@dataclass
+class VerifyReport:
+    """What `verify_chain` found."""
+
+    sealed: int = 0
+    unsealed: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+async def verify_chain(session: AsyncSession, *, stale_before: datetime | None = None) -> VerifyReport:
+    """Walk the chain in order; report edited rows, missing rows and rows left unsealed too long."""
+    report = VerifyReport()
+    expected_seq, prev = 1, GENESIS_HASH
+    result = await session.stream_scalars(
+        select(AuditRecord).where(AuditRecord.chain_seq.is_not(None)).order_by(AuditRecord.chain_seq)
+    )
+    async for row in result:
+        report.sealed += 1
+        if row.chain_seq != expected_seq:
+            report.problems.append(f"rows {expected_seq}..{row.chain_seq - 1} of the chain are missing")
+        if row.prev_hash != prev:
+            report.problems.append(f"chain link broken before audit row {row.id} (seq {row.chain_seq})")
+        if chain_hash(bytes(row.prev_hash or b""), row) != row.row_hash:
+            report.problems.append(f"audit row {row.id} (seq {row.chain_seq}) was edited")
+        expected_seq, prev = row.chain_seq + 1, bytes(row.row_hash or b"")
+    cutoff = stale_before or utcnow()
+    report.unsealed = (
+        await session.scalar(
+            select(text("count(*)")).select_from(AuditRecord).where(AuditRecord.chain_seq.is_(None))
+        )
+        or 0
+    )
+    stale = await session.scalar(
+        select(text("count(*)"))
+        .select_from(AuditRecord)
+        .where(AuditRecord.chain_seq.is_(None), AuditRecord.occurred_at < cutoff)
+    )
+    if stale_before is not None and stale:
+        report.problems.append(f"{stale} audit rows were never sealed")
+    return report

@@ -1,0 +1,178 @@
+"""Staff accounts and server-side sessions: argon2 passwords, idle and absolute timeouts."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from router.core.models import ROLES, StaffLocation, StaffUser, UserSession
+from router.core.settings import SecuritySettings
+from router.privacy import audit
+from router.privacy.access import OVERFLOW_AGENT, PRACTICE_STAFF_ROLES, Viewer, load_viewer
+
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+"""Verified against when the email is unknown, so a login takes as long either way."""
+SESSION_TOUCH_INTERVAL = timedelta(seconds=60)
+"""Sliding the idle timeout costs a write; once a minute is precise enough for a 30-minute idle limit."""
+
+
+class AuthError(Exception):
+    """Wrong email or password (deliberately not saying which)."""
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of a password."""
+    if len(password) < 10:
+        raise ValueError("a password needs at least 10 characters")
+    return _hasher.hash(password)
+
+
+async def create_user(
+    session: AsyncSession,
+    *,
+    email: str,
+    display_name: str,
+    password: str,
+    role: str,
+    practice_id: uuid.UUID | None = None,
+    call_center_id: uuid.UUID | None = None,
+    location_ids: Sequence[uuid.UUID] = (),
+    phone: str | None = None,
+    handles_priority: bool = False,
+) -> StaffUser:
+    """A staff account with the locations it may see."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if role in PRACTICE_STAFF_ROLES and practice_id is None:
+        raise ValueError(f"a {role} belongs to a practice")
+    if role not in PRACTICE_STAFF_ROLES and practice_id is not None:
+        raise ValueError(f"a {role} belongs to no practice (practices are separate tenants)")
+    if role == OVERFLOW_AGENT and call_center_id is None:
+        raise ValueError("an overflow agent belongs to a call center")
+    user = StaffUser(
+        id=uuid.uuid4(),
+        email=email.strip().lower(),
+        display_name=display_name,
+        password_hash=hash_password(password),
+        role=role,
+        practice_id=practice_id,
+        call_center_id=call_center_id,
+        phone=phone,
+        handles_priority=handles_priority,
+        availability="available",
+    )
+    session.add(user)
+    await session.flush([user])
+    for location_id in location_ids:
+        session.add(StaffLocation(user_id=user.id, location_id=location_id))
+    return user
+
+
+async def authenticate(session: AsyncSession, *, email: str, password: str) -> StaffUser:
+    """The active user with this email and password, or AuthError."""
+    user = await session.scalar(
+        select(StaffUser).where(StaffUser.email == email.strip().lower(), StaffUser.is_active.is_(True))
+    )
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError) as exc:
+        raise AuthError("wrong email or password") from exc
+    if user is None:
+        raise AuthError("wrong email or password")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return user
+
+
+def _token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A live session: the user's scope and the session's CSRF token."""
+
+    viewer: Viewer
+    csrf_token: str
+    session_key: str
+    """A non-secret id of the session for audit records (a prefix of the token's hash)."""
+
+
+async def open_session(
+    session: AsyncSession,
+    user: StaffUser,
+    *,
+    settings: SecuritySettings,
+    now: datetime,
+    ip: str | None,
+    user_agent: str | None,
+) -> str:
+    """Start a session; returns the cookie token (only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        UserSession(
+            token_hash=_token_hash(token),
+            user_id=user.id,
+            csrf_token=secrets.token_urlsafe(24),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=settings.session_absolute_hours),
+            ip=ip,
+            user_agent=(user_agent or "")[:300],
+        )
+    )
+    audit.record(
+        session,
+        actor=audit.Actor("user", str(user.id), ip),
+        action="session.open",
+        practice_id=user.practice_id,
+    )
+    return token
+
+
+async def resume_session(
+    session: AsyncSession, token: str | None, *, settings: SecuritySettings, now: datetime
+) -> SignedIn | None:
+    """The signed-in user for a cookie token, or None when missing, expired, idle too long or revoked."""
+    if not token:
+        return None
+    record = await session.get(UserSession, _token_hash(token))
+    if record is None or record.revoked_at is not None or record.expires_at <= now:
+        return None
+    if now - record.last_seen_at > timedelta(minutes=settings.session_idle_minutes):
+        return None
+    user = await session.get(StaffUser, record.user_id)
+    if user is None or not user.is_active:
+        return None
+    if now - record.last_seen_at > SESSION_TOUCH_INTERVAL:
+        record.last_seen_at = now
+        user.last_seen_at = now
+    viewer = await load_viewer(session, user, now=now)
+    return SignedIn(viewer=viewer, csrf_token=record.csrf_token, session_key=record.token_hash.hex()[:16])
+
+
+async def close_session(session: AsyncSession, token: str | None, *, now: datetime) -> None:
+    """Log out: the session can never be resumed."""
+    if token:
+        await session.execute(
+            update(UserSession).where(UserSession.token_hash == _token_hash(token)).values(revoked_at=now)
+        )
+
+
+async def revoke_user_sessions(session: AsyncSession, user_id: uuid.UUID, *, now: datetime) -> None:
+    """End every session of a user (deactivation, password change)."""
+    await session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )

@@ -1,0 +1,1 @@
+"""Lead-score models in the product: registry and promotion, scoring history, explanations."""
