@@ -12,16 +12,11 @@ from rich.console import Console
 from rich.progress import Progress
 from sqlalchemy import select
 
+from leadrouter.commands import with_runtime
 from router.core.models import ROLES
 from router.practices.settings import PracticeSettings, SettingsError
 
 console = Console()
-
-
-def _runtime_action(action):  # type: ignore[no-untyped-def]
-    from leadrouter.cli import _with_runtime
-
-    return _with_runtime(action)
 
 
 async def _practice_by_slug(session, slug: str):  # type: ignore[no-untyped-def]
@@ -71,7 +66,7 @@ def practice_create(
                 )
             )
 
-    _runtime_action(action)
+    with_runtime(action)
     console.print(f"practice {slug} created")
 
 
@@ -115,7 +110,7 @@ def practice_settings(slug: str, changes_json: str | None) -> None:
                 raise click.ClickException(str(exc)) from exc
             return practice_row.settings
 
-    console.print_json(json.dumps(_runtime_action(action)))
+    console.print_json(json.dumps(with_runtime(action)))
 
 
 @click.group()
@@ -177,7 +172,7 @@ def location_create(
                 )
             )
 
-    _runtime_action(action)
+    with_runtime(action)
     console.print(f"location {practice_slug}/{slug} created")
 
 
@@ -261,7 +256,7 @@ def user_create(
                 raise click.ClickException(str(exc)) from exc
             created.referring_office_id = office_id
 
-    _runtime_action(action)
+    with_runtime(action)
     console.print(f"user {email} created")
 
 
@@ -302,7 +297,7 @@ def form_source_create(practice_slug: str, key: str, name: str, default_location
             )
             return secret
 
-    secret = _runtime_action(action)
+    secret = with_runtime(action)
     console.print(f"form source {key}: POST /webhooks/forms/{key}")
     console.print(f"signing secret (shown once): [bold]{secret}[/]")
 
@@ -320,7 +315,7 @@ def form_source_rotate(key: str) -> None:
             except LookupError as exc:
                 raise click.ClickException(str(exc)) from exc
 
-    secret = _runtime_action(action)
+    secret = with_runtime(action)
     console.print(f"new signing secret (shown once): [bold]{secret}[/]")
     console.print(f"the previous secret stays valid for {ROTATION_OVERLAP}")
 
@@ -357,7 +352,7 @@ def keys_rotate() -> None:
 
             return await rotate_phi_key(runtime.domain, progress=advance)
 
-    counts = _runtime_action(action)
+    counts = with_runtime(action)
     console.print(f"re-encrypted {sum(counts.values())} values: {counts}")
 
 
@@ -377,7 +372,7 @@ def audit_seal() -> None:
             total += batch
         return total
 
-    console.print(f"sealed {_runtime_action(action)} rows")
+    console.print(f"sealed {with_runtime(action)} rows")
 
 
 @audit.command("verify")
@@ -395,7 +390,7 @@ def audit_verify(stale_seconds: int) -> None:
             cutoff = runtime.domain.clock.now() - timedelta(seconds=stale_seconds)
             return await verify_chain(session, stale_before=cutoff)
 
-    report = _runtime_action(action)
+    report = with_runtime(action)
     console.print(f"{report.sealed} sealed rows, {report.unsealed} waiting for the sealer")
     for problem in report.problems:
         console.print(f"[red]{problem}[/]")

@@ -14,14 +14,10 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
+from leadrouter.commands import with_runtime
+
 console = Console(stderr=True)
 """Status lines go to stderr so stdout carries only data (a path file, JSON)."""
-
-
-def _runtime_action(action):  # type: ignore[no-untyped-def]
-    from leadrouter.cli import _with_runtime
-
-    return _with_runtime(action)
 
 
 async def _practice_id(session: Any, slug: str) -> uuid.UUID:
@@ -82,7 +78,7 @@ def export_command(
             raise click.ClickException("no journeys in that window")
         return export_paths(journeys, sys.stdout), len(journeys.journeys)
 
-    paths, journeys = _runtime_action(action)
+    paths, journeys = with_runtime(action)
     console.print(f"{journeys:,} journeys as {paths:,} distinct paths")
 
 
@@ -111,7 +107,7 @@ def run_command(practice: str, enqueue: bool, order: int, as_json: bool) -> None
         async with domain.sessionmaker() as session:
             return await session.get(AttributionRun, run.id)
 
-    run = _runtime_action(action)
+    run = with_runtime(action)
     if run is None:
         return
     if run.status != "done":
@@ -165,7 +161,7 @@ def spend_import(practice: str, file: pathlib.Path) -> None:
             return await import_spend(session, practice_id, text, now=runtime.domain.clock.now())
 
     try:
-        written, problems = _runtime_action(action)
+        written, problems = with_runtime(action)
     except SpendFileError as error:
         raise click.ClickException(str(error)) from error
     for problem in problems:
@@ -196,7 +192,7 @@ def seed_history_command(practice: str, months: int, seed: int, run_after: bool)
             await execute_run(domain, run.id)
         return summary
 
-    summary = _runtime_action(action)
+    summary = with_runtime(action)
     if summary.created:
         console.print(f"{summary.leads:,} leads and {summary.touchpoints:,} touchpoints written")
     else:
@@ -228,7 +224,7 @@ def tracking_site_add(practice: str, origins: tuple[str, ...], public_url: str) 
                 raise click.ClickException(str(error)) from error
             return site.key
 
-    key = _runtime_action(action)
+    key = with_runtime(action)
     click.echo(f'<script async src="{public_url.rstrip("/")}/t.js" data-site="{key}"></script>')
 
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,6 +17,7 @@ from rich.console import Console
 from attribution.cli import attribution_command
 from leadrouter.admin_cli import COMMANDS as ADMIN_COMMANDS
 from leadrouter.attribution_cli import COMMANDS as ATTRIBUTION_COMMANDS
+from leadrouter.commands import require_urls, with_runtime
 from leadrouter.phones_cli import phones_group, tracking_number_group
 from leadrouter.supervisor import Supervisor
 from leadrouter.train_cli import COMMANDS as TRAINING_COMMANDS
@@ -66,28 +65,6 @@ class OneLineErrors(click.Group):
             raise click.ClickException(describe_failure(exc)) from exc
 
 
-def _require_urls() -> None:
-    if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
-        raise click.ClickException(
-            "DATABASE_URL and REDIS_URL must be set (`leadrouter run` starts embedded servers instead)"
-        )
-
-
-def _with_runtime(action: Callable[[Any], Awaitable[T]]) -> T:
-    """Run an async action with the process runtime, closing it afterwards."""
-    _require_urls()
-    from leadrouter.runtime import build_runtime
-
-    async def main() -> T:
-        runtime = build_runtime()
-        try:
-            return await action(runtime)
-        finally:
-            await runtime.close()
-
-    return asyncio.run(main())
-
-
 @click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log more.")
 def cli(verbose: bool) -> None:
@@ -110,7 +87,7 @@ for _command in (*ADMIN_COMMANDS, *TRAINING_COMMANDS, *ATTRIBUTION_COMMANDS):
 @click.option("--down", is_flag=True, help="Downgrade to the revision instead (e.g. base).")
 def migrate(revision: str, down: bool) -> None:
     """Bring the database schema up to date (or down with --down)."""
-    _require_urls()
+    require_urls()
     from router.core.db import downgrade, upgrade
 
     (downgrade if down else upgrade)(os.environ["DATABASE_URL"], revision)
@@ -123,7 +100,7 @@ def migrate(revision: str, down: bool) -> None:
 @click.option("--workers", default=1, show_default=True, type=int, help="Web processes sharing the port.")
 def web(host: str, port: int, workers: int) -> None:
     """Serve the web app (Litestar under uvicorn)."""
-    _require_urls()
+    require_urls()
     import uvicorn
 
     uvicorn.run(
@@ -142,7 +119,7 @@ def web(host: str, port: int, workers: int) -> None:
 @click.option("--burst", is_flag=True, help="Run what is due, then exit.")
 def worker(burst: bool) -> None:
     """Run the background worker (arq)."""
-    _require_urls()
+    require_urls()
     from leadrouter.worker import build_worker
 
     worker = build_worker(burst=burst)
@@ -163,7 +140,7 @@ def simulate(url: str, per_minute: float, count: int | None, seed: int) -> None:
             runtime.domain, base_url=url, per_minute=per_minute, count=count, seed=seed
         )
 
-    stats = _with_runtime(action)
+    stats = with_runtime(action)
     console.print(f"posted {stats.sent} inquiries; answers {dict(stats.statuses)}; failures {stats.failures}")
 
 
@@ -172,7 +149,7 @@ def seed_demo_command() -> None:
     """Create the demo practices, staff and call center (does nothing if they exist)."""
     from leadrouter.demo import DEMO_PASSWORD, seed_demo
 
-    summary = _with_runtime(lambda runtime: seed_demo(runtime.domain))
+    summary = with_runtime(lambda runtime: seed_demo(runtime.domain))
     console.print(
         ("created" if summary.created else "already there") + f"; password for all: {DEMO_PASSWORD}"
     )
@@ -200,17 +177,17 @@ def run(host: str, port: int, per_minute: float, no_simulator: bool) -> None:
         from router.core.db import upgrade
 
         upgrade(endpoints.database_url)
-        summary = _with_runtime(lambda runtime: seed_demo(runtime.domain))
+        summary = with_runtime(lambda runtime: seed_demo(runtime.domain))
         from leadrouter.model_training import ensure_pooled_model
 
         with console.status("first start: training the pooled lead-score model (a few seconds)"):
-            trained = _with_runtime(lambda runtime: ensure_pooled_model(runtime.domain))
+            trained = with_runtime(lambda runtime: ensure_pooled_model(runtime.domain))
         if trained:
             console.print(f"pooled lead-score model {trained} trained on simulated history and promoted")
         from leadrouter.history_seed import seed_demo_history
 
         with console.status("first start: six months of demo marketing history and an attribution run"):
-            seeded = _with_runtime(lambda runtime: seed_demo_history(runtime.domain))
+            seeded = with_runtime(lambda runtime: seed_demo_history(runtime.domain))
         if any(history.created for history in seeded):
             console.print("demo history seeded; managers see it at /attribution")
         command = [sys.executable, "-m", "leadrouter.cli"]
@@ -241,7 +218,7 @@ def run(host: str, port: int, per_minute: float, no_simulator: bool) -> None:
                 console.print(
                     f"Simulator: about {per_minute:g} signed inquiries a minute to {base_url}/webhooks/…"
                 )
-                _with_runtime(
+                with_runtime(
                     lambda runtime: run_live_demo(runtime.domain, base_url=base_url, per_minute=per_minute)
                 )
         except KeyboardInterrupt:

@@ -19,7 +19,7 @@ from router.core.models import (
     TrackingNumber,
 )
 from router.intake.form_sources import create_form_source
-from router.phones.calls import add_tracking_number
+from router.phones.numbers import add_tracking_number
 from router.privacy.auth import create_user
 from simulator.practices import PracticeSpec, demo_call_center, demo_practices
 

@@ -20,9 +20,9 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from router.core.crypto import PHI_CONTEXT
 from router.core.domain import Domain
 from router.core.models import FunnelEvent, Lead, Location, PatientValue, Practice, Touchpoint, TrackingSite
-from router.intake.pipeline import PHI_CONTEXT
 from router.marketing.spend import SpendRow, store_spend
 from router.marketing.tracking import create_tracking_site
 from simulator.inquiries import PracticeSimulator, SimulatedInquiry, practice_kind

@@ -3,33 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import click
 from rich.console import Console
 
+from leadrouter.commands import with_domain
 from scoring.channels import CHANNELS
 
 console = Console()
 T = TypeVar("T")
-
-
-def _with_domain(action: Callable[[Any], Awaitable[T]]) -> T:
-    """Run an async action against the configured database, closing connections afterwards."""
-    if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
-        raise click.ClickException("DATABASE_URL and REDIS_URL must be set for this command")
-    from leadrouter.runtime import build_runtime
-
-    async def main() -> T:
-        runtime = build_runtime()
-        try:
-            return await action(runtime.domain)
-        finally:
-            await runtime.close()
-
-    return asyncio.run(main())
 
 
 @click.group("tracking-number")
@@ -54,10 +37,10 @@ def add_tracking_number(
     practice_slug: str, location_slug: str, phone: str, channel: str, campaign: str | None
 ) -> None:
     """Add a tracking number; then point its Twilio voice and SMS webhooks at us (docs/phones.md)."""
-    from router.phones.calls import configure_tracking_number
+    from router.phones.numbers import configure_tracking_number
 
     try:
-        number = _with_domain(
+        number = with_domain(
             lambda domain: configure_tracking_number(
                 domain,
                 practice_slug=practice_slug,
@@ -76,9 +59,9 @@ def add_tracking_number(
 @click.option("--practice", "practice_slug", default=None, help="Only this practice.")
 def list_tracking_numbers(practice_slug: str | None) -> None:
     """List tracking numbers."""
-    from router.phones.calls import list_tracking_numbers as listing
+    from router.phones.numbers import list_tracking_numbers as listing
 
-    for number, practice, location in _with_domain(lambda domain: listing(domain, practice_slug)):
+    for number, practice, location in with_domain(lambda domain: listing(domain, practice_slug)):
         console.print(
             f"{number.phone_e164}  {practice}/{location}  {number.channel}  {number.campaign or ''}"
         )
@@ -103,12 +86,12 @@ def phones_group() -> None:
 )
 def phone_settings(practice_slug: str, **options: Any) -> None:
     """Change a practice's phone settings (only the options given)."""
-    from router.phones.calls import configure_phone_settings
+    from router.phones.numbers import configure_phone_settings
 
     names = {"text_back": "missed_call_text_back", "ring_seconds": "ring_timeout_seconds"}
     changes = {names.get(k, k): v for k, v in options.items() if v is not None}
     try:
-        row = _with_domain(lambda domain: configure_phone_settings(domain, practice_slug, **changes))
+        row = with_domain(lambda domain: configure_phone_settings(domain, practice_slug, **changes))
     except (LookupError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     number = row.practice_number or "(first tracking number)"

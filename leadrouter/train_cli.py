@@ -14,6 +14,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
 
+from leadrouter.commands import with_runtime
+
 console = Console()
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "var" / "models"
@@ -28,12 +30,6 @@ _SUMMARY_ROWS = (
     ("Brier score (lower is better)", "brier", "{:.4f}"),
     ("top / bottom quartile conversion", "top_bottom_quartile_ratio", "{:.2f}x"),
 )
-
-
-def _runtime_action(action):  # type: ignore[no-untyped-def]
-    from leadrouter.cli import _with_runtime
-
-    return _with_runtime(action)
 
 
 def _cli_actor(by: str | None) -> Any:
@@ -195,7 +191,7 @@ def train_command(
         else:
             console.print(f"promote it with: leadrouter models promote {version}")
 
-    _runtime_action(action)
+    with_runtime(action)
 
 
 async def _promote(domain: Any, version: str, *, force: bool, reason: str | None, by: str | None) -> None:
@@ -240,7 +236,7 @@ def models_list() -> None:
     table.add_column("version", no_wrap=True)
     for column in ("for", "status", "holdout AUC", "created", "promoted by"):
         table.add_column(column)
-    for row, scope in _runtime_action(action):
+    for row, scope in with_runtime(action):
         table.add_row(
             row.version,
             scope,
@@ -266,7 +262,7 @@ def models_show(version: str) -> None:
             except registry.UnknownModelVersion:
                 raise click.ClickException(f"no model version {version!r}") from None
 
-    row = _runtime_action(action)
+    row = with_runtime(action)
     scope = "pooled model" if row.practice_id is None else f"practice {row.practice_id}"
     console.print(f"[bold]{row.version}[/]: {row.status}, {scope}, source: {row.card.get('source', '?')}")
     click.echo(row.card_markdown)
@@ -281,7 +277,7 @@ def models_promote(version: str, force: bool, reason: str | None, by: str | None
     """Make VERSION the active model if its holdout AUC is not worse than the champion's on it."""
     if force and not reason:
         raise click.UsageError("--force needs --reason TEXT (it is written to the audit log)")
-    _runtime_action(lambda runtime: _promote(runtime.domain, version, force=force, reason=reason, by=by))
+    with_runtime(lambda runtime: _promote(runtime.domain, version, force=force, reason=reason, by=by))
 
 
 @models_group.command("evaluate")
@@ -298,7 +294,7 @@ def models_evaluate(version: str) -> None:
             except registry.UnknownModelVersion as error:
                 raise click.ClickException(f"unknown: {error}") from None
 
-    evaluation = _runtime_action(action)
+    evaluation = with_runtime(action)
     console.print(
         f"{evaluation.version}: AUC {evaluation.auc:.4f} on the holdout of {evaluation.holdout_version} "
         f"({evaluation.leads} leads)"

@@ -19,8 +19,9 @@ from redis.exceptions import TimeoutError as RedisTimeout
 from leadrouter.constants import WORKER_REDIS_RETRY_SECONDS
 from leadrouter.model_training import retraining_cron
 from leadrouter.runtime import Runtime, build_runtime
-from router.core.jobs import CRON_JOBS, WORKER_FUNCTIONS, json_deserializer, json_serializer
+from router.core.jobs import json_deserializer, json_serializer
 from router.core.settings import Settings, get_settings
+from router.schedule import CRON_JOBS, WORKER_FUNCTIONS
 
 log = logging.getLogger("leadrouter.worker")
 

@@ -7,7 +7,6 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from arq.cron import cron
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,8 +21,6 @@ from router.privacy.access import Viewer
 AWAY_AFTER = timedelta(minutes=3)
 """A board reconnects within seconds after a network blip or a deploy; three minutes without one
 means nobody is at the desk, and a new lead should go to someone who is."""
-PRESENCE_SWEEP_SECONDS = {0, 30}
-"""Twice a minute: someone who left is skipped by assignment at most 30 s after the 3 minutes."""
 BOARD_STAFF_ROLES = ("front_desk", "manager")
 PRESENCE = audit.Actor.system("presence")
 
@@ -97,9 +94,6 @@ async def mark_absent_staff_away(ctx: dict[str, Any]) -> dict[str, int]:
         event_ids = await _announce_changes(session, gone, availability="away", automatic=True)
     await domain.announcer.announce(event_ids)
     return {"marked_away": len(gone)}
-
-
-PRESENCE_SWEEPER = cron(mark_absent_staff_away, second=PRESENCE_SWEEP_SECONDS, unique=True)
 
 
 async def set_availability(

@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from router.core.clock import utcnow
+from router.core.crypto import PHI_CONTEXT
 from router.core.domain import Domain
 from router.core.models import DomainEvent, Interaction, Lead, Location, StaffLocation, StaffUser
 from router.core.prepared import PreparedStatement
-from router.intake.pipeline import PHI_CONTEXT
 from router.privacy import audit
 from router.privacy.access import MANAGING_ROLES, PRACTICE_STAFF_ROLES, Viewer
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+PHI_CONTEXT = "lead"
+"""Associated data of lead PHI ciphertexts: a value sealed for a lead cannot be replayed elsewhere."""
 _NONCE_BYTES = 12
 """96-bit nonces are what GCM is specified for; random nonces are safe well past 2^32 messages per key."""
 _VERSION = b"\x01"

@@ -1,4 +1,4 @@
-"""Background work: the arq task functions and the scheduler that enqueues them (ids only, JSON)."""
+"""The scheduler that enqueues domain jobs on arq (ids only, JSON); router/schedule.py lists the jobs."""
 
 from __future__ import annotations
 
@@ -10,24 +10,10 @@ from typing import Any
 
 from arq import ArqRedis
 from arq.constants import job_key_prefix, result_key_prefix
-from arq.cron import cron
 from arq.jobs import serialize_job
 from arq.utils import timestamp_ms, to_unix_ms
 
-from router.board.presence import PRESENCE_SWEEPER
-from router.core.domain import Domain
-from router.leads.alerts import ALERT_SWEEPER
-from router.leads.claim_timeouts import CLAIM_SWEEPER
-from router.leads.escalation import ESCALATION_JOB, ESCALATION_SWEEPER
-from router.marketing.attribution_runs import ATTRIBUTION_NIGHTLY, run_attribution
-from router.phones.texts import DEFERRED_TEXT_JOB, DUE_TEXTS_SWEEPER
-from router.privacy import audit
-from router.scores.explanations import REASONS_SWEEPER
-
 log = logging.getLogger("leadrouter.worker")
-
-AUDIT_SEAL_SECONDS = {0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55}
-"""The sealer runs every 5 s: the chain trails intake by seconds, and each run is one small query."""
 
 
 def json_serializer(value: Any) -> bytes:
@@ -85,28 +71,3 @@ class ArqJobScheduler:
         await self._enqueue(
             "send_deferred_text", str(message_id), job_id=f"text:{message_id}:{int(at.timestamp())}", at=at
         )
-
-
-async def seal_audit_log(ctx: dict[str, Any]) -> dict[str, int]:
-    """Chain the audit rows committed since the last run."""
-    domain: Domain = ctx["domain"]
-    sealed = 0
-    while True:
-        batch = await audit.seal_pending(domain.sessionmaker)
-        sealed += batch
-        if batch == 0:
-            return {"sealed": sealed}
-
-
-AUDIT_SEALER = cron(seal_audit_log, second=AUDIT_SEAL_SECONDS, run_at_startup=True, unique=True)
-
-
-WORKER_FUNCTIONS: list[Any] = [ESCALATION_JOB, DEFERRED_TEXT_JOB]
-"""Task functions the worker runs; each part of the domain appends its own here."""
-CRON_JOBS: list[Any] = [AUDIT_SEALER, ESCALATION_SWEEPER, CLAIM_SWEEPER, PRESENCE_SWEEPER, REASONS_SWEEPER]
-"""Periodic jobs of the worker."""
-CRON_JOBS.append(DUE_TEXTS_SWEEPER)
-CRON_JOBS.append(ALERT_SWEEPER)
-
-WORKER_FUNCTIONS.append(run_attribution)
-CRON_JOBS.append(ATTRIBUTION_NIGHTLY)

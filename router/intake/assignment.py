@@ -11,19 +11,6 @@ from typing import Any, Protocol
 from router.core.models import Location
 from router.practices.hours import BusinessHours
 from router.practices.settings import AssignmentRules
-from scoring.geo import haversine_miles, zip_coordinates
-
-
-def nearest_location(zip_code: str | None, locations: Sequence[Location]) -> tuple[Location, float] | None:
-    """The location closest to the ZIP, with its distance; None when the ZIP is unknown."""
-    origin = zip_coordinates(zip_code)
-    if origin is None:
-        return None
-    placed = [loc for loc in locations if loc.latitude is not None and loc.longitude is not None]
-    if not placed:
-        return None
-    best = min(placed, key=lambda loc: haversine_miles(origin, (loc.latitude, loc.longitude)))  # type: ignore[arg-type]
-    return best, haversine_miles(origin, (best.latitude, best.longitude))  # type: ignore[arg-type]
 
 
 def choose_location(

@@ -16,12 +16,10 @@ from sqlalchemy import ARRAY, Integer, LargeBinary, bindparam, or_, select, text
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from router.core.crypto import PHI_CONTEXT
 from router.core.domain import Domain
 from router.core.models import Lead
 from router.intake.normalize import NormalizedInquiry
-
-PHI_CONTEXT = "lead"
-"""Associated data of lead PHI ciphertexts: a value sealed for a lead cannot be replayed elsewhere."""
 
 _OPEN_LEADS_OF_PERSON = (
     select(Lead)

@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from router.core.crypto import PHI_CONTEXT
 from router.core.db_errors import (
     NothingWritten,
     WriteOutcomeUnknown,
@@ -50,11 +51,9 @@ from router.intake.assignment import (
     StaffCandidate,
     assignable_roles,
     choose_location,
-    nearest_location,
     pick_staff,
 )
 from router.intake.matching import (
-    PHI_CONTEXT,
     fill_missing_contact,
     find_open_lead,
     lock_person,
@@ -62,6 +61,7 @@ from router.intake.matching import (
 )
 from router.intake.new_lead import new_lead_write
 from router.intake.normalize import TRACKING_FIELDS, NormalizedInquiry, normalize_inquiry
+from router.practices.locations import nearest_location
 from router.practices.settings import PracticeSettings
 from router.practices.sla import contact_deadline
 from router.privacy import audit

@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from router.core.crypto import PHI_CONTEXT
 from router.core.domain import Domain
 from router.core.errors import ActionRefused, InvalidChoice, LeadNotFound, NotPermitted
 from router.core.events import record_lead_event
@@ -29,7 +30,7 @@ from router.core.models import (
     StaffLocation,
     StaffUser,
 )
-from router.intake.pipeline import PHI_CONTEXT, InquiryCommand, IntakeResult, ingest_inquiry
+from router.intake.pipeline import InquiryCommand, IntakeResult, ingest_inquiry
 from router.leads.first_contact import record_first_contact
 from router.privacy import audit
 from router.privacy.access import PRACTICE_ADMIN, Viewer, may_do, require

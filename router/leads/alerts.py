@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from arq.cron import cron
 from sqlalchemy import and_, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,9 +36,6 @@ ALERT_SEND_LEASE = timedelta(minutes=2)
 """How long the sender of an alert may go without progress before another worker takes over: each
 send (one text or one email) is bounded by its vendor's timeout (10 s for SMTP) and renews the lease,
 so two minutes without one means the sender died."""
-ALERT_SWEEP_SECONDS = {15, 45}
-"""Twice a minute, between the escalation sweeps: a dead sender's alert goes out at most 30 s after
-its lease lapses, at one indexed query per sweep."""
 ALERT_SWEEP_BATCH = 100
 """Alerts resent per sweep; more than this pending at once means an outage, and the next continues."""
 
@@ -223,6 +219,3 @@ async def resend_pending_alerts(domain: Domain, *, limit: int = ALERT_SWEEP_BATC
 async def resend_pending_alerts_task(ctx: dict[str, Any]) -> dict[str, int]:
     """The alert sweeper (arq cron)."""
     return await resend_pending_alerts(ctx["domain"])
-
-
-ALERT_SWEEPER = cron(resend_pending_alerts_task, second=ALERT_SWEEP_SECONDS, run_at_startup=True, unique=True)

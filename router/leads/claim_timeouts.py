@@ -7,7 +7,6 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from arq.cron import cron
 from sqlalchemy import select, update
 
 from router.core.domain import Domain
@@ -18,8 +17,6 @@ from router.privacy import audit
 
 log = logging.getLogger("leadrouter.claims")
 
-CLAIM_SWEEP_SECONDS = {0, 15, 30, 45}
-"""Every 15 s: timeouts are minutes long, so a claim returns at most 15 s late, at one small query a run."""
 SHORTEST_CLAIM_TIMEOUT = timedelta(minutes=1)
 """No practice setting is below a minute, so claims younger than this are never read."""
 SWEEPER = audit.Actor.system("claim-timeout")
@@ -89,6 +86,3 @@ async def _release(domain: Domain, lead_id: uuid.UUID, holder: uuid.UUID, claime
     await domain.announcer.announce([event_id])
     log.info("claim on lead %s by %s timed out", lead_id, holder)
     return True
-
-
-CLAIM_SWEEPER = cron(release_stale_claims, second=CLAIM_SWEEP_SECONDS, run_at_startup=True, unique=True)

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from arq.cron import cron
-from arq.worker import Retry, func
+from arq.worker import Retry
 from sqlalchemy import and_, or_, select
 
 from router.core.db_errors import is_unavailable
@@ -37,8 +36,6 @@ log = logging.getLogger("leadrouter.escalation")
 
 ESCALATION_ACTOR = audit.Actor.system("escalation")
 LEVELS = (1, 2)
-SWEEP_SECONDS = {0, 30}
-"""The sweeper runs twice a minute: a lost job escalates at most 30 s late, against a 5-minute SLA."""
 SWEEP_BATCH = 500
 """Overdue leads escalated per sweep; more than this at once means an outage, and the next sweep continues."""
 RETRY_DEFER_SECONDS = 5
@@ -242,7 +239,3 @@ async def escalate_lead_task(ctx: dict[str, Any], lead_id: str, level: int) -> d
 async def sweep_overdue_task(ctx: dict[str, Any]) -> dict[str, int]:
     """The periodic sweeper (arq cron)."""
     return await sweep_overdue(ctx["domain"])
-
-
-ESCALATION_JOB = func(escalate_lead_task, name="escalate_lead")
-ESCALATION_SWEEPER = cron(sweep_overdue_task, second=SWEEP_SECONDS, run_at_startup=True, unique=True)

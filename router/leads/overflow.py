@@ -15,11 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from router.core.crypto import PHI_CONTEXT
 from router.core.domain import Domain
 from router.core.errors import ActionRefused, InvalidChoice, LeadNotFound, NotPermitted
 from router.core.events import record_lead_event
 from router.core.models import FunnelEvent, Interaction, Lead, Location, Practice, StaffUser, Touchpoint
-from router.intake.pipeline import PHI_CONTEXT
 from router.leads.actions import ActionResult, claim_lead
 from router.leads.first_contact import record_first_contact
 from router.privacy import audit

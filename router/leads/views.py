@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from router.core.crypto import PHI_CONTEXT
 from router.core.domain import Domain
 from router.core.models import Lead, Location, StaffUser, Touchpoint
-from router.intake.pipeline import PHI_CONTEXT
 from router.privacy import audit
 from router.privacy.access import Viewer
 

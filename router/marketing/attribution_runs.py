@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from arq import ArqRedis
-from arq.cron import cron
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,8 +38,6 @@ STALE_RUN_MINUTES = 30
 RUNS_LISTED = 20
 """Earlier runs shown on the page: a few weeks of nightly runs plus on-demand ones."""
 RUN_JOB = "run_attribution"
-NIGHTLY_HOUR_UTC = 8
-"""02:15-03:15 in US Central time: after the day's leads and the evening's PMS sync, before opening."""
 
 
 async def request_run(
@@ -186,9 +183,6 @@ async def nightly_attribution(ctx: dict[str, Any]) -> dict[str, int]:
         await enqueue_run(ctx["redis"], domain.settings.redis.queue_name, run.id)
         queued += 1
     return {"queued": queued}
-
-
-ATTRIBUTION_NIGHTLY = cron(nightly_attribution, hour={NIGHTLY_HOUR_UTC}, minute={15}, unique=True)
 
 
 @dataclass(frozen=True)

@@ -11,19 +11,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
+from router.core.crypto import PHI_CONTEXT
 from router.core.domain import Domain
 from router.core.errors import PhoneActionRefused
 from router.core.events import record_lead_event
 from router.core.models import Interaction, Lead, PhoneCall, StaffUser
 from router.core.ports import PhoneGatewayError, PortNotConfigured
-from router.intake.pipeline import PHI_CONTEXT
-from router.phones.calls import (
-    ANSWERED,
-    CALL_STATUS_ORDER,
-    DEFAULT_RING_SECONDS,
-    mark_call_answered,
-    practice_number,
-)
+from router.phones.calls import ANSWERED, CALL_STATUS_ORDER, mark_call_answered
+from router.phones.numbers import DEFAULT_RING_SECONDS, practice_number
 from router.privacy import audit
 from router.privacy.access import Viewer, require
 

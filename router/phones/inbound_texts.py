@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from router.core.crypto import PHI_CONTEXT
 from router.core.domain import Domain
 from router.core.events import record_lead_event
 from router.core.models import (
@@ -28,7 +29,7 @@ from router.core.models import (
     TrackingNumber,
 )
 from router.intake.normalize import InvalidInquiry
-from router.intake.pipeline import PHI_CONTEXT, InquiryCommand, ingest_inquiry
+from router.intake.pipeline import InquiryCommand, ingest_inquiry
 from router.leads.first_contact import record_first_contact
 from router.phones.texts import SMS_STATUS_ORDER, opted_out
 from router.privacy import audit

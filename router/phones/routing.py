@@ -33,14 +33,8 @@ from router.core.models import (
 from router.intake.assignment import on_shift
 from router.intake.normalize import InvalidInquiry
 from router.intake.pipeline import InquiryCommand, ingest_inquiry
-from router.phones.calls import (
-    ANSWERED,
-    CALL_STATUS_ORDER,
-    DEFAULT_RING_SECONDS,
-    UnknownCall,
-    load_phone_settings,
-    mark_call_answered,
-)
+from router.phones.calls import ANSWERED, CALL_STATUS_ORDER, UnknownCall, mark_call_answered
+from router.phones.numbers import DEFAULT_RING_SECONDS, load_phone_settings
 from router.practices.hours import BusinessHours
 from router.practices.sla import location_hours
 from router.privacy import audit

@@ -14,20 +14,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from arq.cron import cron
-from arq.worker import func
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from router.core.crypto import PHI_CONTEXT
 from router.core.domain import Domain
 from router.core.errors import PhoneActionRefused
 from router.core.events import record_lead_event
-from router.core.models import ConsentRecord, Interaction, Lead, Practice, SmsMessage
+from router.core.models import ConsentRecord, Interaction, Lead, PhoneCall, Practice, SmsMessage
 from router.core.ports import PhoneGatewayError, PortNotConfigured
 from router.intake.normalize import normalize_phone
-from router.intake.pipeline import PHI_CONTEXT
-from router.phones.calls import practice_number
+from router.phones.numbers import load_phone_settings, practice_number
 from router.phones.quiet_hours import next_allowed, recipient_zones
 from router.privacy import audit
 from router.privacy.access import Viewer, require
@@ -387,7 +385,30 @@ async def send_due_texts_task(ctx: dict[str, Any]) -> dict[str, int]:
     return await send_due_texts(ctx["domain"])
 
 
-DUE_TEXTS_SECOND = {30}
-"""Once a minute: a lost job's text goes out at most a minute late, and the query is one index scan."""
-DEFERRED_TEXT_JOB = func(send_deferred_text_task, name="send_deferred_text")
-DUE_TEXTS_SWEEPER = cron(send_due_texts_task, second=DUE_TEXTS_SECOND, run_at_startup=True, unique=True)
+async def text_back_missed_call(domain: Domain, call_id: uuid.UUID) -> TextOutcome | None:
+    """A new caller nobody answered gets one "sorry we missed you" text, when the practice wants it."""
+    async with domain.sessionmaker() as session, session.begin():
+        call = await session.get(PhoneCall, call_id)
+        if call is None or call.lead_id is None or call.text_back_at is not None:
+            return None
+        settings = await load_phone_settings(session, call.practice_id)
+        practice = await session.get(Practice, call.practice_id)
+        lead = await session.get(Lead, call.lead_id)
+        if not settings.missed_call_text_back or practice is None or lead is None:
+            return None
+        call.text_back_at = domain.clock.now()
+        phone = domain.cipher.decrypt(lead.phone_enc, context=PHI_CONTEXT)
+    if not phone:
+        return None
+    body = settings.text_back_message or (
+        f"Sorry we missed your call at {practice.name}! Reply here to text us, or call us back anytime."
+    )
+    return await send_text(
+        domain,
+        practice_id=call.practice_id,
+        to=phone,
+        body=body,
+        automated=True,
+        lead_id=call.lead_id,
+        dedupe_key=f"textback:{call.call_sid or call.id}",
+    )

@@ -13,7 +13,6 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from arq.cron import cron
 from sqlalchemy import func, select
 
 from router.core.clock import utcnow
@@ -144,7 +143,6 @@ async def fill_missing_reasons(ctx: dict[str, Any]) -> dict[str, int]:
     return {"explained": explained, "failed": failed, "seen": len(leads)}
 
 
-REASONS_SWEEPER = cron(fill_missing_reasons, second=30, unique=True)
 """Once a minute (at :30, off the other sweepers' beat): reasons lag by at most two minutes after a crash."""
 
 

@@ -16,13 +16,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from router.core.crypto import PHI_CONTEXT
 from router.core.domain import Domain
 from router.core.models import Lead, Location, Provider, Touchpoint
-from router.intake.assignment import nearest_location
+from router.practices.locations import nearest_location
 from scoring.features import ScoringInput, scoring_input_from_inquiry
-
-PHI_CONTEXT = "lead"
-"""Associated data the intake seals lead PHI with (router.intake.PHI_CONTEXT)."""
 
 BOOKED = "appointment_booked"
 """The close reason that counts as a lead who became a patient."""

@@ -13,7 +13,7 @@ from connectors.twilio.config import TwilioConfig
 from connectors.twilio.signature import sign_webhook
 from router.core.domain import Domain
 from router.core.models import CallCenter, CallCenterPractice, PracticePhoneSettings
-from router.phones.calls import add_tracking_number
+from router.phones.numbers import add_tracking_number
 from tests.factories import ALL_WEEK, make_practice
 
 TRACKING = "+15125550101"

@@ -1,0 +1,71 @@
+"""The worker's schedule: every task function and periodic job, with why each runs when it does.
+
+Task functions live with the rules they apply (escalation, texts, alerts...); their cadences live
+here, in one place, so the worker's whole rhythm can be read and tuned at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arq.cron import cron
+from arq.worker import func
+
+from router.board.presence import mark_absent_staff_away
+from router.core.domain import Domain
+from router.leads.alerts import resend_pending_alerts_task
+from router.leads.claim_timeouts import release_stale_claims
+from router.leads.escalation import escalate_lead_task, sweep_overdue_task
+from router.marketing.attribution_runs import nightly_attribution, run_attribution
+from router.phones.texts import send_deferred_text_task, send_due_texts_task
+from router.privacy import audit
+from router.scores.explanations import fill_missing_reasons
+
+AUDIT_SEAL_SECONDS = {0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55}
+"""The sealer runs every 5 s: the chain trails intake by seconds, and each run is one small query."""
+ESCALATION_SWEEP_SECONDS = {0, 30}
+"""Twice a minute: a lost escalation job fires at most 30 s late, against a 5-minute SLA."""
+ALERT_SWEEP_SECONDS = {15, 45}
+"""Twice a minute, between the escalation sweeps: a dead sender's alert goes out at most 30 s after
+its lease lapses, at one indexed query per sweep."""
+CLAIM_SWEEP_SECONDS = {0, 15, 30, 45}
+"""Every 15 s: timeouts are minutes long, so a claim returns at most 15 s late, at one small query a run."""
+PRESENCE_SWEEP_SECONDS = {0, 30}
+"""Twice a minute: someone who left is skipped by assignment at most 30 s after the 3 minutes."""
+REASONS_SWEEP_SECONDS = {30}
+"""Once a minute: a lead stored while a model was being swapped gets its reasons within a minute."""
+DUE_TEXTS_SECONDS = {30}
+"""Once a minute: a lost job's text goes out at most a minute late, and the query is one index scan."""
+NIGHTLY_ATTRIBUTION_HOUR_UTC = 8
+"""02:15-03:15 in US Central time: after the day's leads and the evening's PMS sync, before opening."""
+
+
+async def seal_audit_log(ctx: dict[str, Any]) -> dict[str, int]:
+    """Chain the audit rows committed since the last run."""
+    domain: Domain = ctx["domain"]
+    sealed = 0
+    while True:
+        batch = await audit.seal_pending(domain.sessionmaker)
+        sealed += batch
+        if batch == 0:
+            return {"sealed": sealed}
+
+
+WORKER_FUNCTIONS: list[Any] = [
+    func(escalate_lead_task, name="escalate_lead"),
+    func(send_deferred_text_task, name="send_deferred_text"),
+    run_attribution,
+]
+"""Jobs the domain enqueues by name (router.core.jobs.ArqJobScheduler)."""
+
+CRON_JOBS: list[Any] = [
+    cron(seal_audit_log, second=AUDIT_SEAL_SECONDS, run_at_startup=True, unique=True),
+    cron(sweep_overdue_task, second=ESCALATION_SWEEP_SECONDS, run_at_startup=True, unique=True),
+    cron(resend_pending_alerts_task, second=ALERT_SWEEP_SECONDS, run_at_startup=True, unique=True),
+    cron(release_stale_claims, second=CLAIM_SWEEP_SECONDS, run_at_startup=True, unique=True),
+    cron(mark_absent_staff_away, second=PRESENCE_SWEEP_SECONDS, unique=True),
+    cron(fill_missing_reasons, second=REASONS_SWEEP_SECONDS, unique=True),
+    cron(send_due_texts_task, second=DUE_TEXTS_SECONDS, run_at_startup=True, unique=True),
+    cron(nightly_attribution, hour={NIGHTLY_ATTRIBUTION_HOUR_UTC}, minute={15}, unique=True),
+]
+"""Periodic jobs: the sweepers that catch lost jobs, the audit sealer, and nightly attribution."""
