@@ -15,10 +15,11 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 from litestar.response import Template
 
-from router.board.snapshot import load_lead_choices, presence
+from router.board import presence
+from router.board.snapshot import load_lead_choices
 from router.core import errors
 from router.core.domain import Domain
-from router.leads.views import actions
+from router.leads import actions
 from router.privacy.auth import SignedIn
 from web.forms import Form
 from web.sessions import actor_of, provide_signed_in

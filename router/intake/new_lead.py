@@ -24,17 +24,43 @@ leads were as expected (false: the intake must look again).
 
 from __future__ import annotations
 
+import dataclasses
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ARRAY, Column, Integer, LargeBinary, Table, bindparam, inspect, text
+from sqlalchemy import Column, Integer, LargeBinary, Table, bindparam, inspect, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
+from router.core.domain import Domain
 from router.core.events import EVENT_ORDER_LOCK_KEY
-from router.core.models import Base, DomainEvent, IdempotencyRecord, StaffUser
+from router.core.models import (
+    AuditRecord,
+    Base,
+    ConsentRecord,
+    DomainEvent,
+    FunnelEvent,
+    IdempotencyRecord,
+    Lead,
+    StaffUser,
+    Touchpoint,
+)
+from router.core.ports import LeadScore
 from router.core.prepared import PreparedStatement
+from router.intake.assignment import (
+    StaffCandidate,
+)
+from router.intake.commands import (
+    InquiryCommand,
+    IntakeResult,
+)
+from router.intake.idempotency import (
+    previous_answer,
+)
 
 
 def _inserted_columns(table: Table) -> list[Column[Any]]:
@@ -88,7 +114,7 @@ class _RowShape:
         return sql, _typed(**{name: column for name, _, column in self.columns})
 
 
-_IDEMPOTENCY = IdempotencyRecord.__table__
+IDEMPOTENCY = IdempotencyRecord.__table__
 _EVENTS = DomainEvent.__table__
 _STAFF = StaffUser.__table__
 
@@ -109,7 +135,7 @@ def _build(models: tuple[type[Base], ...]) -> tuple[PreparedStatement, tuple[_Ro
         "household AS (SELECT 1 FROM leads, reserved WHERE leads.id = :household_lead_id"
         " FOR KEY SHARE OF leads)",
     ]
-    idempotency = _IDEMPOTENCY.c
+    idempotency = IDEMPOTENCY.c
     binds = _typed(
         scope=idempotency.scope,
         key=idempotency.key,
@@ -201,3 +227,107 @@ def new_lead_write(
     for shape, row in zip(shapes, rows, strict=True):
         params.update(shape.params(row))
     return statement, params
+
+
+@dataclass
+class WriteProgress:
+    committing: bool = False
+    """A write that commits (or its COMMIT) was sent: a broken connection now leaves the outcome unknown."""
+
+
+async def write_new_lead(
+    session: AsyncSession,
+    command: InquiryCommand,
+    rows: tuple[Lead, Touchpoint, FunnelEvent, ConsentRecord | None, AuditRecord],
+    *,
+    person: dict[str, Any],
+    staff: StaffCandidate | None,
+    score: LeadScore | None,
+    scoring_input: Any,
+    progress: WriteProgress,
+    in_open_transaction: bool,
+) -> IntakeResult | None:
+    """One statement writes everything if the delivery id is new and the person's open leads are as
+    expected; else the first delivery's answer, or None when the person's open leads changed.
+
+    For a new person the statement is its own transaction; for a known one it runs in the
+    transaction that looked at their open leads under their locks, and commits it.
+    """
+    lead, touchpoint = rows[0], rows[1]
+    body = {
+        "lead_id": str(lead.id),
+        "status": "created",
+        "touchpoint_id": str(touchpoint.id),
+        "location_id": str(lead.location_id),
+        "assigned_user_id": str(staff.id) if staff else None,
+        "household_lead_id": str(lead.household_lead_id) if lead.household_lead_id else None,
+        "sla_due_at": lead.sla_due_at.isoformat(),
+        "score": lead.score,
+        "channel": lead.source_channel,
+        "event": "lead.created",
+    }
+    statement, params = new_lead_write(
+        tuple(row for row in rows if row is not None),
+        person=person,
+        reservation={
+            "scope": command.idempotency_scope,
+            "key": command.idempotency_key,
+            "request_sha256": command.request_sha256,
+            "status_code": 201,
+            "response": body,
+            "at": command.received_at,
+            "staff_id": staff.id if staff else None,
+        },
+        event={
+            "event_kind": "lead.created",
+            "practice_id": command.practice_id,
+            "location_id": lead.location_id,
+            "lead_id": lead.id,
+            "event_payload": {"source": command.source_kind, "channel": lead.source_channel},
+        },
+    )
+    created = IntakeResult(
+        status_code=201,
+        body=body,
+        lead_id=lead.id,
+        sla_due_at=lead.sla_due_at,
+        score=score,
+        scoring_input=scoring_input,
+    )
+    if in_open_transaction:
+        [written] = await statement.fetch(session, params)
+        if written["id"] is not None:
+            progress.committing = True
+            await session.commit()
+            return dataclasses.replace(created, event_ids=(int(written["id"]),))
+        replay = await previous_answer(session, command) if written["person_as_expected"] else None
+        await session.rollback()
+        return replay
+    # A duplicate finds the first delivery's committed answer; should that row have gone meanwhile
+    # (the first delivery's transaction failed after all), the write is simply tried again.
+    for _ in range(WRITE_ATTEMPTS):
+        progress.committing = True
+        [written] = await statement.fetch(session, params, own_transaction=True)
+        progress.committing = False
+        if written["id"] is not None:
+            return dataclasses.replace(created, event_ids=(int(written["id"]),))
+        if not written["person_as_expected"]:
+            return None
+        replay = await previous_answer(session, command)
+        # End that read's transaction: a retried write must again be a transaction of its own.
+        await session.rollback()
+        if replay is not None:
+            return replay
+    raise RuntimeError(f"delivery {command.idempotency_key!r} neither written nor answered")
+
+
+WRITE_ATTEMPTS = 3
+"""A reservation that vanishes between our conflict and our read is a rolled-back first delivery."""
+
+
+def score_and_explain(
+    domain: Domain, practice_id: uuid.UUID, scoring_input: Any
+) -> tuple[LeadScore | None, list[str] | None]:
+    score = domain.scorer.score(practice_id, scoring_input)
+    reasons = domain.scorer.explain(practice_id, scoring_input, score.version) if score else None
+    return score, reasons

@@ -189,5 +189,3 @@ async def attach_transcript(domain: Domain, *, call_sid: str, transcription_sid:
             details={"call_id": str(call.id)},
         )
     return True
-
-

@@ -128,11 +128,11 @@ async def receive_text(
         if keyword in OPT_OUT_WORDS:
             kind = "opt_out"
             if not was_out:
-                _consent(session, practice_id, lead, phone_index, granted=False, to=to, now=now)
+                consent_of(session, practice_id, lead, phone_index, granted=False, to=to, now=now)
                 reply = UNSUBSCRIBED.format(practice=practice.name)
         elif keyword in OPT_IN_WORDS and (was_out or keyword != "YES"):
             kind = "opt_in"
-            _consent(session, practice_id, lead, phone_index, granted=True, to=to, now=now)
+            consent_of(session, practice_id, lead, phone_index, granted=True, to=to, now=now)
             if was_out:
                 reply = RESUBSCRIBED.format(practice=practice.name)
         elif keyword in HELP_WORDS:
@@ -156,7 +156,7 @@ async def receive_text(
     return InboundText(reply=reply, lead_id=lead.id if lead else None, keyword=kind, flagged=flagged)
 
 
-def _consent(
+def consent_of(
     session: AsyncSession,
     practice_id: uuid.UUID,
     lead: Lead | None,

@@ -16,6 +16,8 @@ from scoring.channels import CHANNELS
 DEFAULT_RING_SECONDS = 20
 """About five rings: long enough to reach the phone, short enough that callers do not hang up first."""
 OVERFLOW_MODES = ("number", "queue")
+
+
 def phone_settings_of(row: PracticePhoneSettings | None, practice_id: uuid.UUID) -> PracticePhoneSettings:
     """The practice's phone settings, or the defaults when it never set any."""
     return row or PracticePhoneSettings(
@@ -139,5 +141,3 @@ async def configure_phone_settings(
             setattr(row, name, value)
         row.updated_at = domain.clock.now()
     return row
-
-

@@ -3,10 +3,10 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from router.board.snapshot import presence
+from router.board import presence
 from router.core import errors
 from router.core.models import AuditRecord, DomainEvent, FunnelEvent, Interaction, Lead, StaffUser
-from router.leads.views import actions
+from router.leads import actions
 from router.privacy.audit import Actor
 from tests.board.helpers import new_lead
 from tests.factories import add_desk_staff, make_practice, viewer_of

@@ -6,7 +6,7 @@ import pytest
 from playwright.async_api import async_playwright
 
 from router.board.snapshot import board_position
-from router.leads.views import actions
+from router.leads import actions
 from router.privacy.audit import Actor
 from tests.board.helpers import until_true, watch_policy_violations
 from tests.board.test_ws import post_inquiry

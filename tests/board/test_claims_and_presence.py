@@ -6,8 +6,8 @@ from sqlalchemy import select
 from router.board.presence import AWAY_AFTER, mark_absent_staff_away, touch_presence
 from router.core.clock import FrozenClock
 from router.core.models import AuditRecord, DomainEvent, Lead, StaffUser
+from router.leads import actions
 from router.leads.claim_timeouts import release_stale_claims
-from router.leads.views import actions
 from router.privacy.audit import Actor
 from tests.board.helpers import new_lead
 from tests.factories import make_practice, viewer_of

@@ -11,7 +11,7 @@ from realtime.connection import BoardConnection
 from router.board.snapshot import board_position, load_board, priority_key
 from router.core.events import record_event
 from router.core.models import AuditRecord, DomainEvent, Lead
-from router.leads.views import actions
+from router.leads import actions
 from router.privacy.audit import Actor
 from tests.board.helpers import CollectingSocket, marker_of, new_lead
 from tests.factories import make_practice, viewer_of

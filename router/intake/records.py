@@ -1,0 +1,204 @@
+"""The rows an inquiry writes: its touchpoint, consent record, a new lead's rows, or a merge."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from router.core.crypto import PHI_CONTEXT
+from router.core.domain import Domain
+from router.core.models import (
+    AuditRecord,
+    ConsentRecord,
+    FunnelEvent,
+    Lead,
+    Location,
+    Touchpoint,
+)
+from router.core.ports import LeadScore
+from router.intake.assignment import (
+    StaffCandidate,
+)
+from router.intake.commands import (
+    InquiryCommand,
+    IntakeResult,
+)
+from router.intake.matching import (
+    fill_missing_contact,
+)
+from router.intake.normalize import TRACKING_FIELDS, NormalizedInquiry
+from router.intake.practice_view import PracticeView
+from router.practices.sla import contact_deadline
+from router.privacy import audit
+
+
+def touchpoint_row(
+    command: InquiryCommand, inquiry: NormalizedInquiry, channel: str, domain: Domain
+) -> Touchpoint:
+    tracking = inquiry.tracking
+    return Touchpoint(
+        id=uuid.uuid4(),
+        practice_id=command.practice_id,
+        kind=command.source_kind,
+        channel=channel,
+        occurred_at=command.received_at,
+        form_source_id=command.form_source_id,
+        treatment_interest=inquiry.treatment_interest,
+        last_dental_visit=inquiry.last_dental_visit,
+        message_enc=domain.cipher.encrypt(inquiry.message, context=PHI_CONTEXT),
+        details=dict(command.details),
+        **{key: tracking.get(key) for key in TRACKING_FIELDS},
+    )
+
+
+def merge_rows(
+    session: AsyncSession,
+    domain: Domain,
+    command: InquiryCommand,
+    inquiry: NormalizedInquiry,
+    channel: str,
+    existing: Lead,
+) -> IntakeResult:
+    """The inquiry as a new touchpoint of the person's open lead."""
+    touchpoint = touchpoint_row(command, inquiry, channel, domain)
+    touchpoint.lead_id = existing.id
+    session.add(touchpoint)
+    existing.touch_count += 1
+    existing.last_activity_at = command.received_at
+    fill_missing_contact(existing, inquiry, domain)
+    audit.record(
+        session,
+        actor=command.actor,
+        action="lead.touch",
+        practice_id=command.practice_id,
+        lead_id=existing.id,
+        details={"touchpoint_id": str(touchpoint.id), "source": command.source_kind},
+    )
+    consent_of(session, command, inquiry, existing.id, domain)
+    return IntakeResult(
+        status_code=200,
+        body={
+            "lead_id": str(existing.id),
+            "status": "merged",
+            "touchpoint_id": str(touchpoint.id),
+            "location_id": str(existing.location_id),
+            "channel": channel,
+            "event": "lead.touched",
+        },
+        lead_id=existing.id,
+    )
+
+
+def new_lead_rows(
+    domain: Domain,
+    command: InquiryCommand,
+    inquiry: NormalizedInquiry,
+    channel: str,
+    location: Location,
+    view: PracticeView,
+    staff: StaffCandidate | None,
+    household_id: uuid.UUID | None,
+    score: LeadScore | None,
+    reasons: list[str] | None,
+) -> tuple[Lead, Touchpoint, FunnelEvent, ConsentRecord | None, AuditRecord]:
+    """The new lead and the rows that go with it (not yet in any session)."""
+    now = command.received_at
+    deadline = contact_deadline(now, location, view.settings)
+    cipher = domain.cipher
+    contact = inquiry.contact
+    lead = Lead(
+        id=uuid.uuid4(),
+        practice_id=command.practice_id,
+        location_id=location.id,
+        household_lead_id=household_id,
+        referring_physician_id=command.referring_physician_id,
+        first_name_enc=cipher.encrypt(contact.first_name, context=PHI_CONTEXT),
+        last_name_enc=cipher.encrypt(contact.last_name, context=PHI_CONTEXT),
+        phone_enc=cipher.encrypt(contact.phone, context=PHI_CONTEXT),
+        email_enc=cipher.encrypt(contact.email, context=PHI_CONTEXT),
+        date_of_birth_enc=cipher.encrypt(
+            contact.date_of_birth.isoformat() if contact.date_of_birth else None, context=PHI_CONTEXT
+        ),
+        phone_index=domain.blind_index.digest(contact.phone, kind="phone"),
+        email_index=domain.blind_index.digest(contact.email, kind="email"),
+        zip=contact.zip,
+        age_range=contact.age_range,
+        treatment_interest=inquiry.treatment_interest,
+        source_kind=command.source_kind,
+        source_channel=channel,
+        status="open",
+        stage="lead",
+        score=score.value if score else None,
+        score_version=score.version if score else None,
+        score_pooled=score.pooled if score else False,
+        score_reasons=reasons or [],
+        assigned_user_id=staff.id if staff else None,
+        assigned_at=now if staff else None,
+        received_at=now,
+        sla_started_at=deadline.started_at,
+        sla_due_at=deadline.due_at,
+        overflow=deadline.overflow,
+        escalation_level=0,
+        last_activity_at=now,
+        touch_count=1,
+    )
+    touchpoint = touchpoint_row(command, inquiry, channel, domain)
+    touchpoint.lead_id = lead.id
+    funnel = FunnelEvent(
+        practice_id=command.practice_id,
+        lead_id=lead.id,
+        stage="lead",
+        occurred_at=now,
+        actor=command.actor.id,
+    )
+    record = audit.new_record(
+        actor=command.actor,
+        action="lead.create",
+        practice_id=command.practice_id,
+        lead_id=lead.id,
+        details={
+            "touchpoint_id": str(touchpoint.id),
+            "source": command.source_kind,
+            "fields": sorted(
+                k
+                for k in ("first_name", "last_name", "phone", "email", "date_of_birth", "message")
+                if inquiry.fields.get(k)
+            ),
+        },
+    )
+    return lead, touchpoint, funnel, consent_record(command, inquiry, lead.id, domain), record
+
+
+def consent_of(
+    session: AsyncSession,
+    command: InquiryCommand,
+    inquiry: NormalizedInquiry,
+    lead_id: uuid.UUID,
+    domain: Domain,
+) -> None:
+    record = consent_record(command, inquiry, lead_id, domain)
+    if record is not None:
+        session.add(record)
+
+
+def consent_record(
+    command: InquiryCommand, inquiry: NormalizedInquiry, lead_id: uuid.UUID, domain: Domain
+) -> ConsentRecord | None:
+    """The consent the form captured, as an immutable record (None when the form asked nothing)."""
+    consent = inquiry.consent
+    if consent is None:
+        return None
+    return ConsentRecord(
+        id=uuid.uuid4(),
+        practice_id=command.practice_id,
+        lead_id=lead_id,
+        phone_index=domain.blind_index.digest(inquiry.contact.phone, kind="phone"),
+        channel="sms",
+        granted=consent.granted,
+        disclosure_version=consent.disclosure_version,
+        captured_at=consent.captured_at,
+        page=consent.page,
+        ip_enc=domain.cipher.encrypt(consent.ip, context="consent"),
+        source=command.source_kind,
+    )
