@@ -19,6 +19,7 @@ from leadrouter.admin_cli import COMMANDS as ADMIN_COMMANDS
 from leadrouter.attribution_cli import COMMANDS as ATTRIBUTION_COMMANDS
 from leadrouter.commands import require_urls, with_runtime
 from leadrouter.phones_cli import phones_group, tracking_number_group
+from leadrouter.privacy_cli import COMMANDS as PRIVACY_COMMANDS
 from leadrouter.supervisor import Supervisor
 from leadrouter.train_cli import COMMANDS as TRAINING_COMMANDS
 
@@ -78,7 +79,7 @@ def cli(verbose: bool) -> None:
 cli.add_command(attribution_command, name="attribution")
 cli.add_command(tracking_number_group)
 cli.add_command(phones_group)
-for _command in (*ADMIN_COMMANDS, *TRAINING_COMMANDS, *ATTRIBUTION_COMMANDS):
+for _command in (*ADMIN_COMMANDS, *PRIVACY_COMMANDS, *TRAINING_COMMANDS, *ATTRIBUTION_COMMANDS):
     cli.add_command(_command)
 
 

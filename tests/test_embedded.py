@@ -20,15 +20,10 @@ import asyncpg
 import pytest
 import redis
 
-from leadrouter.embedded import (
-    STOP_TIMEOUT_S,
-    EmbeddedServiceError,
-    EmbeddedServices,
-    find_postgres_bin_dir,
-    find_redis_server,
-    reachable,
-    resolve_endpoints,
-)
+from leadrouter.embedded import EmbeddedServices, resolve_endpoints
+from leadrouter.embedded_postgres import find_postgres_bin_dir
+from leadrouter.embedded_redis import find_redis_server
+from leadrouter.server_process import STOP_TIMEOUT_S, EmbeddedServiceError, reachable
 from tests.fixtures.live import free_port
 
 pytestmark = pytest.mark.integration
@@ -48,7 +43,7 @@ def _asyncpg_dsn(database_url: str) -> str:
     return database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     """True while the process runs; a zombie waiting for init to reap it counts as gone."""
     try:
         os.kill(pid, 0)
@@ -62,9 +57,9 @@ def _pid_alive(pid: int) -> bool:
 
 def _assert_gone(pid: int, url: str) -> None:
     deadline = time.monotonic() + 5
-    while _pid_alive(pid) and time.monotonic() < deadline:
+    while pid_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _pid_alive(pid), f"server pid {pid} still running"
+    assert not pid_alive(pid), f"server pid {pid} still running"
     assert not reachable(url, timeout=0.5), f"{url} still answers"
 
 

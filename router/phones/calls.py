@@ -24,7 +24,7 @@ from router.core.models import (
     PhoneCall,
 )
 from router.leads.first_contact import record_first_contact
-from router.phones.texts import text_back_missed_call
+from router.phones.text_back import text_back_missed_call
 from router.privacy import audit
 
 CALL_STATUS_ORDER = {

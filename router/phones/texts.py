@@ -22,10 +22,10 @@ from router.core.crypto import PHI_CONTEXT
 from router.core.domain import Domain
 from router.core.errors import PhoneActionRefused
 from router.core.events import record_lead_event
-from router.core.models import ConsentRecord, Interaction, Lead, PhoneCall, Practice, SmsMessage
+from router.core.models import ConsentRecord, Interaction, Lead, Practice, SmsMessage
 from router.core.ports import PhoneGatewayError, PortNotConfigured
 from router.intake.normalize import normalize_phone
-from router.phones.numbers import load_phone_settings, practice_number
+from router.phones.numbers import practice_number
 from router.phones.quiet_hours import next_allowed, recipient_zones
 from router.privacy import audit
 from router.privacy.access import Viewer, require
@@ -383,32 +383,3 @@ async def send_deferred_text_task(ctx: dict[str, Any], message_id: str) -> dict[
 async def send_due_texts_task(ctx: dict[str, Any]) -> dict[str, int]:
     """arq cron: deferred texts whose job was lost."""
     return await send_due_texts(ctx["domain"])
-
-
-async def text_back_missed_call(domain: Domain, call_id: uuid.UUID) -> TextOutcome | None:
-    """A new caller nobody answered gets one "sorry we missed you" text, when the practice wants it."""
-    async with domain.sessionmaker() as session, session.begin():
-        call = await session.get(PhoneCall, call_id)
-        if call is None or call.lead_id is None or call.text_back_at is not None:
-            return None
-        settings = await load_phone_settings(session, call.practice_id)
-        practice = await session.get(Practice, call.practice_id)
-        lead = await session.get(Lead, call.lead_id)
-        if not settings.missed_call_text_back or practice is None or lead is None:
-            return None
-        call.text_back_at = domain.clock.now()
-        phone = domain.cipher.decrypt(lead.phone_enc, context=PHI_CONTEXT)
-    if not phone:
-        return None
-    body = settings.text_back_message or (
-        f"Sorry we missed your call at {practice.name}! Reply here to text us, or call us back anytime."
-    )
-    return await send_text(
-        domain,
-        practice_id=call.practice_id,
-        to=phone,
-        body=body,
-        automated=True,
-        lead_id=call.lead_id,
-        dedupe_key=f"textback:{call.call_sid or call.id}",
-    )
