@@ -18,6 +18,7 @@ from attribution.cli import attribution_command
 from leadrouter.admin_cli import COMMANDS as ADMIN_COMMANDS
 from leadrouter.attribution_cli import COMMANDS as ATTRIBUTION_COMMANDS
 from leadrouter.commands import require_urls, with_runtime
+from leadrouter.models_cli import COMMANDS as MODELS_COMMANDS
 from leadrouter.phones_cli import phones_group, tracking_number_group
 from leadrouter.privacy_cli import COMMANDS as PRIVACY_COMMANDS
 from leadrouter.supervisor import Supervisor
@@ -79,7 +80,13 @@ def cli(verbose: bool) -> None:
 cli.add_command(attribution_command, name="attribution")
 cli.add_command(tracking_number_group)
 cli.add_command(phones_group)
-for _command in (*ADMIN_COMMANDS, *PRIVACY_COMMANDS, *TRAINING_COMMANDS, *ATTRIBUTION_COMMANDS):
+for _command in (
+    *ADMIN_COMMANDS,
+    *PRIVACY_COMMANDS,
+    *TRAINING_COMMANDS,
+    *MODELS_COMMANDS,
+    *ATTRIBUTION_COMMANDS,
+):
     cli.add_command(_command)
 
 

@@ -77,7 +77,10 @@ def simulated_history(
         rows.inputs,
         rows.labels,
         rows.received_at,
-        source=f"simulator seed {seed}, {months} months to {end:%Y-%m-%d}",
+        source=(
+            f"the product's practice simulator (seed {seed}, {months} months to {end:%Y-%m-%d}), "
+            "the fallback while no practice has real history to learn from"
+        ),
         true_probabilities=rows.true_probabilities,
     )
 
@@ -98,6 +101,7 @@ def train(
         seed=seed,
         progress=progress,
         xgboost_params=xgboost_params,
+        source=history.source,
     )
 
 

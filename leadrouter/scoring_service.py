@@ -83,7 +83,8 @@ class RegistryScorer:
             installed = []
             for practice_id, row in zip(changed, rows, strict=True):
                 runtime = await asyncio.to_thread(registry.runtime_for, row)  # fully built first
-                if practice_id is None:
+                if practice_id is None or row.card.get("recalibrated_from"):
+                    # a practice's recalibration of the pooled model is still provisional
                     self._pooled_versions |= {runtime.version}
                 self._by_version = {**self._by_version, runtime.version: runtime}
                 self.registry.install(_key(practice_id), runtime)  # one reference swap

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import json
 import math
@@ -21,24 +22,27 @@ console = Console()
 MODELS_DIR = Path(__file__).resolve().parent.parent / "var" / "models"
 """Where each version's card and plots are written, one folder per version."""
 
-TRAINING_STEPS = 7
-"""Progress messages one training emits (simulating/importing + six from `train_models`)."""
+TRAINING_STEPS = 8
+"""Progress messages one training emits (simulating/importing + seven from `train_models`)."""
 
 _SUMMARY_ROWS = (
     ("ROC AUC", "roc_auc", "{:.3f}"),
     ("accuracy at 0.5", "accuracy", "{:.3f}"),
     ("Brier score (lower is better)", "brier", "{:.4f}"),
+    ("calibration slope (1 is ideal)", "calibration_slope", "{:.2f}"),
+    ("mean prediction", "mean_prediction", "{:.3f}"),
+    ("conversion rate", "conversion_rate", "{:.3f}"),
     ("top / bottom quartile conversion", "top_bottom_quartile_ratio", "{:.2f}x"),
 )
 
 
-def _cli_actor(by: str | None) -> Any:
+def cli_actor(by: str | None) -> Any:
     from router.privacy.audit import Actor
 
     return Actor(type="user", id=f"cli:{by or getpass.getuser()}")
 
 
-async def _practice(session: Any, slug: str) -> Any:
+async def practice_by_slug(session: Any, slug: str) -> Any:
     from router.core.models import Practice
 
     practice = await session.scalar(select(Practice).where(Practice.slug == slug))
@@ -47,29 +51,66 @@ async def _practice(session: Any, slug: str) -> Any:
     return practice
 
 
-async def _csv_history(session: Any, practice: Any, path: Path) -> Any:
-    """Import a CSV export, printing warnings and each bad line; the good rows train."""
-    from leadrouter.model_training import History
-    from router.core.models import Location, Provider
-    from scoring.history_csv import import_history_csv
+CSV_MAX_BYTES = 1 << 30
+"""A file on disk may be large (the upload screen has its own, smaller limit)."""
 
-    coordinates, providers, zone = [], [], "UTC"
-    if practice is not None:
-        zone = practice.time_zone
-        offices = (await session.scalars(select(Location).where(Location.practice_id == practice.id))).all()
-        coordinates = [(o.latitude, o.longitude) for o in offices if o.latitude is not None]
-        providers = list(
-            (await session.scalars(select(Provider.name).where(Provider.practice_id == practice.id))).all()
+
+def _import_map(rules: tuple[str, ...]) -> Any:
+    """The practice's map from `--map` values: each a TOML file or one rule (`Header = field`)."""
+    from scoring.history_vocabulary import ImportMap, MapError, parse_map
+
+    mapping = ImportMap()
+    for rule in rules:
+        path = Path(rule)
+        try:
+            text = path.read_text(encoding="utf-8") if path.is_file() else rule
+            mapping = mapping.merged(parse_map(text))
+        except MapError as error:
+            raise click.BadParameter(str(error), param_hint=f"--map {rule!r}") from None
+    return mapping
+
+
+def _print_report(imported: Any) -> None:
+    """The grouped report, line by line (file contents are printed as text, never as markup)."""
+    for line in imported.report.lines():
+        style = "red" if line.startswith("REFUSED") else "green" if line.startswith("OK:") else None
+        console.print(line, style=style, markup=False, highlight=False, soft_wrap=True)
+
+
+async def _csv_history(session: Any, practice: Any, path: Path, mapping: Any) -> Any:
+    """Read a CSV export through the practice's aliases and map, and print the report."""
+    from router.scores.history_import import check_history, history_context
+    from web.uploads import UploadRefused, decode_text
+
+    try:
+        raw = await asyncio.to_thread(path.read_bytes)
+        uploaded = decode_text(raw, file_name=path.name, max_bytes=CSV_MAX_BYTES)
+    except UploadRefused as refused:
+        raise click.ClickException(f"{path.name}: {refused}") from None
+    context = await history_context(session, practice.id if practice is not None else None)
+    imported = check_history(uploaded.text, context=context, mapping=mapping, file_name=path.name)
+    _print_report(imported)
+    return imported
+
+
+def _decide(imported: Any, *, check: bool, force: bool, reason: str | None) -> list[str]:
+    """After the report: stop a check (exit 1 if the import would be refused), refuse, or go ahead."""
+    from router.scores.history_import import HistoryRefused, refuse_unless_forced
+
+    if check:
+        if imported.report.refusals():
+            raise click.exceptions.Exit(1)
+        return []
+    try:
+        forced_over = refuse_unless_forced(imported, force=force, reason=reason)
+    except HistoryRefused as refused:
+        hint = (
+            " Map the values (--map) or, if you are sure, --force --reason TEXT." if refused.forcible else ""
         )
-    imported = import_history_csv(path, time_zone=zone, locations=coordinates, provider_names=providers)
-    for warning in imported.warnings:
-        console.print(f"[yellow]warning:[/] {warning}")
-    for line, message in imported.errors:
-        console.print(f"[red]line {line}:[/] {message}")
-    console.print(f"imported {len(imported.inputs)} leads from {path.name}; {len(imported.errors)} bad lines")
-    if not imported.inputs:
-        raise click.ClickException(f"no usable rows in {path}")
-    return History(imported.inputs, imported.labels, imported.received_at, source=f"CSV {path.name}")
+        raise click.ClickException(f"not imported, nothing stored.{hint}") from None
+    if forced_over:
+        console.print(f"[yellow]forced over {len(forced_over)} refusal(s); the audit log records why[/]")
+    return forced_over
 
 
 def _summary(metrics: dict) -> Table:
@@ -105,7 +146,7 @@ def _write_card(result: Any, out: Path) -> Path:
 @click.option("--pooled", is_flag=True, help="Train the pooled model (the default without --practice).")
 @click.option("--months", default=18, show_default=True, help="Months of simulated history.")
 @click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--promote", is_flag=True, help="Promote it if it beats (or ties) the champion.")
+@click.option("--promote", is_flag=True, help="Promote it if it passes the promotion rule.")
 @click.option("--source", type=click.Choice(["simulator", "csv", "product"]), default=None)
 @click.option(
     "--csv",
@@ -113,6 +154,20 @@ def _write_card(result: Any, out: Path) -> Path:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="History CSV (implies --source csv); columns in scoring/history_csv.py.",
 )
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="FILE|RULE",
+    help="The practice's map: a TOML file, or a rule like 'Lead Source=channel' or "
+    "'channel:referral=physician_referral' (repeatable; see docs/scoring.md).",
+)
+@click.option("--check", is_flag=True, help="Read the whole file and print the report; store nothing.")
+@click.option(
+    "--force", is_flag=True, help="Import even when the report refuses it (needs --reason; audited)."
+)
+@click.option("--reason", default=None, help="Why the import is forced (written to the audit log).")
+@click.option("--by", default=None, help="Who is forcing it (default: your login name).")
 @click.option("--trees", type=int, default=None, help="Number of trees (default: the tuned 300).")
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), default=MODELS_DIR, show_default=True
@@ -125,15 +180,30 @@ def train_command(
     promote: bool,
     source: str | None,
     csv_path: Path | None,
+    maps: tuple[str, ...],
+    check: bool,
+    force: bool,
+    reason: str | None,
+    by: str | None,
     trees: int | None,
     out: Path,
 ) -> None:
-    """Train a lead-score model version, write its card and plots, store it (and optionally promote)."""
+    """Train a lead-score model version, write its card and plots, store it (and optionally promote).
+
+    With --csv, the file is read through column and value aliases and the practice's --map, and a
+    report is printed first; a file with too many skipped rows, or whose reading would lose a whole
+    channel or treatment, is refused (exit 1, nothing stored) unless --force --reason is given.
+    """
     if pooled and practice_slug:
         raise click.UsageError("--pooled and --practice exclude each other")
     source = source or ("csv" if csv_path else "simulator")
     if source == "csv" and csv_path is None:
         raise click.UsageError("--source csv needs --csv PATH")
+    if (check or maps or force) and source != "csv":
+        raise click.UsageError("--check, --map and --force apply to --csv imports")
+    if force and not reason:
+        raise click.UsageError("--force needs --reason TEXT (it is written to the audit log)")
+    mapping = _import_map(maps)
     if source == "product" and not practice_slug:
         raise click.UsageError("--source product needs --practice SLUG")
 
@@ -143,6 +213,15 @@ def train_command(
         from router.scores.history import product_history
 
         domain = runtime.domain
+        imported, forced_over = None, []
+        if source == "csv":  # the report first, before any progress bar
+            assert csv_path is not None
+            async with domain.sessionmaker() as session:
+                practice = await practice_by_slug(session, practice_slug) if practice_slug else None
+                imported = await _csv_history(session, practice, csv_path, mapping)
+            forced_over = _decide(imported, check=check, force=force, reason=reason)
+            if check:
+                return
         with Progress(
             TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
         ) as progress:
@@ -152,10 +231,12 @@ def train_command(
                 progress.update(task, description=message, advance=1)
 
             async with domain.sessionmaker() as session:
-                practice = await _practice(session, practice_slug) if practice_slug else None
-                if source == "csv":
+                practice = await practice_by_slug(session, practice_slug) if practice_slug else None
+                if imported is not None:
                     assert csv_path is not None
-                    history = await _csv_history(session, practice, csv_path)
+                    history = model_training.History(
+                        imported.inputs, imported.labels, imported.received_at, source=f"CSV {csv_path.name}"
+                    )
                 elif source == "product":
                     rows = await product_history(session, domain, practice.id)
                     needed = domain.settings.scoring.min_practice_leads
@@ -183,123 +264,56 @@ def train_command(
         console.print(_summary(result.metrics))
         folder = _write_card(result, out)
         practice_id = practice.id if practice is not None else None
-        version = await model_training.store(domain, result, practice_id=practice_id, source=history.source)
+        if imported is not None:
+            from router.scores.history_import import store_imported_candidate
+
+            version = await store_imported_candidate(
+                domain,
+                result,
+                practice_id=practice_id,
+                imported=imported,
+                actor=cli_actor(by),
+                forced_over=forced_over,
+                reason=reason,
+            )
+        else:
+            version = await model_training.store(
+                domain, result, practice_id=practice_id, source=history.source
+            )
         scope = practice_slug or "pooled"
         console.print(f"stored [bold]{version}[/] ({scope}) as a candidate; card and plots in {folder}")
         if promote:
-            await _promote(domain, version, force=False, reason=None, by=None)
+            await promote_version(domain, version, force=False, reason=None, by=None)
         else:
             console.print(f"promote it with: leadrouter models promote {version}")
 
     with_runtime(action)
 
 
-async def _promote(domain: Any, version: str, *, force: bool, reason: str | None, by: str | None) -> None:
+COMMANDS = (train_command,)
+"""Registered on the `leadrouter` group by leadrouter/cli.py."""
+
+
+async def promote_version(
+    domain: Any, version: str, *, force: bool, reason: str | None, by: str | None
+) -> None:
     from router.scores import registry
 
     try:
         promotion = await registry.promote_and_announce(
-            domain, version, actor=_cli_actor(by), force=force, reason=reason
+            domain, version, actor=cli_actor(by), force=force, reason=reason
         )
     except registry.PromotionRefused as refused:
         raise click.ClickException(f"not promoted: {refused} (override: --force --reason TEXT)") from None
     except (registry.UnknownModelVersion, ValueError) as error:
         raise click.ClickException(str(error)) from None
-    if promotion.champion_auc is not None:
+    check = promotion.check
+    if check is not None and check.comparison is not None:
+        c = check.comparison
         console.print(
-            f"on {version}'s holdout: challenger AUC {promotion.challenger_auc:.4f}, "
-            f"champion {promotion.previous_version} {promotion.champion_auc:.4f}"
+            f"on {version}'s holdout ({c.leads} leads): AUC {c.candidate_auc:.4f} vs "
+            f"{promotion.compared_with} {c.champion_auc:.4f}, difference {c.difference:+.4f} "
+            f"(95% interval {c.low:+.4f} to {c.high:+.4f}); calibration slope {check.calibration_slope:.2f}"
         )
     note = " (forced, audited)" if promotion.forced else ""
     console.print(f"[green]{version} is now the active model[/]{note}; every process swaps to it")
-
-
-@click.group("models")
-def models_group() -> None:
-    """Lead-score model versions: list, show, evaluate, promote."""
-
-
-@models_group.command("list")
-def models_list() -> None:
-    """Every stored version, newest first, with its holdout AUC and status."""
-
-    async def action(runtime: Any) -> list[tuple[Any, str]]:
-        from router.core.models import Practice
-        from router.scores import registry
-
-        async with runtime.domain.sessionmaker() as session:
-            rows = await registry.list_versions(session)
-            slugs = dict((await session.execute(select(Practice.id, Practice.slug))).all())
-        return [(row, slugs.get(row.practice_id, "pooled")) for row in rows]
-
-    table = Table(title="Lead-score model versions")
-    table.add_column("version", no_wrap=True)
-    for column in ("for", "status", "holdout AUC", "created", "promoted by"):
-        table.add_column(column)
-    for row, scope in with_runtime(action):
-        table.add_row(
-            row.version,
-            scope,
-            row.status,
-            f"{row.holdout_auc:.3f}",
-            f"{row.created_at:%Y-%m-%d %H:%M}",
-            row.promoted_by or "",
-        )
-    console.print(table)
-
-
-@models_group.command("show")
-@click.argument("version")
-def models_show(version: str) -> None:
-    """A version's status and model card."""
-
-    async def action(runtime: Any) -> Any:
-        from router.scores import registry
-
-        async with runtime.domain.sessionmaker() as session:
-            try:
-                return await registry.get_version(session, version)
-            except registry.UnknownModelVersion:
-                raise click.ClickException(f"no model version {version!r}") from None
-
-    row = with_runtime(action)
-    scope = "pooled model" if row.practice_id is None else f"practice {row.practice_id}"
-    console.print(f"[bold]{row.version}[/]: {row.status}, {scope}, source: {row.card.get('source', '?')}")
-    click.echo(row.card_markdown)
-
-
-@models_group.command("promote")
-@click.argument("version")
-@click.option("--force", is_flag=True, help="Promote even if it scores worse than the champion.")
-@click.option("--reason", default=None, help="Why (required with --force; goes to the audit log).")
-@click.option("--by", default=None, help="Who is promoting (default: your login name).")
-def models_promote(version: str, force: bool, reason: str | None, by: str | None) -> None:
-    """Make VERSION the active model if its holdout AUC is not worse than the champion's on it."""
-    if force and not reason:
-        raise click.UsageError("--force needs --reason TEXT (it is written to the audit log)")
-    with_runtime(lambda runtime: _promote(runtime.domain, version, force=force, reason=reason, by=by))
-
-
-@models_group.command("evaluate")
-@click.argument("version")
-def models_evaluate(version: str) -> None:
-    """VERSION's AUC on the latest stored holdout of its practice (or of the pooled model)."""
-
-    async def action(runtime: Any) -> Any:
-        from router.scores import registry
-
-        async with runtime.domain.sessionmaker() as session:
-            try:
-                return await registry.evaluate_on_latest_holdout(session, version)
-            except registry.UnknownModelVersion as error:
-                raise click.ClickException(f"unknown: {error}") from None
-
-    evaluation = with_runtime(action)
-    console.print(
-        f"{evaluation.version}: AUC {evaluation.auc:.4f} on the holdout of {evaluation.holdout_version} "
-        f"({evaluation.leads} leads)"
-    )
-
-
-COMMANDS = (train_command, models_group)
-"""Registered on the `leadrouter` group by leadrouter/cli.py."""

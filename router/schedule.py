@@ -20,6 +20,7 @@ from router.marketing.attribution_runs import nightly_attribution, run_attributi
 from router.phones.texts import send_deferred_text_task, send_due_texts_task
 from router.privacy import audit
 from router.scores.explanations import fill_missing_reasons
+from router.scores.pooled_calibration import recalibrate_pooled_models
 
 AUDIT_SEAL_SECONDS = {0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55}
 """The sealer runs every 5 s: the chain trails intake by seconds, and each run is one small query."""
@@ -36,6 +37,10 @@ REASONS_SWEEP_SECONDS = {30}
 """Once a minute: a lead stored while a model was being swapped gets its reasons within a minute."""
 DUE_TEXTS_SECONDS = {30}
 """Once a minute: a lost job's text goes out at most a minute late, and the query is one index scan."""
+RECALIBRATION_HOUR_UTC = 3
+"""Late evening to night in US time zones, after the day's outcomes are in, before the nightly attribution."""
+RECALIBRATION_TIMEOUT_SECONDS = 1200
+"""Refitting a calibration per practice is seconds each; twenty minutes covers hundreds of practices."""
 NIGHTLY_ATTRIBUTION_HOUR_UTC = 8
 """02:15-03:15 in US Central time: after the day's leads and the evening's PMS sync, before opening."""
 
@@ -67,5 +72,13 @@ CRON_JOBS: list[Any] = [
     cron(fill_missing_reasons, second=REASONS_SWEEP_SECONDS, unique=True),
     cron(send_due_texts_task, second=DUE_TEXTS_SECONDS, run_at_startup=True, unique=True),
     cron(nightly_attribution, hour={NIGHTLY_ATTRIBUTION_HOUR_UTC}, minute={15}, unique=True),
+    cron(
+        recalibrate_pooled_models,
+        hour={RECALIBRATION_HOUR_UTC},
+        minute={30},
+        second={0},
+        unique=True,
+        timeout=RECALIBRATION_TIMEOUT_SECONDS,
+    ),
 ]
 """Periodic jobs: the sweepers that catch lost jobs, the audit sealer, and nightly attribution."""

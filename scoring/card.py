@@ -36,6 +36,9 @@ _METRIC_ROWS = (
     ("ROC AUC", "roc_auc"),
     ("accuracy at 0.5", "accuracy"),
     ("Brier score", "brier"),
+    ("calibration slope (1 is ideal)", "calibration_slope"),
+    ("mean prediction", "mean_prediction"),
+    ("conversion rate", "conversion_rate"),
     ("top / bottom quartile conversion", "top_bottom_quartile_ratio"),
 )
 
@@ -50,6 +53,8 @@ def model_card(
     parity: float,
     base_rate: float,
     plots: tuple[str, ...],
+    refit: dict | None = None,
+    source: str | None = None,
 ) -> tuple[str, dict]:
     """Markdown and JSON cards holding the same facts."""
     card = {
@@ -65,6 +70,8 @@ def model_card(
         "base_rate": base_rate,
         "metrics": metrics,
         "plots": list(plots),
+        "refit": refit,
+        "history_source": source,
     }
     columns = list(metrics)
     lines = [
@@ -74,8 +81,18 @@ def model_card(
         "",
         "## Data",
         "",
+        *([f"- history: {source}"] if source else []),
         *(f"- {name}: {w['rows']} leads, {w['from'][:10]} to {w['to'][:10]}" for name, w in windows.items()),
         f"- conversion rate in training: {base_rate:.1%}",
+        *(
+            [
+                f"- served model: refit on the fit and calibration windows ({refit['rows']} leads) after "
+                f"evaluation, keeping the calibration; the trees fitted on the fit window alone scored "
+                f"holdout AUC {refit['fit_window_auc']:.3f}"
+            ]
+            if refit
+            else []
+        ),
         "",
         "## Holdout results (most recent months, never used for fitting)",
         "",

@@ -13,13 +13,53 @@ RELIABILITY_BINS = 10
 """Quantile bins of the reliability curve: equal counts per bin keep every point's noise comparable."""
 
 
+def logistic_fit(
+    x: np.ndarray, y: np.ndarray, *, prior: tuple[float, float] | None = None, prior_weight: float = 0.0
+) -> tuple[float, float]:
+    """Slope and intercept of P(y) = sigmoid(slope * x + intercept) by Newton's method.
+
+    With `prior_weight` > 0, a Gaussian prior pulls (slope, intercept) toward `prior`, worth about
+    that many leads: a few hundred outcomes then move a calibration without overshooting.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    target = np.asarray(y, dtype=np.float64)
+    centre = np.asarray(prior if prior is not None else (1.0, 0.0), dtype=np.float64)
+    params = centre.copy() if prior is not None else np.array([1.0, 0.0])
+    design = np.column_stack([x, np.ones_like(x)])
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-(design @ params)))
+        gradient = design.T @ (p - target) + prior_weight * (params - centre)
+        hessian = (design * (p * (1.0 - p))[:, None]).T @ design + prior_weight * np.eye(2)
+        try:
+            step = np.linalg.solve(hessian + 1e-9 * np.eye(2), gradient)
+        except np.linalg.LinAlgError:
+            break
+        params = params - step
+        if np.abs(step).max() < 1e-8:
+            break
+    return float(params[0]), float(params[1])
+
+
+def calibration_slope(labels: np.ndarray, probabilities: np.ndarray) -> tuple[float, float]:
+    """Calibration slope and intercept: outcomes regressed on the predicted log-odds (1 and 0 are ideal)."""
+    y = np.asarray(labels, dtype=bool)
+    p = np.clip(np.asarray(probabilities, dtype=np.float64), 1e-6, 1 - 1e-6)
+    if y.size == 0 or y.all() or not y.any():
+        return float("nan"), float("nan")
+    return logistic_fit(np.log(p / (1 - p)), y)
+
+
 def evaluate_probabilities(labels: np.ndarray, probabilities: np.ndarray) -> dict:
-    """ROC AUC, accuracy at 0.5, Brier score, reliability curve, top/bottom quartile ratio, decile lift."""
+    """ROC AUC, accuracy, Brier, calibration slope, mean prediction, reliability, quartile ratio, lift."""
     y = np.asarray(labels, dtype=bool)
     p = np.asarray(probabilities, dtype=np.float64)
+    slope, intercept = calibration_slope(y, p)
     metrics = {
         "n": int(y.size),
         "conversion_rate": float(y.mean()) if y.size else float("nan"),
+        "mean_prediction": float(p.mean()) if p.size else float("nan"),
+        "calibration_slope": slope,
+        "calibration_intercept": intercept,
         "roc_auc": float(roc_auc_score(y, p)) if 0 < y.sum() < y.size else float("nan"),
         "accuracy": float(((p >= 0.5) == y).mean()),
         "brier": float(brier_score_loss(y, p)),

@@ -105,6 +105,8 @@ class ScoringInput:
     age_years: int | None = None
     distance_miles: float | None = None
     received_at_local: datetime | None = None  # aware, in the location's time zone
+    time_of_day_known: bool = True
+    """False for a history row that gave a date without a time: the hour is missing, not midnight."""
     last_dental_visit: str | None = None
     provider_names: tuple[str, ...] = ()
 
@@ -141,6 +143,16 @@ def _age_from_birth_date(value: Any, on: date) -> int | None:
     return years if 0 <= years <= 120 else None
 
 
+def _first_known(*values: int | None) -> int | None:
+    return next((v for v in values if v is not None), None)
+
+
+def _whole_age(value: Any) -> int | None:
+    """An age in whole years given directly (a history export's "Patient Age"); None when implausible."""
+    years = _count(value)
+    return years if years is not None and years <= 120 else None
+
+
 _CODED_FIELDS = ("treatment_interest", "keyword_match_type", "device_type", "age_range", "last_dental_visit")
 
 
@@ -151,6 +163,7 @@ def scoring_input_from_inquiry(
     distance_miles: float | None,
     channel: str | None,
     provider_names: Sequence[str] = (),
+    time_of_day_known: bool = True,
 ) -> ScoringInput:
     """The scoring view of a flat inquiry payload; odd values become missing rather than errors."""
     lowered = {k: (_text(fields.get(k)) or "").lower() or None for k in _CODED_FIELDS}
@@ -167,9 +180,12 @@ def scoring_input_from_inquiry(
         form_completion_seconds=_count(fields.get("form_completion_seconds")),
         device_type=lowered["device_type"],
         age_range=lowered["age_range"],
-        age_years=_age_from_birth_date(fields.get("date_of_birth"), on),
+        age_years=_first_known(
+            _age_from_birth_date(fields.get("date_of_birth"), on), _whole_age(fields.get("age"))
+        ),
         distance_miles=_finite(distance_miles),
         received_at_local=received_at_local,
+        time_of_day_known=time_of_day_known,
         last_dental_visit=lowered["last_dental_visit"],
         provider_names=tuple(provider_names),
     )
@@ -218,7 +234,7 @@ def feature_vector(inp: ScoringInput) -> np.ndarray:
             _CODES["device_type"].get(inp.device_type or "", NAN),
             _number(age),
             _number(inp.distance_miles),
-            NAN if when is None else float(when.hour),
+            NAN if when is None or not inp.time_of_day_known else float(when.hour),
             NAN if when is None else float(when.weekday()),
             NAN if when is None else float(when.month),
             _VISIT_CODES.get(inp.last_dental_visit or "", NAN),

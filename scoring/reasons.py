@@ -169,6 +169,43 @@ def describe(feature: str, value: float) -> str:
     return "other details"
 
 
+HIDDEN_FROM_STAFF = frozenset({"message_length"})
+"""Features that count in the score but are never a reason on a card: "wrote a short message" tells a
+receptionist nothing to act on (its points still add up with the rest)."""
+
+
+def _evening(hour: float) -> bool:
+    return hour >= 18 or hour < 6
+
+
+JOINT_REASONS = (
+    (
+        "hour_local",
+        "message_insurance",
+        lambda hour, insured: _evening(hour) and insured >= 0.5,
+        "evening inquiry with insurance",
+    ),
+    (
+        "message_urgent",
+        "treatment_interest",
+        lambda urgent, treatment: urgent >= 0.5 and int(treatment) == TREATMENTS.index("emergency"),
+        "urgent dental emergency",
+    ),
+)
+"""Pairs the models learn together, explained together: (feature, feature, when, words). Their points
+are the sum of both features' contributions, so the reasons still add up to the score."""
+
+
+def joint_reasons(values: dict[str, float]) -> list[tuple[str, str, str]]:
+    """The (feature, feature, words) pairs that apply to a lead's feature values."""
+    found = []
+    for first, second, applies, words in JOINT_REASONS:
+        a, b = values.get(first, math.nan), values.get(second, math.nan)
+        if not (math.isnan(a) or math.isnan(b)) and applies(a, b):
+            found.append((first, second, words))
+    return found
+
+
 def reason_text(description: str, points: float) -> str:
     """One reason with its score points, e.g. "asked about orthodontics (+12)"."""
     rounded = round(points)

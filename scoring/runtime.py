@@ -18,7 +18,7 @@ import xgboost as xgb
 
 from scoring.export import INPUT_NAME, onnx_session
 from scoring.features import FEATURE_NAMES, ScoringInput, feature_vector
-from scoring.reasons import describe, reason_text
+from scoring.reasons import HIDDEN_FROM_STAFF, describe, joint_reasons, reason_text
 from scoring.treeshap import TreeShap
 
 TOP_REASONS = 3
@@ -144,20 +144,26 @@ class ModelRuntime:
         span = calibrated_margin - calibrated_base
         # The sigmoid's secant makes points add up exactly; at a zero span, its limit (the slope there).
         per_log_odd = (score - base_score) / span if abs(span) > 1e-9 else score * (1.0 - score / 100.0)
-        reasons = [
-            Reason(
+        by_feature = {
+            name: Reason(
                 text=describe(name, float(features[i])),
                 points=float(self.slope * shap[i] * per_log_odd),
                 feature=name,
             )
             for i, name in enumerate(self.feature_names)
-        ]
-        reasons.sort(key=lambda r: abs(r.points), reverse=True)
+        }
+        values = {name: float(features[i]) for i, name in enumerate(self.feature_names)}
+        for first, second, words in joint_reasons(values):
+            if first in by_feature and second in by_feature:
+                points = by_feature.pop(first).points + by_feature.pop(second).points
+                by_feature[f"{first}+{second}"] = Reason(words, points, f"{first}+{second}")
+        reasons = sorted(by_feature.values(), key=lambda r: abs(r.points), reverse=True)
+        shown = [r for r in reasons if r.feature not in HIDDEN_FROM_STAFF]
         return Explanation(
             base_score=base_score,
             score=score,
             contributions=reasons,
-            top_reasons=[reason_text(r.text, r.points) for r in reasons[:TOP_REASONS]],
+            top_reasons=[reason_text(r.text, r.points) for r in shown[:TOP_REASONS]],
             margin=margin,
             version=self.version,
         )

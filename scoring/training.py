@@ -3,9 +3,12 @@
 Split, oldest to newest: fit window | calibration window (`CALIBRATION_MONTHS`) | holdout (the most
 recent `holdout_months`). XGBoost is fitted on the fit window, then a Platt scaling of its margin
 (slope and intercept) is fitted on the calibration window, so scores are calibrated on data the
-trees did not see and explanations stay additive in log-odds. The logistic baseline is fitted on
-fit + calibration windows. Everything is reported on the holdout, next to the simulator's true
-probabilities when given.
+trees did not see and explanations stay additive in log-odds. After that evaluation the served
+model is refit on fit + calibration windows with the same settings and keeps that Platt scaling:
+it learns from the newest months before the holdout, which the holdout still has not seen. The
+logistic baseline is fitted on fit + calibration windows. Everything is reported on the holdout
+(the served model's figures, and the fit-window model's AUC on the card), next to the simulator's
+true probabilities when given.
 """
 
 from __future__ import annotations
@@ -101,14 +104,15 @@ def logistic_baseline(seed: int):
             (
                 "categories",
                 make_pipeline(
-                    SimpleImputer(strategy="constant", fill_value=-1), OneHotEncoder(handle_unknown="ignore")
+                    SimpleImputer(strategy="constant", fill_value=-1, keep_empty_features=True),
+                    OneHotEncoder(handle_unknown="ignore"),
                 ),
                 categorical,
             ),
             (
                 "counts",
                 make_pipeline(
-                    SimpleImputer(strategy="median", add_indicator=True),
+                    SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
                     FunctionTransformer(np.log1p),
                     StandardScaler(),
                 ),
@@ -116,7 +120,10 @@ def logistic_baseline(seed: int):
             ),
             (
                 "numbers",
-                make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler()),
+                make_pipeline(
+                    SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+                    StandardScaler(),
+                ),
                 numeric,
             ),
         ]
@@ -146,8 +153,13 @@ def train_models(
     seed: int = 0,
     progress: Progress | None = None,
     xgboost_params: Mapping[str, object] | None = None,
+    source: str | None = None,
 ) -> TrainingResult:
-    """Train, evaluate, export and document one model version from leads with known outcomes."""
+    """Train, evaluate, export and document one model version from leads with known outcomes.
+
+    `source` says on the card where the history came from (a practice's file, its own outcomes,
+    or the simulator as the fallback for a fresh install).
+    """
     say = progress or (lambda _message: None)
     say("building features")
     features = feature_matrix(inputs)
@@ -164,19 +176,27 @@ def train_models(
 
     say("fitting XGBoost")
     params = {**XGBOOST_PARAMS, **(xgboost_params or {}), "random_state": seed, "eval_metric": "logloss"}
-    model = xgb.XGBClassifier(**params)
-    model.fit(features[fit_rows], y[fit_rows])
-    booster = model.get_booster()
+    evaluated = xgb.XGBClassifier(**params).fit(features[fit_rows], y[fit_rows])
     slope, intercept = _platt(
-        booster.predict(xgb.DMatrix(features[calibration_rows]), output_margin=True), y[calibration_rows]
+        evaluated.get_booster().predict(xgb.DMatrix(features[calibration_rows]), output_margin=True),
+        y[calibration_rows],
     )
+    evaluated_margin = evaluated.get_booster().predict(
+        xgb.DMatrix(features[holdout_rows]), output_margin=True
+    )
+
+    say("refitting on the fit and calibration windows")
+    # The served model learns from the calibration months too (the newest leads before the
+    # holdout); it keeps the Platt scaling fitted above on margins of leads the trees had not seen.
+    train_rows = fit_rows | calibration_rows
+    model = xgb.XGBClassifier(**params).fit(features[train_rows], y[train_rows])
+    booster = model.get_booster()
 
     say("exporting to ONNX and checking parity")
     onnx_bytes = export_onnx(model, len(FEATURE_NAMES))
     parity = check_parity(onnx_bytes, model, features[holdout_rows])
 
     say("fitting the logistic baseline")
-    train_rows = fit_rows | calibration_rows
     baseline = logistic_baseline(seed).fit(features[train_rows], y[train_rows])
 
     say("evaluating on the holdout")
@@ -190,6 +210,7 @@ def train_models(
     if true_probabilities is not None:
         truth = np.asarray(true_probabilities, dtype=np.float64)[holdout_rows]
         sections["true_probability"] = evaluate_probabilities(y[holdout_rows], truth)
+    fit_window_only = evaluate_probabilities(y[holdout_rows], _sigmoid(slope * evaluated_margin + intercept))
 
     booster_bytes = bytes(booster.save_raw("ubj"))
     version = f"{latest:%Y%m%d}-{hashlib.sha256(booster_bytes).hexdigest()[:8]}"
@@ -215,6 +236,8 @@ def train_models(
         parity=parity,
         base_rate=float(y[train_rows].mean()),
         plots=tuple(plots),
+        refit={"fit_window_auc": fit_window_only["roc_auc"], "rows": int(train_rows.sum())},
+        source=source,
     )
     say(f"done: version {version}, holdout AUC {sections['xgboost']['roc_auc']:.3f}")
     return TrainingResult(

@@ -12,7 +12,7 @@ from web.board_actions import BoardActions
 from web.break_glass import break_glass_end, break_glass_page, break_glass_start
 from web.dashboard import dashboard_page, dashboard_panel
 from web.health import healthz, readyz
-from web.models_page import models_page
+from web.models_page import history_upload, models_page
 from web.overflow import OverflowConsole, overflow_page
 from web.pages import board_leads, home
 from web.paths import STATIC_DIR
@@ -32,6 +32,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     logout,
     LeadsController,
     models_page,
+    history_upload,
     PhoneActions,
     overflow_page,
     OverflowConsole,

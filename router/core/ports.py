@@ -38,7 +38,8 @@ class LeadScore:
     value: int
     version: str
     pooled: bool
-    """Scored by the pooled model because the practice has no promoted model of its own."""
+    """Scored by the pooled model (as is, or recalibrated to the practice): provisional until the
+    practice has a promoted model trained on its own history."""
 
 
 class LeadScorer(Protocol):

@@ -145,6 +145,14 @@ class ScoringSettings:
         default_factory=lambda: int(_env("LEADROUTER_MIN_PRACTICE_LEADS", "1500"))
     )
     """Closed leads a practice needs for its own model: below that its holdout AUC is mostly noise."""
+    recalibrate_min_leads: int = field(
+        default_factory=lambda: int(_env("LEADROUTER_RECALIBRATE_MIN_LEADS", "300"))
+    )
+    """Closed leads after which the pooled model is recalibrated to a practice's own booking rate."""
+    history_upload_max_bytes: int = field(
+        default_factory=lambda: int(_env("LEADROUTER_HISTORY_UPLOAD_MAX_BYTES", str(20_000_000)))
+    )
+    """Largest lead-history file the models page accepts (about 80,000 leads with their messages)."""
     history_months: int = field(default_factory=lambda: int(_env("LEADROUTER_HISTORY_MONTHS", "18")))
     """Months of history each retraining uses: long enough for a season twice, short enough to drift."""
     models_check_seconds: float = field(

@@ -22,6 +22,7 @@ from router.core.models import (
 from router.leads.views import LeadView, get_lead
 from router.privacy import audit
 from router.privacy.access import Viewer
+from router.scores.score_notes import ScoreNote, score_note
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class LeadTimeline:
     first_contact_source: str | None
     first_contact_business_seconds: int | None
     entries: list[TimelineEntry] = field(default_factory=list)
+    score_note: ScoreNote | None = None
+    """Which model scored the lead, and whether its score is provisional (the pooled model's)."""
 
 
 async def lead_timeline(
@@ -79,4 +82,7 @@ async def lead_timeline(
     for event in await session.scalars(select(DomainEvent).where(DomainEvent.lead_id == lead_id)):
         entries.append(TimelineEntry(event.created_at, "event", event.kind))
     entries.sort(key=lambda entry: entry.at)
-    return LeadTimeline(lead, row.first_contact_source, row.first_contact_business_seconds, entries)
+    note = (
+        await score_note(session, domain, row.practice_id, row.score_version) if row.score_version else None
+    )
+    return LeadTimeline(lead, row.first_contact_source, row.first_contact_business_seconds, entries, note)

@@ -35,7 +35,7 @@ async def test_worse_challenger_is_refused_on_the_same_holdout(domain, champion_
     champion = await store(domain, champion_result, practice_id=None, source="test")
     await registry.promote_and_announce(domain, champion, actor=MANAGER)
     weak = await store(domain, weak_result, practice_id=None, source="test")
-    with pytest.raises(registry.PromotionRefused, match="worse than the active"):
+    with pytest.raises(registry.PromotionRefused, match=r"95% interval .* may be worse than -0.01"):
         await registry.promote_and_announce(domain, weak, actor=MANAGER)
     assert await _status(domain, champion) == "active"
     assert await _status(domain, weak) == "candidate"
@@ -46,7 +46,10 @@ async def test_equal_or_better_challenger_is_promoted(domain, champion_result, w
     await registry.promote_and_announce(domain, weak, actor=MANAGER)
     better = await store(domain, champion_result, practice_id=None, source="test")
     promotion = await registry.promote_and_announce(domain, better, actor=MANAGER)
-    assert promotion.challenger_auc > promotion.champion_auc
+    assert promotion.challenger_auc > promotion.champion_auc and promotion.check.comparison.low > -0.01
+    async with domain.sessionmaker() as session:
+        card = (await registry.get_version(session, better)).card
+    assert card["promotion_check"]["comparison"]["low"] > -0.01 and card["compared_with"] == weak
     twin = await store(domain, twin_result, practice_id=None, source="test")
     tie = await registry.promote_and_announce(domain, twin, actor=MANAGER)
     assert tie.challenger_auc == pytest.approx(tie.champion_auc)
@@ -125,3 +128,40 @@ async def test_score_drift_compares_recent_scores_with_the_training_scores(domai
     assert await drift() < registry.DRIFT_WATCH
     await add_leads([97] * registry.DRIFT_MIN_LEADS * 4)
     assert await drift() > registry.DRIFT_RETRAIN
+
+
+async def test_rollback_restores_the_previous_version_with_a_reason(domain, champion_result, weak_result):
+    weak = await store(domain, weak_result, practice_id=None, source="test")
+    await registry.promote_and_announce(domain, weak, actor=MANAGER)
+    better = await store(domain, champion_result, practice_id=None, source="test")
+    await registry.promote_and_announce(domain, better, actor=MANAGER)
+    with pytest.raises(ValueError, match="reason"):
+        await registry.roll_back_and_announce(domain, None, actor=MANAGER, reason=" ")
+    rolled = await registry.roll_back_and_announce(
+        domain, None, actor=MANAGER, reason="new model scores every emergency low"
+    )
+    assert (rolled.version, rolled.previous_version) == (weak, better)  # no rule: a worse one may come back
+    assert [await _status(domain, v) for v in (weak, better)] == ["active", "retired"]
+    async with domain.sessionmaker() as session:
+        record = await session.scalar(select(AuditRecord).where(AuditRecord.action == "model.rolled_back"))
+        events = (
+            await session.scalars(select(DomainEvent).where(DomainEvent.kind == "model.promoted"))
+        ).all()
+    assert record.details == {
+        "version": weak,
+        "replaced": better,
+        "reason": "new model scores every emergency low",
+    }
+    assert events[-1].payload["version"] == weak
+
+
+async def test_a_practice_first_model_is_judged_against_the_pooled_one(domain, champion_result, weak_result):
+    from tests.factories import make_practice
+
+    practice = await make_practice(domain)
+    pooled = await store(domain, champion_result, practice_id=None, source="test")
+    await registry.promote_and_announce(domain, pooled, actor=MANAGER)
+    own = await store(domain, weak_result, practice_id=practice.practice.id, source="test")
+    with pytest.raises(registry.PromotionRefused, match=f"against {pooled}"):
+        await registry.promote_and_announce(domain, own, actor=MANAGER)
+    assert await _status(domain, pooled) == "active"

@@ -115,3 +115,65 @@ def test_hot_swap_never_shows_a_half_loaded_model(runtime, trained, small_histor
     scorer.join()
     assert seen and {version for version, _ in seen} <= set(expected)
     assert all(probability == expected[version] for version, probability in seen)
+
+
+def _lead(message: str, hour: int, treatment: str | None = None):  # type: ignore[no-untyped-def]
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from scoring.features import ScoringInput
+
+    return ScoringInput(
+        message=message,
+        treatment_interest=treatment,
+        channel="google_ads",
+        received_at_local=datetime(2025, 10, 7, hour, 15, tzinfo=ZoneInfo("America/Chicago")),
+    )
+
+
+@pytest.mark.parametrize(
+    ("lead", "joint", "parts"),
+    [
+        (
+            _lead("Do you take Delta Dental?", 20),
+            "evening inquiry with insurance",
+            {"hour_local", "message_insurance"},
+        ),
+        (
+            _lead("My tooth broke, it hurts, can I come today?", 11, "emergency"),
+            "urgent dental emergency",
+            {"message_urgent", "treatment_interest"},
+        ),
+    ],
+)
+def test_interactions_are_explained_together(runtime, lead, joint, parts):
+    explanation = runtime.explain(lead)
+    features = {r.feature for r in explanation.contributions}
+    assert not parts & features and any(set(f.split("+")) == parts for f in features)
+    assert [r.text for r in explanation.contributions].count(joint) == 1
+    total = explanation.base_score + sum(r.points for r in explanation.contributions)
+    assert total == pytest.approx(explanation.score, abs=1e-6)  # the pair's points are both parts' points
+
+
+def test_joint_reasons_need_both_parts():
+    from scoring.reasons import joint_reasons
+
+    treatments = {"emergency": 6.0, "cleaning": 1.0}
+    assert joint_reasons({"hour_local": 19.0, "message_insurance": 1.0}) == [
+        ("hour_local", "message_insurance", "evening inquiry with insurance")
+    ]
+    assert joint_reasons({"hour_local": 14.0, "message_insurance": 1.0}) == []
+    assert joint_reasons({"hour_local": float("nan"), "message_insurance": 1.0}) == []
+    assert joint_reasons({"message_urgent": 1.0, "treatment_interest": treatments["cleaning"]}) == []
+    assert joint_reasons({"message_urgent": 1.0, "treatment_interest": treatments["emergency"]})[0][2] == (
+        "urgent dental emergency"
+    )
+
+
+def test_message_length_is_never_a_reason_staff_see(runtime, trained):
+    for inp in trained.holdout_inputs[:300]:
+        explanation = runtime.explain(inp)
+        assert not any(
+            "message" in text and ("short" in text or "detailed" in text) for text in explanation.top_reasons
+        )
+        assert len(explanation.top_reasons) == 3

@@ -21,4 +21,16 @@
     var panel = targetId && document.getElementById(targetId);
     if (panel) panel.insertAdjacentHTML("afterbegin", evt.detail.xhr.responseText);
   });
+
+  // The upload component (web/templates/_upload.html): a file over data-max-bytes is refused before it
+  // is sent, with the same words the server would use.
+  document.body.addEventListener("change", function (evt) {
+    var input = evt.target;
+    if (!input || input.type !== "file" || !input.hasAttribute("data-max-bytes")) return;
+    var limit = Number(input.getAttribute("data-max-bytes"));
+    var file = input.files && input.files[0];
+    var tooBig = file && limit && file.size > limit;
+    input.setCustomValidity(tooBig ? "The file is larger than " + Math.round(limit / 1e6) + " MB; split it or leave out old years." : "");
+    if (tooBig) input.reportValidity();
+  });
 })();
