@@ -23,7 +23,7 @@ from router.core.domain import Domain
 from router.core.models import Practice
 from router.core.settings import ScoringSettings
 from router.privacy import audit
-from router.scores import registry
+from router.scores import promotion, registry
 from router.scores.history import closed_lead_count, product_history
 from scoring.training import TrainingResult, train_models
 from simulator.inquiries import PracticeSimulator
@@ -126,7 +126,7 @@ async def ensure_pooled_model(domain: Domain, *, seed: int = 0, months: int = 18
     history = await asyncio.to_thread(simulated_history, months=months, seed=seed, end=month_start(utcnow()))
     result = await asyncio.to_thread(train, history, seed=seed)
     version = await store(domain, result, practice_id=None, source=history.source)
-    await registry.promote_and_announce(domain, version, actor=audit.Actor.system("first-start"))
+    await promotion.promote_and_announce(domain, version, actor=audit.Actor.system("first-start"))
     return version
 
 
@@ -137,11 +137,11 @@ async def _challenge(
     result = await asyncio.to_thread(train, history, seed=seed, xgboost_params=xgboost_params)
     version = await store(domain, result, practice_id=practice_id, source=history.source)
     try:
-        promotion = await registry.promote_and_announce(domain, version, actor=RETRAIN_ACTOR)
-    except registry.PromotionRefused as refused:
+        promoted = await promotion.promote_and_announce(domain, version, actor=RETRAIN_ACTOR)
+    except promotion.PromotionRefused as refused:
         log.info("kept the champion: %s", refused)
         return {"version": version, "promoted": False, "why": str(refused)}
-    return {"version": version, "promoted": True, "replaced": promotion.previous_version}
+    return {"version": version, "promoted": True, "replaced": promoted.previous_version}
 
 
 async def retrain_models(

@@ -94,7 +94,7 @@ def models_rollback(practice_slug: str | None, to_version: str | None, reason: s
     """Put an earlier version back in service: always allowed, with a reason, no rule applied."""
 
     async def action(runtime: Any) -> Any:
-        from router.scores import registry
+        from router.scores import promotion, registry
 
         domain = runtime.domain
         practice_id = None
@@ -102,7 +102,7 @@ def models_rollback(practice_slug: str | None, to_version: str | None, reason: s
             async with domain.sessionmaker() as session:
                 practice_id = (await practice_by_slug(session, practice_slug)).id
         try:
-            return await registry.roll_back_and_announce(
+            return await promotion.roll_back_and_announce(
                 domain, practice_id, actor=cli_actor(by), reason=reason, to_version=to_version
             )
         except (registry.UnknownModelVersion, ValueError) as error:
@@ -146,11 +146,11 @@ def models_evaluate(version: str) -> None:
     """VERSION's AUC on the latest stored holdout of its practice (or of the pooled model)."""
 
     async def action(runtime: Any) -> Any:
-        from router.scores import registry
+        from router.scores import quality, registry
 
         async with runtime.domain.sessionmaker() as session:
             try:
-                return await registry.evaluate_on_latest_holdout(session, version)
+                return await quality.evaluate_on_latest_holdout(session, version)
             except registry.UnknownModelVersion as error:
                 raise click.ClickException(f"unknown: {error}") from None
 

@@ -297,13 +297,13 @@ COMMANDS = (train_command,)
 async def promote_version(
     domain: Any, version: str, *, force: bool, reason: str | None, by: str | None
 ) -> None:
-    from router.scores import registry
+    from router.scores import promotion, registry
 
     try:
-        promotion = await registry.promote_and_announce(
+        promotion = await promotion.promote_and_announce(
             domain, version, actor=cli_actor(by), force=force, reason=reason
         )
-    except registry.PromotionRefused as refused:
+    except promotion.PromotionRefused as refused:
         raise click.ClickException(f"not promoted: {refused} (override: --force --reason TEXT)") from None
     except (registry.UnknownModelVersion, ValueError) as error:
         raise click.ClickException(str(error)) from None

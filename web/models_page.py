@@ -17,7 +17,7 @@ from router.core.domain import Domain
 from router.core.errors import NotPermitted
 from router.privacy.access import Viewer, may_do
 from router.scores.history_import import upload_practice_history
-from router.scores.registry import models_overview
+from router.scores.quality import models_overview
 from router.scores.score_notes import score_note
 from web.sessions import actor_of, current_session
 from web.uploads import UploadRefused, read_upload

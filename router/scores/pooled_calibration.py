@@ -26,7 +26,7 @@ from router.core.clock import utcnow
 from router.core.domain import Domain
 from router.core.models import ModelVersion, Practice
 from router.privacy import audit
-from router.scores import registry
+from router.scores import promotion, registry
 from router.scores.history import closed_lead_count, product_history
 from scoring.features import feature_matrix
 from scoring.recalibration import EVALUATION_SHARE, Recalibration, raw_margins, recalibrate
@@ -149,7 +149,7 @@ async def recalibrate_practice(
             practice_id=practice_id,
             details={"version": version, "from": pooled.version, "leads": recal.leads},
         )
-        event_id = await registry.announce_swap(session, row, replaced=current)
+        event_id = await promotion.announce_swap(session, row, replaced=current)
     await domain.announcer.announce([event_id])
     log.info("recalibrated %s for practice %s on %d closed leads", pooled.version, practice_id, recal.leads)
     return {"version": version, "leads": recal.leads, "recalibration": recal.as_dict()}

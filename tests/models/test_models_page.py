@@ -13,7 +13,7 @@ from sqlalchemy import select
 from leadrouter.model_training import store
 from router.core.models import ModelVersion
 from router.privacy import audit
-from router.scores import registry
+from router.scores import promotion, registry
 from simulator.foreign_export import COLUMNS, PRACTICE_MAP, foreign_export
 from tests.factories import inquiry, make_practice, signed
 from tests.test_audit import login
@@ -25,7 +25,7 @@ STAFF = {"manager@bright.example": {"role": "manager"}, "desk@bright.example": {
 
 async def _pooled(domain, result) -> str:  # type: ignore[no-untyped-def]
     version = await store(domain, result, practice_id=None, source="the product's practice simulator (test)")
-    await registry.promote_and_announce(domain, version, actor=audit.Actor.system("test"))
+    await promotion.promote_and_announce(domain, version, actor=audit.Actor.system("test"))
     return version
 
 

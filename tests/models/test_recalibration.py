@@ -12,7 +12,7 @@ from leadrouter.model_training import store
 from leadrouter.scoring_service import RegistryScorer
 from router.core.models import AuditRecord, Practice
 from router.privacy import audit
-from router.scores import registry
+from router.scores import promotion, registry
 from router.scores.pooled_calibration import recalibrate_pooled_models, recalibrate_practice
 from scoring.recalibration import recalibrate
 from tests.escalation.support import freeze
@@ -57,7 +57,7 @@ async def seeded(domain, champion_result):  # type: ignore[no-untyped-def]
             .values(close_reason="not_interested")
         )
     pooled = await store(domain, champion_result, practice_id=None, source="test")
-    await registry.promote_and_announce(domain, pooled, actor=ADMIN)
+    await promotion.promote_and_announce(domain, pooled, actor=ADMIN)
     async with domain.sessionmaker() as session:
         practice = await session.scalar(select(Practice).where(Practice.slug == "bright-smile"))
     return practice, pooled

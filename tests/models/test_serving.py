@@ -7,7 +7,7 @@ import pytest
 from leadrouter.model_training import store
 from leadrouter.scoring_service import RegistryScorer
 from router.privacy import audit
-from router.scores import registry
+from router.scores import promotion
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +23,7 @@ async def test_no_promoted_model_means_unscored(domain, small_history):
 async def test_hot_swap_never_mixes_versions(domain, champion_result, twin_result, small_history):
     scorer = RegistryScorer(domain.sessionmaker)
     old = await store(domain, champion_result, practice_id=None, source="test")
-    await registry.promote_and_announce(domain, old, actor=ADMIN)
+    await promotion.promote_and_announce(domain, old, actor=ADMIN)
     assert await scorer.refresh() == [old]
 
     practice_id = uuid.uuid4()
@@ -42,7 +42,7 @@ async def test_hot_swap_never_mixes_versions(domain, champion_result, twin_resul
     worker.start()
     try:
         new = await store(domain, twin_result, practice_id=None, source="test")
-        await registry.promote_and_announce(domain, new, actor=ADMIN)
+        await promotion.promote_and_announce(domain, new, actor=ADMIN)
         assert await scorer.refresh() == [new]
         await asyncio.sleep(0.05)
     finally:
@@ -64,13 +64,13 @@ async def test_promotion_reaches_a_running_process_through_the_doorbell(
         check_seconds=60,
     )
     old = await store(domain, champion_result, practice_id=None, source="test")
-    await registry.promote_and_announce(domain, old, actor=ADMIN)
+    await promotion.promote_and_announce(domain, old, actor=ADMIN)
     await scorer.start()
     try:
         assert scorer.score(uuid.uuid4(), small_history.inputs[0]).version == old
         await asyncio.sleep(0.2)  # the watcher subscribes
         new = await store(domain, twin_result, practice_id=None, source="test")
-        await registry.promote_and_announce(domain, new, actor=ADMIN)
+        await promotion.promote_and_announce(domain, new, actor=ADMIN)
         for _ in range(50):
             if scorer.score(uuid.uuid4(), small_history.inputs[0]).version == new:
                 break
@@ -89,7 +89,7 @@ async def test_a_practice_model_replaces_the_pooled_one_for_that_practice_only(
     pooled = await store(domain, champion_result, practice_id=None, source="test")
     own = await store(domain, twin_result, practice_id=practice.practice.id, source="test")
     for version in (pooled, own):
-        await registry.promote_and_announce(domain, version, actor=ADMIN)
+        await promotion.promote_and_announce(domain, version, actor=ADMIN)
     scorer = RegistryScorer(domain.sessionmaker)
     await scorer.refresh()
     mine = scorer.score(practice.practice.id, small_history.inputs[0])

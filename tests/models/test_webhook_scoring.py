@@ -8,7 +8,7 @@ from leadrouter.model_training import store
 from router.core.clock import FrozenClock, set_clock, utcnow
 from router.core.models import DomainEvent, Lead
 from router.privacy import audit
-from router.scores import registry
+from router.scores import promotion
 from router.scores.explanations import fill_missing_reasons, wait_for_explanations
 from tests.factories import inquiry, make_practice, signed
 
@@ -42,7 +42,7 @@ async def test_without_a_model_a_lead_is_unscored(client, domain, served):
 async def test_webhook_lead_carries_score_version_and_three_reasons(client, domain, served, champion_result):
     practice = await make_practice(domain, staff={"desk@bright.example": {}})
     version = await store(domain, champion_result, practice_id=None, source="test")
-    await registry.promote_and_announce(domain, version, actor=audit.Actor.system("test"))
+    await promotion.promote_and_announce(domain, version, actor=audit.Actor.system("test"))
     await served.refresh()
 
     body = await _post(client, practice)
@@ -72,7 +72,7 @@ async def test_models_page_shows_managers_the_active_version_and_its_drift(clien
         staff={"manager@bright.example": {"role": "manager"}, "desk@bright.example": {}},
     )
     version = await store(domain, champion_result, practice_id=None, source="test")
-    await registry.promote_and_announce(domain, version, actor=audit.Actor.system("test"))
+    await promotion.promote_and_announce(domain, version, actor=audit.Actor.system("test"))
     await login(client, "manager@bright.example")
     page = await client.get("/models")
     assert page.status_code == 200
