@@ -47,3 +47,7 @@ CLOSE_TRY_AGAIN = 1013
 """Standard "try again later": the htmx ws extension reconnects, and the board replays what it missed."""
 CLOSE_SERVICE_RESTART = 1012
 """Standard "service restart" when a web process stops: boards reconnect to another process."""
+
+ACCESS_CHANGED = "staff.access_changed"
+"""The event after which every board re-checks its session and scope at once (a user deactivated,
+their password or role changed), rather than at its next periodic check."""

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from realtime import constants
 from realtime.announcer import RedisAnnouncer
 from realtime.connection import BoardConnection
+from realtime.constants import ACCESS_CHANGED
 from realtime.pushes import BoardRenderer, Closing, CommittedEvent, Heartbeat, Push, Receiver
 from router.core.clock import Clock, get_clock
 from router.core.models import DomainEvent
@@ -98,6 +99,8 @@ class BoardHub:
         self._doorbell = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._pubsub: object | None = None
+        self._access_changed = asyncio.Event()
+        """Replaced each time it is set: a waiter wakes once per change of someone's sign-in or scope."""
         self._unreported: list[tuple[Push, list[uuid.UUID]]] = []
         self._reporter: asyncio.Task[None] | None = None
 
@@ -169,6 +172,8 @@ class BoardHub:
             events = await events_after(self._sessionmaker, self.position, limit=constants.FETCH_BATCH)
             if not events:
                 return delivered
+            if any(event.kind == ACCESS_CHANGED for event in events):
+                self._wake_access_checks()
             if not self.boards:  # nobody to push to: skip rendering, a board that connects replays
                 self.position = max(self.position, events[-1].id)
                 delivered += len(events)
@@ -185,6 +190,15 @@ class BoardHub:
             self.position = max(self.position, events[-1].id)
             delivered += len(events)
             self._report(report)
+
+    def _wake_access_checks(self) -> None:
+        changed, self._access_changed = self._access_changed, asyncio.Event()
+        changed.set()
+
+    async def until_access_changes(self, longest: float) -> None:
+        """Wait until someone's sessions end or scope changes (every board then re-checks), or `longest` s."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._access_changed.wait(), longest)
 
     def _report(self, deliveries: list[tuple[Push, list[Receiver]]]) -> None:
         """Hand the deliveries to the audit hook in the background (never on the delivery path).

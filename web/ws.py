@@ -164,7 +164,7 @@ async def _recheck_session(domain: Domain, token: str | None, board: BoardConnec
     """Close the board when its session ends; keep its scope current otherwise."""
     # A random first wait spreads the checks of boards that connected together (a whole office after
     # a restart) over the interval, instead of one burst of queries stalling every push at once.
-    await asyncio.sleep(random.uniform(0, hub.session_recheck_seconds))
+    await hub.until_access_changes(random.uniform(0, hub.session_recheck_seconds))
     while True:
         try:
             signed_in = await _session(domain, token)
@@ -182,4 +182,4 @@ async def _recheck_session(domain: Domain, token: str | None, board: BoardConnec
             board.offer(Closing(CLOSE_SESSION_ENDED, "session ended, sign in again"))
             await asyncio.Event().wait()
         board.update_viewer(signed_in.viewer)
-        await asyncio.sleep(hub.session_recheck_seconds)
+        await hub.until_access_changes(hub.session_recheck_seconds)

@@ -32,6 +32,7 @@ EVENT_KINDS = (
     "lead.closed",
     "lead.escalated",
     "staff.availability",
+    "staff.access_changed",
     "model.promoted",
     "lead.overflowed",
     "lead.call_updated",

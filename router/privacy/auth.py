@@ -11,9 +11,11 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from router.core.domain import Domain
+from router.core.events import record_event
 from router.core.models import ROLES, StaffLocation, StaffUser, UserSession
 from router.core.settings import SecuritySettings
 from router.privacy import audit
@@ -169,10 +171,49 @@ async def close_session(session: AsyncSession, token: str | None, *, now: dateti
         )
 
 
-async def revoke_user_sessions(session: AsyncSession, user_id: uuid.UUID, *, now: datetime) -> None:
-    """End every session of a user (deactivation, password change)."""
-    await session.execute(
-        update(UserSession)
-        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
+async def revoke_user_sessions(
+    session: AsyncSession, user_id: uuid.UUID, *, now: datetime, keep_session_key: str | None = None
+) -> int:
+    """End every session of a user but `keep_session_key`'s (deactivation, password change); how many."""
+    query = update(UserSession).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+    if keep_session_key:
+        kept = func.substr(func.encode(UserSession.token_hash, "hex"), 1, 16)
+        query = query.where(kept != keep_session_key)
+    ended = await session.execute(query.values(revoked_at=now))
+    return int(ended.rowcount or 0)
+
+
+async def end_user_sessions(
+    domain: Domain,
+    user_id: uuid.UUID,
+    *,
+    actor: audit.Actor,
+    reason: str,
+    keep_session_key: str | None = None,
+) -> int:
+    """End a user's sessions and close their open boards at once (every hub re-checks on the event).
+
+    Used when an account is deactivated, or its password, second factor, role or locations change;
+    `keep_session_key` spares the session that made the change (a user changing their own password).
+    """
+    now = domain.clock.now()
+    async with domain.sessionmaker() as session, session.begin():
+        user = await session.get(StaffUser, user_id)
+        ended = await revoke_user_sessions(session, user_id, now=now, keep_session_key=keep_session_key)
+        audit.record(
+            session,
+            actor=actor,
+            action="staff.sessions_ended",
+            practice_id=user.practice_id if user else None,
+            details={"user_id": str(user_id), "reason": reason, "sessions": ended},
+        )
+        event_id = await record_event(
+            session,
+            kind="staff.access_changed",
+            practice_id=user.practice_id if user else None,
+            location_id=None,
+            lead_id=None,
+            payload={"user_id": str(user_id), "reason": reason},
+        )
+    await domain.announcer.announce([event_id])
+    return ended

@@ -9,7 +9,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from leadrouter.web_process import start_web_process, wait_until_ready
 from realtime.constants import CLOSE_SESSION_ENDED
 from router.board.snapshot import board_position
-from router.privacy.auth import revoke_user_sessions
+from router.privacy.audit import Actor
+from router.privacy.auth import end_user_sessions, revoke_user_sessions
 from tests.board.helpers import marker_of
 from tests.factories import inquiry, make_practice, open_staff_session, signed
 from tests.fixtures.live import free_port
@@ -72,6 +73,22 @@ async def test_a_foreign_origin_or_a_missing_session_is_refused_at_the_handshake
     ) as ws:
         lead_id = await post_inquiry(live_server.url, practice)
         assert f'id="lead-{lead_id}"' in await next_lead_message(ws)
+
+
+async def test_ending_a_users_sessions_closes_their_open_board_at_once(domain, desk, live_server):
+    """Deactivation or a password change: the board closes now, not at its next periodic check."""
+    practice, token = desk
+    live_server.hub.session_recheck_seconds = 600
+    ana = practice.staff["ana@bright.example"]
+    async with board_socket(
+        live_server.ws_url, token, origin=live_server.url, after=await position(domain)
+    ) as ws:
+        await asyncio.sleep(0.3)  # the board's first check has passed; the next is ten minutes away
+        ended = await end_user_sessions(domain, ana.id, actor=Actor("user", "manager"), reason="deactivated")
+        assert ended == 1
+        with pytest.raises(ConnectionClosed) as closed:
+            await next_lead_message(ws, within=3)
+    assert closed.value.rcvd.code == CLOSE_SESSION_ENDED
 
 
 async def test_a_revoked_session_is_disconnected(domain, desk, live_server):
