@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
+from connectors.twilio.replay import RING_OUTCOMES
 from leadrouter.commands import with_domain
 from scoring.channels import CHANNELS
 
@@ -108,7 +109,7 @@ def phone_settings(practice_slug: str, **options: Any) -> None:
 @click.option("--from", "caller", required=True, help="The caller's number, e.g. +15125550199.")
 @click.option(
     "--status",
-    type=click.Choice(["completed", "no-answer", "busy", "failed"]),
+    type=click.Choice(RING_OUTCOMES),
     default=None,
     help="Answer every ringing phone this way until the call ends (else only the first webhook).",
 )

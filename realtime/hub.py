@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from realtime import constants
@@ -26,6 +26,7 @@ from realtime.connection import BoardConnection
 from realtime.constants import ACCESS_CHANGED
 from realtime.pushes import BoardRenderer, Closing, CommittedEvent, Heartbeat, Push, Receiver
 from router.core.clock import Clock, get_clock
+from router.core.events import latest_event_id
 from router.core.models import DomainEvent
 from router.core.prepared import PreparedStatement
 
@@ -55,10 +56,9 @@ async def events_after(
     return [CommittedEvent(*row) for row in rows]
 
 
-async def latest_event_id(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
-    """The newest committed event id (0 when there is none)."""
+async def _latest_event_id(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
     async with sessionmaker() as session:
-        return int(await session.scalar(select(func.coalesce(func.max(DomainEvent.id), 0))) or 0)
+        return await latest_event_id(session)
 
 
 class BoardHub:
@@ -106,7 +106,7 @@ class BoardHub:
 
     async def start(self) -> None:
         """Take the current position and start listening; boards attach from now on."""
-        self.position = await latest_event_id(self._sessionmaker)
+        self.position = await _latest_event_id(self._sessionmaker)
         self._tasks = [
             asyncio.create_task(self._listen(), name="hub-listen"),
             asyncio.create_task(self._deliver_forever(), name="hub-deliver"),
@@ -154,7 +154,7 @@ class BoardHub:
 
     async def replay(self, after: int, board: BoardConnection) -> list[Push] | None:
         """The pushes after `after` for one board, or None when it is too far behind to replay."""
-        if after < 0 or after > await latest_event_id(self._sessionmaker):
+        if after < 0 or after > await _latest_event_id(self._sessionmaker):
             return None
         events = await events_after(self._sessionmaker, after, limit=constants.MAX_REPLAY_EVENTS + 1)
         if len(events) > constants.MAX_REPLAY_EVENTS:

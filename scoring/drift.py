@@ -9,8 +9,10 @@ import numpy as np
 PSI_EMPTY_SHARE = 1e-4
 """Share given to an empty bin so the log stays finite (a standard PSI smoothing)."""
 
-PSI_ALERT = 0.25
-"""Conventional threshold: PSI above 0.25 is a major shift worth retraining (0.1-0.25: watch)."""
+PSI_WATCH = 0.1
+"""Conventional threshold: PSI under 0.1 is stable; 0.1-0.25 is a shift worth watching."""
+PSI_RETRAIN = 0.25
+"""Conventional threshold: PSI above 0.25 is a major shift worth retraining."""
 
 
 def population_stability_index(

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from leadrouter.web_process import start_web_process, wait_until_ready
-from router.board.snapshot import board_position
+from router.core.events import latest_event_id
 from router.core.models import DomainEvent, Lead
 from tests.board.test_ws import board_socket, next_lead_message
 from tests.factories import inquiry, make_practice, open_staff_session, signed
@@ -50,7 +50,7 @@ async def test_killed_after_answering_and_before_announcing_the_lead_is_kept_and
     practice = await make_practice(domain, staff={"ana@bright.example": {"name": "Ana"}})
     token = await open_staff_session(domain, practice.staff["ana@bright.example"])
     async with domain.sessionmaker() as session:
-        before = await board_position(session)
+        before = await latest_event_id(session)
 
     # The first process answers the webhook, then hangs in its publish to a Redis that never answers,
     # and is killed there: the answer went out, the doorbell never rang, no escalation was enqueued.

@@ -34,12 +34,12 @@ async def test_a_scheduled_job_reads_back_through_arq_and_scheduling_it_again_ch
 async def test_a_job_whose_result_is_kept_is_not_queued_again_and_a_past_moment_runs_now(domain, runtime):
     queue = runtime.settings.redis.queue_name
     done, late = uuid.uuid4(), uuid.uuid4()
-    await runtime.redis.set(f"{result_key_prefix}explain:{done}", b"{}", ex=60)
+    await runtime.redis.set(f"{result_key_prefix}escalate:{done}:1", b"{}", ex=60)
     try:
-        await domain.jobs.schedule_explanation(done)
-        assert await runtime.redis.zscore(queue, f"explain:{done}") is None
+        await domain.jobs.schedule_escalation(done, level=1, at=datetime.now(UTC))
+        assert await runtime.redis.zscore(queue, f"escalate:{done}:1") is None
     finally:
-        await runtime.redis.delete(f"{result_key_prefix}explain:{done}")
+        await runtime.redis.delete(f"{result_key_prefix}escalate:{done}:1")
 
     before = to_unix_ms(datetime.now(UTC))
     await domain.jobs.schedule_escalation(late, level=2, at=datetime.now(UTC) - timedelta(days=3))

@@ -17,9 +17,9 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from markupsafe import escape
 
-from router.board.snapshot import board_position
 from router.core import errors
 from router.core.domain import Domain
+from router.core.events import latest_event_id
 from router.leads.overflow import (
     DISPOSITIONS,
     OverflowLead,
@@ -63,7 +63,7 @@ async def overflow_page(
     if signed_in is None:
         return Redirect("/login")
     async with domain.sessionmaker() as session:
-        position = await board_position(session)  # before the snapshot: the socket replays from here
+        position = await latest_event_id(session)  # before the snapshot: the socket replays from here
     queue = await _queue(request, domain, signed_in)
     context = {
         "viewer": signed_in.viewer,

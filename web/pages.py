@@ -10,8 +10,9 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
 from realtime.constants import CLIENT_SILENCE_SECONDS
-from router.board.snapshot import ORDER_RULE, board_position, load_board, load_desk
+from router.board.snapshot import ORDER_RULE, load_board, load_desk
 from router.core.domain import Domain
+from router.core.events import latest_event_id
 from router.intake.normalize import TREATMENT_INTERESTS
 from web.sessions import actor_of, current_session
 
@@ -23,7 +24,7 @@ async def home(request: Request[Any, Any, Any], domain: NamedDependency[Domain])
     if signed_in is None:
         return Redirect("/login")
     async with domain.sessionmaker() as session, session.begin():
-        position = await board_position(session)
+        position = await latest_event_id(session)
         leads = await load_board(session, domain, signed_in.viewer, actor=actor_of(request, signed_in))
         desk = await load_desk(session, signed_in.viewer)
     context = {
@@ -48,6 +49,6 @@ async def board_leads(
     if signed_in is None:
         return Redirect("/login")
     async with domain.sessionmaker() as session, session.begin():
-        position = await board_position(session)
+        position = await latest_event_id(session)
         leads = await load_board(session, domain, signed_in.viewer, actor=actor_of(request, signed_in))
     return Template("board_leads.html", context={"leads": leads, "position": position})

@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 from router.core.clock import utcnow
 from router.core.crypto import PHI_CONTEXT
 from router.core.domain import Domain
-from router.core.models import DomainEvent, Interaction, Lead, Location, StaffLocation, StaffUser
+from router.core.models import Interaction, Lead, Location, StaffLocation, StaffUser
 from router.core.prepared import PreparedStatement
 from router.privacy import audit
 from router.privacy.access import MANAGING_ROLES, PRACTICE_STAFF_ROLES, Viewer
@@ -74,11 +74,6 @@ class BoardLead:
 def priority_key(lead: BoardLead) -> tuple[Any, ...]:
     """The board's order as a sort key (the same rule the SQL and the page's script apply)."""
     return (-lead.escalation_level, lead.score is None, -(lead.score or 0), lead.received_at, str(lead.id))
-
-
-async def board_position(session: AsyncSession) -> int:
-    """The id of the newest committed event: a board rendered after reading it resumes from it."""
-    return int(await session.scalar(select(func.coalesce(func.max(DomainEvent.id), 0))) or 0)
 
 
 _LEAD_COLUMNS = (

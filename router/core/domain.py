@@ -31,9 +31,6 @@ class _NoJobs:
     async def schedule_escalation(self, lead_id, *, level, at) -> None:  # type: ignore[no-untyped-def]
         return None
 
-    async def schedule_explanation(self, lead_id) -> None:  # type: ignore[no-untyped-def]
-        return None
-
     async def schedule_text(self, message_id, *, at) -> None:  # type: ignore[no-untyped-def]
         return None
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any, Protocol
 
-from sqlalchemy import DateTime, bindparam, text
+from sqlalchemy import DateTime, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.clock import utcnow
+from router.core.models import DomainEvent
 
 EVENT_ORDER_LOCK_KEY = 0x1EAD_E7E7
 """Advisory lock held from the event insert to commit: ids then increase in commit order, so a
@@ -41,6 +42,11 @@ EVENT_KINDS = (
     "lead.disposition",
     "lead.handed_back",
 )
+
+
+async def latest_event_id(session: AsyncSession) -> int:
+    """The newest committed event id (0 when there is none): the position a board resumes from."""
+    return int(await session.scalar(select(func.coalesce(func.max(DomainEvent.id), 0))) or 0)
 
 
 async def record_event(

@@ -63,9 +63,6 @@ class ArqJobScheduler:
     async def schedule_escalation(self, lead_id: uuid.UUID, *, level: int, at: datetime) -> None:
         await self._enqueue("escalate_lead", str(lead_id), level, job_id=f"escalate:{lead_id}:{level}", at=at)
 
-    async def schedule_explanation(self, lead_id: uuid.UUID) -> None:
-        await self._enqueue("explain_lead", str(lead_id), job_id=f"explain:{lead_id}")
-
     async def schedule_text(self, message_id: uuid.UUID, *, at: datetime) -> None:
         # The send time is in the id: a message deferred again (still quiet) gets a new job.
         await self._enqueue(

@@ -55,7 +55,6 @@ FUNNEL_STAGES = (
     "treatment_accepted",
     "treatment_completed",
 )
-LEAD_STATUSES = ("open", "closed")
 CLOSE_REASONS = (
     "appointment_booked",
     "existing_patient",

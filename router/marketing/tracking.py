@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.models import Touchpoint, TrackingSite
@@ -208,15 +208,3 @@ async def create_tracking_site(
     session.add(site)
     await session.flush([site])
     return site
-
-
-async def anonymous_visits(session: AsyncSession, practice_id: uuid.UUID) -> int:
-    """How many anonymous web visits the practice has stored (for status lines)."""
-    return int(
-        await session.scalar(
-            select(func.count())
-            .select_from(Touchpoint)
-            .where(Touchpoint.practice_id == practice_id, Touchpoint.kind == "web_visit")
-        )
-        or 0
-    )

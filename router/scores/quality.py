@@ -21,7 +21,7 @@ from router.scores.registry import (
     unpack_holdout,
     version_scope,
 )
-from scoring.drift import population_stability_index
+from scoring.drift import PSI_RETRAIN, PSI_WATCH, population_stability_index
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ async def evaluate_on_latest_holdout(session: AsyncSession, version: str) -> Eva
     )
 
 
-DRIFT_WATCH, DRIFT_RETRAIN = 0.1, 0.25
+DRIFT_WATCH, DRIFT_RETRAIN = PSI_WATCH, PSI_RETRAIN
 """Conventional PSI thresholds: under 0.1 stable, 0.1-0.25 worth watching, above 0.25 retrain."""
 DRIFT_WINDOW_DAYS = 30
 """Recent scores compared with the training distribution: a month smooths weekday and campaign bursts."""

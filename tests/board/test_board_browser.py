@@ -5,7 +5,7 @@ import asyncio
 import pytest
 from playwright.async_api import async_playwright
 
-from router.board.snapshot import board_position
+from router.core.events import latest_event_id
 from router.leads import actions
 from router.privacy.audit import Actor
 from tests.board.helpers import until_true, watch_policy_violations
@@ -101,7 +101,7 @@ async def test_a_board_whose_socket_is_cut_misses_nothing_after_it_reconnects(
     await page.wait_for_selector(f"#lead-{first}.claimed", timeout=5000)
     assert "Claimed by Ben Cho" in await page.inner_text(f"#lead-{first}")
     async with domain.sessionmaker() as session:
-        position = await board_position(session)
+        position = await latest_event_id(session)
     await until_true(page, f"window.leadrouterBoard.lastEventId === {position}")
     assert await page.locator("#board-leads > li.lead").count() == 2
     await context.close()

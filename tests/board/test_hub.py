@@ -8,8 +8,8 @@ from sqlalchemy import select
 from realtime import constants
 from realtime import hub as hub_module
 from realtime.connection import BoardConnection
-from router.board.snapshot import board_position, load_board, priority_key
-from router.core.events import record_event
+from router.board.snapshot import load_board, priority_key
+from router.core.events import latest_event_id, record_event
 from router.core.models import AuditRecord, DomainEvent, Lead
 from router.leads import actions
 from router.privacy.audit import Actor
@@ -72,7 +72,7 @@ def connect(hub, viewer, after):
 
 async def current_position(domain):
     async with domain.sessionmaker() as session:
-        return await board_position(session)
+        return await latest_event_id(session)
 
 
 def actor(viewer):
@@ -213,7 +213,7 @@ def apply(board_rows, message):
 async def snapshot(domain, viewer):
     fragments = BoardFragments(domain)
     async with domain.sessionmaker() as session, session.begin():
-        position = await board_position(session)
+        position = await latest_event_id(session)
         leads = await load_board(session, domain, viewer, actor=actor(viewer))
     rows = {f"lead-{lead.id}": fragments.lead(lead, oob=False).strip() for lead in leads}
     return position, rows, leads

@@ -8,7 +8,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from leadrouter.web_process import start_web_process, wait_until_ready
 from realtime.constants import CLOSE_SESSION_ENDED
-from router.board.snapshot import board_position
+from router.core.events import latest_event_id
 from router.privacy.audit import Actor
 from router.privacy.auth import end_user_sessions, revoke_user_sessions
 from tests.board.helpers import marker_of
@@ -27,7 +27,7 @@ async def desk(domain):
 
 async def position(domain):
     async with domain.sessionmaker() as session:
-        return await board_position(session)
+        return await latest_event_id(session)
 
 
 def board_socket(ws_url, token, *, origin, after=0):
