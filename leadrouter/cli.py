@@ -2,35 +2,26 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import sys
-import time
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-import httpx
 from rich.console import Console
 
 from attribution.cli import attribution_command
 from leadrouter.admin_cli import COMMANDS as ADMIN_COMMANDS
 from leadrouter.attribution_cli import COMMANDS as ATTRIBUTION_COMMANDS
-from leadrouter.commands import require_urls, with_runtime
+from leadrouter.commands import log_level, require_urls, with_runtime
 from leadrouter.models_cli import COMMANDS as MODELS_COMMANDS
 from leadrouter.phones_cli import phones_group, tracking_number_group
 from leadrouter.privacy_cli import COMMANDS as PRIVACY_COMMANDS
-from leadrouter.supervisor import Supervisor
+from leadrouter.run_cli import run_command
 from leadrouter.train_cli import COMMANDS as TRAINING_COMMANDS
 
-REPO_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = REPO_DIR / "var"
 console = Console()
 T = TypeVar("T")
 
-STARTUP_TIMEOUT_SECONDS = 60
-"""The web process needs a few seconds to import the model stack; a minute means it failed."""
 
 log = logging.getLogger("leadrouter.cli")
 
@@ -72,12 +63,13 @@ class OneLineErrors(click.Group):
 def cli(verbose: bool) -> None:
     """Real-time patient-acquisition lead router for dental and orthodontic practices."""
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
+        level=logging.DEBUG if verbose else log_level(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
 
 
 cli.add_command(attribution_command, name="attribution")
+cli.add_command(run_command)
 cli.add_command(tracking_number_group)
 cli.add_command(phones_group)
 for _command in (
@@ -118,7 +110,7 @@ def web(host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         ws_per_message_deflate=False,
-        log_level="info",
+        log_level=log_level().lower(),
         access_log=False,
     )
 
@@ -161,88 +153,6 @@ def seed_demo_command() -> None:
     console.print(
         ("created" if summary.created else "already there") + f"; password for all: {DEMO_PASSWORD}"
     )
-
-
-@cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option(
-    "--per-minute", default=4.0, show_default=True, type=float, help="Simulated inquiries a minute."
-)
-@click.option("--no-simulator", is_flag=True, help="Do not post simulated inquiries.")
-def run(host: str, port: int, per_minute: float, no_simulator: bool) -> None:
-    """Start everything: servers (embedded unless URLs are set), schema, demo data, web, worker, simulator."""
-    from leadrouter.embedded import resolve_endpoints
-
-    with contextlib.ExitStack() as stack:
-        endpoints = resolve_endpoints(os.environ, DATA_DIR, stack, prefer_local_defaults=False)
-        env = dict(os.environ, DATABASE_URL=endpoints.database_url, REDIS_URL=endpoints.redis_url)
-        public_url = env.setdefault("LEADROUTER_PUBLIC_URL", f"http://{host}:{port}")
-        if public_url.startswith("http://"):
-            env.setdefault("LEADROUTER_SECURE_COOKIES", "0")
-        os.environ.update(env)
-        from leadrouter.demo import DEMO_PASSWORD, seed_demo
-        from router.core.db import upgrade
-
-        upgrade(endpoints.database_url)
-        summary = with_runtime(lambda runtime: seed_demo(runtime.domain))
-        from leadrouter.model_training import ensure_pooled_model
-
-        with console.status("first start: training the pooled lead-score model (a few seconds)"):
-            trained = with_runtime(lambda runtime: ensure_pooled_model(runtime.domain))
-        if trained:
-            console.print(f"pooled lead-score model {trained} trained on simulated history and promoted")
-        from leadrouter.history_seed import seed_demo_history
-
-        with console.status("first start: six months of demo marketing history and an attribution run"):
-            seeded = with_runtime(lambda runtime: seed_demo_history(runtime.domain))
-        if any(history.created for history in seeded):
-            console.print("demo history seeded; managers see it at /attribution")
-        command = [sys.executable, "-m", "leadrouter.cli"]
-        children = Supervisor(
-            {"web": [*command, "web", "--host", host, "--port", str(port)], "worker": [*command, "worker"]},
-            env=env,
-        )
-        children.start()
-        stack.callback(children.stop)
-        base_url = f"http://{host}:{port}"
-        _wait_for_health(base_url, children)
-        children.watch_in_background()  # from now on a child that dies is started again
-        console.print(f"\n[bold green]Lead Router is running at {base_url}[/]  (Ctrl-C stops everything)")
-        console.print(f"Demo logins (password [bold]{DEMO_PASSWORD}[/]):")
-        for email, role, where in summary.logins:
-            console.print(f"  {email:40} {role:15} {where}")
-        if os.environ.get("LEADROUTER_PHI_KEYS") is None:
-            console.print(
-                "[yellow]Development encryption keys in use; set LEADROUTER_PHI_KEYS in production.[/]"
-            )
-        try:
-            if no_simulator:
-                while True:
-                    time.sleep(1)
-            else:
-                from leadrouter.live_demo import run_live_demo
-
-                console.print(
-                    f"Simulator: about {per_minute:g} signed inquiries a minute to {base_url}/webhooks/…"
-                )
-                with_runtime(
-                    lambda runtime: run_live_demo(runtime.domain, base_url=base_url, per_minute=per_minute)
-                )
-        except KeyboardInterrupt:
-            console.print("\nstopping…")
-
-
-def _wait_for_health(base_url: str, children: Supervisor) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if children.any_exited():
-            raise click.ClickException("the web or worker process exited during start-up; see its log above")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
-                return
-        time.sleep(0.3)
-    raise click.ClickException(f"the web app did not become ready within {STARTUP_TIMEOUT_SECONDS} s")
 
 
 def main() -> None:

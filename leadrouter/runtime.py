@@ -18,6 +18,7 @@ from connectors.twilio.config import TwilioConfig
 from connectors.twilio.gateway import TwilioPhoneGateway
 from connectors.twilio.webhooks import twilio_webhooks
 from leadrouter.attribution_engine import PackageAttributionEngine
+from leadrouter.commands import log_level
 from leadrouter.scoring_service import RegistryScorer
 from realtime.announcer import RedisAnnouncer
 from router.core.db import make_engine, make_sessionmaker
@@ -117,7 +118,7 @@ def build_web_app(runtime: Runtime | None = None) -> Litestar:
 
 def create_web_app() -> Litestar:
     """uvicorn factory entry point (`leadrouter web`)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=log_level(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = build_web_app()
     # The model stack and ORM leave ~10^6 long-lived objects; without this every full collection
     # walks them all and stalls every socket for tens of milliseconds (seen as p95 spikes).

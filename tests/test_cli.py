@@ -163,3 +163,23 @@ async def test_practice_settings_changes_only_what_is_given(domain):
         CliRunner().invoke, cli, ["practice", "settings", slug, "--set", '{"manager_on_call": {"a@b": 1}}']
     )
     assert refused.exit_code == 1 and "manager_on_call" in refused.output
+
+
+@pytest.mark.unit
+def test_the_start_panel_names_one_login_per_role_and_the_password(capsys):
+    from types import SimpleNamespace
+
+    from leadrouter.demo import DEMO_PASSWORD
+    from leadrouter.run_cli import _print_panel
+
+    logins = [
+        ("ana.front@brightsmile.example", "front_desk", "Bright Smile Dental"),
+        ("ben.front@brightsmile.example", "front_desk", "Bright Smile Dental"),
+        ("maya.manager@brightsmile.example", "manager", "Bright Smile Dental"),
+        ("hana.agent@overflow.example", "overflow_agent", "Smile Overflow"),
+    ]
+    _print_panel("http://127.0.0.1:8000", SimpleNamespace(logins=logins), seconds=21.6)
+    shown = capsys.readouterr().out
+    assert "ready in 22 s" in shown and DEMO_PASSWORD in shown and "http://127.0.0.1:8000" in shown
+    assert "ana.front@brightsmile.example" in shown and "ben.front@brightsmile.example" not in shown
+    assert "maya.manager" in shown and "hana.agent" in shown

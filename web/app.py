@@ -71,6 +71,9 @@ def create_app(
         plugins=[problem_details_plugin()],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=domain.settings.intake.max_body_bytes,
+        # The process configures logging once (level from LEADROUTER_LOG_LEVEL); Litestar's own default
+        # would add a second handler at INFO and print every message twice in another format.
+        logging_config=None,
         on_startup=list(on_startup),
         on_shutdown=list(on_shutdown),
         debug=debug,
