@@ -12,7 +12,8 @@ from rich.console import Console
 from attribution.cli import attribution_command
 from leadrouter.admin_cli import COMMANDS as ADMIN_COMMANDS
 from leadrouter.attribution_cli import COMMANDS as ATTRIBUTION_COMMANDS
-from leadrouter.commands import log_level, require_urls, with_runtime
+from leadrouter.commands import require_urls, with_runtime
+from leadrouter.logs import log_level
 from leadrouter.models_cli import COMMANDS as MODELS_COMMANDS
 from leadrouter.phones_cli import phones_group, tracking_number_group
 from leadrouter.privacy_cli import COMMANDS as PRIVACY_COMMANDS

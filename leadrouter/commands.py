@@ -37,8 +37,3 @@ def with_runtime(action: Callable[[Any], Awaitable[T]]) -> T:
 def with_domain(action: Callable[[Any], Awaitable[T]]) -> T:
     """Run an async action with the process's domain (database, keys, ports), closing it afterwards."""
     return with_runtime(lambda runtime: action(runtime.domain))
-
-
-def log_level() -> str:
-    """LEADROUTER_LOG_LEVEL (default INFO); `leadrouter run` sets WARNING for its children unless -v."""
-    return os.environ.get("LEADROUTER_LOG_LEVEL", "INFO").upper()

@@ -18,7 +18,7 @@ from connectors.twilio.config import TwilioConfig
 from connectors.twilio.gateway import TwilioPhoneGateway
 from connectors.twilio.webhooks import twilio_webhooks
 from leadrouter.attribution_engine import PackageAttributionEngine
-from leadrouter.commands import log_level
+from leadrouter.logs import log_level
 from leadrouter.scoring_service import RegistryScorer
 from realtime.announcer import RedisAnnouncer
 from router.core.db import make_engine, make_sessionmaker
