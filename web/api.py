@@ -7,13 +7,12 @@ from typing import Any, Literal
 
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import FromPath, Parameter
 
 from router.core.domain import Domain
 from router.leads.views import MAX_PAGE, get_lead, list_leads
 from router.privacy.auth import SignedIn
-from web.problems import documented_problems
 from web.sessions import actor_of, provide_signed_in
 
 
@@ -27,7 +26,7 @@ class LeadsController(Controller):
     @get(
         "/",
         summary="List leads in your scope, newest first",
-        responses=documented_problems(s401="not signed in, or the session expired"),
+        raises=[NotAuthorizedException],
     )
     async def list(
         self,
@@ -53,9 +52,7 @@ class LeadsController(Controller):
     @get(
         "/{lead_id:uuid}",
         summary="One lead in your scope",
-        responses=documented_problems(
-            s401="not signed in, or the session expired", s404="no such lead in your scope"
-        ),
+        raises=[NotAuthorizedException, NotFoundException],
     )
     async def detail(
         self,

@@ -13,11 +13,9 @@ import re
 import traceback
 import uuid
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, Response
-from litestar.openapi import ResponseSpec
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
     ProblemDetailsException,
@@ -182,25 +180,3 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
 EXCEPTION_HANDLERS: dict[Any, Any] = {ActionRefused: action_refused, Exception: unhandled}
 """Refused actions answer in the person's words; HTTP errors are the problem-details plugin's; every
 other exception ends in `unhandled`."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    """RFC 9457 problem details, as the API answers an error."""
-
-    status: int
-    title: str
-    detail: str
-
-
-def documented_problems(**descriptions: str) -> dict[int, ResponseSpec]:
-    """Problem answers by status code (`documented_problems(s404="...")`), for a route's `responses`."""
-    return {
-        int(code.removeprefix("s")): ResponseSpec(
-            data_container=Problem,
-            description=text,
-            media_type="application/problem+json",
-            generate_examples=False,
-        )
-        for code, text in descriptions.items()
-    }
