@@ -17,7 +17,12 @@ from rich.console import Console
 from attribution.cli import attribution_command
 from leadrouter.admin_cli import COMMANDS as ADMIN_COMMANDS
 from leadrouter.attribution_cli import COMMANDS as ATTRIBUTION_COMMANDS
-from leadrouter.commands import require_urls, with_runtime
+from leadrouter.commands import (
+    refuse_development_secrets,
+    require_urls,
+    warn_if_app_owns_tables,
+    with_runtime,
+)
 from leadrouter.models_cli import COMMANDS as MODELS_COMMANDS
 from leadrouter.phones_cli import phones_group, tracking_number_group
 from leadrouter.privacy_cli import COMMANDS as PRIVACY_COMMANDS
@@ -109,6 +114,8 @@ def migrate(revision: str, down: bool) -> None:
 def web(host: str, port: int, workers: int) -> None:
     """Serve the web app (Litestar under uvicorn)."""
     require_urls()
+    refuse_development_secrets("the web app")
+    warn_if_app_owns_tables()
     import uvicorn
 
     uvicorn.run(
@@ -128,6 +135,8 @@ def web(host: str, port: int, workers: int) -> None:
 def worker(burst: bool) -> None:
     """Run the background worker (arq)."""
     require_urls()
+    refuse_development_secrets("the worker")
+    warn_if_app_owns_tables()
     from leadrouter.worker import build_worker
 
     worker = build_worker(burst=burst)
@@ -176,11 +185,14 @@ def run(host: str, port: int, per_minute: float, no_simulator: bool) -> None:
 
     with contextlib.ExitStack() as stack:
         endpoints = resolve_endpoints(os.environ, DATA_DIR, stack, prefer_local_defaults=False)
-        env = dict(os.environ, DATABASE_URL=endpoints.database_url, REDIS_URL=endpoints.redis_url)
+        env = dict(
+            os.environ, DATABASE_URL=endpoints.database_url, REDIS_URL=endpoints.redis_url, LEADROUTER_DEV="1"
+        )
         public_url = env.setdefault("LEADROUTER_PUBLIC_URL", f"http://{host}:{port}")
         if public_url.startswith("http://"):
             env.setdefault("LEADROUTER_SECURE_COOKIES", "0")
         os.environ.update(env)
+        _development_banner()
         from leadrouter.demo import DEMO_PASSWORD, seed_demo
         from router.core.db import upgrade
 
@@ -212,10 +224,7 @@ def run(host: str, port: int, per_minute: float, no_simulator: bool) -> None:
         console.print(f"Demo logins (password [bold]{DEMO_PASSWORD}[/]):")
         for email, role, where in summary.logins:
             console.print(f"  {email:40} {role:15} {where}")
-        if os.environ.get("LEADROUTER_PHI_KEYS") is None:
-            console.print(
-                "[yellow]Development encryption keys in use; set LEADROUTER_PHI_KEYS in production.[/]"
-            )
+        _development_banner()
         try:
             if no_simulator:
                 while True:
@@ -231,6 +240,21 @@ def run(host: str, port: int, per_minute: float, no_simulator: bool) -> None:
                 )
         except KeyboardInterrupt:
             console.print("\nstopping…")
+
+
+def _development_banner() -> None:
+    """The loud notice `run` prints whenever it runs on built-in keys (embedded servers or not)."""
+    from router.core.settings import Settings
+
+    built_in = Settings().security.development_secrets()
+    if built_in:
+        console.rule("[bold yellow]DEVELOPMENT MODE[/]", style="yellow")
+        console.print(
+            f"[yellow]Built-in development secrets in use: {', '.join(built_in)}.\n"
+            "They are published in the source: never let real patient data in. "
+            "Production secrets: docs/deployment.md#secrets.[/]"
+        )
+        console.rule(style="yellow")
 
 
 def _wait_for_health(base_url: str, children: Supervisor) -> None:

@@ -27,6 +27,8 @@ pytest_plugins = ["tests.fixtures.live"]
 
 REPO = Path(__file__).resolve().parent.parent
 RUN_ID = secrets.token_hex(4)
+# Tests run on the built-in development keys, which `leadrouter web` and `worker` refuse without this.
+os.environ["LEADROUTER_DEV"] = "1"
 
 
 def _asyncpg_dsn(url: str, database: str | None = None) -> str:
