@@ -47,7 +47,11 @@ def touchpoint_row(
         treatment_interest=inquiry.treatment_interest,
         last_dental_visit=inquiry.last_dental_visit,
         message_enc=domain.cipher.encrypt(inquiry.message, context=PHI_CONTEXT),
-        details=dict(command.details),
+        details=(
+            {**command.details, "withheld_personal_data": list(inquiry.withheld_fields)}
+            if inquiry.withheld_fields
+            else dict(command.details)
+        ),
         **{key: tracking.get(key) for key in TRACKING_FIELDS},
     )
 
