@@ -99,12 +99,21 @@ for _command in (
 @click.option("--revision", default="heads", show_default=True, help="Target revision.")
 @click.option("--down", is_flag=True, help="Downgrade to the revision instead (e.g. base).")
 def migrate(revision: str, down: bool) -> None:
-    """Bring the database schema up to date (or down with --down)."""
-    require_urls()
-    from router.core.db import downgrade, upgrade
+    """Bring the database schema up to date (or down with --down), as the tables' owner.
 
-    (downgrade if down else upgrade)(os.environ["DATABASE_URL"], revision)
+    With LEADROUTER_MIGRATION_DATABASE_URL set, migrations run as that (owner) role and the role of
+    DATABASE_URL is then granted what the app needs, and nothing that could alter the audit log.
+    """
+    require_urls()
+    from router.core.db import downgrade, grant_app_role, role_of, upgrade
+    from router.core.settings import DatabaseSettings
+
+    database = DatabaseSettings()
+    (downgrade if down else upgrade)(database.owner_url, revision)
     console.print(f"[green]schema at {revision}[/]")
+    if not down and not database.app_owns_tables and role_of(database.url) != role_of(database.owner_url):
+        grant_app_role(database.owner_url, role_of(database.url))
+        console.print(f"[green]privileges of the app's role {role_of(database.url)} granted[/]")
 
 
 @cli.command()
@@ -196,7 +205,12 @@ def run(host: str, port: int, per_minute: float, no_simulator: bool) -> None:
         from leadrouter.demo import DEMO_PASSWORD, seed_demo
         from router.core.db import upgrade
 
-        upgrade(endpoints.database_url)
+        owner_url = os.environ.get("LEADROUTER_MIGRATION_DATABASE_URL") or endpoints.database_url
+        upgrade(owner_url)
+        if owner_url != endpoints.database_url:
+            from router.core.db import grant_app_role, role_of
+
+            grant_app_role(owner_url, role_of(endpoints.database_url))
         summary = with_runtime(lambda runtime: seed_demo(runtime.domain))
         from leadrouter.model_training import ensure_pooled_model
 

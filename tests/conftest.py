@@ -70,6 +70,9 @@ def service_urls() -> Iterator[tuple[str, str]]:
         os.environ["REDIS_URL"] = endpoints.redis_url
         os.environ["LEADROUTER_REDIS_PREFIX"] = f"lrtest:{RUN_ID}"
         os.environ["LEADROUTER_SECURE_COOKIES"] = "0"
+        os.environ["LEADROUTER_AUDIT_HEAD_FILE"] = str(
+            REPO / "var" / "test-services" / f"audit-heads-{RUN_ID}.jsonl"
+        )
         from router.core.db import upgrade
 
         upgrade(database_url)

@@ -90,6 +90,13 @@ class SecuritySettings:
     secure_cookies: bool = field(default_factory=lambda: _env("LEADROUTER_SECURE_COOKIES", "1") != "0")
     """Secure flag on cookies; only a plain-http local demo turns it off."""
 
+    audit_head_file: str = field(
+        default_factory=lambda: _env("LEADROUTER_AUDIT_HEAD_FILE", "var/audit/chain-heads.jsonl")
+    )
+    """Append-only file the worker writes the audit chain's head to every minute; `audit verify`
+    checks the table against it. Put it where the database's users cannot rewrite it."""
+    audit_head_syslog: str = field(default_factory=lambda: _env("LEADROUTER_AUDIT_HEAD_SYSLOG", ""))
+    """Also send each head to syslog: `/dev/log` or `host:port` (UDP); empty for none."""
     dev_mode: bool = field(default_factory=lambda: _env("LEADROUTER_DEV", "0") == "1")
     """LEADROUTER_DEV=1: demos and tests may run on the built-in keys (web and worker refuse otherwise)."""
 

@@ -14,14 +14,7 @@ from typing import Any
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from router.intake.urls import (
-    AD_PARAMETERS,
-    PersonalDataInUrl,
-    carries_personal_data,
-    clean_landing_page,
-    clean_referrer,
-    origin_of,
-)
+from router.intake.urls import strip_personal_data
 from scoring.features import DEVICES, MATCH_TYPES, TREATMENTS
 
 TREATMENT_INTERESTS = TREATMENTS
@@ -286,7 +279,7 @@ def normalize_inquiry(
     submitted_at = attempt("submitted_at", _timestamp)
     consent_flag = attempt("sms_consent", _bool)
 
-    withheld = _strip_personal_data_from_tracking(clean)
+    withheld = strip_personal_data(clean)
     if name_required and "first_name" not in clean and "last_name" not in clean:
         errors.append(FieldError("first_name", "a name is required"))
     if phone is None and email is None and not any(e.field in {"phone", "email"} for e in errors):
@@ -327,44 +320,6 @@ def normalize_inquiry(
         unknown_fields=tuple(sorted(k for k in raw if k not in KNOWN_FIELDS)),
         withheld_fields=withheld,
     )
-
-
-PERSONAL_DATA_CHECKED = (*AD_PARAMETERS, "ad_creative", "visitor_id")
-"""Free-text tracking fields that are dropped when they carry an email address or a phone number."""
-
-
-def _strip_personal_data_from_tracking(clean: dict[str, Any]) -> tuple[str, ...]:
-    """Clean the URLs as web visits are cleaned and drop tracking values carrying personal data;
-    returns the names of the fields withheld."""
-    withheld = []
-    landing_host = None
-    for name in ("landing_page", "consent_page"):
-        if name not in clean:
-            continue
-        try:
-            cleaned = clean_landing_page(clean[name])
-        except PersonalDataInUrl:
-            cleaned = None
-            withheld.append(name)
-        if cleaned is None:
-            clean.pop(name)
-            continue
-        clean[name] = cleaned.url
-        if name == "landing_page":
-            landing_host = origin_of(cleaned.url)[1]  # type: ignore[index]
-            for key, value in cleaned.ad.items():
-                clean.setdefault(key, value[:200])
-    if "referrer" in clean:
-        referrer = clean_referrer(clean["referrer"], page_host=landing_host)
-        if referrer is None:
-            clean.pop("referrer")
-        else:
-            clean["referrer"] = referrer
-    for name in PERSONAL_DATA_CHECKED:
-        if name in clean and carries_personal_data(str(clean[name])):
-            clean.pop(name)
-            withheld.append(name)
-    return tuple(withheld)
 
 
 def _zip(value: Any) -> str | None:

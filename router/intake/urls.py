@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 AD_PARAMETERS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "gclid", "fbclid")
@@ -90,3 +91,41 @@ def clean_referrer(url: str, *, page_host: str | None = None) -> str | None:
     if found is None or (page_host is not None and found[1] == page_host):
         return None
     return found[0] + "/"
+
+
+PERSONAL_DATA_CHECKED = (*AD_PARAMETERS, "ad_creative", "visitor_id")
+"""Free-text tracking fields that are dropped when they carry an email address or a phone number."""
+
+
+def strip_personal_data(clean: dict[str, Any]) -> tuple[str, ...]:
+    """Clean a form inquiry's URLs as web visits are cleaned and drop its tracking values that carry
+    personal data, in place; returns the names of the fields withheld."""
+    withheld = []
+    landing_host = None
+    for name in ("landing_page", "consent_page"):
+        if name not in clean:
+            continue
+        try:
+            cleaned = clean_landing_page(clean[name])
+        except PersonalDataInUrl:
+            cleaned = None
+            withheld.append(name)
+        if cleaned is None:
+            clean.pop(name)
+            continue
+        clean[name] = cleaned.url
+        if name == "landing_page":
+            landing_host = origin_of(cleaned.url)[1]  # type: ignore[index]
+            for key, value in cleaned.ad.items():
+                clean.setdefault(key, value[:200])
+    if "referrer" in clean:
+        referrer = clean_referrer(clean["referrer"], page_host=landing_host)
+        if referrer is None:
+            clean.pop("referrer")
+        else:
+            clean["referrer"] = referrer
+    for name in PERSONAL_DATA_CHECKED:
+        if name in clean and carries_personal_data(str(clean[name])):
+            clean.pop(name)
+            withheld.append(name)
+    return tuple(withheld)

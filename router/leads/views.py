@@ -124,6 +124,7 @@ def _views_query(viewer: Viewer) -> Select[Any]:
     )
     return (
         select(Lead, Location, StaffUser, latest.c.id, latest.c.message_enc)
+        .select_from(Lead)
         .outerjoin(latest, true())
         .outerjoin(Location, Location.id == Lead.location_id)
         .outerjoin(StaffUser, StaffUser.id == Lead.assigned_user_id)
