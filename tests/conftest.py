@@ -156,6 +156,7 @@ async def client(runtime, domain):  # type: ignore[no-untyped-def]
     app = build_web_app(runtime)
     transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as test_client:
+        test_client.domain = domain  # for tests.factories.sign_in's second step
         yield test_client
 
 

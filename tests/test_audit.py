@@ -8,7 +8,7 @@ from sqlalchemy import select, text
 from router.core.models import AuditRecord
 from router.privacy.audit import chain_key, seal_pending
 from router.privacy.audit_chain import verify_chain
-from tests.factories import PASSWORD, inquiry, make_practice, signed
+from tests.factories import inquiry, make_practice, signed
 
 pytestmark = pytest.mark.integration
 
@@ -33,12 +33,10 @@ def key(domain) -> bytes:
     return chain_key(domain.settings.security.audit_key)
 
 
-async def login(client, email: str) -> None:
-    page = await client.get("/login")
-    token = client.cookies.get("csrftoken")
-    assert page.status_code == 200 and token
-    response = await client.post("/login", data={"email": email, "password": PASSWORD, "_csrf_token": token})
-    assert response.status_code in (301, 302, 303), response.text
+async def login(client, email: str, domain=None) -> None:
+    from tests.factories import sign_in
+
+    await sign_in(client, domain or client.domain, email)
 
 
 async def test_every_read_and_write_is_audited_without_phi(client, domain):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
+from web.account_routes import ACCOUNT_HANDLERS
 from web.api import LeadsController
 from web.attribution_page import attribution_page, attribution_run_now
-from web.auth_routes import login, login_page, logout
+from web.auth_routes import login, login_page, logout, second_factor, second_factor_page, second_factor_qr
 from web.board_actions import BoardActions
 from web.break_glass import break_glass_end, break_glass_page, break_glass_start
 from web.dashboard import dashboard_page, dashboard_panel
@@ -30,6 +31,10 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     login_page,
     login,
     logout,
+    second_factor_page,
+    second_factor_qr,
+    second_factor,
+    *ACCOUNT_HANDLERS,
     LeadsController,
     models_page,
     history_upload,
