@@ -238,6 +238,13 @@ def run(host: str, port: int, per_minute: float, no_simulator: bool) -> None:
         console.print(f"Demo logins (password [bold]{DEMO_PASSWORD}[/]):")
         for email, role, where in summary.logins:
             console.print(f"  {email:40} {role:15} {where}")
+        if summary.authenticator_secrets:
+            console.print(
+                "Managers, practice admins and the operator also type a code from an authenticator app; "
+                "add these keys to one (or `oathtool --totp -b KEY`):"
+            )
+            for email, secret in summary.authenticator_secrets.items():
+                console.print(f"  {email:40} {secret}")
         _development_banner()
         try:
             if no_simulator:

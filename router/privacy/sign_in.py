@@ -75,8 +75,11 @@ class SignIn:
     def _pending_key(self, token: str) -> str:
         return f"{self.prefix}:login:pending:{hashlib.sha256(token.encode()).hexdigest()}"
 
-    async def _failed(self, *, email: str, ip: str, user: StaffUser | None, reason: str) -> bool:
-        locked = await self.throttle.failed(email=email, ip=ip)
+    async def _failed(
+        self, *, email: str, ip: str, user: StaffUser | None, reason: str, count: bool = True
+    ) -> bool:
+        """Audit and log a failure; count it unless the attempt was refused unseen (locked, waiting)."""
+        locked = await self.throttle.failed(email=email, ip=ip) if count else False
         async with self.domain.sessionmaker() as session, session.begin():
             audit.record(
                 session,
@@ -104,9 +107,8 @@ class SignIn:
         """The first step: throttle, then the password (whose value is never logged or audited)."""
         refusal = await self.throttle.refusal(email=email, ip=ip)
         if refusal is not None:
-            await self._failed(
-                email=email, ip=ip, user=None, reason="locked" if refusal.locked else "throttled"
-            )
+            reason = "locked" if refusal.locked else "throttled"
+            await self._failed(email=email, ip=ip, user=None, reason=reason, count=False)
             return Refused(refusal.message, refusal.retry_after)
         async with self.domain.sessionmaker() as session, session.begin():
             try:
