@@ -122,5 +122,55 @@ def audit_verify(stale_seconds: int, heads_file: str | None) -> None:
     console.print("[green]audit chain intact[/]")
 
 
-COMMANDS = [keys, audit]
+@click.group()
+def patient() -> None:
+    """Patients' rights: access requests."""
+
+
+@patient.command("export")
+@click.option("--as", "manager_email", required=True, help="Sign-in email of the manager producing it.")
+@click.option("--email", default="", help="The patient's email address.")
+@click.option("--phone", default="", help="The patient's phone number.")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), default="-", show_default=True)
+def patient_export(manager_email: str, email: str, phone: str, out: str) -> None:
+    """Everything held about one patient (leads, messages, calls, consents, who viewed them), as JSON."""
+    import json
+
+    from sqlalchemy import select
+
+    from router.core.models import StaffUser
+    from router.privacy.access import load_viewer
+    from router.privacy.access_request import export_person
+    from router.privacy.audit import Actor
+
+    async def action(runtime: Any) -> dict[str, Any]:
+        domain = runtime.domain
+        async with domain.sessionmaker() as session:
+            user = await session.scalar(select(StaffUser).where(StaffUser.email == manager_email.lower()))
+            if user is None or not user.is_active:
+                raise click.ClickException(f"no active account {manager_email}")
+            viewer = await load_viewer(session, user)
+        return await export_person(
+            domain, viewer, email=email, phone=phone, actor=Actor("user", str(user.id), None, "cli")
+        )
+
+    document = json.dumps(with_runtime(action), indent=2, ensure_ascii=False)
+    click.open_file(out, "w").write(document + "\n")
+
+
+@click.group()
+def retention() -> None:
+    """Purging closed leads' PHI after each practice's retention period."""
+
+
+@retention.command("purge")
+def retention_purge() -> None:
+    """Purge now what the worker would purge tonight."""
+    from router.leads.retention import purge_expired_phi
+
+    report = with_runtime(lambda runtime: purge_expired_phi(runtime.domain))
+    console.print(f"purged the PHI of {report.total} closed leads: {report.purged}")
+
+
+COMMANDS = [keys, audit, patient, retention]
 """Registered on the `leadrouter` group by leadrouter/cli.py."""

@@ -17,6 +17,7 @@ from web.models_page import history_upload, models_page
 from web.overflow import OverflowConsole, overflow_page
 from web.pages import board_leads, home
 from web.paths import STATIC_DIR
+from web.patient_export import export_download, export_page
 from web.phone_actions import PhoneActions
 from web.timeline import timeline_page
 from web.ws import board_socket
@@ -47,6 +48,8 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     break_glass_page,
     break_glass_start,
     break_glass_end,
+    export_page,
+    export_download,
     attribution_page,
     attribution_run_now,
     create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),

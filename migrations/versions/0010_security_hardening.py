@@ -34,6 +34,11 @@ BATCH = 500
 
 
 def upgrade() -> None:
+    op.add_column("leads", sa.Column("phi_purged_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_index(
+        "ix_leads_closed_unpurged", "leads", ["closed_at"],
+        postgresql_where=sa.text("status = 'closed' AND phi_purged_at IS NULL"),
+    )
     op.add_column("staff_users", sa.Column("totp_secret_enc", sa.LargeBinary(), nullable=True))
     op.add_column("staff_users", sa.Column("mfa_enrolled_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column("staff_users", sa.Column("totp_last_step", sa.BigInteger(), nullable=True))
@@ -146,3 +151,5 @@ def downgrade() -> None:
     op.drop_table("mfa_recovery_codes")
     for name in ("password_changed_at", "totp_last_step", "mfa_enrolled_at", "totp_secret_enc"):
         op.drop_column("staff_users", name)
+    op.drop_index("ix_leads_closed_unpurged", table_name="leads")
+    op.drop_column("leads", "phi_purged_at")

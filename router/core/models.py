@@ -357,12 +357,19 @@ class Lead(Base):
     last_activity_at: Mapped[datetime] = _ts()
     touch_count: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = _ts(server_default=text("now()"))
+    phi_purged_at: Mapped[datetime | None] = _ts(nullable=True)
+    """When the retention job removed the lead's PHI; its de-identified figures remain."""
     __table_args__ = (
         Index("ix_leads_practice_phone_index", "practice_id", "phone_index"),
         Index("ix_leads_practice_email_index", "practice_id", "email_index"),
         Index("ix_leads_location_status", "location_id", "status"),
         Index("ix_leads_open_assigned", "assigned_user_id", postgresql_where=text("status = 'open'")),
         Index("ix_leads_practice_received", "practice_id", "received_at"),
+        Index(
+            "ix_leads_closed_unpurged",
+            "closed_at",
+            postgresql_where=text("status = 'closed' AND phi_purged_at IS NULL"),
+        ),
         Index(
             "ix_leads_open_sla",
             "sla_due_at",

@@ -57,6 +57,7 @@ ACTIONS: dict[str, str] = {
     "practice.administer": "Administer the practice (settings, locations, users)",
     "platform.administer": "Manage practices and call centers",
     "break_glass.start": "Open a patient's record outside their scope (break-glass)",
+    "patient.export": "Export everything held about a patient (access request)",
 }
 """Every action a person can be allowed, in plain words (the role table in docs/security.md)."""
 
@@ -79,6 +80,7 @@ _MANAGING_ACTIONS = _DESK_ACTIONS | {
     "attribution.view",
     "models.view",
     "break_glass.start",
+    "patient.export",
 }
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     FRONT_DESK: _DESK_ACTIONS,

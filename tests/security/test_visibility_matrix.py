@@ -62,6 +62,7 @@ NO_LEAD_DATA = {
     "/models": "model metrics, no lead",
     "/attribution": "channel credit, aggregated",
     "/break-glass": "the grant form and its state",
+    "/patients/export": "the access-request form (the export itself is a POST)",
     "/static/{file_path:path}": "static files",
     "/t.js": "the tracking script",
 }
