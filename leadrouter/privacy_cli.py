@@ -139,8 +139,8 @@ def patient_export(manager_email: str, email: str, phone: str, out: str) -> None
     from sqlalchemy import select
 
     from router.core.models import StaffUser
+    from router.leads.access_request import export_person
     from router.privacy.access import load_viewer
-    from router.privacy.access_request import export_person
     from router.privacy.audit import Actor
 
     async def action(runtime: Any) -> dict[str, Any]:

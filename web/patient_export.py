@@ -11,8 +11,8 @@ from litestar.response import Redirect, Template
 
 from router.core.domain import Domain
 from router.core.errors import ActionRefused
+from router.leads.access_request import export_person
 from router.privacy.access import require
-from router.privacy.access_request import export_person
 from web.forms import Form
 from web.sessions import actor_of, current_session
 

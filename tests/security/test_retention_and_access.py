@@ -12,9 +12,9 @@ from sqlalchemy import select, text
 
 from leadrouter.cli import cli
 from router.core.models import AuditRecord, ConsentRecord, Lead, Touchpoint
+from router.leads.access_request import export_person
 from router.leads.retention import purge_expired_phi
 from router.privacy import audit
-from router.privacy.access_request import export_person
 from router.privacy.audit_chain import verify_chain
 from tests.factories import csrf_of, inquiry, make_practice, sign_in, signed, viewer_of
 
