@@ -36,6 +36,10 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from leadrouter.embedded import resolve_endpoints  # noqa: E402
 
+# Benchmarks run on the built-in development keys (never real patients), which the processes they
+# start (`leadrouter web`, the worker) refuse without this.
+os.environ["LEADROUTER_DEV"] = "1"
+
 FIRST_NAMES = ["Ana", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hugo", "Ivy", "Jon"]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any, TypeVar
 
 import click
@@ -12,7 +11,12 @@ from rich.console import Console
 from attribution.cli import attribution_command
 from leadrouter.admin_cli import COMMANDS as ADMIN_COMMANDS
 from leadrouter.attribution_cli import COMMANDS as ATTRIBUTION_COMMANDS
-from leadrouter.commands import require_urls, with_runtime
+from leadrouter.commands import (
+    refuse_development_secrets,
+    require_urls,
+    warn_if_app_owns_tables,
+    with_runtime,
+)
 from leadrouter.logs import log_level
 from leadrouter.models_cli import COMMANDS as MODELS_COMMANDS
 from leadrouter.phones_cli import phones_group, tracking_number_group
@@ -87,12 +91,21 @@ for _command in (
 @click.option("--revision", default="heads", show_default=True, help="Target revision.")
 @click.option("--down", is_flag=True, help="Downgrade to the revision instead (e.g. base).")
 def migrate(revision: str, down: bool) -> None:
-    """Bring the database schema up to date (or down with --down)."""
-    require_urls()
-    from router.core.db import downgrade, upgrade
+    """Bring the database schema up to date (or down with --down), as the tables' owner.
 
-    (downgrade if down else upgrade)(os.environ["DATABASE_URL"], revision)
+    With LEADROUTER_MIGRATION_DATABASE_URL set, migrations run as that (owner) role and the role of
+    DATABASE_URL is then granted what the app needs, and nothing that could alter the audit log.
+    """
+    require_urls()
+    from router.core.db import downgrade, grant_app_role, role_of, upgrade
+    from router.core.settings import DatabaseSettings
+
+    database = DatabaseSettings()
+    (downgrade if down else upgrade)(database.owner_url, revision)
     console.print(f"[green]schema at {revision}[/]")
+    if not down and not database.app_owns_tables and role_of(database.url) != role_of(database.owner_url):
+        grant_app_role(database.owner_url, role_of(database.url))
+        console.print(f"[green]privileges of the app's role {role_of(database.url)} granted[/]")
 
 
 @cli.command()
@@ -102,6 +115,8 @@ def migrate(revision: str, down: bool) -> None:
 def web(host: str, port: int, workers: int) -> None:
     """Serve the web app (Litestar under uvicorn)."""
     require_urls()
+    refuse_development_secrets("the web app")
+    warn_if_app_owns_tables()
     import uvicorn
 
     uvicorn.run(
@@ -121,6 +136,8 @@ def web(host: str, port: int, workers: int) -> None:
 def worker(burst: bool) -> None:
     """Run the background worker (arq)."""
     require_urls()
+    refuse_development_secrets("the worker")
+    warn_if_app_owns_tables()
     from leadrouter.worker import build_worker
 
     worker = build_worker(burst=burst)

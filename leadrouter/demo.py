@@ -18,9 +18,11 @@ from router.core.models import (
     StaffUser,
     TrackingNumber,
 )
+from router.core.phi_columns import STAFF_TOTP_SECRET
 from router.intake.form_sources import create_form_source
 from router.phones.numbers import add_tracking_number
 from router.privacy.auth import create_user
+from router.privacy.mfa import MFA_REQUIRED_ROLES, new_secret, store_enrolment
 from simulator.practices import PracticeSpec, demo_call_center, demo_practices
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -43,6 +45,8 @@ class DemoSummary:
     created: bool
     logins: list[tuple[str, str, str]] = field(default_factory=list)
     """(email, role, practice) of each demo login."""
+    authenticator_secrets: dict[str, str] = field(default_factory=dict)
+    """Email to TOTP secret of the logins whose role requires a second factor (development mode only)."""
 
 
 async def seed_demo(domain: Domain) -> DemoSummary:
@@ -160,7 +164,23 @@ async def seed_demo(domain: Domain) -> DemoSummary:
                 role="platform_operator",
             )
         summary.logins.append((DEMO_OPERATOR_EMAIL, "platform_operator", "Lead Router"))
+        if domain.settings.security.dev_mode:
+            summary.authenticator_secrets = await _pre_enrol(session, domain)
     return summary
+
+
+async def _pre_enrol(session: AsyncSession, domain: Domain) -> dict[str, str]:
+    """Development mode only: the demo logins that need a second factor get an authenticator, so a
+    fresh machine can sign in with the secrets the start panel prints."""
+    secrets: dict[str, str] = {}
+    people = await session.scalars(select(StaffUser).where(StaffUser.role.in_(MFA_REQUIRED_ROLES)))
+    for person in people:
+        if person.totp_secret_enc is None:
+            await store_enrolment(session, domain, person, new_secret())
+        secrets[person.email] = (
+            domain.cipher.open(person.totp_secret_enc, column=STAFF_TOTP_SECRET, row_id=person.id) or ""
+        )
+    return secrets
 
 
 async def _seed_tracking_numbers(session: AsyncSession, practice_id: uuid.UUID, spec: PracticeSpec) -> None:

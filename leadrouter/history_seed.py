@@ -20,9 +20,9 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.core.crypto import PHI_CONTEXT
 from router.core.domain import Domain
 from router.core.models import FunnelEvent, Lead, Location, PatientValue, Practice, Touchpoint, TrackingSite
+from router.core.phi_columns import LEAD_FIRST_NAME, LEAD_LAST_NAME
 from router.marketing.spend import SpendRow, store_spend
 from router.marketing.tracking import create_tracking_site
 from simulator.inquiries import PracticeSimulator, SimulatedInquiry, practice_kind
@@ -116,8 +116,8 @@ class _Writer:
                 "id": lead_id,
                 "practice_id": self.practice_id,
                 "location_id": location_id,
-                "first_name_enc": cipher.encrypt(names[0], context=PHI_CONTEXT),
-                "last_name_enc": cipher.encrypt(names[1], context=PHI_CONTEXT),
+                "first_name_enc": cipher.seal(names[0], column=LEAD_FIRST_NAME, row_id=lead_id),
+                "last_name_enc": cipher.seal(names[1], column=LEAD_LAST_NAME, row_id=lead_id),
                 "source_kind": kind,
                 "source_channel": channel,
                 "status": "closed",

@@ -87,7 +87,9 @@ def _start(
 
     step("Starting PostgreSQL and Redis")
     endpoints = resolve_endpoints(os.environ, DATA_DIR, stack, prefer_local_defaults=False)
-    env = dict(os.environ, DATABASE_URL=endpoints.database_url, REDIS_URL=endpoints.redis_url)
+    env = dict(
+        os.environ, DATABASE_URL=endpoints.database_url, REDIS_URL=endpoints.redis_url, LEADROUTER_DEV="1"
+    )
     public_url = env.setdefault("LEADROUTER_PUBLIC_URL", f"http://{host}:{port}")
     if public_url.startswith("http://"):
         env.setdefault("LEADROUTER_SECURE_COOKIES", "0")
@@ -98,7 +100,12 @@ def _start(
     from router.core.db import upgrade
 
     step("Bringing the database schema up to date")
-    upgrade(endpoints.database_url)
+    owner_url = os.environ.get("LEADROUTER_MIGRATION_DATABASE_URL") or endpoints.database_url
+    upgrade(owner_url)
+    if owner_url != endpoints.database_url:
+        from router.core.db import grant_app_role, role_of
+
+        grant_app_role(owner_url, role_of(endpoints.database_url))
     step("Creating the demo practices and staff")
     summary = with_runtime(lambda runtime: seed_demo(runtime.domain))
     step("Training the starter lead-score model (first start only)")
@@ -141,8 +148,27 @@ def _print_panel(base_url: str, summary: Any, *, seconds: float) -> None:
         "Try first: sign in as the front desk, turn the sound on, and watch a simulated inquiry arrive;\n"
         "claim it, then open it. Sign in as the manager for response times (/dashboard)."
     )
-    if os.environ.get("LEADROUTER_PHI_KEYS") is None:
-        body.add_row("[yellow]Development encryption keys in use; set LEADROUTER_PHI_KEYS in production.[/]")
+    secrets = getattr(summary, "authenticator_secrets", {})
+    if secrets:
+        body.add_row("")
+        body.add_row(
+            "Managers, practice admins and the operator also type a code from an authenticator app;\n"
+            "add these keys to one (or `oathtool --totp -b KEY`):"
+        )
+        keys = Table.grid(padding=(0, 2))
+        keys.add_column(no_wrap=True)
+        keys.add_column(no_wrap=True)
+        for email, secret in secrets.items():
+            keys.add_row(email, secret)
+        body.add_row(keys)
+    built_in = _development_secrets()
+    if built_in:
+        body.add_row("")
+        body.add_row(
+            f"[bold yellow]DEVELOPMENT MODE[/] [yellow]built-in secrets in use ({', '.join(built_in)}):\n"
+            "they are published in the source; never let real patient data in\n"
+            "(docs/deployment.md#secrets).[/]"
+        )
     console.print(
         Panel(
             body,
@@ -150,6 +176,12 @@ def _print_panel(base_url: str, summary: Any, *, seconds: float) -> None:
             subtitle="Ctrl-C stops everything",
         )
     )
+
+
+def _development_secrets() -> list[str]:
+    from router.core.settings import Settings
+
+    return list(Settings().security.development_secrets())
 
 
 def _simulate(base_url: str, per_minute: float, no_simulator: bool) -> None:

@@ -16,9 +16,11 @@ from router.core.domain import Domain
 from router.leads.alerts import resend_pending_alerts_task
 from router.leads.claim_timeouts import release_stale_claims
 from router.leads.escalation import escalate_lead_task, sweep_overdue_task
+from router.leads.retention import purge_expired_phi
 from router.marketing.attribution_runs import nightly_attribution, run_attribution
 from router.phones.texts import send_deferred_text_task, send_due_texts_task
 from router.privacy import audit
+from router.privacy.audit_chain import HeadSink, export_head
 from router.scores.explanations import fill_missing_reasons
 from router.scores.pooled_calibration import recalibrate_pooled_models
 
@@ -41,6 +43,13 @@ RECALIBRATION_HOUR_UTC = 3
 """Late evening to night in US time zones, after the day's outcomes are in, before the nightly attribution."""
 RECALIBRATION_TIMEOUT_SECONDS = 1200
 """Refitting a calibration per practice is seconds each; twenty minutes covers hundreds of practices."""
+AUDIT_HEAD_EXPORT_SECONDS = {3}
+"""Once a minute, just after a seal: deleting the newest rows goes unnoticed for at most a minute's
+worth, at one small query and one appended line a minute (about 1,440 lines a day)."""
+RETENTION_HOUR_UTC = 9
+"""03:00-04:00 in US time zones: after the nightly attribution run, before any practice opens."""
+RETENTION_TIMEOUT_SECONDS = 1800
+"""Purging is a few updates per batch of 200 leads; half an hour covers a backlog after an outage."""
 NIGHTLY_ATTRIBUTION_HOUR_UTC = 8
 """02:15-03:15 in US Central time: after the day's leads and the evening's PMS sync, before opening."""
 
@@ -49,11 +58,27 @@ async def seal_audit_log(ctx: dict[str, Any]) -> dict[str, int]:
     """Chain the audit rows committed since the last run."""
     domain: Domain = ctx["domain"]
     sealed = 0
+    key = audit.chain_key(domain.settings.security.audit_key)
     while True:
-        batch = await audit.seal_pending(domain.sessionmaker)
+        batch = await audit.seal_pending(domain.sessionmaker, key=key)
         sealed += batch
         if batch == 0:
             return {"sealed": sealed}
+
+
+async def export_audit_head(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Append the audit chain's head to the sink outside the database, when it has moved."""
+    domain: Domain = ctx["domain"]
+    security = domain.settings.security
+    sink = ctx.setdefault("audit_head_sink", HeadSink(security.audit_head_file, security.audit_head_syslog))
+    head = await export_head(domain.sessionmaker, sink)
+    return {"exported_seq": head.seq if head else None}
+
+
+async def purge_expired_phi_task(ctx: dict[str, Any]) -> dict[str, int]:
+    """Remove the PHI of closed leads past their practice's retention period."""
+    report = await purge_expired_phi(ctx["domain"])
+    return {"purged": report.total}
 
 
 WORKER_FUNCTIONS: list[Any] = [
@@ -65,6 +90,7 @@ WORKER_FUNCTIONS: list[Any] = [
 
 CRON_JOBS: list[Any] = [
     cron(seal_audit_log, second=AUDIT_SEAL_SECONDS, run_at_startup=True, unique=True),
+    cron(export_audit_head, second=AUDIT_HEAD_EXPORT_SECONDS, unique=True),
     cron(sweep_overdue_task, second=ESCALATION_SWEEP_SECONDS, run_at_startup=True, unique=True),
     cron(resend_pending_alerts_task, second=ALERT_SWEEP_SECONDS, run_at_startup=True, unique=True),
     cron(release_stale_claims, second=CLAIM_SWEEP_SECONDS, run_at_startup=True, unique=True),
@@ -72,6 +98,14 @@ CRON_JOBS: list[Any] = [
     cron(fill_missing_reasons, second=REASONS_SWEEP_SECONDS, unique=True),
     cron(send_due_texts_task, second=DUE_TEXTS_SECONDS, run_at_startup=True, unique=True),
     cron(nightly_attribution, hour={NIGHTLY_ATTRIBUTION_HOUR_UTC}, minute={15}, unique=True),
+    cron(
+        purge_expired_phi_task,
+        hour={RETENTION_HOUR_UTC},
+        minute={45},
+        second={0},
+        unique=True,
+        timeout=RETENTION_TIMEOUT_SECONDS,
+    ),
     cron(
         recalibrate_pooled_models,
         hour={RECALIBRATION_HOUR_UTC},

@@ -185,3 +185,60 @@ async def add_desk_staff(
             for location in fixture.locations.values():
                 session.add(StaffLocation(user_id=user.id, location_id=location.id))
     return users
+
+
+async def enrol_authenticator(domain: Domain, user: Any) -> str:
+    """Give a user an authenticator (as the set-up page would); returns its secret."""
+    from router.core.models import StaffUser
+    from router.privacy import mfa
+
+    secret = mfa.new_secret()
+    async with domain.sessionmaker() as session, session.begin():
+        stored = await session.get(StaffUser, user.id)
+        await mfa.store_enrolment(session, domain, stored, secret)
+    return secret
+
+
+async def current_code(domain: Domain, email: str) -> str:
+    """The next code the user's authenticator would accept (one not used yet)."""
+    import time
+
+    import pyotp
+    from sqlalchemy import select
+
+    from router.core.models import StaffUser
+    from router.core.phi_columns import STAFF_TOTP_SECRET
+    from router.privacy.mfa import STEP_SECONDS
+
+    async with domain.sessionmaker() as session:
+        user = await session.scalar(select(StaffUser).where(StaffUser.email == email))
+    secret = domain.cipher.open(user.totp_secret_enc, column=STAFF_TOTP_SECRET, row_id=user.id)
+    step = max(int(time.time() // STEP_SECONDS), (user.totp_last_step or 0) + 1)
+    return pyotp.TOTP(secret).at(step * STEP_SECONDS)
+
+
+async def sign_in(client: Any, domain: Domain, email: str, password: str = PASSWORD) -> Any:
+    """Sign in through the pages as a person would, with the second step when their account has one."""
+    await client.get("/login")
+    token = client.cookies.get("csrftoken")
+    answer = await client.post("/login", data={"email": email, "password": password, "_csrf_token": token})
+    if answer.status_code == 303 and answer.headers["location"] == "/login/second-factor":
+        import re
+
+        import pyotp
+
+        page = await client.get("/login/second-factor")
+        shown = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page.text)
+        # A first set-up shows its key (as a person would type it); else the stored authenticator's.
+        code = pyotp.TOTP(shown.group(1)).now() if shown else await current_code(domain, email)
+        answer = await client.post("/login/second-factor", data={"code": code, "_csrf_token": token})
+    assert answer.status_code in (200, 302, 303), answer.text
+    return answer
+
+
+async def csrf_of(client: Any) -> str:
+    """The signed-in session's own CSRF token, as every page carries it (`_csrf_token`)."""
+    import re
+
+    page = await client.get("/account")
+    return re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)

@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import select, text
 
 from router.core.models import AuditRecord
-from router.privacy.audit import seal_pending, verify_chain
-from tests.factories import PASSWORD, inquiry, make_practice, signed
+from router.privacy.audit import chain_key, seal_pending
+from router.privacy.audit_chain import verify_chain
+from tests.factories import inquiry, make_practice, signed
 
 pytestmark = pytest.mark.integration
 
@@ -28,12 +29,14 @@ async def seed_and_read(client, domain):
     return practice, leads
 
 
-async def login(client, email: str) -> None:
-    page = await client.get("/login")
-    token = client.cookies.get("csrftoken")
-    assert page.status_code == 200 and token
-    response = await client.post("/login", data={"email": email, "password": PASSWORD, "_csrf_token": token})
-    assert response.status_code in (301, 302, 303), response.text
+def key(domain) -> bytes:
+    return chain_key(domain.settings.security.audit_key)
+
+
+async def login(client, email: str, domain=None) -> None:
+    from tests.factories import sign_in
+
+    await sign_in(client, domain or client.domain, email)
 
 
 async def test_every_read_and_write_is_audited_without_phi(client, domain):
@@ -54,9 +57,9 @@ async def test_every_read_and_write_is_audited_without_phi(client, domain):
 
 async def test_the_chain_detects_edits_and_deletions(client, domain, runtime):
     await seed_and_read(client, domain)
-    assert await seal_pending(domain.sessionmaker) > 5
+    assert await seal_pending(domain.sessionmaker, key=key(domain)) > 5
     async with domain.sessionmaker() as session:
-        report = await verify_chain(session)
+        report = await verify_chain(session, key=key(domain))
     assert report.ok and report.unsealed == 0
     # the application cannot edit or delete audit rows
     for statement in ("UPDATE audit_log SET action = 'x' WHERE id = 2", "DELETE FROM audit_log WHERE id = 2"):
@@ -70,17 +73,17 @@ async def test_the_chain_detects_edits_and_deletions(client, domain, runtime):
         await connection.execute(text("DELETE FROM audit_log WHERE chain_seq = 5"))
         await connection.execute(text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only"))
     async with domain.sessionmaker() as session:
-        report = await verify_chain(session)
+        report = await verify_chain(session, key=key(domain))
     assert not report.ok
-    assert any("edited" in p and "seq 3" in p for p in report.problems)
+    assert any("edited or forged" in p and "seq 3" in p for p in report.problems)
     assert any("missing" in p for p in report.problems)
 
 
 async def test_sealing_does_not_serialize_intake_and_late_rows_are_chained(client, domain):
     await seed_and_read(client, domain)
-    first = await seal_pending(domain.sessionmaker)
+    first = await seal_pending(domain.sessionmaker, key=key(domain))
     await client.get("/api/leads")  # more reads after the first seal
-    second = await seal_pending(domain.sessionmaker)
+    second = await seal_pending(domain.sessionmaker, key=key(domain))
     assert first > 0 and second == 3
     async with domain.sessionmaker() as session:
-        assert (await verify_chain(session)).ok
+        assert (await verify_chain(session, key=key(domain))).ok

@@ -8,7 +8,7 @@ import pytest
 
 from router.core.clock import FrozenClock
 from router.privacy.auth import resume_session
-from tests.factories import PASSWORD, inquiry, make_practice, signed
+from tests.factories import PASSWORD, csrf_of, inquiry, make_practice, signed
 from tests.test_audit import login
 
 pytestmark = pytest.mark.integration
@@ -96,7 +96,7 @@ async def test_logout_ends_the_session(client, domain):
     await make_practice(domain, staff={"desk@x.example": {}})
     await login(client, "desk@x.example")
     assert (await client.get("/api/leads")).status_code == 200
-    await client.post("/logout", headers={"x-csrftoken": client.cookies.get("csrftoken")})
+    await client.post("/logout", headers={"x-csrftoken": await csrf_of(client)})
     session_token = client.cookies.get("lr_session")
     assert session_token is None or (await client.get("/api/leads")).status_code == 401
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import base64
 import os
+import uuid
 from dataclasses import replace
 
 import pytest
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select, text
 
 from router.core.crypto import BlindIndex, FieldCipher, KeyringError, generate_key
 from router.core.models import ConsentRecord, Lead
+from router.core.phi_columns import CONSENT_IP, LEAD_EMAIL, LEAD_FIRST_NAME
 from router.privacy.key_rotation import rotate_phi_key
 from tests.factories import inquiry, make_practice, signed
 
@@ -30,15 +34,56 @@ PLAINTEXTS = [
 
 
 @pytest.mark.unit
-def test_cipher_round_trip_binds_context_and_names_its_key():
+def test_cipher_round_trip_binds_column_and_row_and_names_its_key():
     cipher = FieldCipher.from_config(f"k1:{generate_key()}")
-    sealed = cipher.encrypt("Ana Lopez", context="lead")
-    assert b"Ana" not in sealed and cipher.key_id_of(sealed) == "k1"
-    assert cipher.decrypt(sealed, context="lead") == "Ana Lopez"
-    with pytest.raises(Exception):  # noqa: B017 - any failure: another column's context must not decrypt it
-        cipher.decrypt(sealed, context="consent")
+    lead, other = uuid.uuid4(), uuid.uuid4()
+    sealed = cipher.seal("ana@example.com", column=LEAD_EMAIL, row_id=lead)
+    assert b"ana" not in sealed and cipher.key_id_of(sealed) == "k1"
+    assert cipher.open(sealed, column=LEAD_EMAIL, row_id=lead) == "ana@example.com"
+    with pytest.raises(InvalidTag):  # copied into another column of the same lead
+        cipher.open(sealed, column=LEAD_FIRST_NAME, row_id=lead)
+    with pytest.raises(InvalidTag):  # copied into the same column of another lead
+        cipher.open(sealed, column=LEAD_EMAIL, row_id=other)
     with pytest.raises(KeyringError):
         FieldCipher.from_config("bad:" + base64.b64encode(b"short").decode())
+
+
+@pytest.mark.unit
+def test_a_first_format_value_is_refused_until_resealed_bound_to_its_row():
+    key = base64.b64decode(generate_key())
+    cipher = FieldCipher(keys={"k1": key}, current_key_id="k1")
+    nonce = os.urandom(12)
+    legacy = b"\x01k1." + nonce + AESGCM(key).encrypt(nonce, b"Ana", b"lead")
+    lead = uuid.uuid4()
+    with pytest.raises(KeyringError, match="before per-column binding"):
+        cipher.open(legacy, column=LEAD_FIRST_NAME, row_id=lead)
+    assert not cipher.is_current(legacy)
+    bound = cipher.reseal(legacy, column=LEAD_FIRST_NAME, row_id=lead)
+    assert cipher.is_current(bound) and cipher.open(bound, column=LEAD_FIRST_NAME, row_id=lead) == "Ana"
+
+
+@pytest.mark.integration
+async def test_a_value_copied_into_another_column_or_lead_fails_to_decrypt(client, domain, runtime):
+    _, lead_id = await deliver_planted(client, domain)
+    other_id = await deliver_other(client, domain)
+    async with runtime.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE leads SET first_name_enc = email_enc WHERE id = :id"), {"id": lead_id}
+        )
+        await connection.execute(
+            text(
+                "UPDATE leads SET email_enc = (SELECT email_enc FROM leads WHERE id = :src) WHERE id = :dst"
+            ),
+            {"src": lead_id, "dst": other_id},
+        )
+    async with domain.sessionmaker() as session:
+        lead = await session.get(Lead, lead_id)
+        other = await session.get(Lead, other_id)
+    with pytest.raises(InvalidTag):
+        domain.cipher.open(lead.first_name_enc, column=LEAD_FIRST_NAME, row_id=lead.id)
+    with pytest.raises(InvalidTag):
+        domain.cipher.open(other.email_enc, column=LEAD_EMAIL, row_id=other.id)
+    assert domain.cipher.open(lead.email_enc, column=LEAD_EMAIL, row_id=lead.id) == PLANTED["email"]
 
 
 @pytest.mark.unit
@@ -48,6 +93,22 @@ def test_blind_index_is_keyed_and_kind_separated():
     assert one.digest("+15128671234", kind="phone") == one.digest("+15128671234", kind="phone")
     assert one.digest("+15128671234", kind="phone") != two.digest("+15128671234", kind="phone")
     assert one.digest("x", kind="phone") != one.digest("x", kind="email")
+
+
+async def deliver_other(client, domain):
+    from router.core.models import FormSource
+
+    async with domain.sessionmaker() as session:
+        source = await session.scalar(select(FormSource))
+    from router.intake.form_sources import load_form_source
+
+    view = await load_form_source(domain, source.key, now=domain.clock.now())
+    raw, headers = signed(
+        inquiry(first_name="Other", email="other@example.org", phone=None, sms_consent=None), view.secrets[0]
+    )
+    response = await client.post(f"/webhooks/forms/{source.key}", content=raw, headers=headers)
+    assert response.status_code == 201
+    return response.json()["lead_id"]
 
 
 async def deliver_planted(client, domain):
@@ -85,7 +146,7 @@ async def test_lookups_use_the_blind_index(client, domain):
         digest = domain.blind_index.digest("+15128671234", kind="phone")
         lead = await session.scalar(select(Lead).where(Lead.phone_index == digest))
     assert lead is not None
-    assert domain.cipher.decrypt(lead.first_name_enc, context="lead") == "Xylophonia"
+    assert domain.cipher.open(lead.first_name_enc, column=LEAD_FIRST_NAME, row_id=lead.id) == "Xylophonia"
 
 
 @pytest.mark.integration
@@ -126,8 +187,8 @@ async def test_key_rotation_reencrypts_everything_under_the_new_key(client, doma
     async with domain.sessionmaker() as session:
         lead = await session.get(Lead, lead_id)
         consent = await session.scalar(select(ConsentRecord))
-    assert only_new.decrypt(lead.first_name_enc, context="lead") == "Xylophonia"
-    assert only_new.decrypt(consent.ip_enc, context="consent") == "198.51.100.77"
+    assert only_new.open(lead.first_name_enc, column=LEAD_FIRST_NAME, row_id=lead.id) == "Xylophonia"
+    assert only_new.open(consent.ip_enc, column=CONSENT_IP, row_id=consent.id) == "198.51.100.77"
     assert (await rotate_phi_key(rotated))["leads.first_name_enc"] == 0  # nothing left under the old key
 
 

@@ -6,7 +6,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from litestar import Litestar
-from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -18,10 +17,12 @@ from redis.asyncio import Redis
 
 from router.core.domain import Domain
 from router.privacy.access import ROLE_NAMES, may_do
+from web.csrf import SessionBoundCsrf
 from web.headers import SecurityHeaders
 from web.paths import TEMPLATES_DIR
 from web.problems import EXCEPTION_HANDLERS, problem_details_plugin, with_request_ids
 from web.routes import ROUTE_HANDLERS
+from web.sessions import BreakGlassEnded, break_glass_ended
 
 CSRF_EXEMPT = ["/webhooks/", "/healthz", "/readyz", "/schema", "/static/"]
 """Machine-to-machine endpoints authenticate by signature, not by cookie, so CSRF does not apply."""
@@ -43,7 +44,6 @@ def create_app(
     debug: bool = False,
 ) -> Litestar:
     """The web app around one domain; connectors' webhook controllers come in `route_handlers`."""
-    security = domain.settings.security
     app = Litestar(
         route_handlers=[*ROUTE_HANDLERS, *route_handlers],
         dependencies={
@@ -53,12 +53,6 @@ def create_app(
         template_config=TemplateConfig(
             directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=_template_globals
         ),
-        csrf_config=CSRFConfig(
-            secret=security.csrf_secret,
-            cookie_secure=security.secure_cookies,
-            cookie_samesite="strict",
-            exclude=CSRF_EXEMPT,
-        ),
         # The JSON and YAML documents only: the documentation UIs load their scripts from a CDN.
         openapi_config=OpenAPIConfig(
             title="Lead Router", version="1.0.0", render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()]
@@ -66,10 +60,11 @@ def create_app(
         middleware=[
             DefineMiddleware(
                 SecurityHeaders, always_tls=domain.settings.intake.public_url.startswith("https://")
-            )
+            ),
+            DefineMiddleware(SessionBoundCsrf, domain=domain, exempt=CSRF_EXEMPT),
         ],
         plugins=[problem_details_plugin()],
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, BreakGlassEnded: break_glass_ended},
         request_max_body_size=domain.settings.intake.max_body_bytes,
         # The process configures logging once (level from LEADROUTER_LOG_LEVEL); Litestar's own default
         # would add a second handler at INFO and print every message twice in another format.

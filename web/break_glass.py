@@ -15,7 +15,13 @@ from router.core.errors import ActionRefused
 from router.core.models import Practice
 from router.privacy.access import PLATFORM_OPERATOR, may_do
 from router.privacy.auth import SignedIn
-from router.privacy.break_glass import MAX_MINUTES, end_break_glass, lapsed_grant, start_break_glass
+from router.privacy.break_glass import (
+    MAX_MINUTES,
+    acknowledge_lapsed,
+    end_break_glass,
+    lapsed_grant,
+    start_break_glass,
+)
 from web.forms import Form
 from web.sessions import actor_of, current_session
 
@@ -40,6 +46,7 @@ async def _page(
 ) -> Template:
     viewer = signed_in.viewer
     lapsed = await lapsed_grant(domain, viewer) if viewer.break_glass is None else None
+    await acknowledge_lapsed(domain, viewer)
     return Template(
         "break_glass.html",
         context={

@@ -5,9 +5,10 @@ from __future__ import annotations
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
+from web.account_routes import ACCOUNT_HANDLERS
 from web.api import LeadsController
 from web.attribution_page import attribution_page, attribution_run_now
-from web.auth_routes import login, login_page, logout
+from web.auth_routes import login, login_page, logout, second_factor, second_factor_page, second_factor_qr
 from web.board_actions import BoardActions
 from web.break_glass import break_glass_end, break_glass_page, break_glass_start
 from web.dashboard import dashboard_page, dashboard_panel
@@ -16,6 +17,7 @@ from web.models_page import history_upload, models_page
 from web.overflow import OverflowConsole, overflow_page
 from web.pages import board_leads, home
 from web.paths import STATIC_DIR
+from web.patient_export import export_download, export_page
 from web.phone_actions import PhoneActions
 from web.timeline import timeline_page
 from web.ws import board_socket
@@ -30,6 +32,10 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     login_page,
     login,
     logout,
+    second_factor_page,
+    second_factor_qr,
+    second_factor,
+    *ACCOUNT_HANDLERS,
     LeadsController,
     models_page,
     history_upload,
@@ -42,6 +48,8 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     break_glass_page,
     break_glass_start,
     break_glass_end,
+    export_page,
+    export_download,
     attribution_page,
     attribution_run_now,
     create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),

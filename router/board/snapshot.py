@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from router.core.clock import utcnow
-from router.core.crypto import PHI_CONTEXT
 from router.core.domain import Domain
 from router.core.models import Interaction, Lead, Location, StaffLocation, StaffUser
+from router.core.phi_columns import LEAD_FIRST_NAME, LEAD_LAST_NAME
 from router.core.prepared import PreparedStatement
 from router.privacy import audit
 from router.privacy.access import MANAGING_ROLES, PRACTICE_STAFF_ROLES, Viewer
@@ -151,9 +151,9 @@ async def _staff_at(session: AsyncSession, location_id: uuid.UUID | None) -> tup
 
 def _row(domain: Domain, row: Mapping[str, Any]) -> BoardLead:
     """A board row from a `_board_query` row (SQLAlchemy's mapping or asyncpg's record)."""
-    decrypt = domain.cipher.decrypt
-    first = decrypt(row["first_name_enc"], context=PHI_CONTEXT) or ""
-    last = decrypt(row["last_name_enc"], context=PHI_CONTEXT) or ""
+    open_ = domain.cipher.open
+    first = open_(row["first_name_enc"], column=LEAD_FIRST_NAME, row_id=row["id"]) or ""
+    last = open_(row["last_name_enc"], column=LEAD_LAST_NAME, row_id=row["id"]) or ""
     return BoardLead(
         id=row["id"],
         practice_id=row["practice_id"],

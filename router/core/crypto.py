@@ -6,19 +6,34 @@ import base64
 import hashlib
 import hmac
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-PHI_CONTEXT = "lead"
-"""Associated data of lead PHI ciphertexts: a value sealed for a lead cannot be replayed elsewhere."""
 _NONCE_BYTES = 12
 """96-bit nonces are what GCM is specified for; random nonces are safe well past 2^32 messages per key."""
-_VERSION = b"\x01"
+_LEGACY = b"\x01"
+"""First format: the associated data named only a kind ("lead"), so values could be swapped between
+columns and rows. Read only by the re-encryption that migration 0010 and `keys rotate` run."""
+_BOUND = b"\x02"
+"""Current format: the associated data is the column's name and the row's id."""
 
 
 class KeyringError(ValueError):
     """The configured keys are malformed or a ciphertext names an unknown key."""
+
+
+@dataclass(frozen=True)
+class PhiColumn:
+    """An encrypted column: each value is bound to this column and its row, so a copied value fails."""
+
+    table: str
+    column: str
+    legacy_context: str
+    """The associated data of the first format (before per-column binding)."""
+
+    def associated_data(self, row_id: object) -> bytes:
+        return f"{self.table}.{self.column}/{row_id}".encode()
 
 
 @dataclass(frozen=True)
@@ -27,6 +42,11 @@ class FieldCipher:
 
     keys: dict[str, bytes]
     current_key_id: str
+    _sealers: dict[str, AESGCM] = field(default_factory=dict, compare=False, repr=False)
+    """One AESGCM object per key, built once (building one per value costs a key schedule)."""
+
+    def __post_init__(self) -> None:
+        self._sealers.update({key_id: AESGCM(key) for key_id, key in self.keys.items()})
 
     @classmethod
     def from_config(cls, spec: str) -> FieldCipher:
@@ -47,38 +67,59 @@ class FieldCipher:
             raise KeyringError("no PHI key configured")
         return cls(keys=keys, current_key_id=order[0])
 
-    def encrypt(self, plaintext: str | None, *, context: str) -> bytes | None:
-        """Ciphertext `version|key id|.|nonce|sealed`; context binds it to its column (no swapping)."""
+    def seal(self, plaintext: str | None, *, column: PhiColumn, row_id: object) -> bytes | None:
+        """Ciphertext `version|key id|.|nonce|sealed`, bound to `column` of row `row_id`."""
         if plaintext is None:
             return None
         nonce = os.urandom(_NONCE_BYTES)
-        key_id = self.current_key_id.encode()
-        sealed = AESGCM(self.keys[self.current_key_id]).encrypt(
-            nonce, plaintext.encode("utf-8"), context.encode()
+        sealed = self._sealers[self.current_key_id].encrypt(
+            nonce, plaintext.encode("utf-8"), column.associated_data(row_id)
         )
-        return _VERSION + key_id + b"." + nonce + sealed
+        return _BOUND + self.current_key_id.encode() + b"." + nonce + sealed
 
-    def decrypt(self, ciphertext: bytes | None, *, context: str) -> str | None:
-        """The plaintext of a field encrypted by `encrypt` under any configured key."""
+    def open(self, ciphertext: bytes | None, *, column: PhiColumn, row_id: object) -> str | None:
+        """The plaintext of a value sealed for this column and row (InvalidTag for any other)."""
         if ciphertext is None:
             return None
+        version, sealer, nonce, sealed = self._parts(ciphertext)
+        if version != _BOUND:
+            raise KeyringError(
+                f"{column.table}.{column.column} holds a value sealed before per-column binding; "
+                "run `leadrouter migrate` (or `leadrouter keys rotate`) to re-encrypt it"
+            )
+        return sealer.decrypt(nonce, sealed, column.associated_data(row_id)).decode("utf-8")
+
+    def is_current(self, ciphertext: bytes) -> bool:
+        """Sealed under the current key in the current format (rotation skips these)."""
         ciphertext = bytes(ciphertext)
-        if ciphertext[:1] != _VERSION:
-            raise KeyringError("unknown ciphertext version")
-        key_id, _, rest = ciphertext[1:].partition(b".")
-        key = self.keys.get(key_id.decode())
-        if key is None:
-            raise KeyringError(f"ciphertext was sealed with key {key_id.decode()!r}, which is not configured")
-        nonce, sealed = rest[:_NONCE_BYTES], rest[_NONCE_BYTES:]
-        return AESGCM(key).decrypt(nonce, sealed, context.encode()).decode("utf-8")
+        return ciphertext[:1] == _BOUND and self.key_id_of(ciphertext) == self.current_key_id
 
     def key_id_of(self, ciphertext: bytes) -> str:
         """Which key sealed this ciphertext (rotation re-encrypts the ones not under the current key)."""
         return bytes(ciphertext)[1:].partition(b".")[0].decode()
 
-    def reencrypt(self, ciphertext: bytes | None, *, context: str) -> bytes | None:
-        """The same plaintext sealed under the current key."""
-        return self.encrypt(self.decrypt(ciphertext, context=context), context=context)
+    def reseal(self, ciphertext: bytes | None, *, column: PhiColumn, row_id: object) -> bytes | None:
+        """The same plaintext sealed under the current key, bound to its column and row (a value of
+        the first format is read with its column's legacy associated data)."""
+        if ciphertext is None:
+            return None
+        version, sealer, nonce, sealed = self._parts(ciphertext)
+        if version == _LEGACY:
+            plaintext = sealer.decrypt(nonce, sealed, column.legacy_context.encode()).decode("utf-8")
+        else:
+            plaintext = self.open(ciphertext, column=column, row_id=row_id)
+        return self.seal(plaintext, column=column, row_id=row_id)
+
+    def _parts(self, ciphertext: bytes) -> tuple[bytes, AESGCM, bytes, bytes]:
+        ciphertext = bytes(ciphertext)
+        version = ciphertext[:1]
+        if version not in (_LEGACY, _BOUND):
+            raise KeyringError("unknown ciphertext version")
+        key_id, _, rest = ciphertext[1:].partition(b".")
+        sealer = self._sealers.get(key_id.decode())
+        if sealer is None:
+            raise KeyringError(f"ciphertext was sealed with key {key_id.decode()!r}, which is not configured")
+        return version, sealer, rest[:_NONCE_BYTES], rest[_NONCE_BYTES:]
 
 
 def generate_key() -> str:

@@ -83,3 +83,43 @@ def upgrade(url: str, revision: str = "heads") -> None:
 def downgrade(url: str, revision: str = "base") -> None:
     """Take the schema back to `revision`."""
     command.downgrade(alembic_config(url), revision)
+
+
+APP_ROLE_GRANTS = (
+    'GRANT USAGE ON SCHEMA public TO "{role}"',
+    'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"',
+    'GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO "{role}"',
+    # The audit log: insert, and seal (fill the chain columns once); never edit, delete or empty it.
+    'REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM "{role}"',
+    'GRANT UPDATE (chain_seq, prev_hash, row_hash) ON audit_log TO "{role}"',
+    # Consent records are evidence: never deleted by the app (the trigger allows re-encryption only).
+    'REVOKE DELETE, TRUNCATE ON consent_records FROM "{role}"',
+    'REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM "{role}"',
+)
+"""What the application's own role may do on tables it does not own (run after every migration)."""
+
+
+async def grant_app_privileges(owner_url: str, role: str) -> None:
+    """Give the application's role (not the tables' owner) exactly the privileges it needs."""
+    if not role or '"' in role:
+        raise ValueError(f"not a role name: {role!r}")
+    url, tls = tls_connect_args(owner_url)
+    engine = create_async_engine(url, connect_args=tls)
+    try:
+        async with engine.begin() as connection:
+            for statement in APP_ROLE_GRANTS:
+                await connection.exec_driver_sql(statement.format(role=role))
+    finally:
+        await engine.dispose()
+
+
+def grant_app_role(owner_url: str, role: str) -> None:
+    """`grant_app_privileges` from synchronous code (the migrate command)."""
+    import asyncio
+
+    asyncio.run(grant_app_privileges(owner_url, role))
+
+
+def role_of(url: str) -> str:
+    """The user name a database URL connects as."""
+    return make_url(url).username or ""

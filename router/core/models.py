@@ -192,6 +192,34 @@ class StaffUser(Base):
     """Marked away because their board was gone too long (their board's return makes them available)."""
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = _ts(server_default=text("now()"))
+    totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """The TOTP secret of their authenticator app, encrypted; NULL until they enrol."""
+    mfa_enrolled_at: Mapped[datetime | None] = _ts(nullable=True)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    """The last 30-second step a code was accepted for: a code is never accepted twice."""
+    password_changed_at: Mapped[datetime | None] = _ts(nullable=True)
+
+
+class MfaRecoveryCode(Base):
+    """A single-use code that replaces the authenticator once; only its hash is stored."""
+
+    __tablename__ = "mfa_recovery_codes"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = _ts()
+    used_at: Mapped[datetime | None] = _ts(nullable=True)
+
+
+class PasswordReset(Base):
+    """An emailed password-reset link: single use, expiring; the table holds only the token's hash."""
+
+    __tablename__ = "password_resets"
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = _ts()
+    expires_at: Mapped[datetime] = _ts()
+    used_at: Mapped[datetime | None] = _ts(nullable=True)
 
 
 class StaffLocation(Base):
@@ -328,12 +356,19 @@ class Lead(Base):
     last_activity_at: Mapped[datetime] = _ts()
     touch_count: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = _ts(server_default=text("now()"))
+    phi_purged_at: Mapped[datetime | None] = _ts(nullable=True)
+    """When the retention job removed the lead's PHI; its de-identified figures remain."""
     __table_args__ = (
         Index("ix_leads_practice_phone_index", "practice_id", "phone_index"),
         Index("ix_leads_practice_email_index", "practice_id", "email_index"),
         Index("ix_leads_location_status", "location_id", "status"),
         Index("ix_leads_open_assigned", "assigned_user_id", postgresql_where=text("status = 'open'")),
         Index("ix_leads_practice_received", "practice_id", "received_at"),
+        Index(
+            "ix_leads_closed_unpurged",
+            "closed_at",
+            postgresql_where=text("status = 'closed' AND phi_purged_at IS NULL"),
+        ),
         Index(
             "ix_leads_open_sla",
             "sla_due_at",

@@ -7,7 +7,11 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-_DEV_KEY_NOTICE = "development key: set LEADROUTER_PHI_KEYS in production"
+DEV_PHI_KEYS = "dev1:" + base64.b64encode(b"development-only-phi-key-32bytes").decode()
+"""The built-in PHI key: public (it is in this file), so only for demos and tests (LEADROUTER_DEV=1)."""
+DEV_BLIND_INDEX_KEY = base64.b64encode(b"development-only-blind-index-key").decode()
+DEV_CSRF_SECRET = "development-only-csrf-secret-change-me"
+DEV_AUDIT_KEY = base64.b64encode(b"development-only-audit-chain-key").decode()
 
 
 def _env(name: str, default: str) -> str:
@@ -20,6 +24,20 @@ class DatabaseSettings:
 
     url: str = field(default_factory=lambda: _env("DATABASE_URL", ""))
     """SQLAlchemy URL (postgresql+asyncpg://...); empty means "start an embedded server"."""
+    migration_url: str = field(default_factory=lambda: _env("LEADROUTER_MIGRATION_DATABASE_URL", ""))
+    """The tables' owner, for `leadrouter migrate` only; the app's own role then cannot alter or
+    disable the audit log's triggers. Empty: DATABASE_URL does both (and the app warns at start)."""
+
+    @property
+    def owner_url(self) -> str:
+        """The URL migrations run with."""
+        return self.migration_url or self.url
+
+    @property
+    def app_owns_tables(self) -> bool:
+        """True when the app connects as the tables' owner (no separate migration role configured)."""
+        return not self.migration_url or self.migration_url == self.url
+
     pool_size: int = field(default_factory=lambda: int(_env("LEADROUTER_DB_POOL_SIZE", "20")))
     """Connections kept open per process; intake holds one per in-flight webhook for a few
     milliseconds. Past it, overflow connections are opened and closed per use, and each new one
@@ -50,16 +68,10 @@ class RedisSettings:
 class SecuritySettings:
     """Keys for PHI encryption and blind indexes, and session rules."""
 
-    phi_keys: str = field(
-        default_factory=lambda: _env(
-            "LEADROUTER_PHI_KEYS", "dev1:" + base64.b64encode(b"development-only-phi-key-32bytes").decode()
-        )
-    )
+    phi_keys: str = field(default_factory=lambda: _env("LEADROUTER_PHI_KEYS", DEV_PHI_KEYS))
     """Comma-separated `key_id:base64(32 bytes)`; the first encrypts, all decrypt (rotation)."""
     blind_index_key: str = field(
-        default_factory=lambda: _env(
-            "LEADROUTER_BLIND_INDEX_KEY", base64.b64encode(b"development-only-blind-index-key").decode()
-        )
+        default_factory=lambda: _env("LEADROUTER_BLIND_INDEX_KEY", DEV_BLIND_INDEX_KEY)
     )
     """base64 HMAC key for exact-match lookups on phone and email; never rotates without a reindex."""
     session_idle_minutes: int = field(
@@ -70,17 +82,44 @@ class SecuritySettings:
         default_factory=lambda: int(_env("LEADROUTER_SESSION_ABSOLUTE_HOURS", "12"))
     )
     """No session outlives one working day plus overtime, whatever its activity."""
-    csrf_secret: str = field(
-        default_factory=lambda: _env("LEADROUTER_CSRF_SECRET", "development-only-csrf-secret-change-me")
-    )
-    """Signs the CSRF cookie of the staff pages."""
+    csrf_secret: str = field(default_factory=lambda: _env("LEADROUTER_CSRF_SECRET", DEV_CSRF_SECRET))
+    """Signs the CSRF cookie of the sign-in forms (signed-in forms carry their session's own token)."""
+    audit_key: str = field(default_factory=lambda: _env("LEADROUTER_AUDIT_KEY", DEV_AUDIT_KEY))
+    """base64 HMAC key of the audit chain, kept outside the database: without it nobody (not even the
+    tables' owner) can recompute the chain after rewriting a row."""
     secure_cookies: bool = field(default_factory=lambda: _env("LEADROUTER_SECURE_COOKIES", "1") != "0")
     """Secure flag on cookies; only a plain-http local demo turns it off."""
 
+    audit_head_file: str = field(
+        default_factory=lambda: _env("LEADROUTER_AUDIT_HEAD_FILE", "var/audit/chain-heads.jsonl")
+    )
+    """Append-only file the worker writes the audit chain's head to every minute; `audit verify`
+    checks the table against it. Put it where the database's users cannot rewrite it."""
+    audit_head_syslog: str = field(default_factory=lambda: _env("LEADROUTER_AUDIT_HEAD_SYSLOG", ""))
+    """Also send each head to syslog: `/dev/log` or `host:port` (UDP); empty for none."""
+    dev_mode: bool = field(default_factory=lambda: _env("LEADROUTER_DEV", "0") == "1")
+    """LEADROUTER_DEV=1: demos and tests may run on the built-in keys (web and worker refuse otherwise)."""
+
+    def development_secrets(self) -> list[str]:
+        """The variables still at their built-in, published development values."""
+        built_in = {
+            "LEADROUTER_PHI_KEYS": (self.phi_keys, DEV_PHI_KEYS),
+            "LEADROUTER_BLIND_INDEX_KEY": (self.blind_index_key, DEV_BLIND_INDEX_KEY),
+            "LEADROUTER_CSRF_SECRET": (self.csrf_secret, DEV_CSRF_SECRET),
+            "LEADROUTER_AUDIT_KEY": (self.audit_key, DEV_AUDIT_KEY),
+        }
+        found = [name for name, (value, default) in built_in.items() if value == default]
+        dev_key = DEV_PHI_KEYS.partition(":")[2]
+        if "LEADROUTER_PHI_KEYS" not in found and any(
+            part.partition(":")[2].strip() == dev_key for part in self.phi_keys.split(",")
+        ):
+            found.insert(0, "LEADROUTER_PHI_KEYS")  # the development key is still one of the keys
+        return found
+
     @property
     def uses_development_keys(self) -> bool:
-        """True when the built-in development keys are in use (the run command warns)."""
-        return "LEADROUTER_PHI_KEYS" not in os.environ
+        """True when any built-in development key or secret is in use (the run command says so)."""
+        return bool(self.development_secrets())
 
 
 @dataclass(frozen=True)

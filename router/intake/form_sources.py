@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.domain import Domain
 from router.core.models import FormSource, FormSourceSecret
+from router.core.phi_columns import FORM_SOURCE_SECRET
 
-SECRET_CONTEXT = "form_source_secret"
 ROTATION_OVERLAP = timedelta(hours=24)
 """How long the previous secret stays valid after a rotation: a day lets every sender redeploy."""
 _SECRET_BYTES = 32
@@ -53,10 +53,12 @@ async def create_form_source(
     )
     session.add(source)
     secret = secret or new_secret()
+    secret_id = uuid.uuid4()
     session.add(
         FormSourceSecret(
+            id=secret_id,
             form_source_id=source.id,
-            secret_encrypted=domain.cipher.encrypt(secret, context=SECRET_CONTEXT),
+            secret_encrypted=domain.cipher.seal(secret, column=FORM_SOURCE_SECRET, row_id=secret_id),
             created_at=domain.clock.now(),
         )
     )
@@ -82,11 +84,13 @@ async def rotate_secret(
         old.expires_at = now + overlap
     secret = new_secret()
     domain.lookups.drop(("form_source", key))
+    secret_id = uuid.uuid4()
     session.add(
         FormSourceSecret(
+            id=secret_id,
             form_source_id=source.id,
             created_at=now,
-            secret_encrypted=domain.cipher.encrypt(secret, context=SECRET_CONTEXT),
+            secret_encrypted=domain.cipher.seal(secret, column=FORM_SOURCE_SECRET, row_id=secret_id),
         )
     )
     return secret
@@ -117,7 +121,8 @@ async def load_form_source(domain: Domain, key: str, *, now: datetime) -> FormSo
             practice_id=source.practice_id,
             default_location_id=source.default_location_id,
             secrets=tuple(
-                domain.cipher.decrypt(s.secret_encrypted, context=SECRET_CONTEXT) or "" for s in secrets
+                domain.cipher.open(s.secret_encrypted, column=FORM_SOURCE_SECRET, row_id=s.id) or ""
+                for s in secrets
             ),
         )
         domain.lookups.put(("form_source", key), view)

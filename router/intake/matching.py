@@ -16,9 +16,9 @@ from sqlalchemy import ARRAY, Integer, LargeBinary, bindparam, or_, select, text
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.core.crypto import PHI_CONTEXT
 from router.core.domain import Domain
 from router.core.models import Lead
+from router.core.phi_columns import LEAD_EMAIL, LEAD_FIRST_NAME, LEAD_LAST_NAME, LEAD_PHONE
 from router.intake.normalize import NormalizedInquiry
 
 _OPEN_LEADS_OF_PERSON = (
@@ -88,8 +88,8 @@ class PersonMatch:
 def same_person(lead: Lead, inquiry: NormalizedInquiry, domain: Domain) -> bool:
     """Same phone: the same person when either side has no name or the names agree."""
     contact = inquiry.contact
-    known_first = domain.cipher.decrypt(lead.first_name_enc, context=PHI_CONTEXT)
-    known_last = domain.cipher.decrypt(lead.last_name_enc, context=PHI_CONTEXT)
+    known_first = domain.cipher.open(lead.first_name_enc, column=LEAD_FIRST_NAME, row_id=lead.id)
+    known_last = domain.cipher.open(lead.last_name_enc, column=LEAD_LAST_NAME, row_id=lead.id)
     if not (contact.first_name or contact.last_name) or not (known_first or known_last):
         return True
     firsts_differ = (
@@ -133,8 +133,8 @@ def fill_missing_contact(lead: Lead, inquiry: NormalizedInquiry, domain: Domain)
     """A later inquiry may bring the email or phone the first one lacked."""
     contact = inquiry.contact
     if lead.email_index is None and contact.email:
-        lead.email_enc = domain.cipher.encrypt(contact.email, context=PHI_CONTEXT)
+        lead.email_enc = domain.cipher.seal(contact.email, column=LEAD_EMAIL, row_id=lead.id)
         lead.email_index = domain.blind_index.digest(contact.email, kind="email")
     if lead.phone_index is None and contact.phone:
-        lead.phone_enc = domain.cipher.encrypt(contact.phone, context=PHI_CONTEXT)
+        lead.phone_enc = domain.cipher.seal(contact.phone, column=LEAD_PHONE, row_id=lead.id)
         lead.phone_index = domain.blind_index.digest(contact.phone, kind="phone")

@@ -14,6 +14,7 @@ from typing import Any
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from router.intake.urls import strip_personal_data
 from scoring.features import DEVICES, MATCH_TYPES, TREATMENTS
 
 TREATMENT_INTERESTS = TREATMENTS
@@ -145,6 +146,9 @@ class NormalizedInquiry:
     fields: dict[str, Any] = field(default_factory=dict)
     """The cleaned flat fields (what the scorer's feature function reads)."""
     unknown_fields: tuple[str, ...] = ()
+    withheld_fields: tuple[str, ...] = ()
+    """Tracking fields not stored because they carried an email address or a phone number (the
+    inquiry itself is still taken: losing a patient's request over a URL would be worse)."""
 
 
 def normalize_phone(raw: str, region: str = "US") -> str:
@@ -275,6 +279,7 @@ def normalize_inquiry(
     submitted_at = attempt("submitted_at", _timestamp)
     consent_flag = attempt("sms_consent", _bool)
 
+    withheld = strip_personal_data(clean)
     if name_required and "first_name" not in clean and "last_name" not in clean:
         errors.append(FieldError("first_name", "a name is required"))
     if phone is None and email is None and not any(e.field in {"phone", "email"} for e in errors):
@@ -313,6 +318,7 @@ def normalize_inquiry(
         tracking={k: clean[k] for k in TRACKING_FIELDS if k in clean},
         fields=clean,
         unknown_fields=tuple(sorted(k for k in raw if k not in KNOWN_FIELDS)),
+        withheld_fields=withheld,
     )
 
 

@@ -6,7 +6,6 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.core.crypto import PHI_CONTEXT
 from router.core.domain import Domain
 from router.core.models import (
     AuditRecord,
@@ -15,6 +14,15 @@ from router.core.models import (
     Lead,
     Location,
     Touchpoint,
+)
+from router.core.phi_columns import (
+    CONSENT_IP,
+    LEAD_DATE_OF_BIRTH,
+    LEAD_EMAIL,
+    LEAD_FIRST_NAME,
+    LEAD_LAST_NAME,
+    LEAD_PHONE,
+    TOUCHPOINT_MESSAGE,
 )
 from router.core.ports import LeadScore
 from router.intake.assignment import (
@@ -37,8 +45,9 @@ def touchpoint_row(
     command: InquiryCommand, inquiry: NormalizedInquiry, channel: str, domain: Domain
 ) -> Touchpoint:
     tracking = inquiry.tracking
+    touchpoint_id = uuid.uuid4()  # generated here, so the message is sealed for this very row
     return Touchpoint(
-        id=uuid.uuid4(),
+        id=touchpoint_id,
         practice_id=command.practice_id,
         kind=command.source_kind,
         channel=channel,
@@ -46,8 +55,12 @@ def touchpoint_row(
         form_source_id=command.form_source_id,
         treatment_interest=inquiry.treatment_interest,
         last_dental_visit=inquiry.last_dental_visit,
-        message_enc=domain.cipher.encrypt(inquiry.message, context=PHI_CONTEXT),
-        details=dict(command.details),
+        message_enc=domain.cipher.seal(inquiry.message, column=TOUCHPOINT_MESSAGE, row_id=touchpoint_id),
+        details=(
+            {**command.details, "withheld_personal_data": list(inquiry.withheld_fields)}
+            if inquiry.withheld_fields
+            else dict(command.details)
+        ),
         **{key: tracking.get(key) for key in TRACKING_FIELDS},
     )
 
@@ -107,18 +120,21 @@ def new_lead_rows(
     deadline = contact_deadline(now, location, view.settings)
     cipher = domain.cipher
     contact = inquiry.contact
+    lead_id = uuid.uuid4()  # generated here, so each field is sealed for this very row
     lead = Lead(
-        id=uuid.uuid4(),
+        id=lead_id,
         practice_id=command.practice_id,
         location_id=location.id,
         household_lead_id=household_id,
         referring_physician_id=command.referring_physician_id,
-        first_name_enc=cipher.encrypt(contact.first_name, context=PHI_CONTEXT),
-        last_name_enc=cipher.encrypt(contact.last_name, context=PHI_CONTEXT),
-        phone_enc=cipher.encrypt(contact.phone, context=PHI_CONTEXT),
-        email_enc=cipher.encrypt(contact.email, context=PHI_CONTEXT),
-        date_of_birth_enc=cipher.encrypt(
-            contact.date_of_birth.isoformat() if contact.date_of_birth else None, context=PHI_CONTEXT
+        first_name_enc=cipher.seal(contact.first_name, column=LEAD_FIRST_NAME, row_id=lead_id),
+        last_name_enc=cipher.seal(contact.last_name, column=LEAD_LAST_NAME, row_id=lead_id),
+        phone_enc=cipher.seal(contact.phone, column=LEAD_PHONE, row_id=lead_id),
+        email_enc=cipher.seal(contact.email, column=LEAD_EMAIL, row_id=lead_id),
+        date_of_birth_enc=cipher.seal(
+            contact.date_of_birth.isoformat() if contact.date_of_birth else None,
+            column=LEAD_DATE_OF_BIRTH,
+            row_id=lead_id,
         ),
         phone_index=domain.blind_index.digest(contact.phone, kind="phone"),
         email_index=domain.blind_index.digest(contact.email, kind="email"),
@@ -189,8 +205,9 @@ def consent_record(
     consent = inquiry.consent
     if consent is None:
         return None
+    consent_id = uuid.uuid4()
     return ConsentRecord(
-        id=uuid.uuid4(),
+        id=consent_id,
         practice_id=command.practice_id,
         lead_id=lead_id,
         phone_index=domain.blind_index.digest(inquiry.contact.phone, kind="phone"),
@@ -199,6 +216,6 @@ def consent_record(
         disclosure_version=consent.disclosure_version,
         captured_at=consent.captured_at,
         page=consent.page,
-        ip_enc=domain.cipher.encrypt(consent.ip, context="consent"),
+        ip_enc=domain.cipher.seal(consent.ip, column=CONSENT_IP, row_id=consent_id),
         source=command.source_kind,
     )

@@ -17,7 +17,6 @@ from typing import Any, NoReturn
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.core.crypto import PHI_CONTEXT
 from router.core.domain import Domain
 from router.core.errors import ActionRefused, InvalidChoice, LeadNotFound, NotPermitted
 from router.core.events import record_lead_event
@@ -30,6 +29,7 @@ from router.core.models import (
     StaffLocation,
     StaffUser,
 )
+from router.core.phi_columns import INTERACTION_NOTE
 from router.intake.pipeline import InquiryCommand, IntakeResult, ingest_inquiry
 from router.leads.first_contact import record_first_contact
 from router.privacy import audit
@@ -203,7 +203,7 @@ async def log_contact_made(
         interaction = _interaction(
             lead, viewer, kind="contact_made", channel=channel, outcome="reached", at=now
         )
-        interaction.note_enc = domain.cipher.encrypt(note, context=PHI_CONTEXT)
+        interaction.note_enc = domain.cipher.seal(note, column=INTERACTION_NOTE, row_id=interaction.id)
         session.add(interaction)
         audit.record(
             session,

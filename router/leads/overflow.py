@@ -15,11 +15,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from router.core.crypto import PHI_CONTEXT
 from router.core.domain import Domain
 from router.core.errors import ActionRefused, InvalidChoice, LeadNotFound, NotPermitted
 from router.core.events import record_lead_event
 from router.core.models import FunnelEvent, Interaction, Lead, Location, Practice, StaffUser, Touchpoint
+from router.core.phi_columns import (
+    INTERACTION_NOTE,
+    LEAD_FIRST_NAME,
+    LEAD_LAST_NAME,
+    LEAD_PHONE,
+    TOUCHPOINT_MESSAGE,
+)
 from router.leads.actions import ActionResult, claim_lead
 from router.leads.first_contact import record_first_contact
 from router.privacy import audit
@@ -64,8 +70,8 @@ class TimelineEntry:
 
 
 def _name(domain: Domain, lead: Lead) -> str:
-    first = domain.cipher.decrypt(lead.first_name_enc, context=PHI_CONTEXT)
-    last = domain.cipher.decrypt(lead.last_name_enc, context=PHI_CONTEXT)
+    first = domain.cipher.open(lead.first_name_enc, column=LEAD_FIRST_NAME, row_id=lead.id)
+    last = domain.cipher.open(lead.last_name_enc, column=LEAD_LAST_NAME, row_id=lead.id)
     return " ".join(p for p in (first, last) if p) or "Caller (no name yet)"
 
 
@@ -118,10 +124,13 @@ async def load_timeline(
     lead = row[0]
     touchpoints = (await session.scalars(select(Touchpoint).where(Touchpoint.lead_id == lead_id))).all()
     interactions = (await session.scalars(select(Interaction).where(Interaction.lead_id == lead_id))).all()
-    decrypt = domain.cipher.decrypt
+    open_ = domain.cipher.open
     timeline = [
         TimelineEntry(
-            t.occurred_at, "inquiry", f"{t.kind} via {t.channel}", decrypt(t.message_enc, context=PHI_CONTEXT)
+            t.occurred_at,
+            "inquiry",
+            f"{t.kind} via {t.channel}",
+            open_(t.message_enc, column=TOUCHPOINT_MESSAGE, row_id=t.id),
         )
         for t in touchpoints
     ] + [
@@ -129,7 +138,7 @@ async def load_timeline(
             i.occurred_at,
             i.kind,
             " ".join(p for p in (i.channel, i.outcome, _duration(i)) if p),
-            decrypt(i.note_enc, context=PHI_CONTEXT),
+            open_(i.note_enc, column=INTERACTION_NOTE, row_id=i.id),
         )
         for i in interactions
     ]
@@ -145,7 +154,7 @@ def _row(domain: Domain, row) -> OverflowLead:  # type: ignore[no-untyped-def]
         practice_name=practice_name,
         location_name=location_name,
         name=_name(domain, lead),
-        phone=domain.cipher.decrypt(lead.phone_enc, context=PHI_CONTEXT),
+        phone=domain.cipher.open(lead.phone_enc, column=LEAD_PHONE, row_id=lead.id),
         source_kind=lead.source_kind,
         source_channel=lead.source_channel,
         treatment_interest=lead.treatment_interest,
@@ -195,15 +204,17 @@ async def record_disposition(
     now = domain.clock.now()
     async with domain.sessionmaker() as session, session.begin():
         lead = await _claimed_lead(session, viewer, lead_id)
+        note_id = uuid.uuid4()
         session.add(
             Interaction(
+                id=note_id,
                 lead_id=lead.id,
                 practice_id=lead.practice_id,
                 kind="disposition",
                 channel="phone",
                 outcome=disposition,
                 user_id=viewer.user_id,
-                note_enc=domain.cipher.encrypt(note or None, context=PHI_CONTEXT),
+                note_enc=domain.cipher.seal(note or None, column=INTERACTION_NOTE, row_id=note_id),
                 occurred_at=now,
                 details={
                     "call_back_at": call_back_at.isoformat() if call_back_at else None,
@@ -263,15 +274,17 @@ async def hand_back(
             None,
             now,
         )
+        note_id = uuid.uuid4()
         session.add(
             Interaction(
+                id=note_id,
                 lead_id=lead.id,
                 practice_id=lead.practice_id,
                 kind="handback",
                 channel=None,
                 outcome="handed_back",
                 user_id=viewer.user_id,
-                note_enc=domain.cipher.encrypt(note.strip(), context=PHI_CONTEXT),
+                note_enc=domain.cipher.seal(note.strip(), column=INTERACTION_NOTE, row_id=note_id),
                 occurred_at=now,
                 details={"by": "overflow"},
             )

@@ -7,12 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.core.crypto import PHI_CONTEXT
 from router.core.domain import Domain
 from router.core.models import Lead, Location, StaffUser, Touchpoint
+from router.core.phi_columns import (
+    LEAD_EMAIL,
+    LEAD_FIRST_NAME,
+    LEAD_LAST_NAME,
+    LEAD_PHONE,
+    TOUCHPOINT_MESSAGE,
+)
 from router.privacy import audit
 from router.privacy.access import Viewer
 
@@ -67,18 +73,23 @@ class LeadView:
 
 
 def _view(
-    domain: Domain, lead: Lead, location: Location | None, assignee: StaffUser | None, message: bytes | None
+    domain: Domain,
+    lead: Lead,
+    location: Location | None,
+    assignee: StaffUser | None,
+    message_id: uuid.UUID | None,
+    message: bytes | None,
 ) -> LeadView:
-    decrypt = domain.cipher.decrypt
+    open_ = domain.cipher.open
     return LeadView(
         id=lead.id,
         practice_id=lead.practice_id,
         location_id=lead.location_id,
         location_name=location.name if location else None,
-        first_name=decrypt(lead.first_name_enc, context=PHI_CONTEXT),
-        last_name=decrypt(lead.last_name_enc, context=PHI_CONTEXT),
-        phone=decrypt(lead.phone_enc, context=PHI_CONTEXT),
-        email=decrypt(lead.email_enc, context=PHI_CONTEXT),
+        first_name=open_(lead.first_name_enc, column=LEAD_FIRST_NAME, row_id=lead.id),
+        last_name=open_(lead.last_name_enc, column=LEAD_LAST_NAME, row_id=lead.id),
+        phone=open_(lead.phone_enc, column=LEAD_PHONE, row_id=lead.id),
+        email=open_(lead.email_enc, column=LEAD_EMAIL, row_id=lead.id),
         zip=lead.zip,
         treatment_interest=lead.treatment_interest,
         source_kind=lead.source_kind,
@@ -98,25 +109,23 @@ def _view(
         first_contact_at=lead.first_contact_at,
         household_lead_id=lead.household_lead_id,
         touch_count=lead.touch_count,
-        message=decrypt(message, context=PHI_CONTEXT),
-    )
-
-
-def _latest_message():  # type: ignore[no-untyped-def]
-    return (
-        select(Touchpoint.message_enc)
-        .where(Touchpoint.lead_id == Lead.id)
-        .order_by(Touchpoint.occurred_at.desc())
-        .limit(1)
-        .correlate(Lead)
-        .scalar_subquery()
+        message=open_(message, column=TOUCHPOINT_MESSAGE, row_id=message_id),
     )
 
 
 def _views_query(viewer: Viewer) -> Select[Any]:
     """The leads the viewer may see, with what a `LeadView` shows: location, assignee, latest message."""
+    latest = (
+        select(Touchpoint.id, Touchpoint.message_enc)
+        .where(Touchpoint.lead_id == Lead.id)
+        .order_by(Touchpoint.occurred_at.desc())
+        .limit(1)
+        .lateral("latest_message")
+    )
     return (
-        select(Lead, Location, StaffUser, _latest_message())
+        select(Lead, Location, StaffUser, latest.c.id, latest.c.message_enc)
+        .select_from(Lead)
+        .outerjoin(latest, true())
         .outerjoin(Location, Location.id == Lead.location_id)
         .outerjoin(StaffUser, StaffUser.id == Lead.assigned_user_id)
         .where(viewer.lead_filter())
@@ -138,7 +147,7 @@ async def list_leads(
     if status:
         query = query.where(Lead.status == status)
     rows = (await session.execute(query)).all()
-    views = [_view(domain, lead, location, assignee, message) for lead, location, assignee, message in rows]
+    views = [_view(domain, *row) for row in rows]
     for view in views:
         audit.record_read(session, actor=actor, practice_id=view.practice_id, lead_id=view.id, via="list")
     return views

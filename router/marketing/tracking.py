@@ -16,24 +16,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import urlsplit
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.models import Touchpoint, TrackingSite
 from router.intake.normalize import unsafe_text
+from router.intake.urls import (
+    AD_PARAMETERS,
+    PersonalDataInUrl,
+    carries_personal_data,
+    clean_landing_page,
+    clean_referrer,
+    origin_of,
+)
 from scoring.channels import classify_channel
 
-AD_PARAMETERS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "gclid", "fbclid")
-"""Query parameters kept from a landing URL; every other parameter is dropped before storage."""
 VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 """The script's ids are 22 URL-safe characters; anything else did not come from it."""
 CLICK_ID = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
 """Google and Meta click ids are URL-safe tokens."""
-EMAIL = re.compile(r"[^\s@/?&=:]+@[^\s@/?&=:]+\.[A-Za-z]{2,}")
-PHONE = re.compile(r"(?<![A-Za-z0-9])\+?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?![A-Za-z0-9])")
-"""A North American number in any usual writing (5125550100, (512) 555-0100, +1 512.555.0100)."""
 MAX_TEXT = 200
 """Longest ad parameter kept (the touchpoint columns' width)."""
 
@@ -65,19 +68,6 @@ class PageVisit:
     ad: dict[str, str]
 
 
-def _carries_personal_data(value: str) -> bool:
-    decoded = unquote(value)
-    return bool(EMAIL.search(decoded) or PHONE.search(decoded))
-
-
-def _origin(url: str) -> tuple[str, str] | None:
-    """(origin, host) of an http(s) URL, or None."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}", parts.hostname
-
-
 def clean_visit(body: Mapping[str, Any]) -> PageVisit:
     """Validate a posted page visit and strip it down; InvalidVisit names every bad field."""
     problems: list[VisitProblem] = []
@@ -105,14 +95,15 @@ def clean_visit(body: Mapping[str, Any]) -> PageVisit:
     landing_page = None
     query: dict[str, str] = {}
     if url is not None:
-        parts = urlsplit(url)
-        if _origin(url) is None:
-            problems.append(VisitProblem("url", "must be an http(s) URL"))
-        elif _carries_personal_data(parts.path):
-            problems.append(VisitProblem("url", "the page path carries an email address or phone number"))
+        try:
+            cleaned = clean_landing_page(url)
+        except PersonalDataInUrl as exc:
+            problems.append(VisitProblem("url", str(exc)))
         else:
-            landing_page = f"{_origin(url)[0]}{parts.path or '/'}"  # type: ignore[index]
-            query = {k: v for k, v in parse_qsl(parts.query) if k in AD_PARAMETERS}
+            if cleaned is None:
+                problems.append(VisitProblem("url", "must be an http(s) URL"))
+            else:
+                landing_page, query = cleaned.url, cleaned.ad
     ad: dict[str, str] = {}
     for name in AD_PARAMETERS:
         value = text_field(name, limit=MAX_TEXT) or query.get(name)
@@ -120,17 +111,15 @@ def clean_visit(body: Mapping[str, Any]) -> PageVisit:
             continue
         if name in ("gclid", "fbclid") and not CLICK_ID.match(value):
             problems.append(VisitProblem(name, "is not a click id"))
-        elif _carries_personal_data(value):
+        elif carries_personal_data(value):
             problems.append(VisitProblem(name, "carries an email address or phone number"))
         else:
             ad[name] = value[:MAX_TEXT]
     referrer_url = text_field("referrer")
     referrer = None
     if referrer_url:
-        found = _origin(referrer_url)
-        page_host = urlsplit(url or "").hostname
-        if found is not None and found[1] != page_host:
-            referrer = found[0] + "/"  # the origin only: search terms and paths never stored
+        page = origin_of(url or "")
+        referrer = clean_referrer(referrer_url, page_host=page[1] if page else None)
     if problems:
         raise InvalidVisit(problems)
     assert visitor_id and visit_id and landing_page
@@ -189,7 +178,7 @@ async def load_tracking_site(session: AsyncSession, key: str) -> TrackingSite | 
 
 def normalized_origin(origin: str) -> str:
     """An origin as browsers send it in the Origin header; ValueError when it is not one."""
-    found = _origin(origin.strip().rstrip("/"))
+    found = origin_of(origin.strip().rstrip("/"))
     if found is None or urlsplit(origin.strip().rstrip("/")).path:
         raise ValueError(f"{origin!r} is not an origin like https://www.example-dental.com")
     return found[0].lower()

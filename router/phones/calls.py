@@ -15,7 +15,6 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.core.crypto import PHI_CONTEXT
 from router.core.domain import Domain
 from router.core.events import record_event, record_lead_event
 from router.core.models import (
@@ -23,6 +22,7 @@ from router.core.models import (
     Lead,
     PhoneCall,
 )
+from router.core.phi_columns import INTERACTION_NOTE
 from router.leads.first_contact import record_first_contact
 from router.phones.text_back import text_back_missed_call
 from router.privacy import audit
@@ -178,7 +178,9 @@ async def attach_transcript(domain: Domain, *, call_sid: str, transcription_sid:
             await session.execute(
                 update(Interaction)
                 .where(Interaction.id == call.interaction_id)
-                .values(note_enc=domain.cipher.encrypt(text, context=PHI_CONTEXT))
+                .values(
+                    note_enc=domain.cipher.seal(text, column=INTERACTION_NOTE, row_id=call.interaction_id)
+                )
             )
         audit.record(
             session,

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
-from router.core.crypto import PHI_CONTEXT
 from router.core.domain import Domain
 from router.core.errors import PhoneActionRefused
 from router.core.events import record_lead_event
 from router.core.models import Interaction, Lead, PhoneCall, StaffUser
+from router.core.phi_columns import LEAD_PHONE
 from router.core.ports import PhoneGatewayError, PortNotConfigured
 from router.phones.calls import ANSWERED, CALL_STATUS_ORDER, mark_call_answered
 from router.phones.numbers import DEFAULT_RING_SECONDS, practice_number
@@ -122,7 +122,7 @@ async def bridge_for(domain: Domain, call_id: uuid.UUID) -> Bridge | None:
         lead = await session.get(Lead, call.lead_id) if call and call.lead_id else None
         if call is None or lead is None or call.direction != "click_to_call":
             return None
-        phone = domain.cipher.decrypt(lead.phone_enc, context=PHI_CONTEXT)
+        phone = domain.cipher.open(lead.phone_enc, column=LEAD_PHONE, row_id=lead.id)
         caller_id = await practice_number(session, lead.practice_id, lead.location_id)
         if not phone or not caller_id:
             return None

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.core.crypto import PHI_CONTEXT
 from router.core.domain import Domain
 from router.core.events import record_lead_event
 from router.core.models import (
@@ -28,6 +27,7 @@ from router.core.models import (
     SmsMessage,
     TrackingNumber,
 )
+from router.core.phi_columns import INTERACTION_NOTE, SMS_BODY, SMS_PHONE
 from router.intake.normalize import InvalidInquiry
 from router.intake.pipeline import InquiryCommand, ingest_inquiry
 from router.leads.first_contact import record_first_contact
@@ -94,18 +94,19 @@ async def receive_text(
         )
     events: list[int] = []
     async with domain.sessionmaker() as session, session.begin():
+        sms_id = uuid.uuid4()
         inserted = await session.scalar(
             insert(SmsMessage)
             .values(
-                id=uuid.uuid4(),
+                id=sms_id,
                 message_sid=message_sid,
                 practice_id=practice_id,
                 direction="inbound",
                 automated=False,
                 practice_number=to,
-                phone_enc=domain.cipher.encrypt(sender, context=PHI_CONTEXT),
+                phone_enc=domain.cipher.seal(sender, column=SMS_PHONE, row_id=sms_id),
                 phone_index=phone_index,
-                body_enc=domain.cipher.encrypt(body, context=PHI_CONTEXT),
+                body_enc=domain.cipher.seal(body, column=SMS_BODY, row_id=sms_id),
                 status="received",
                 status_rank=max(SMS_STATUS_ORDER.values()),
                 created_at=now,
@@ -247,14 +248,15 @@ async def _on_timeline(
     now,  # type: ignore[no-untyped-def]
 ) -> list[int]:
     """The text on the lead's timeline; a reply to one of our texts is the lead's first contact."""
+    interaction_id = uuid.uuid4()
     interaction = Interaction(
-        id=uuid.uuid4(),
+        id=interaction_id,
         lead_id=lead.id,
         practice_id=lead.practice_id,
         kind="sms",
         channel="sms",
         outcome=keyword or "received",
-        note_enc=domain.cipher.encrypt(body, context=PHI_CONTEXT),
+        note_enc=domain.cipher.seal(body, column=INTERACTION_NOTE, row_id=interaction_id),
         occurred_at=now,
         details={"direction": "inbound", "message_id": str(message_id), "opt_out_request": flagged},
     )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from router.core.crypto import PHI_CONTEXT
 from router.core.domain import Domain
 from router.core.models import Lead, PhoneCall, Practice
+from router.core.phi_columns import LEAD_PHONE
 from router.phones.numbers import load_phone_settings
 from router.phones.texts import TextOutcome, send_text
 
@@ -23,7 +23,7 @@ async def text_back_missed_call(domain: Domain, call_id: uuid.UUID) -> TextOutco
         if not settings.missed_call_text_back or practice is None or lead is None:
             return None
         call.text_back_at = domain.clock.now()
-        phone = domain.cipher.decrypt(lead.phone_enc, context=PHI_CONTEXT)
+        phone = domain.cipher.open(lead.phone_enc, column=LEAD_PHONE, row_id=lead.id)
     if not phone:
         return None
     body = settings.text_back_message or (

@@ -18,11 +18,11 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.core.crypto import PHI_CONTEXT
 from router.core.domain import Domain
 from router.core.errors import PhoneActionRefused
 from router.core.events import record_lead_event
 from router.core.models import ConsentRecord, Interaction, Lead, Practice, SmsMessage
+from router.core.phi_columns import INTERACTION_NOTE, LEAD_PHONE, SMS_BODY, SMS_PHONE
 from router.core.ports import PhoneGatewayError, PortNotConfigured
 from router.intake.normalize import normalize_phone
 from router.phones.numbers import practice_number
@@ -131,8 +131,9 @@ async def send_text(
         )
         exempt = not automated and await _texted_us_recently(session, practice_id, phone_index or b"", now)
         send_after = now if exempt else next_allowed(now, zones)
+        message_id = uuid.uuid4()
         message = SmsMessage(
-            id=uuid.uuid4(),
+            id=message_id,
             dedupe_key=dedupe_key,
             practice_id=practice_id,
             lead_id=lead_id,
@@ -140,9 +141,9 @@ async def send_text(
             direction="outbound",
             automated=automated,
             practice_number=from_number,
-            phone_enc=domain.cipher.encrypt(phone, context=PHI_CONTEXT),
+            phone_enc=domain.cipher.seal(phone, column=SMS_PHONE, row_id=message_id),
             phone_index=phone_index,
-            body_enc=domain.cipher.encrypt(body, context=PHI_CONTEXT),
+            body_enc=domain.cipher.seal(body, column=SMS_BODY, row_id=message_id),
             status="deferred" if send_after > now else "pending",
             status_rank=0,
             send_after=send_after if send_after > now else None,
@@ -186,15 +187,16 @@ async def _log_on_timeline(
     lead = await session.get(Lead, message.lead_id)
     if lead is None:
         return []
+    interaction_id = uuid.uuid4()
     interaction = Interaction(
-        id=uuid.uuid4(),
+        id=interaction_id,
         lead_id=lead.id,
         practice_id=lead.practice_id,
         kind="sms",
         channel="sms",
         outcome=message.status,
         user_id=message.user_id,
-        note_enc=domain.cipher.encrypt(body, context=PHI_CONTEXT),
+        note_enc=domain.cipher.seal(body, column=INTERACTION_NOTE, row_id=interaction_id),
         occurred_at=now,
         details={"direction": "outbound", "automated": message.automated, "message_id": str(message.id)},
     )
@@ -215,8 +217,8 @@ async def _deliver(domain: Domain, message_id: uuid.UUID) -> TextOutcome:
     async with domain.sessionmaker() as session:
         message = await session.get(SmsMessage, message_id)
     assert message is not None
-    to = domain.cipher.decrypt(message.phone_enc, context=PHI_CONTEXT) or ""
-    body = domain.cipher.decrypt(message.body_enc, context=PHI_CONTEXT) or ""
+    to = domain.cipher.open(message.phone_enc, column=SMS_PHONE, row_id=message.id) or ""
+    body = domain.cipher.open(message.body_enc, column=SMS_BODY, row_id=message.id) or ""
     try:
         sid = await domain.phones.send_message(
             from_number=message.practice_number or "", to=to, body=body, message_id=message.id
@@ -275,7 +277,7 @@ async def send_deferred_text(domain: Domain, message_id: uuid.UUID) -> dict[str,
         practice = await session.get(Practice, message.practice_id)
         zones = recipient_zones(
             zip_code=lead.zip if lead else None,
-            phone=domain.cipher.decrypt(message.phone_enc, context=PHI_CONTEXT),
+            phone=domain.cipher.open(message.phone_enc, column=SMS_PHONE, row_id=message.id),
             fallback=practice.time_zone if practice else "UTC",
         )
         send_after = next_allowed(now, zones) if message.automated else now
@@ -344,7 +346,7 @@ async def send_sms_to_lead(
         lead = await session.scalar(select(Lead).where(Lead.id == lead_id, viewer.work_filter()))
         if lead is None:
             raise PhoneActionRefused("no such lead in your scope")
-        phone = domain.cipher.decrypt(lead.phone_enc, context=PHI_CONTEXT)
+        phone = domain.cipher.open(lead.phone_enc, column=LEAD_PHONE, row_id=lead.id)
         if not phone:
             raise PhoneActionRefused("this lead has no phone number")
         audit.record(session, actor=actor, action="lead.sms", practice_id=lead.practice_id, lead_id=lead.id)

@@ -80,6 +80,11 @@ class PracticeSettings:
     during their own shift, else the location's business hours. An open board does not matter."""
     alert_fallback_contact: AlertContact = field(default_factory=AlertContact)
     """Who gets a level-2 alert (text and/or email) when no manager is on call."""
+    retention_days: int = 730
+    """Days after a lead is closed before its PHI is purged (names, contact details, messages, notes,
+    texts, recordings); its de-identified figures stay for reports. Two years by default."""
+    junk_retention_days: int = 30
+    """The same for leads closed as spam or a wrong number: nobody's care depends on them."""
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> PracticeSettings:
@@ -110,6 +115,8 @@ class PracticeSettings:
         return settings
 
     def check(self) -> None:
+        if not 1 <= self.junk_retention_days <= self.retention_days <= 36500:
+            raise SettingsError("retention: 1 <= junk_retention_days <= retention_days <= 36500")
         if self.after_hours not in AFTER_HOURS_RULES:
             raise SettingsError(f"after_hours must be one of {', '.join(AFTER_HOURS_RULES)}")
         if self.assignment.strategy not in STAFF_STRATEGIES:

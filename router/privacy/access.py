@@ -57,6 +57,7 @@ ACTIONS: dict[str, str] = {
     "practice.administer": "Administer the practice (settings, locations, users)",
     "platform.administer": "Manage practices and call centers",
     "break_glass.start": "Open a patient's record outside their scope (break-glass)",
+    "patient.export": "Export everything held about a patient (access request)",
 }
 """Every action a person can be allowed, in plain words (the role table in docs/security.md)."""
 
@@ -79,6 +80,7 @@ _MANAGING_ACTIONS = _DESK_ACTIONS | {
     "attribution.view",
     "models.view",
     "break_glass.start",
+    "patient.export",
 }
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     FRONT_DESK: _DESK_ACTIONS,
@@ -100,6 +102,9 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     PLATFORM_OPERATOR: frozenset({"platform.administer", "break_glass.start"}),
 }
 """What each role may do. Lead actions apply only to leads in the person's own scope."""
+BREAK_GLASS_ROLES = frozenset(
+    role for role, actions in ROLE_ACTIONS.items() if "break_glass.start" in actions
+)
 
 ROLE_NAMES: dict[str, str] = {
     FRONT_DESK: "Front desk",
@@ -151,6 +156,8 @@ class Viewer:
     referring_office_id: uuid.UUID | None = None
     """The referring office a physician or their office staff belongs to."""
     break_glass: BreakGlass | None = None
+    break_glass_lapsed: bool = False
+    """A grant ran out and they have not yet seen the page saying so (their next page shows it)."""
 
     # --- seeing -------------------------------------------------------------------------------
 
@@ -250,20 +257,18 @@ async def load_viewer(session: AsyncSession, user: StaffUser, *, now: datetime |
                 )
             ).all()
         )
-    break_glass = None
-    if now is not None:
+    break_glass, lapsed = None, False
+    if now is not None and user.role in BREAK_GLASS_ROLES:
+        # One query for both: the newest grant not ended by hand is either running or ran out unseen.
         grant = await session.scalar(
             select(BreakGlassGrant)
-            .where(
-                BreakGlassGrant.user_id == user.id,
-                BreakGlassGrant.expires_at > now,
-                BreakGlassGrant.ended_at.is_(None),
-            )
+            .where(BreakGlassGrant.user_id == user.id, BreakGlassGrant.ended_at.is_(None))
             .order_by(BreakGlassGrant.expires_at.desc())
             .limit(1)
         )
-        if grant is not None:
+        if grant is not None and grant.expires_at > now:
             break_glass = BreakGlass(grant.id, grant.practice_id, grant.expires_at)
+        lapsed = grant is not None and grant.expires_at <= now
     return Viewer(
         user_id=user.id,
         role=user.role,
@@ -273,4 +278,5 @@ async def load_viewer(session: AsyncSession, user: StaffUser, *, now: datetime |
         overflow_practice_ids=overflow,
         referring_office_id=user.referring_office_id,
         break_glass=break_glass,
+        break_glass_lapsed=lapsed,
     )

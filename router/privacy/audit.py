@@ -1,17 +1,23 @@
-"""The PHI access log: append in the caller's transaction, hash-chain afterwards, verify on demand.
+"""The PHI access log: append in the caller's transaction, chain afterwards, verify on demand.
 
 Intake never waits on the chain: rows are inserted unsealed, and a single sealer (the worker's
 cron, under an advisory lock) chains committed rows in id order a moment later. Rows that commit
 late are chained when they appear, so the chain order is the sealing order, not the id order.
+
+The chain is keyed: each link is HMAC-SHA256 under LEADROUTER_AUDIT_KEY, which never enters the
+database, so someone who can rewrite rows (even the tables' owner) cannot recompute the links.
+Rows sealed before migration 0010 were chained with plain SHA-256; the marker row
+`audit.chain_keyed` names the last of them, and verification checks each part its own way.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import json
 import uuid
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, text
@@ -23,6 +29,19 @@ from router.core.models import AuditRecord
 SEALER_LOCK_KEY = 0x1EAD_A0D1
 """Advisory lock id that makes the sealer a singleton across workers."""
 GENESIS_HASH = b"\x00" * 32
+CHAIN_KEYED_ACTION = "audit.chain_keyed"
+"""The marker migration 0010 writes: `details.legacy_until_seq` is the last SHA-256 link."""
+
+
+def chain_key(encoded: str) -> bytes:
+    """The audit chain's HMAC key from its base64 configuration (at least 16 bytes)."""
+    try:
+        key = base64.b64decode(encoded, validate=True)
+    except ValueError as exc:
+        raise ValueError("LEADROUTER_AUDIT_KEY must be base64") from exc
+    if len(key) < 16:
+        raise ValueError("LEADROUTER_AUDIT_KEY must be at least 16 bytes")
+    return key
 
 
 @dataclass(frozen=True)
@@ -109,12 +128,20 @@ def _canonical(row: AuditRecord) -> bytes:
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-def chain_hash(prev_hash: bytes, row: AuditRecord) -> bytes:
-    """sha256(previous hash || canonical row): editing or removing any sealed row breaks every later link."""
+def chain_hash(prev_hash: bytes, row: AuditRecord, *, key: bytes) -> bytes:
+    """HMAC(key, previous hash || canonical row): editing or removing a sealed row breaks every later
+    link, and nobody without the key can forge new ones."""
+    return hmac.new(key, prev_hash + _canonical(row), hashlib.sha256).digest()
+
+
+def legacy_chain_hash(prev_hash: bytes, row: AuditRecord) -> bytes:
+    """The unkeyed link of rows sealed before migration 0010."""
     return hashlib.sha256(prev_hash + _canonical(row)).digest()
 
 
-async def seal_pending(sessionmaker: async_sessionmaker[AsyncSession], *, batch: int = 2000) -> int:
+async def seal_pending(
+    sessionmaker: async_sessionmaker[AsyncSession], *, key: bytes, batch: int = 2000
+) -> int:
     """Chain committed, unsealed rows; returns how many were sealed (0 if another sealer runs)."""
     async with sessionmaker() as session, session.begin():
         got = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": SEALER_LOCK_KEY})
@@ -141,52 +168,6 @@ async def seal_pending(sessionmaker: async_sessionmaker[AsyncSession], *, batch:
             seq += 1
             row.chain_seq = seq
             row.prev_hash = prev
-            row.row_hash = chain_hash(prev, row)
+            row.row_hash = chain_hash(prev, row, key=key)
             prev = row.row_hash
         return len(rows)
-
-
-@dataclass
-class VerifyReport:
-    """What `verify_chain` found."""
-
-    sealed: int = 0
-    unsealed: int = 0
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-async def verify_chain(session: AsyncSession, *, stale_before: datetime | None = None) -> VerifyReport:
-    """Walk the chain in order; report edited rows, missing rows and rows left unsealed too long."""
-    report = VerifyReport()
-    expected_seq, prev = 1, GENESIS_HASH
-    result = await session.stream_scalars(
-        select(AuditRecord).where(AuditRecord.chain_seq.is_not(None)).order_by(AuditRecord.chain_seq)
-    )
-    async for row in result:
-        report.sealed += 1
-        if row.chain_seq != expected_seq:
-            report.problems.append(f"rows {expected_seq}..{row.chain_seq - 1} of the chain are missing")
-        if row.prev_hash != prev:
-            report.problems.append(f"chain link broken before audit row {row.id} (seq {row.chain_seq})")
-        if chain_hash(bytes(row.prev_hash or b""), row) != row.row_hash:
-            report.problems.append(f"audit row {row.id} (seq {row.chain_seq}) was edited")
-        expected_seq, prev = row.chain_seq + 1, bytes(row.row_hash or b"")
-    cutoff = stale_before or utcnow()
-    report.unsealed = (
-        await session.scalar(
-            select(text("count(*)")).select_from(AuditRecord).where(AuditRecord.chain_seq.is_(None))
-        )
-        or 0
-    )
-    stale = await session.scalar(
-        select(text("count(*)"))
-        .select_from(AuditRecord)
-        .where(AuditRecord.chain_seq.is_(None), AuditRecord.occurred_at < cutoff)
-    )
-    if stale_before is not None and stale:
-        report.problems.append(f"{stale} audit rows were never sealed")
-    return report

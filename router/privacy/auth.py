@@ -1,4 +1,15 @@
-"""Staff accounts and server-side sessions: argon2 passwords, idle and absolute timeouts."""
+"""Staff accounts and server-side sessions: argon2 passwords, idle and absolute timeouts.
+
+Public functions other parts call (the admin screens among them), kept stable:
+- `create_user(session, ...)`: a new account; its password must pass router/privacy/passwords.py.
+- `authenticate(session, email=..., password=...)`: the user for a correct password, else AuthError.
+- `set_password(domain, user_id, new_password, actor=..., keep_session_key=...)`: check the rules,
+  hash, audit, and end every other session of the user (closing their boards).
+- `open_session` / `resume_session` / `close_session`: server-side sessions (only hashes stored).
+- `revoke_user_sessions(session, ...)` inside a transaction, or `end_user_sessions(domain, ...)`,
+  which also closes the user's open boards at once: use it whenever access changes.
+The second factor lives in router/privacy/mfa.py (`requires_mfa`, `check_second_factor`, `reset_mfa`).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +31,7 @@ from router.core.models import ROLES, StaffLocation, StaffUser, UserSession
 from router.core.settings import SecuritySettings
 from router.privacy import audit
 from router.privacy.access import OVERFLOW_AGENT, PRACTICE_STAFF_ROLES, Viewer, load_viewer
+from router.privacy.passwords import check_password
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
@@ -33,9 +45,9 @@ class AuthError(Exception):
 
 
 def hash_password(password: str) -> str:
-    """An argon2id hash of a password."""
-    if len(password) < 10:
-        raise ValueError("a password needs at least 10 characters")
+    """An argon2id hash of a password (the rules are checked by `check_password` before)."""
+    if not password:
+        raise ValueError("a password cannot be empty")
     return _hasher.hash(password)
 
 
@@ -61,6 +73,7 @@ async def create_user(
         raise ValueError(f"a {role} belongs to no practice (practices are separate tenants)")
     if role == OVERFLOW_AGENT and call_center_id is None:
         raise ValueError("an overflow agent belongs to a call center")
+    check_password(password, email=email, display_name=display_name)
     user = StaffUser(
         id=uuid.uuid4(),
         email=email.strip().lower(),
@@ -217,3 +230,31 @@ async def end_user_sessions(
         )
     await domain.announcer.announce([event_id])
     return ended
+
+
+async def set_password(
+    domain: Domain,
+    user_id: uuid.UUID,
+    new_password: str,
+    *,
+    actor: audit.Actor,
+    keep_session_key: str | None = None,
+    reason: str = "password_changed",
+) -> None:
+    """Give a user a new password (PasswordRejected when it breaks a rule), audited; every other
+    session of theirs ends and their boards close (`keep_session_key` spares the one that asked)."""
+    async with domain.sessionmaker() as session, session.begin():
+        user = await session.get(StaffUser, user_id, with_for_update=True)
+        if user is None:
+            raise AuthError("no such account")
+        check_password(new_password, email=user.email, display_name=user.display_name)
+        user.password_hash = _hasher.hash(new_password)
+        user.password_changed_at = domain.clock.now()
+        audit.record(
+            session,
+            actor=actor,
+            action="staff.password_set",
+            practice_id=user.practice_id,
+            details={"user_id": str(user_id), "reason": reason},
+        )
+    await end_user_sessions(domain, user_id, actor=actor, reason=reason, keep_session_key=keep_session_key)

@@ -144,6 +144,23 @@ async def lapsed_grant(domain: Domain, viewer: Viewer) -> BreakGlassGrant | None
         )
 
 
+async def acknowledge_lapsed(domain: Domain, viewer: Viewer) -> None:
+    """The person has now seen that their access ran out: later pages no longer send them here."""
+    if not viewer.break_glass_lapsed:
+        return
+    now = domain.clock.now()
+    async with domain.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(BreakGlassGrant)
+            .where(
+                BreakGlassGrant.user_id == viewer.user_id,
+                BreakGlassGrant.ended_at.is_(None),
+                BreakGlassGrant.expires_at <= now,
+            )
+            .values(ended_at=BreakGlassGrant.expires_at)
+        )
+
+
 async def _alert(
     domain: Domain, viewer: Viewer, practice_name: str, grant: BreakGlassGrant, recipients: list[StaffUser]
 ) -> int:

@@ -1,15 +1,22 @@
-"""Rotation of the PHI encryption key: re-encrypt every field not sealed under the current key."""
+"""Re-encryption of every PHI field not sealed under the current key in the current format.
+
+Used for key rotation (`leadrouter keys rotate`) and once by migration 0010, which binds values
+sealed in the first format (associated data: a kind) to their column and row.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Column, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from router.core.crypto import FieldCipher, PhiColumn
 from router.core.domain import Domain
-from router.core.models import ConsentRecord, FormSourceSecret, Interaction, Lead, SmsMessage, Touchpoint
+from router.core.models import Base
+from router.core.phi_columns import PHI_COLUMNS
 
 BATCH_SIZE = 500
 """Rows re-encrypted per transaction: small enough not to hold locks on busy leads for long."""
@@ -17,26 +24,36 @@ BATCH_SIZE = 500
 
 @dataclass(frozen=True)
 class EncryptedColumn:
-    """A column of ciphertext and the associated-data context it was sealed with."""
+    """A column of ciphertext, its table and what its values are bound to."""
 
     table: Table
     column: str
-    context: str
+    phi: PhiColumn
+
+    @property
+    def name(self) -> str:
+        return f"{self.table.name}.{self.column}"
+
+    @property
+    def key_column(self) -> Column[Any]:
+        return self.table.primary_key.columns.values()[0]
 
 
 ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
-    *(
-        EncryptedColumn(Lead.__table__, c, "lead")
-        for c in ("first_name_enc", "last_name_enc", "phone_enc", "email_enc", "date_of_birth_enc")
-    ),
-    EncryptedColumn(Touchpoint.__table__, "message_enc", "lead"),
-    EncryptedColumn(Interaction.__table__, "note_enc", "lead"),
-    EncryptedColumn(ConsentRecord.__table__, "ip_enc", "consent"),
-    EncryptedColumn(FormSourceSecret.__table__, "secret_encrypted", "form_source_secret"),
-    EncryptedColumn(SmsMessage.__table__, "phone_enc", "lead"),
-    EncryptedColumn(SmsMessage.__table__, "body_enc", "lead"),
+    EncryptedColumn(Base.metadata.tables[phi.table], phi.column, phi) for phi in PHI_COLUMNS
 ]
-"""Every encrypted column; a part of the product that adds one registers it here."""
+"""Every encrypted column (router/core/phi_columns.py names them)."""
+
+
+def reseal_batch(
+    cipher: FieldCipher, rows: list[Any], target: EncryptedColumn
+) -> list[tuple[Any, bytes | None]]:
+    """(row id, new ciphertext) for the rows of a batch not yet current."""
+    return [
+        (row_id, cipher.reseal(ciphertext, column=target.phi, row_id=row_id))
+        for row_id, ciphertext in rows
+        if not cipher.is_current(ciphertext)
+    ]
 
 
 async def rotate_phi_key(
@@ -44,30 +61,23 @@ async def rotate_phi_key(
 ) -> dict[str, int]:
     """Re-encrypt under the current key; returns how many values were re-encrypted per column."""
     counts: dict[str, int] = {}
-    current = domain.cipher.current_key_id
     for target in ENCRYPTED_COLUMNS:
-        name = f"{target.table.name}.{target.column}"
-        counts[name] = 0
-        column = target.table.c[target.column]
-        key_column = target.table.primary_key.columns.values()[0]
+        counts[target.name] = 0
+        column, key_column = target.table.c[target.column], target.key_column
         last_key = None
         while True:
             async with domain.sessionmaker() as session, session.begin():
                 rows = await _batch(session, target.table, key_column, column, last_key)
                 if not rows:
                     break
-                for row_key, ciphertext in rows:
-                    last_key = row_key
-                    if domain.cipher.key_id_of(ciphertext) == current:
-                        continue
+                last_key = rows[-1][0]
+                for row_id, ciphertext in reseal_batch(domain.cipher, rows, target):
                     await session.execute(
-                        update(target.table)
-                        .where(key_column == row_key)
-                        .values({target.column: domain.cipher.reencrypt(ciphertext, context=target.context)})
+                        update(target.table).where(key_column == row_id).values({target.column: ciphertext})
                     )
-                    counts[name] += 1
+                    counts[target.name] += 1
             if progress:
-                progress(name, counts[name])
+                progress(target.name, counts[target.name])
     return counts
 
 

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.core.crypto import PHI_CONTEXT
 from router.core.domain import Domain
 from router.core.models import Lead, Location, Provider, Touchpoint
+from router.core.phi_columns import LEAD_DATE_OF_BIRTH, TOUCHPOINT_MESSAGE
 from router.practices.locations import nearest_location
 from scoring.features import ScoringInput, scoring_input_from_inquiry
 
@@ -88,8 +88,12 @@ async def stored_scoring_inputs(
         office = next((loc for loc in offices if loc.id == lead.location_id), offices[0])
         fields = {name: getattr(touchpoint, name) for name in _TOUCHPOINT_FIELDS}
         fields["treatment_interest"] = fields["treatment_interest"] or lead.treatment_interest
-        fields["message"] = domain.cipher.decrypt(touchpoint.message_enc, context=PHI_CONTEXT)
-        fields["date_of_birth"] = domain.cipher.decrypt(lead.date_of_birth_enc, context=PHI_CONTEXT)
+        fields["message"] = domain.cipher.open(
+            touchpoint.message_enc, column=TOUCHPOINT_MESSAGE, row_id=touchpoint.id
+        )
+        fields["date_of_birth"] = domain.cipher.open(
+            lead.date_of_birth_enc, column=LEAD_DATE_OF_BIRTH, row_id=lead.id
+        )
         fields["age_range"] = lead.age_range
         nearest = nearest_location(lead.zip, offices)
         inputs[lead.id] = scoring_input_from_inquiry(

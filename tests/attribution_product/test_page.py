@@ -12,6 +12,7 @@ from leadrouter.history_seed import seed_history
 from router.core.models import AttributionRun, Practice
 from router.marketing.attribution_runs import execute_run, request_run
 from tests.escalation.support import freeze
+from tests.factories import csrf_of
 
 pytestmark = pytest.mark.integration
 
@@ -21,12 +22,9 @@ FRONT_DESK = "ana.front@brightsmile.example"
 
 
 async def login(client, email: str) -> None:
-    await client.get("/login")
-    token = client.cookies.get("csrftoken")
-    response = await client.post(
-        "/login", data={"email": email, "password": DEMO_PASSWORD, "_csrf_token": token}
-    )
-    assert response.status_code in (301, 302, 303), response.text
+    from tests.factories import sign_in
+
+    await sign_in(client, client.domain, email, DEMO_PASSWORD)
 
 
 @pytest.fixture
@@ -58,7 +56,7 @@ async def test_run_now_queues_one_run_and_an_earlier_run_can_be_viewed(client, d
     await login(client, MANAGER)
     async with domain.sessionmaker() as session:
         earlier = await session.scalar(select(AttributionRun.id))
-    token = client.cookies.get("csrftoken")
+    token = await csrf_of(client)
     for _ in range(2):
         response = await client.post("/attribution/run", data={"_csrf_token": token}, follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"] == "/attribution"
@@ -79,5 +77,5 @@ async def test_front_desk_is_refused_and_strangers_sent_to_sign_in(client, domai
     assert (await client.get("/attribution", follow_redirects=False)).status_code in (302, 303)
     await login(client, FRONT_DESK)
     assert (await client.get("/attribution")).status_code == 403
-    token = client.cookies.get("csrftoken")
+    token = await csrf_of(client)
     assert (await client.post("/attribution/run", data={"_csrf_token": token})).status_code == 403

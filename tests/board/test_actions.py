@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from router.board import presence
 from router.core import errors
 from router.core.models import AuditRecord, DomainEvent, FunnelEvent, Interaction, Lead, StaffUser
+from router.core.phi_columns import INTERACTION_NOTE
 from router.leads import actions
 from router.privacy.audit import Actor
 from tests.board.helpers import new_lead
@@ -118,14 +119,17 @@ async def test_contact_made_stops_the_clock_once_and_keeps_the_note_encrypted(do
     assert events[0].kind == "lead.contacted" and events[0].payload == {"channel": "phone", "first": False}
     async with domain.sessionmaker() as session:
         notes = (
-            await session.scalars(select(Interaction.note_enc).where(Interaction.kind == "contact_made"))
+            await session.execute(
+                select(Interaction.id, Interaction.note_enc).where(Interaction.kind == "contact_made")
+            )
         ).all()
         stages = (
             await session.scalars(select(FunnelEvent.stage).where(FunnelEvent.lead_id == lead_id))
         ).all()
-    encrypted = [n for n in notes if n is not None]
-    assert len(encrypted) == 1 and b"Tuesday" not in bytes(encrypted[0])
-    assert domain.cipher.decrypt(encrypted[0], context="lead") == "Wants Tuesday"
+    encrypted = [(note_id, n) for note_id, n in notes if n is not None]
+    assert len(encrypted) == 1 and b"Tuesday" not in bytes(encrypted[0][1])
+    note_id, note = encrypted[0]
+    assert domain.cipher.open(note, column=INTERACTION_NOTE, row_id=note_id) == "Wants Tuesday"
     assert sorted(stages) == ["contacted", "lead"]
     assert (await audit_actions(domain, lead_id))[-2:] == ["lead.contact", "lead.contact"]
 

@@ -10,10 +10,9 @@ pytestmark = pytest.mark.integration
 
 
 async def login(client, email: str) -> None:
-    await client.get("/login")
-    token = client.cookies.get("csrftoken")
-    response = await client.post("/login", data={"email": email, "password": PASSWORD, "_csrf_token": token})
-    assert response.status_code in (301, 302, 303), response.text
+    from tests.factories import sign_in
+
+    await sign_in(client, client.domain, email, PASSWORD)
 
 
 async def test_manager_dashboard_shows_figures_charts_and_breach_links_without_phi(client, domain, history):

@@ -15,7 +15,7 @@ from router.core.models import ModelVersion
 from router.privacy import audit
 from router.scores import promotion, registry
 from simulator.foreign_export import COLUMNS, PRACTICE_MAP, foreign_export
-from tests.factories import inquiry, make_practice, signed
+from tests.factories import csrf_of, inquiry, make_practice, signed
 from tests.test_audit import login
 
 pytestmark = pytest.mark.integration
@@ -31,7 +31,7 @@ async def _pooled(domain, result) -> str:  # type: ignore[no-untyped-def]
 
 async def _switch_user(client, email: str) -> None:  # type: ignore[no-untyped-def]
     if client.cookies.get("lr_session"):
-        await client.post("/logout", headers={"x-csrftoken": client.cookies.get("csrftoken")})
+        await client.post("/logout", headers={"x-csrftoken": await csrf_of(client)})
     await login(client, email)
 
 
@@ -68,7 +68,7 @@ def _export_csv(rows: int = 2400) -> bytes:
 
 
 async def _upload(client, content: bytes, name: str = "crm.csv", *, htmx: bool = True, **fields: str):  # type: ignore[no-untyped-def]
-    headers = {"x-csrftoken": client.cookies.get("csrftoken")}
+    headers = {"x-csrftoken": await csrf_of(client)}
     if htmx:
         headers["hx-request"] = "true"
     return await client.post(

@@ -10,7 +10,7 @@ from router.core.models import DomainEvent, Lead
 from router.privacy import audit
 from router.scores import promotion
 from router.scores.explanations import fill_missing_reasons, wait_for_explanations
-from tests.factories import inquiry, make_practice, signed
+from tests.factories import csrf_of, inquiry, make_practice, signed
 
 pytestmark = pytest.mark.integration
 
@@ -79,6 +79,6 @@ async def test_models_page_shows_managers_the_active_version_and_its_drift(clien
     assert version in page.text and "pooled" in page.text
     assert "not enough recent scored leads to tell" in page.text  # no leads scored yet
     assert "Lead score model" in page.text  # the card
-    await client.post("/logout", headers={"x-csrftoken": client.cookies.get("csrftoken")})
+    await client.post("/logout", headers={"x-csrftoken": await csrf_of(client)})
     await login(client, "desk@bright.example")
     assert (await client.get("/models")).status_code == 403

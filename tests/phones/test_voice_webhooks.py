@@ -12,6 +12,7 @@ from connectors.twilio.signature import sign_webhook
 from connectors.twilio.twiml import RING_RESULT_PATH, VOICE_PATH, VOICE_STATUS_PATH
 from router.core.clock import FrozenClock, set_clock
 from router.core.models import AuditRecord, Interaction, Lead, PhoneCall, Touchpoint
+from router.core.phi_columns import INTERACTION_NOTE
 from tests.phones.helpers import (
     CENTER_PHONE,
     CLOSED_ALL_WEEK,
@@ -286,7 +287,8 @@ async def test_voicemail_recording_and_transcript_land_on_the_timeline_once(
     assert interaction.outcome == "voicemail"
     assert interaction.details["recording_sid"] == recording["RecordingSid"]
     assert b"crown" not in bytes(interaction.note_enc)
-    assert phones.cipher.decrypt(interaction.note_enc, context="lead") == transcript["TranscriptionText"]
+    note = phones.cipher.open(interaction.note_enc, column=INTERACTION_NOTE, row_id=interaction.id)
+    assert note == transcript["TranscriptionText"]
 
 
 async def test_unknown_number_is_not_in_service(twilio_client, twilio_config, phones):

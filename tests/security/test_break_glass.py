@@ -125,3 +125,23 @@ async def _practice_id(domain, slug: str) -> str:
 
     async with domain.sessionmaker() as session:
         return str(await session.scalar(select(Practice.id).where(Practice.slug == slug)))
+
+
+async def test_when_access_runs_out_any_page_goes_once_to_the_notice(client, domain, world: World, mailbox):
+    clock = freeze(domain, datetime(2026, 3, 4, 16, 0, tzinfo=UTC))
+    csrf = await _sign_in(client, domain, world.people["platform_operator"])
+    started = await client.post(
+        "/break-glass",
+        data={"practice_id": str(world.practice.practice.id), "reason": REASON, "minutes": "15"},
+        headers=csrf,
+    )
+    assert started.status_code == 303
+    assert (await client.get("/", follow_redirects=False)).status_code == 200
+    clock.advance(timedelta(minutes=16))
+    swapped = await client.get("/board/snapshot", headers={"hx-request": "true"}, follow_redirects=False)
+    assert swapped.headers.get("hx-redirect") == "/break-glass"
+    board = await client.get("/", follow_redirects=False)
+    assert board.status_code == 303 and board.headers["location"] == "/break-glass"
+    notice = await client.get("/break-glass")
+    assert "Your emergency access ended" in notice.text
+    assert (await client.get("/", follow_redirects=False)).status_code == 200  # told once, then back to work
