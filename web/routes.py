@@ -5,6 +5,8 @@ from __future__ import annotations
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
+from web.admin.index import admin_index
+from web.admin.practice import settings_page, settings_save
 from web.api import LeadsController
 from web.attribution_page import attribution_page, attribution_run_now
 from web.auth_routes import login, login_page, logout
@@ -44,5 +46,8 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     break_glass_end,
     attribution_page,
     attribution_run_now,
+    admin_index,
+    settings_page,
+    settings_save,
     create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
 ]

@@ -54,7 +54,12 @@ ACTIONS: dict[str, str] = {
     "dashboard.view": "See the SLA dashboard",
     "attribution.view": "See and run attribution",
     "models.view": "See lead-score models",
-    "practice.administer": "Administer the practice (settings, locations, users)",
+    "models.promote": "Promote or roll back a lead-score model",
+    "practice.configure": "Change practice settings, office hours and closures",
+    "staff.manage": "Invite, change and deactivate staff",
+    "spend.import": "Upload ad spend",
+    "audit.review": "Review the audit log and patients' access reports",
+    "practice.administer": "Add and close offices; form sources, their secrets and phone numbers",
     "platform.administer": "Manage practices and call centers",
     "break_glass.start": "Open a patient's record outside their scope (break-glass)",
 }
@@ -78,6 +83,11 @@ _MANAGING_ACTIONS = _DESK_ACTIONS | {
     "dashboard.view",
     "attribution.view",
     "models.view",
+    "models.promote",
+    "practice.configure",
+    "staff.manage",
+    "spend.import",
+    "audit.review",
     "break_glass.start",
 }
 ROLE_ACTIONS: dict[str, frozenset[str]] = {

@@ -57,6 +57,8 @@ NO_LEAD_DATA = {
     "/break-glass": "the grant form and its state",
     "/static/{file_path:path}": "static files",
     "/t.js": "the tracking script",
+    "/admin": "the administration menu",
+    "/admin/settings": "practice settings and managers' alert contacts",
 }
 """GET routes that show no lead (a route added here needs a reason)."""
 
