@@ -6,6 +6,14 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
 from web.admin.index import admin_index
+from web.admin.locations import (
+    location_active,
+    location_add,
+    location_closure,
+    location_page,
+    location_save,
+    locations_page,
+)
 from web.admin.practice import settings_page, settings_save
 from web.api import LeadsController
 from web.attribution_page import attribution_page, attribution_run_now
@@ -49,5 +57,11 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     admin_index,
     settings_page,
     settings_save,
+    locations_page,
+    location_add,
+    location_page,
+    location_save,
+    location_closure,
+    location_active,
     create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
 ]

@@ -40,6 +40,7 @@ EVENT_KINDS = (
     "lead.opt_out_flagged",
     "lead.disposition",
     "lead.handed_back",
+    "lead.deadline_changed",
     "practice.configured",
 )
 

@@ -59,6 +59,8 @@ NO_LEAD_DATA = {
     "/t.js": "the tracking script",
     "/admin": "the administration menu",
     "/admin/settings": "practice settings and managers' alert contacts",
+    "/admin/locations": "offices and how many leads wait at each",
+    "/admin/locations/{location_id:uuid}": "an office's hours and closures; a count of waiting leads",
 }
 """GET routes that show no lead (a route added here needs a reason)."""
 
