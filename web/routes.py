@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
+from web.account import set_password_page, set_password_save
 from web.admin.index import admin_index
 from web.admin.locations import (
     location_active,
@@ -15,6 +16,14 @@ from web.admin.locations import (
     locations_page,
 )
 from web.admin.practice import settings_page, settings_save
+from web.admin.staff import (
+    staff_invite,
+    staff_member_active,
+    staff_member_link,
+    staff_member_page,
+    staff_member_save,
+    staff_page,
+)
 from web.api import LeadsController
 from web.attribution_page import attribution_page, attribution_run_now
 from web.auth_routes import login, login_page, logout
@@ -63,5 +72,13 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     location_save,
     location_closure,
     location_active,
+    staff_page,
+    staff_invite,
+    staff_member_page,
+    staff_member_save,
+    staff_member_active,
+    staff_member_link,
+    set_password_page,
+    set_password_save,
     create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
 ]

@@ -39,6 +39,20 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def set_password(session: AsyncSession, user: StaffUser, password: str) -> None:
+    """Give `user` a new password (ValueError, in words for the person, when it is not acceptable).
+
+    The one place a password is set after an account exists: the invitation and reset links use it.
+    Ending the user's other sessions is the caller's decision (`end_user_sessions`).
+    """
+    user.password_hash = hash_password(password)
+
+
+def unusable_password_hash() -> str:
+    """A hash no password matches: an invited account cannot sign in before it sets its own."""
+    return _hasher.hash(secrets.token_urlsafe(32))
+
+
 async def create_user(
     session: AsyncSession,
     *,

@@ -61,6 +61,9 @@ NO_LEAD_DATA = {
     "/admin/settings": "practice settings and managers' alert contacts",
     "/admin/locations": "offices and how many leads wait at each",
     "/admin/locations/{location_id:uuid}": "an office's hours and closures; a count of waiting leads",
+    "/admin/staff": "staff accounts of the viewer's offices",
+    "/admin/staff/{user_id:uuid}": "one staff account",
+    "/account/set-password/{token:str}": "the password form of a one-time link",
 }
 """GET routes that show no lead (a route added here needs a reason)."""
 
