@@ -6,6 +6,7 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
 from web.account import set_password_page, set_password_save
+from web.admin.forms import form_add, form_page, form_rotate, form_test, forms_page
 from web.admin.index import admin_index
 from web.admin.locations import (
     location_active,
@@ -80,5 +81,10 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     staff_member_link,
     set_password_page,
     set_password_save,
+    forms_page,
+    form_add,
+    form_page,
+    form_rotate,
+    form_test,
     create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
 ]

@@ -64,6 +64,8 @@ NO_LEAD_DATA = {
     "/admin/staff": "staff accounts of the viewer's offices",
     "/admin/staff/{user_id:uuid}": "one staff account",
     "/account/set-password/{token:str}": "the password form of a one-time link",
+    "/admin/forms": "web forms and their state",
+    "/admin/forms/{source_id:uuid}": "deliveries: outcome, reason, lead id (no lead data)",
 }
 """GET routes that show no lead (a route added here needs a reason)."""
 
