@@ -30,7 +30,7 @@ from web.attribution_page import attribution_page, attribution_run_now
 from web.auth_routes import login, login_page, logout
 from web.board_actions import BoardActions
 from web.break_glass import break_glass_end, break_glass_page, break_glass_start
-from web.dashboard import dashboard_page, dashboard_panel
+from web.dashboard import dashboard_export, dashboard_page, dashboard_panel
 from web.health import healthz, readyz
 from web.models_page import history_upload, models_page
 from web.overflow import OverflowConsole, overflow_page
@@ -58,6 +58,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     OverflowConsole,
     dashboard_page,
     dashboard_panel,
+    dashboard_export,
     timeline_page,
     break_glass_page,
     break_glass_start,

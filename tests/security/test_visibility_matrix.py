@@ -45,6 +45,7 @@ READ_PATHS = {
     "/overflow/console/leads/{lead_id:uuid}",
     "/dashboard",
     "/dashboard/panel",
+    "/dashboard/export.csv",
 }
 """GET and websocket routes that show leads: each is exercised for every role below."""
 
@@ -123,11 +124,13 @@ async def test_every_role_sees_exactly_its_leads_on_every_page_and_api(client, d
 
         dashboard = await client.get("/dashboard")
         panel = await client.get("/dashboard/panel")
+        export = await client.get("/dashboard/export.csv", params={"kind": "leads"})
         if role in ("manager", "practice_admin", "other_practice_admin"):
-            assert dashboard.status_code == panel.status_code == 200, role
+            assert dashboard.status_code == panel.status_code == export.status_code == 200, role
             assert _shown(dashboard.text, world) <= want and _shown(panel.text, world) <= want
+            assert _shown(export.text, world) <= want, role
         else:
-            assert dashboard.status_code == panel.status_code == 403, role
+            assert dashboard.status_code == panel.status_code == export.status_code == 403, role
 
 
 async def test_the_dashboard_breach_list_shows_only_the_viewers_leads(client, domain, world):
