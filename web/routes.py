@@ -6,6 +6,13 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
 from web.account import set_password_page, set_password_save
+from web.admin.audit import (
+    audit_access_report,
+    audit_export,
+    audit_page,
+    audit_patient_search,
+    audit_verify,
+)
 from web.admin.forms import form_add, form_page, form_rotate, form_test, forms_page
 from web.admin.index import admin_index
 from web.admin.locations import (
@@ -87,5 +94,10 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     form_page,
     form_rotate,
     form_test,
+    audit_page,
+    audit_export,
+    audit_patient_search,
+    audit_access_report,
+    audit_verify,
     create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
 ]

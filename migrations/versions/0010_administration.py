@@ -10,6 +10,7 @@ Revises: 0009_roles_and_break_glass
   calendar's label of each closed day: "Thanksgiving", "Staff training").
 - `account_links`: one-time set-password links (an invitation, a reset by an administrator); only a
   hash of the token is stored.
+- `ix_audit_log_practice_id`: the audit review reads one practice's records, newest first.
 - `form_deliveries`: what each form source received and what it was answered (accepted, refused
   and why), for the form sources screen; ids and codes only, never the body.
 """
@@ -94,9 +95,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_form_deliveries")),
     )
     op.create_index("ix_form_deliveries_source_id", "form_deliveries", ["form_source_id", "id"])
+    op.create_index("ix_audit_log_practice_id", "audit_log", ["practice_id", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_audit_log_practice_id", table_name="audit_log")
     op.drop_index("ix_form_deliveries_source_id", table_name="form_deliveries")
     op.drop_table("form_deliveries")
     op.drop_index(op.f("ix_account_links_user_id"), table_name="account_links")

@@ -520,7 +520,10 @@ class AuditRecord(Base):
     chain_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
     row_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
-    __table_args__ = (Index("ix_audit_log_unsealed", "id", postgresql_where=text("chain_seq IS NULL")),)
+    __table_args__ = (
+        Index("ix_audit_log_unsealed", "id", postgresql_where=text("chain_seq IS NULL")),
+        Index("ix_audit_log_practice_id", "practice_id", "id"),
+    )
 
 
 class IdempotencyRecord(Base):

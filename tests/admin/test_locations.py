@@ -25,7 +25,7 @@ async def test_new_hours_move_waiting_deadlines_only_after_the_screen_says_how_m
     freeze(domain, MONDAY_10_CHICAGO)
     bright = practices.bright
     downtown = bright.locations["downtown"]
-    waiting = [await new_lead(domain, bright, location_id=str(downtown.id)) for _ in range(2)]
+    waiting = [await new_lead(domain, bright, location="downtown") for _ in range(2)]
     csrf = await sign_in(client, domain, practices.user("maya@bright.example"))
     page = await client.get(f"/admin/locations/{downtown.id}")
     assert page.status_code == 200 and "2 leads waiting for first contact here now" in page.text
@@ -81,7 +81,7 @@ async def test_a_closure_added_to_the_calendar_stops_the_clock_that_day(client, 
     freeze(domain, MONDAY_10_CHICAGO)
     bright = practices.bright
     downtown = bright.locations["downtown"]
-    lead_id = await new_lead(domain, bright, location_id=str(downtown.id))
+    lead_id = await new_lead(domain, bright, location="downtown")
     csrf = await sign_in(client, domain, practices.user("maya@bright.example"))
     added = await client.post(
         f"/admin/locations/{downtown.id}/closures",

@@ -46,6 +46,10 @@ READ_PATHS = {
     "/dashboard",
     "/dashboard/panel",
     "/dashboard/export.csv",
+    "/admin/audit",
+    "/admin/audit/export.csv",
+    "/admin/audit/patients",
+    "/admin/audit/leads/{lead_id:uuid}",
 }
 """GET and websocket routes that show leads: each is exercised for every role below."""
 
