@@ -23,6 +23,7 @@ from web.admin.locations import (
     location_save,
     locations_page,
 )
+from web.admin.phones import phones_add_number, phones_page, phones_remove_number, phones_save_settings
 from web.admin.practice import settings_page, settings_save
 from web.admin.staff import (
     staff_invite,
@@ -99,5 +100,9 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     audit_patient_search,
     audit_access_report,
     audit_verify,
+    phones_page,
+    phones_add_number,
+    phones_remove_number,
+    phones_save_settings,
     create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
 ]

@@ -56,7 +56,7 @@ async def take_revision(
             local = row.updated_at.astimezone(ZoneInfo(time_zone))
             when = f" at {local.strftime('%H:%M')} {local.tzname()} on {local.strftime('%b')} {local.day}"
         raise EditConflict(
-            f"{what} was changed by {name}{when} after you opened this page. Nothing you typed was saved: "
+            f"{what}: changed by {name}{when} after you opened this page. Nothing you typed was saved: "
             "reload the page to see their change, then make yours again."
         )
     row.revision = row.revision + 1

@@ -218,7 +218,7 @@ async def _save_office(
             user_id=viewer.user_id,
             now=now,
             time_zone=location.time_zone,
-            what=f"{location.name}",
+            what=location.name,
         )
         moved = await deadline_changes(
             session,

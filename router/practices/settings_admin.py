@@ -258,7 +258,7 @@ async def save_settings(
             user_id=viewer.user_id,
             now=now,
             time_zone=practice.time_zone,
-            what="The practice settings",
+            what="Practice settings",
         )
         practice.settings = settings.to_json()
         for manager in managers:

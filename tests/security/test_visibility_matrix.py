@@ -71,6 +71,7 @@ NO_LEAD_DATA = {
     "/account/set-password/{token:str}": "the password form of a one-time link",
     "/admin/forms": "web forms and their state",
     "/admin/forms/{source_id:uuid}": "deliveries: outcome, reason, lead id (no lead data)",
+    "/admin/phones": "tracking numbers and call settings",
 }
 """GET routes that show no lead (a route added here needs a reason)."""
 
