@@ -25,6 +25,7 @@ from web.admin.locations import (
 )
 from web.admin.phones import phones_add_number, phones_page, phones_remove_number, phones_save_settings
 from web.admin.practice import settings_page, settings_save
+from web.admin.spend import spend_page, spend_upload
 from web.admin.staff import (
     staff_invite,
     staff_member_active,
@@ -104,5 +105,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     phones_add_number,
     phones_remove_number,
     phones_save_settings,
+    spend_page,
+    spend_upload,
     create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
 ]

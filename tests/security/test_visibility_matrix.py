@@ -72,6 +72,7 @@ NO_LEAD_DATA = {
     "/admin/forms": "web forms and their state",
     "/admin/forms/{source_id:uuid}": "deliveries: outcome, reason, lead id (no lead data)",
     "/admin/phones": "tracking numbers and call settings",
+    "/admin/spend": "ad spend per channel",
 }
 """GET routes that show no lead (a route added here needs a reason)."""
 
