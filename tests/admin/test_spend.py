@@ -14,7 +14,12 @@ from tests.admin.conftest import sign_in
 
 pytestmark = pytest.mark.integration
 
-EXPORT = "Date,Channel,Campaign,Spend,Clicks\r\n2026-03-01,Google Ads,Braces,$1,200.50,40\r\n2026-03-01,Meta,Smiles,300,x\r\n2026-03-02,Google Ads,Braces,99.5,12\r\n"
+EXPORT = (
+    "Date,Channel,Campaign,Spend,Clicks\r\n"
+    "2026-03-01,Google Ads,Braces,$1,200.50,40\r\n"
+    "2026-03-01,Meta,Smiles,300,x\r\n"
+    "2026-03-02,Google Ads,Braces,99.5,12\r\n"
+)
 
 
 async def upload(client, csrf, name, raw, kind="text/csv"):
