@@ -41,6 +41,7 @@ from web.board_actions import BoardActions
 from web.break_glass import break_glass_end, break_glass_page, break_glass_start
 from web.dashboard import dashboard_export, dashboard_page, dashboard_panel
 from web.health import healthz, readyz
+from web.models_admin import model_card_page, model_promote, model_roll_back
 from web.models_page import history_upload, models_page
 from web.overflow import OverflowConsole, overflow_page
 from web.pages import board_leads, home
@@ -62,6 +63,9 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     LeadsController,
     models_page,
     history_upload,
+    model_card_page,
+    model_promote,
+    model_roll_back,
     PhoneActions,
     overflow_page,
     OverflowConsole,
