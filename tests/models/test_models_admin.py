@@ -18,7 +18,7 @@ from tests.factories import make_practice
 pytestmark = pytest.mark.integration
 
 
-async def test_a_weak_candidate_is_shown_beside_the_champion_refused_by_the_rule_and_promoted_only_with_a_reason(
+async def test_a_weak_candidate_shown_beside_the_champion_is_refused_by_the_rule_unless_a_reason_overrides(
     client, domain, champion_result, weak_result
 ):
     practice = await make_practice(
