@@ -24,6 +24,15 @@ from web.admin.locations import (
     locations_page,
 )
 from web.admin.phones import phones_add_number, phones_page, phones_remove_number, phones_save_settings
+from web.admin.platform import (
+    agent_active,
+    call_center_add,
+    call_center_agent,
+    call_center_practices,
+    call_centers_page,
+    practice_add,
+    practices_page,
+)
 from web.admin.practice import settings_page, settings_save
 from web.admin.spend import spend_page, spend_upload
 from web.admin.staff import (
@@ -111,5 +120,12 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     phones_save_settings,
     spend_page,
     spend_upload,
+    practices_page,
+    practice_add,
+    call_centers_page,
+    call_center_add,
+    call_center_practices,
+    call_center_agent,
+    agent_active,
     create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
 ]

@@ -8,11 +8,13 @@ they choose a password through the emailed link (router/privacy/account_links.py
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.domain import Domain
 from router.core.errors import InvalidChoice
@@ -39,6 +41,50 @@ class LinkSent:
     """"sent to ...", or why it was not sent."""
 
 
+async def add_invited(
+    session: AsyncSession,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    practice_id: uuid.UUID | None,
+    call_center_id: uuid.UUID | None = None,
+    location_ids: Sequence[uuid.UUID] = (),
+    invited_by: uuid.UUID,
+    now: datetime,
+) -> tuple[StaffUser, str]:
+    """An account waiting for its password, with its set-password token (for the email)."""
+    user = StaffUser(
+        id=uuid.uuid4(),
+        email=email,
+        display_name=name,
+        password_hash=unusable_password_hash(),
+        role=role,
+        practice_id=practice_id,
+        call_center_id=call_center_id,
+        availability="away",
+        is_active=True,
+        updated_at=now,
+        updated_by_user_id=invited_by,
+    )
+    session.add(user)
+    await session.flush([user])
+    for location_id in location_ids:
+        session.add(StaffLocation(user_id=user.id, location_id=location_id))
+    token = await issue_link(session, user, purpose="invite", now=now, created_by=invited_by)
+    return user, token
+
+
+async def email_taken(session: AsyncSession, email: str, *, practice_id: uuid.UUID | None) -> str | None:
+    """Why this email cannot be invited (it has an account), in words for the field; None when free."""
+    existing = await session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email))
+    if existing is None:
+        return None
+    if practice_id is not None and existing.practice_id == practice_id:
+        return f"{email} already has an account here ({existing.display_name}); find them in the list below."
+    return f"{email} already has an account; use another email."
+
+
 async def invite(domain: Domain, viewer: Viewer, form: Mapping[str, Any], *, actor: audit.Actor) -> LinkSent:
     """Create the account and email a one-time set-password link; InvalidFields naming every problem
     (an email that already has an account included)."""
@@ -51,39 +97,22 @@ async def invite(domain: Domain, viewer: Viewer, form: Mapping[str, Any], *, act
     locations = chosen_offices(read, offered)
     now = domain.clock.now()
     async with domain.sessionmaker() as session, session.begin():
-        if email is not None:
-            existing = await session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email))
-            if existing is not None:
-                here = existing.practice_id == viewer.practice_id
-                read.fail(
-                    "email",
-                    f"{email} already has an account"
-                    + (
-                        f" here ({existing.display_name}); find them in the list below."
-                        if here
-                        else "; use another email."
-                    ),
-                )
+        taken = await email_taken(session, email, practice_id=viewer.practice_id) if email else None
+        if taken:
+            read.fail("email", taken)
         read.done()
         assert email and name and role
-        user = StaffUser(
-            id=uuid.uuid4(),
+        user, token = await add_invited(
+            session,
             email=email,
-            display_name=name,
-            password_hash=unusable_password_hash(),
+            name=name,
             role=role,
             practice_id=viewer.practice_id,
-            phone=phone,
-            availability="away",
-            is_active=True,
-            updated_at=now,
-            updated_by_user_id=viewer.user_id,
+            location_ids=locations,
+            invited_by=viewer.user_id,
+            now=now,
         )
-        session.add(user)
-        await session.flush([user])
-        for location_id in locations:
-            session.add(StaffLocation(user_id=user.id, location_id=location_id))
-        token = await issue_link(session, user, purpose="invite", now=now, created_by=viewer.user_id)
+        user.phone = phone
         audit.record(
             session,
             actor=actor,
