@@ -44,7 +44,7 @@ from web.admin.staff import (
     staff_page,
 )
 from web.api import LeadsController
-from web.attribution_page import attribution_page, attribution_run_now
+from web.attribution_page import attribution_body, attribution_page, attribution_run_now
 from web.auth_routes import login, login_page, logout
 from web.board_actions import BoardActions
 from web.break_glass import break_glass_end, break_glass_page, break_glass_start
@@ -87,6 +87,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     break_glass_end,
     attribution_page,
     attribution_run_now,
+    attribution_body,
     admin_index,
     settings_page,
     settings_save,

@@ -59,6 +59,7 @@ NO_LEAD_DATA = {
     "/login": "the sign-in form",
     "/models": "model metrics, no lead",
     "/attribution": "channel credit, aggregated",
+    "/attribution/body": "the attribution page's content (its poll while a run computes)",
     "/break-glass": "the grant form and its state",
     "/static/{file_path:path}": "static files",
     "/t.js": "the tracking script",
