@@ -17,6 +17,7 @@ from router.board.dashboard_export import breach_names, export_csv
 from router.board.dashboard_view import load_dashboard, location_choices
 from router.core.domain import Domain
 from router.core.errors import InvalidChoice, NotPermitted
+from router.practices.location_admin import zone_words
 from router.privacy.auth import SignedIn
 from web.sessions import actor_of, current_session
 
@@ -95,6 +96,7 @@ async def _render(
         "office": office,
         "query": query,
         "quick_ranges": quick_ranges,
+        "zone_label": zone_words(whole.time_zone),
         "period_error": period_error,
         "refresh_seconds": REFRESH_SECONDS,
     }

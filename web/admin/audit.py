@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from router.core.domain import Domain
 from router.core.models import Location, Practice, StaffUser
+from router.practices.location_admin import zone_words
 from router.privacy.access import PRACTICE_ADMIN
 from router.privacy.audit_review import (
     AuditFilter,
@@ -51,6 +52,7 @@ async def _choices(domain: Domain, signed_in: SignedIn) -> dict[str, Any]:
         offices = [(i, name) for i, name in offices if i in viewer.location_ids]
     return {
         "zone": ZoneInfo(zone or "UTC"),
+        "zone_label": zone_words(zone or "UTC"),
         "people": [("", "Anyone"), *[(str(i), name) for i, name in people]],
         "offices": [("", "Every office"), *[(str(i), name) for i, name in offices]],
         "actions": [("", "Any action"), *sorted(ACTION_WORDS.items(), key=lambda item: item[1])],
