@@ -26,7 +26,7 @@ from router.practices.location_admin import editable_office
 from router.practices.settings import PracticeSettings
 from router.practices.settings_admin import announce_configuration, configuration_changed
 from router.privacy import audit
-from router.privacy.access import Viewer
+from router.privacy.access import Viewer, require
 
 MONTHS_SHOWN = 3
 """The calendar shows this month and the next two: the closures a front desk plans around."""
@@ -77,6 +77,7 @@ async def change_closure(
     actor: audit.Actor,
 ) -> int:
     """Add (or remove) a closed day; returns how many waiting leads' deadlines moved."""
+    require(viewer, "practice.configure")
     try:
         day = date.fromisoformat(day_text.strip())
     except ValueError as exc:

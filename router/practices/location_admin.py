@@ -175,6 +175,7 @@ async def save_office(
 ) -> LocationSaved:
     """Save the office form; with waiting leads whose deadlines would move, save only once
     `form["confirm"]` says the person saw how many (else answer the count and change nothing)."""
+    require(viewer, "practice.configure")
     details = read_office_form(form)
     try:
         return await _save_office(domain, viewer, location_id, form, details, actor=actor)

@@ -21,7 +21,7 @@ from router.core.errors import InvalidChoice
 from router.core.form_values import FormReader
 from router.core.models import StaffLocation, StaffUser
 from router.privacy import audit
-from router.privacy.access import Viewer
+from router.privacy.access import Viewer, require
 from router.privacy.account_links import issue_link, send_link
 from router.privacy.auth import end_user_sessions, unusable_password_hash
 from router.privacy.staff_admin import (
@@ -88,6 +88,7 @@ async def email_taken(session: AsyncSession, email: str, *, practice_id: uuid.UU
 async def invite(domain: Domain, viewer: Viewer, form: Mapping[str, Any], *, actor: audit.Actor) -> LinkSent:
     """Create the account and email a one-time set-password link; InvalidFields naming every problem
     (an email that already has an account included)."""
+    require(viewer, "staff.manage")
     offered = await offices_for(domain, viewer)
     read = FormReader(form)
     email = read.email("email", label="Their email", required=True)

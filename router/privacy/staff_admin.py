@@ -163,6 +163,7 @@ async def load_member(domain: Domain, viewer: Viewer, user_id: uuid.UUID) -> Sta
 
 async def offices_for(domain: Domain, viewer: Viewer) -> list[tuple[uuid.UUID, str]]:
     """The offices this viewer may give people (theirs; every open one for a practice admin)."""
+    require(viewer, "staff.manage")
     async with domain.sessionmaker() as session:
         rows = (
             await session.execute(
@@ -221,6 +222,7 @@ async def save_member(
 ) -> dict[str, list[Any]]:
     """Save a person's role, offices, name, phone and priority flag; ends their sessions when their
     role or offices changed. Returns what changed."""
+    require(viewer, "staff.manage")
     offered = await offices_for(domain, viewer)
     values = read_member_form(form, viewer, offered)
     async with domain.sessionmaker() as session, session.begin():

@@ -201,4 +201,10 @@ async def test_a_manager_cannot_reach_people_outside_their_offices_or_practice(c
         ).status_code == 404
     desk = await sign_in(client, domain, practices.user("ana@bright.example"))
     assert (await client.get("/admin/staff")).status_code == 403
-    assert desk
+    invite = {"email": "new@bright.example", "display_name": "New", "role": "front_desk"}
+    assert (await client.post("/admin/staff", data=invite, headers=desk)).status_code == 403
+    lee = practices.user("lee@bright.example")
+    changed = await client.post(f"/admin/staff/{lee.id}", data={"role": "manager"}, headers=desk)
+    assert changed.status_code == 403
+    async with domain.sessionmaker() as session:
+        assert await session.scalar(select(StaffUser).where(StaffUser.email == "new@bright.example")) is None
