@@ -98,16 +98,13 @@ def audit_verify(stale_seconds: int, heads_file: str | None) -> None:
     """Check the keyed chain and the exported heads; exits 1 when a row was edited, forged or deleted."""
     from datetime import timedelta
 
-    from router.privacy.audit import chain_key
-    from router.privacy.audit_chain import read_heads, verify_chain
+    from router.privacy.audit_chain import verify_configured_chain
 
     async def action(runtime: Any):  # type: ignore[no-untyped-def]
-        security = runtime.settings.security
-        heads = read_heads(heads_file if heads_file is not None else security.audit_head_file)
         async with runtime.domain.sessionmaker() as session:
             cutoff = runtime.domain.clock.now() - timedelta(seconds=stale_seconds)
-            return await verify_chain(
-                session, key=chain_key(security.audit_key), stale_before=cutoff, heads=heads
+            return await verify_configured_chain(
+                session, runtime.settings.security, stale_before=cutoff, heads_file=heads_file
             )
 
     report = with_runtime(action)

@@ -48,6 +48,10 @@ CLOSE_TRY_AGAIN = 1013
 CLOSE_SERVICE_RESTART = 1012
 """Standard "service restart" when a web process stops: boards reconnect to another process."""
 
+CONFIG_CHANGED = "practice.configured"
+"""The event after which every process drops its cached copy of that practice's configuration
+(settings, locations, form sources), rather than waiting out the cache's few seconds."""
+
 ACCESS_CHANGED = "staff.access_changed"
 """The event after which every board re-checks its session and scope at once (a user deactivated,
 their password or role changed), rather than at its next periodic check."""

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from realtime import constants
 from realtime.announcer import RedisAnnouncer
 from realtime.connection import BoardConnection
-from realtime.constants import ACCESS_CHANGED
+from realtime.constants import ACCESS_CHANGED, CONFIG_CHANGED
 from realtime.pushes import BoardRenderer, Closing, CommittedEvent, Heartbeat, Push, Receiver
 from router.core.clock import Clock, get_clock
 from router.core.events import latest_event_id
@@ -35,6 +35,8 @@ log = logging.getLogger("leadrouter.realtime")
 PresenceHook = Callable[[set[uuid.UUID]], Awaitable[object]]
 """A board that got a push: its user and its login session."""
 DeliveryHook = Callable[[list[tuple[Push, list[Receiver]]]], Awaitable[object]]
+ConfigHook = Callable[[set[uuid.UUID]], object]
+"""Practices whose configuration changed (a `practice.configured` event): the process drops its copies."""
 
 
 _EVENTS_AFTER = PreparedStatement(
@@ -73,6 +75,7 @@ class BoardHub:
         renderer: BoardRenderer,
         on_presence: PresenceHook | None = None,
         on_delivered: DeliveryHook | None = None,
+        on_config_changed: ConfigHook | None = None,
         clock: Clock | None = None,
         announcer: RedisAnnouncer | None = None,
         poll_seconds: float = constants.POLL_SECONDS,
@@ -84,6 +87,7 @@ class BoardHub:
         self.renderer = renderer
         self._on_presence = on_presence
         self._on_delivered = on_delivered
+        self._on_config_changed = on_config_changed
         self._clock = clock or get_clock()
         self._announcer = announcer
         """This process's announcer, which rings the hub directly for the events written here."""
@@ -174,6 +178,9 @@ class BoardHub:
                 return delivered
             if any(event.kind == ACCESS_CHANGED for event in events):
                 self._wake_access_checks()
+            configured = {e.practice_id for e in events if e.kind == CONFIG_CHANGED and e.practice_id}
+            if configured and self._on_config_changed is not None:
+                self._on_config_changed(configured)
             if not self.boards:  # nobody to push to: skip rendering, a board that connects replays
                 self.position = max(self.position, events[-1].id)
                 delivered += len(events)

@@ -115,6 +115,10 @@ def make_board_hub(domain: Domain, redis: Redis, **options: Any) -> BoardHub:
             [(push.event_id, push.practice_id, push.lead_id, receivers) for push, receivers in deliveries],
         )
 
+    def configured(practice_ids: set[uuid.UUID]) -> None:
+        for practice_id in practice_ids:
+            domain.forget_practice(practice_id)
+
     return BoardHub(
         sessionmaker=domain.sessionmaker,
         redis=redis,
@@ -122,6 +126,7 @@ def make_board_hub(domain: Domain, redis: Redis, **options: Any) -> BoardHub:
         renderer=BoardFragments(domain),
         on_presence=presence,
         on_delivered=delivered,
+        on_config_changed=configured,
         clock=domain.clock,
         announcer=domain.announcer if isinstance(domain.announcer, RedisAnnouncer) else None,
         **options,

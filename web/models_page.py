@@ -17,6 +17,7 @@ from router.core.domain import Domain
 from router.core.errors import NotPermitted
 from router.privacy.access import Viewer, may_do
 from router.scores.history_import import upload_practice_history
+from router.scores.model_admin import candidates
 from router.scores.quality import models_overview
 from router.scores.score_notes import score_note
 from web.sessions import actor_of, current_session
@@ -42,11 +43,29 @@ async def models_page(
     signed_in = await current_session(request, domain)
     if signed_in is None:
         return Redirect("/login")
-    practice_id = _practice_of(signed_in.viewer)
+    return await render_models_page(domain, signed_in.viewer)
+
+
+async def render_models_page(
+    domain: Domain, viewer: Viewer, *, status_code: int = 200, **extra: Any
+) -> Template:
+    """The models page: versions, the serving model, candidates judged beside it, drift, history upload."""
+    practice_id = _practice_of(viewer)
     async with domain.sessionmaker() as session:
         overview = await models_overview(session, practice_id=practice_id)
         note = await score_note(session, domain, practice_id)
-    return Template("models.html", context=_context(domain, signed_in.viewer, overview=overview, note=note))
+    serving, judged = await candidates(domain, viewer)
+    context = _context(
+        domain,
+        viewer,
+        overview=overview,
+        note=note,
+        serving=serving,
+        candidates=judged,
+        may_promote=may_do(viewer, "models.promote"),
+        **{"errors": {}, "values": {}, "notice": None, **extra},
+    )
+    return Template("models.html", context=context, status_code=status_code)
 
 
 def _context(domain: Domain, viewer: Viewer, **values: Any) -> dict[str, Any]:

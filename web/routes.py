@@ -5,14 +5,53 @@ from __future__ import annotations
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
+from web.account import set_password_page, set_password_save
 from web.account_routes import ACCOUNT_HANDLERS
+from web.admin.audit import (
+    audit_access_report,
+    audit_export,
+    audit_page,
+    audit_patient_search,
+    audit_verify,
+)
+from web.admin.forms import form_add, form_page, form_rotate, form_test, forms_page
+from web.admin.index import admin_index
+from web.admin.locations import (
+    location_active,
+    location_add,
+    location_closure,
+    location_page,
+    location_save,
+    locations_page,
+)
+from web.admin.phones import phones_add_number, phones_page, phones_remove_number, phones_save_settings
+from web.admin.platform import (
+    agent_active,
+    call_center_add,
+    call_center_agent,
+    call_center_practices,
+    call_centers_page,
+    practice_add,
+    practices_page,
+)
+from web.admin.practice import settings_page, settings_save
+from web.admin.spend import spend_page, spend_upload
+from web.admin.staff import (
+    staff_invite,
+    staff_member_active,
+    staff_member_link,
+    staff_member_page,
+    staff_member_save,
+    staff_page,
+)
 from web.api import LeadsController
-from web.attribution_page import attribution_page, attribution_run_now
+from web.attribution_page import attribution_body, attribution_page, attribution_run_now
 from web.auth_routes import login, login_page, logout, second_factor, second_factor_page, second_factor_qr
 from web.board_actions import BoardActions
 from web.break_glass import break_glass_end, break_glass_page, break_glass_start
-from web.dashboard import dashboard_page, dashboard_panel
+from web.dashboard import dashboard_export, dashboard_page, dashboard_panel
 from web.health import healthz, readyz
+from web.models_admin import model_card_page, model_promote, model_roll_back
 from web.models_page import history_upload, models_page
 from web.overflow import OverflowConsole, overflow_page
 from web.pages import board_leads, home
@@ -39,11 +78,15 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     LeadsController,
     models_page,
     history_upload,
+    model_card_page,
+    model_promote,
+    model_roll_back,
     PhoneActions,
     overflow_page,
     OverflowConsole,
     dashboard_page,
     dashboard_panel,
+    dashboard_export,
     timeline_page,
     break_glass_page,
     break_glass_start,
@@ -52,5 +95,46 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     export_download,
     attribution_page,
     attribution_run_now,
+    attribution_body,
+    admin_index,
+    settings_page,
+    settings_save,
+    locations_page,
+    location_add,
+    location_page,
+    location_save,
+    location_closure,
+    location_active,
+    staff_page,
+    staff_invite,
+    staff_member_page,
+    staff_member_save,
+    staff_member_active,
+    staff_member_link,
+    set_password_page,
+    set_password_save,
+    forms_page,
+    form_add,
+    form_page,
+    form_rotate,
+    form_test,
+    audit_page,
+    audit_export,
+    audit_patient_search,
+    audit_access_report,
+    audit_verify,
+    phones_page,
+    phones_add_number,
+    phones_remove_number,
+    phones_save_settings,
+    spend_page,
+    spend_upload,
+    practices_page,
+    practice_add,
+    call_centers_page,
+    call_center_add,
+    call_center_practices,
+    call_center_agent,
+    agent_active,
     create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
 ]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, post
-from litestar.background_tasks import BackgroundTask
+from litestar.background_tasks import BackgroundTask, BackgroundTasks
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import HTTPException, NotFoundException
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath
 from litestar.plugins.problem_details import ProblemDetailsException
@@ -18,9 +20,13 @@ from connectors.forms.payload import MalformedBody, parse_form_body
 from connectors.forms.signature import SignatureRejected, verify_delivery
 from connectors.openapi import problems
 from router.core.domain import Domain
-from router.intake.form_sources import load_form_source
+from router.intake.form_deliveries import outcome_of, record_delivery
+from router.intake.form_sources import FormSourceView, load_form_source
+from router.intake.normalize import InvalidInquiry
 from router.intake.pipeline import IdempotencyConflict, InquiryCommand, announce_intake, store_inquiry
 from router.privacy.audit import Actor
+
+log = logging.getLogger("leadrouter.forms")
 
 
 class FormWebhookController(Controller):
@@ -63,47 +69,100 @@ class FormWebhookController(Controller):
     async def receive(
         self, request: Request[Any, Any, Any], source_key: FromPath[str], domain: NamedDependency[Domain]
     ) -> Response[Any]:
-        body = await request.body()
         now = domain.clock.now()
         source = await load_form_source(domain, source_key, now=now)
         if source is None:
             raise NotFoundException(detail=f"no form source {source_key!r}")
         try:
-            webhook_id = verify_delivery(body, dict(request.headers), source.secrets)
-        except SignatureRejected as exc:
-            raise ProblemDetailsException(
-                status_code=401, title="Signature rejected", detail=str(exc)
-            ) from exc
-        try:
-            fields = parse_form_body(body, request.headers.get("content-type"))
-        except MalformedBody as exc:
-            raise ProblemDetailsException(
-                status_code=exc.status_code, title="Unreadable body", detail=str(exc)
-            ) from exc
-        command = InquiryCommand(
-            practice_id=source.practice_id,
-            source_kind="form",
-            fields=fields,
-            received_at=now,
-            actor=Actor("integration", f"form:{source.key}", request.client.host if request.client else None),
-            idempotency_scope=f"form:{source.key}",
-            idempotency_key=webhook_id,
-            request_sha256=hashlib.sha256(body).digest(),
+            return await _receive(request, domain, source, now)
+        except InvalidInquiry as exc:
+            fields = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
+            await _refused(domain, source, now, 422, f"validation failed ({fields})", request)
+            raise
+        except HTTPException as exc:
+            if exc.status_code < 500:
+                await _refused(domain, source, now, exc.status_code, _reason(exc), request)
+            raise
+
+
+def _reason(exc: HTTPException) -> str:
+    kinds = {401: "signature", 409: "delivery id reused", 413: "too large", 415: "content type"}
+    return f"{kinds.get(exc.status_code, 'unreadable body')}: {exc.detail}"
+
+
+async def _refused(
+    domain: Domain,
+    source: FormSourceView,
+    now: datetime,
+    status: int,
+    reason: str,
+    request: Request[Any, Any, Any],
+) -> None:
+    """Note a refused delivery for the web forms screen; a failure to note it never changes the answer."""
+    try:
+        await record_delivery(
+            domain,
             form_source_id=source.id,
-            default_location_id=source.default_location_id,
+            received_at=now,
+            status_code=status,
+            outcome="refused",
+            reason=reason.replace("\x00", ""),
+            webhook_id=request.headers.get("webhook-id", "").replace("\x00", ""),
         )
-        try:
-            result = await store_inquiry(domain, command)
-        except IdempotencyConflict as exc:
-            raise ProblemDetailsException(
-                status_code=409,
-                title="Delivery id reused",
-                detail=f"webhook-id {webhook_id!r} was already used for a different body",
-            ) from exc
-        headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
-        return Response(
-            {k: v for k, v in result.body.items() if k != "event"},
-            status_code=result.status_code,
-            headers=headers,
-            background=BackgroundTask(announce_intake, domain, source.practice_id, result),
-        )
+    except Exception as exc:  # the database may be what failed; the sender still gets its answer
+        log.warning("could not record a refused delivery to form %s: %s", source.key, type(exc).__name__)
+
+
+async def _receive(
+    request: Request[Any, Any, Any], domain: Domain, source: FormSourceView, now: datetime
+) -> Response[Any]:
+    body = await request.body()
+    try:
+        webhook_id = verify_delivery(body, dict(request.headers), source.secrets)
+    except SignatureRejected as exc:
+        raise ProblemDetailsException(status_code=401, title="Signature rejected", detail=str(exc)) from exc
+    try:
+        fields = parse_form_body(body, request.headers.get("content-type"))
+    except MalformedBody as exc:
+        raise ProblemDetailsException(
+            status_code=exc.status_code, title="Unreadable body", detail=str(exc)
+        ) from exc
+    command = InquiryCommand(
+        practice_id=source.practice_id,
+        source_kind="form",
+        fields=fields,
+        received_at=now,
+        actor=Actor("integration", f"form:{source.key}", request.client.host if request.client else None),
+        idempotency_scope=f"form:{source.key}",
+        idempotency_key=webhook_id,
+        request_sha256=hashlib.sha256(body).digest(),
+        form_source_id=source.id,
+        default_location_id=source.default_location_id,
+    )
+    try:
+        result = await store_inquiry(domain, command)
+    except IdempotencyConflict as exc:
+        raise ProblemDetailsException(
+            status_code=409,
+            title="Delivery id reused",
+            detail=f"webhook-id {webhook_id!r} was already used for a different body",
+        ) from exc
+    headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
+    delivered = BackgroundTask(
+        record_delivery,
+        domain,
+        form_source_id=source.id,
+        received_at=now,
+        status_code=result.status_code,
+        outcome=outcome_of(result.status_code, replayed=result.replayed),
+        lead_id=result.lead_id,
+        webhook_id=webhook_id,
+    )
+    return Response(
+        {k: v for k, v in result.body.items() if k != "event"},
+        status_code=result.status_code,
+        headers=headers,
+        background=BackgroundTasks(
+            [BackgroundTask(announce_intake, domain, source.practice_id, result), delivered]
+        ),
+    )

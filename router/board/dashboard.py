@@ -13,9 +13,10 @@ Definitions (each shown on the dashboard beside its number):
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
@@ -34,13 +35,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.core.models import FunnelEvent, Lead, Location, ManagerAlert, Practice, StaffUser
+from router.core.models import FunnelEvent, Lead, Location, Practice, StaffUser
 from router.privacy.access import PRACTICE_ADMIN, Viewer, may_do
 
-PERIODS_DAYS = (7, 30)
-"""Besides today: the week shows a change quickly, the month is steady enough to compare staff."""
+DEFAULT_DAYS = 7
+"""The period shown first: a week shows a change quickly and covers every weekday once."""
+LONGEST_RANGE_DAYS = 366
+"""A range longer than a year is refused: the figures would take long and say little."""
 BREACH_LIST_LIMIT = 100
-"""Today's breach list; a practice with more than this today has a bigger problem than the list."""
+"""The breach list's length; a practice with more than this in its period has a bigger problem."""
 ALERT_LIST_LIMIT = 20
 BOOKED_STAGES = (
     "appointment_scheduled",
@@ -66,6 +69,44 @@ class DashboardScope:
             return Lead.practice_id == self.practice_id
         return and_(Lead.practice_id == self.practice_id, Lead.location_id.in_(self.location_ids))
 
+    def narrowed(self, location_id: uuid.UUID | None) -> DashboardScope:
+        """The scope of one of its locations (a location outside it narrows to nothing)."""
+        if location_id is None:
+            return self
+        inside = self.location_ids is None or location_id in self.location_ids
+        return replace(self, location_ids=frozenset({location_id}) if inside else frozenset())
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Whole days in the practice's zone, first to last inclusive: the period the figures cover."""
+
+    first_day: date
+    last_day: date
+    time_zone: str
+
+    @classmethod
+    def last_days(cls, now: datetime, time_zone: str, days: int = DEFAULT_DAYS) -> DateRange:
+        today = now.astimezone(ZoneInfo(time_zone)).date()
+        return cls(today - timedelta(days=days - 1), today, time_zone)
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first_day, time(0), tzinfo=ZoneInfo(self.time_zone))
+
+    @property
+    def end(self) -> datetime:
+        """Midnight after the last day (exclusive)."""
+        return datetime.combine(self.last_day + timedelta(days=1), time(0), tzinfo=ZoneInfo(self.time_zone))
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+    def received_in(self, now: datetime) -> ColumnElement[bool]:
+        """Leads that arrived in the range (and not after `now`)."""
+        return and_(Lead.received_at >= self.start, Lead.received_at < min(self.end, now))
+
 
 async def scope_for(session: AsyncSession, viewer: Viewer) -> DashboardScope | None:
     """A manager sees their own locations, a practice admin every location of their practice."""
@@ -78,7 +119,7 @@ async def scope_for(session: AsyncSession, viewer: Viewer) -> DashboardScope | N
     return DashboardScope(practice.id, practice.name, practice.time_zone, locations)
 
 
-def _epoch(interval: Any) -> Any:
+def epoch(interval: Any) -> Any:
     return extract("epoch", interval)
 
 
@@ -86,17 +127,12 @@ def _at(now: datetime) -> Any:
     return literal(now, DateTime(timezone=True))
 
 
-def _met() -> ColumnElement[bool]:
+def met_sla() -> ColumnElement[bool]:
     return and_(Lead.first_contact_at.is_not(None), Lead.first_contact_at <= Lead.sla_due_at)
 
 
-def _breached(now: datetime) -> ColumnElement[bool]:
+def breached(now: datetime) -> ColumnElement[bool]:
     return func.coalesce(Lead.first_contact_at, Lead.closed_at, now) > Lead.sla_due_at
-
-
-def _local_day_start(now: datetime, time_zone: str) -> Any:
-    """Midnight of today in the practice's zone, as an instant (computed by PostgreSQL)."""
-    return func.timezone(time_zone, func.date_trunc("day", func.timezone(time_zone, _at(now))))
 
 
 @dataclass(frozen=True)
@@ -104,6 +140,8 @@ class WaitingRow:
     location: str
     waiting: int
     oldest_wait_seconds: float | None
+    next_due_at: datetime | None
+    """The nearest contact deadline among the waiting leads (past when one is overdue)."""
 
 
 async def waiting_now(session: AsyncSession, scope: DashboardScope, now: datetime) -> list[WaitingRow]:
@@ -112,7 +150,8 @@ async def waiting_now(session: AsyncSession, scope: DashboardScope, now: datetim
         select(
             Location.name,
             func.count(Lead.id),
-            _epoch(_at(now) - func.min(Lead.received_at)),
+            epoch(_at(now) - func.min(Lead.received_at)),
+            func.min(Lead.sla_due_at),
         )
         .join(Location, Location.id == Lead.location_id)
         .where(scope.lead_filter(), Lead.status == "open", Lead.first_contact_at.is_(None))
@@ -120,7 +159,8 @@ async def waiting_now(session: AsyncSession, scope: DashboardScope, now: datetim
         .order_by(Location.name)
     )
     return [
-        WaitingRow(name, int(n), float(oldest) if oldest is not None else None) for name, n, oldest in rows
+        WaitingRow(name, int(n), float(oldest) if oldest is not None else None, due)
+        for name, n, oldest, due in rows
     ]
 
 
@@ -137,9 +177,11 @@ class BreachRow:
     status: str
 
 
-async def breaches_today(session: AsyncSession, scope: DashboardScope, now: datetime) -> list[BreachRow]:
-    """Leads whose deadline fell today (practice time) and passed without contact, most late first."""
-    late = _epoch(func.coalesce(Lead.first_contact_at, Lead.closed_at, now) - Lead.sla_due_at)
+async def breaches_in(
+    session: AsyncSession, scope: DashboardScope, now: datetime, period: DateRange
+) -> list[BreachRow]:
+    """Leads whose deadline fell in the period (practice time) and passed without contact, most late first."""
+    late = epoch(func.coalesce(Lead.first_contact_at, Lead.closed_at, now) - Lead.sla_due_at)
     rows = await session.execute(
         select(
             Lead.id,
@@ -155,9 +197,9 @@ async def breaches_today(session: AsyncSession, scope: DashboardScope, now: date
         .outerjoin(Location, Location.id == Lead.location_id)
         .where(
             scope.lead_filter(),
-            Lead.sla_due_at >= _local_day_start(now, scope.time_zone),
-            Lead.sla_due_at < now,
-            _breached(now),
+            Lead.sla_due_at >= period.start,
+            Lead.sla_due_at < min(now, period.end),
+            breached(now),
         )
         .order_by(late.desc())
         .limit(BREACH_LIST_LIMIT)
@@ -174,21 +216,23 @@ class SlaRate:
     """None when nothing was judged yet (never a made-up 100 %)."""
 
 
-async def sla_rates(session: AsyncSession, scope: DashboardScope, now: datetime) -> list[SlaRate]:
-    """% contacted within the SLA among judged leads that arrived today, in 7 days and in 30 days."""
-    periods: list[tuple[str, Any]] = [("today", _local_day_start(now, scope.time_zone))]
-    periods += [(f"{days} days", _at(now) - func.make_interval(0, 0, 0, days)) for days in PERIODS_DAYS]
-    judged = or_(_met(), _breached(now))
-    met_count, judged_count = func.count().filter(_met()), func.count().filter(judged)
+def judged_and_met(now: datetime) -> tuple[Any, Any, Any]:
+    """Count of judged leads, of those that met the SLA, and the percentage (one decimal; NULL for none)."""
+    judged = or_(met_sla(), breached(now))
+    met_count, judged_count = func.count().filter(met_sla()), func.count().filter(judged)
+    percent = func.round(cast(met_count, Numeric) * 100 / func.nullif(judged_count, 0), 1)
+    return judged_count, met_count, percent
+
+
+async def sla_rates(
+    session: AsyncSession, scope: DashboardScope, now: datetime, periods: list[tuple[str, DateRange]]
+) -> list[SlaRate]:
+    """% contacted within the SLA among judged leads that arrived in each period."""
     rates = []
-    for label, since in periods:
+    for label, period in periods:
         row = (
             await session.execute(
-                select(
-                    judged_count,
-                    met_count,
-                    func.round(cast(met_count, Numeric) * 100 / func.nullif(judged_count, 0), 1),
-                ).where(scope.lead_filter(), Lead.received_at >= since, Lead.received_at <= now)
+                select(*judged_and_met(now)).where(scope.lead_filter(), period.received_in(now))
             )
         ).one()
         rates.append(SlaRate(label, int(row[0]), int(row[1]), float(row[2]) if row[2] is not None else None))
@@ -221,11 +265,11 @@ def _dimension(dimension: str) -> Any:
 
 
 async def time_to_contact(
-    session: AsyncSession, scope: DashboardScope, now: datetime, *, dimension: str, days: int = 30
+    session: AsyncSession, scope: DashboardScope, now: datetime, *, dimension: str, period: DateRange
 ) -> list[ContactTimeRow]:
-    """Median and p90 time to first contact of leads that arrived in the last `days`, grouped."""
+    """Median and p90 time to first contact of leads that arrived in the period, grouped."""
     group = _dimension(dimension).label("grp")
-    wall = _epoch(Lead.first_contact_at - Lead.received_at)
+    wall = epoch(Lead.first_contact_at - Lead.received_at)
     business = Lead.first_contact_business_seconds
 
     def pct(fraction: float, value: Any) -> Any:
@@ -239,8 +283,7 @@ async def time_to_contact(
         .where(
             scope.lead_filter(),
             Lead.first_contact_at.is_not(None),
-            Lead.received_at >= _at(now) - func.make_interval(0, 0, 0, days),
-            Lead.received_at <= now,
+            period.received_in(now),
         )
         .group_by(group)
         .order_by(group)
@@ -267,7 +310,7 @@ class SpeedBucketRow:
 
 
 def _speed_bucket() -> Any:
-    waited = _epoch(Lead.first_contact_at - Lead.received_at)
+    waited = epoch(Lead.first_contact_at - Lead.received_at)
     return case(
         (Lead.first_contact_at.is_(None), SPEED_BUCKETS[5]),
         (waited < 5 * 60, SPEED_BUCKETS[0]),
@@ -279,7 +322,7 @@ def _speed_bucket() -> Any:
 
 
 async def conversion_by_speed(
-    session: AsyncSession, scope: DashboardScope, now: datetime, *, days: int = 30
+    session: AsyncSession, scope: DashboardScope, now: datetime, *, period: DateRange
 ) -> list[SpeedBucketRow]:
     """Share of leads that booked an appointment, by how fast they were first contacted."""
     bucket = _speed_bucket().label("bucket")
@@ -294,90 +337,8 @@ async def conversion_by_speed(
             func.count().filter(booked),
             func.round(cast(func.count().filter(booked), Numeric) * 100 / func.count(), 1),
         )
-        .where(
-            scope.lead_filter(),
-            Lead.received_at >= _at(now) - func.make_interval(0, 0, 0, days),
-            Lead.received_at <= now,
-        )
+        .where(scope.lead_filter(), period.received_in(now))
         .group_by(bucket)
     )
     found = {name: SpeedBucketRow(name, int(n), int(b), float(p)) for name, n, b, p in rows}
     return [found.get(name, SpeedBucketRow(name, 0, 0, None)) for name in SPEED_BUCKETS]
-
-
-@dataclass(frozen=True)
-class AlertRow:
-    id: uuid.UUID
-    lead_id: uuid.UUID
-    location: str | None
-    level: int
-    message: str
-    deliveries: list[dict[str, Any]]
-    created_at: datetime
-
-
-async def recent_alerts(session: AsyncSession, scope: DashboardScope) -> list[AlertRow]:
-    """The latest escalation alerts of the managers' locations."""
-    where = [ManagerAlert.practice_id == scope.practice_id]
-    if scope.location_ids is not None:
-        where.append(ManagerAlert.location_id.in_(scope.location_ids))
-    rows = await session.execute(
-        select(
-            ManagerAlert.id,
-            ManagerAlert.lead_id,
-            Location.name,
-            ManagerAlert.level,
-            ManagerAlert.message,
-            ManagerAlert.deliveries,
-            ManagerAlert.created_at,
-        )
-        .outerjoin(Location, Location.id == ManagerAlert.location_id)
-        .where(*where)
-        .order_by(ManagerAlert.created_at.desc())
-        .limit(ALERT_LIST_LIMIT)
-    )
-    return [AlertRow(*row) for row in rows]
-
-
-@dataclass(frozen=True)
-class Dashboard:
-    """Everything the manager dashboard shows, as of `now`."""
-
-    scope: DashboardScope
-    now: datetime
-    days: int
-    waiting: list[WaitingRow]
-    breaches: list[BreachRow]
-    sla: list[SlaRate]
-    contact_times: dict[str, list[ContactTimeRow]]
-    speed: list[SpeedBucketRow]
-    alerts: list[AlertRow]
-
-    @property
-    def waiting_total(self) -> int:
-        return sum(row.waiting for row in self.waiting)
-
-    @property
-    def oldest_wait_seconds(self) -> float | None:
-        waits = [row.oldest_wait_seconds for row in self.waiting if row.oldest_wait_seconds is not None]
-        return max(waits) if waits else None
-
-
-async def load_dashboard(
-    session: AsyncSession, scope: DashboardScope, now: datetime, *, days: int = 30
-) -> Dashboard:
-    """All figures of the dashboard (no PHI: ids, places, sources and times only)."""
-    return Dashboard(
-        scope=scope,
-        now=now,
-        days=days,
-        waiting=await waiting_now(session, scope, now),
-        breaches=await breaches_today(session, scope, now),
-        sla=await sla_rates(session, scope, now),
-        contact_times={
-            dimension: await time_to_contact(session, scope, now, dimension=dimension, days=days)
-            for dimension in DIMENSIONS
-        },
-        speed=await conversion_by_speed(session, scope, now, days=days),
-        alerts=await recent_alerts(session, scope),
-    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
@@ -12,7 +12,8 @@ V = TypeVar("V")
 CONFIG_CACHE_SECONDS = 5.0
 """How stale a process's copy of a form source or practice configuration may be. Every webhook
 reads them; five seconds saves four queries per inquiry while a settings change, a new location
-or a secret rotation reaches every process within seconds (the writing process drops its copy at once)."""
+or a secret rotation reaches every process within seconds (the writing process drops its copy at once,
+and every web process's hub drops its copy on the `practice.configured` event, within its 2 s poll)."""
 
 
 class TtlCache(Generic[V]):
@@ -41,6 +42,11 @@ class TtlCache(Generic[V]):
 
     def drop(self, key: Hashable) -> None:
         self._entries.pop(key, None)
+
+    def drop_where(self, belongs: Callable[[Hashable, V], bool]) -> None:
+        """Drop every entry for which `belongs(key, value)` is true."""
+        for key in [k for k, (_, v) in self._entries.items() if belongs(k, v)]:
+            self._entries.pop(key, None)
 
     def clear(self) -> None:
         self._entries.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -53,6 +54,22 @@ class Domain:
     email: EmailSender = field(default_factory=EmailNotConfigured)
     phones: PhoneGateway = field(default_factory=PhonesNotConfigured)
     attribution: AttributionEngine = field(default_factory=AttributionNotConfigured)
+
+    def forget_practice(self, practice_id: uuid.UUID) -> None:
+        """Drop this process's cached configuration of a practice (its settings, locations, form sources).
+
+        The process that saves a change calls it at once; every web process's hub calls it when the
+        `practice.configured` event arrives; the cache's few seconds' lifetime covers a process that
+        missed both (a hub that lost Redis and the database for a moment).
+        """
+        self.lookups.drop(("practice", practice_id))
+        self.lookups.drop_where(
+            lambda key, value: (
+                isinstance(key, tuple)
+                and key[0] == "form_source"
+                and getattr(value, "practice_id", None) == practice_id
+            )
+        )
 
     @classmethod
     def from_settings(

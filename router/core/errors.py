@@ -29,3 +29,19 @@ class InvalidChoice(ActionRefused):
 
 class PhoneActionRefused(ActionRefused):
     """A call or text the rules do not allow (no phone on file, opted out, not your lead); says why."""
+
+
+class InvalidFields(ActionRefused):
+    """A form with values we cannot use: every bad field named with what to change; nothing was saved."""
+
+    status_code = 422
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__(f"{len(errors)} answer(s) need a change; nothing was saved.")
+
+
+class EditConflict(ActionRefused):
+    """Someone else saved the same thing since the form was loaded; the message says who and when."""
+
+    status_code = 409

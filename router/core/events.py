@@ -41,6 +41,8 @@ EVENT_KINDS = (
     "lead.opt_out_flagged",
     "lead.disposition",
     "lead.handed_back",
+    "lead.deadline_changed",
+    "practice.configured",
 )
 
 

@@ -90,6 +90,12 @@ class Practice(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     support_phone: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = _ts(server_default=text("now()"))
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    """Bumped by every save on an administration screen: a save from an older revision is refused."""
+    updated_at: Mapped[datetime | None] = _ts(nullable=True)
+    updated_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL", use_alter=True, name="fk_practices_updated_by")
+    )
 
 
 class Location(Base):
@@ -113,7 +119,17 @@ class Location(Base):
     """Weekday ("mon".."sun") to a list of ["HH:MM", "HH:MM"] intervals; two intervals = lunch closure."""
     holidays: Mapped[list[Any]] = mapped_column(default=list)
     """ISO dates on which the location is closed all day."""
+    closure_names: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'::jsonb"))
+    """What each closed day is, for the calendar: {"2026-11-26": "Thanksgiving"}."""
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    """A deactivated office takes no new leads; its history stays."""
     created_at: Mapped[datetime] = _ts(server_default=text("now()"))
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    """Bumped by every save on an administration screen: a save from an older revision is refused."""
+    updated_at: Mapped[datetime | None] = _ts(nullable=True)
+    updated_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL", use_alter=True, name="fk_locations_updated_by")
+    )
     __table_args__ = (UniqueConstraint("practice_id", "slug", name="uq_locations_practice_slug"),)
 
 
@@ -198,6 +214,12 @@ class StaffUser(Base):
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     """The last 30-second step a code was accepted for: a code is never accepted twice."""
     password_changed_at: Mapped[datetime | None] = _ts(nullable=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    """Bumped by every save on an administration screen: a save from an older revision is refused."""
+    updated_at: Mapped[datetime | None] = _ts(nullable=True)
+    updated_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL", use_alter=True, name="fk_staff_users_updated_by")
+    )
 
 
 class MfaRecoveryCode(Base):
@@ -275,6 +297,40 @@ class FormSource(Base):
         ForeignKey("locations.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = _ts(server_default=text("now()"))
+
+
+class FormDelivery(Base):
+    """One delivery to a form source's webhook and its answer: ids and codes, never the body."""
+
+    __tablename__ = "form_deliveries"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    form_source_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("form_sources.id", ondelete="CASCADE"))
+    received_at: Mapped[datetime] = _ts()
+    status_code: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(16))
+    """accepted, merged, replayed, refused, or test (sent from the form sources screen)."""
+    reason: Mapped[str | None] = mapped_column(Text)
+    """Why it was refused (signature, unreadable body, the fields that failed), without their values."""
+    lead_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
+    webhook_id: Mapped[str | None] = mapped_column(String(200))
+    __table_args__ = (Index("ix_form_deliveries_source_id", "form_source_id", "id"),)
+
+
+class AccountLink(Base):
+    """A one-time set-password link (invitation or reset); the token is only in the email, its hash here."""
+
+    __tablename__ = "account_links"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    """invite or reset."""
+    created_at: Mapped[datetime] = _ts()
+    expires_at: Mapped[datetime] = _ts()
+    used_at: Mapped[datetime | None] = _ts(nullable=True)
+    created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
 
 
 class FormSourceSecret(Base):
@@ -498,7 +554,10 @@ class AuditRecord(Base):
     chain_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
     row_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
-    __table_args__ = (Index("ix_audit_log_unsealed", "id", postgresql_where=text("chain_seq IS NULL")),)
+    __table_args__ = (
+        Index("ix_audit_log_unsealed", "id", postgresql_where=text("chain_seq IS NULL")),
+        Index("ix_audit_log_practice_id", "practice_id", "id"),
+    )
 
 
 class IdempotencyRecord(Base):
@@ -597,6 +656,10 @@ class PracticePhoneSettings(Base):
     missed_call_text_back: Mapped[bool] = mapped_column(Boolean, default=False)
     text_back_message: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = _ts()
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    updated_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL", name="fk_practice_phone_settings_updated_by")
+    )
 
 
 class PhoneCall(Base):

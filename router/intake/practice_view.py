@@ -42,10 +42,14 @@ async def read_practice(session: AsyncSession, domain: Domain, practice_id: uuid
     if practice is None:
         raise UnknownPractice(f"practice {practice_id} does not exist")
     locations = list(
-        (await session.scalars(select(Location).where(Location.practice_id == practice_id))).all()
+        (
+            await session.scalars(
+                select(Location).where(Location.practice_id == practice_id, Location.is_active.is_(True))
+            )
+        ).all()
     )
     if not locations:
-        raise UnknownPractice(f"practice {practice.slug} has no locations")
+        raise UnknownPractice(f"practice {practice.slug} has no open locations")
     providers = (
         await session.scalars(select(Provider.name).where(Provider.practice_id == practice_id))
     ).all()

@@ -193,3 +193,38 @@ async def import_spend(
     parsed = read_spend_csv(text)
     written = await store_spend(session, practice_id, parsed.rows.values(), now=now)
     return written, parsed.problems
+
+
+SPEND_UPLOAD_MAX_BYTES = 5_000_000
+"""An upload's limit: years of daily spend of every campaign fit in a few hundred kilobytes."""
+
+
+@dataclass(frozen=True)
+class SpendSummary:
+    """What is stored: per channel, the days covered and the total, and when it was last imported."""
+
+    channel: str
+    first_day: date
+    last_day: date
+    total: float
+    imported_at: datetime
+
+
+async def spend_summary(session: AsyncSession, practice_id: uuid.UUID) -> list[SpendSummary]:
+    from sqlalchemy import func, select
+
+    rows = await session.execute(
+        select(
+            AdSpend.channel,
+            func.min(AdSpend.day),
+            func.max(AdSpend.day),
+            func.sum(AdSpend.spend),
+            func.max(AdSpend.imported_at),
+        )
+        .where(AdSpend.practice_id == practice_id)
+        .group_by(AdSpend.channel)
+        .order_by(AdSpend.channel)
+    )
+    return [
+        SpendSummary(c, first.date(), last.date(), float(total), at) for c, first, last, total, at in rows
+    ]

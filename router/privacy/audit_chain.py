@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from router.core.clock import utcnow
 from router.core.models import AuditRecord
+from router.core.settings import SecuritySettings
 from router.privacy.audit import CHAIN_KEYED_ACTION, GENESIS_HASH, chain_hash, legacy_chain_hash
 
 log = logging.getLogger("leadrouter.audit")
@@ -213,3 +214,19 @@ async def verify_chain(
         if stale:
             report.problems.append(f"{stale} audit rows were never sealed")
     return report
+
+
+async def verify_configured_chain(
+    session: AsyncSession,
+    security: SecuritySettings,
+    *,
+    stale_before: datetime,
+    heads_file: str | None = None,
+) -> VerifyReport:
+    """`verify_chain` with the deployment's chain key and exported heads (the command and the screen)."""
+    from router.privacy.audit import chain_key
+
+    heads = read_heads(heads_file if heads_file is not None else security.audit_head_file)
+    return await verify_chain(
+        session, key=chain_key(security.audit_key), stale_before=stale_before, heads=heads
+    )

@@ -51,6 +51,19 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def apply_password(user: StaffUser, password: str, *, now: datetime) -> None:
+    """Give a loaded `user` a new password inside the caller's transaction, after the password rules
+    (PasswordRejected, in words for the person); the invitation link uses it, `set_password` wraps it."""
+    check_password(password, email=user.email, display_name=user.display_name)
+    user.password_hash = _hasher.hash(password)
+    user.password_changed_at = now
+
+
+def unusable_password_hash() -> str:
+    """A hash no password matches: an invited account cannot sign in before it sets its own."""
+    return _hasher.hash(secrets.token_urlsafe(32))
+
+
 async def create_user(
     session: AsyncSession,
     *,
@@ -247,9 +260,7 @@ async def set_password(
         user = await session.get(StaffUser, user_id, with_for_update=True)
         if user is None:
             raise AuthError("no such account")
-        check_password(new_password, email=user.email, display_name=user.display_name)
-        user.password_hash = _hasher.hash(new_password)
-        user.password_changed_at = domain.clock.now()
+        apply_password(user, new_password, now=domain.clock.now())
         audit.record(
             session,
             actor=actor,

@@ -56,6 +56,11 @@ def _check(challenger: ModelVersion, champion: ModelVersion | None) -> Promotion
     )
 
 
+def judge(challenger: ModelVersion, champion: ModelVersion | None) -> PromotionCheck:
+    """The promotion rule on the challenger's holdout, without promoting (the models page shows it)."""
+    return _check(challenger, champion)
+
+
 async def promote(
     session: AsyncSession,
     version: str,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -66,9 +68,9 @@ async def test_run_now_queues_one_run_and_an_earlier_run_can_be_viewed(client, d
         ).all()
     assert len(queued) == 1  # pressing twice finds the pending run
     page = await client.get("/attribution")
-    assert "A run is queued" in page.text
+    assert "A run is waiting for the worker" in page.text
     shown = await client.get(f"/attribution?run={earlier}")
-    assert shown.status_code == 200 and "Run of 2026-03-04 20:00" in shown.text
+    assert shown.status_code == 200 and "Run of 2026-03-04 14:00 CST" in shown.text
     missing = await client.post("/attribution/run", data={}, follow_redirects=False)
     assert missing.status_code == 403  # no CSRF token
 
@@ -79,3 +81,33 @@ async def test_front_desk_is_refused_and_strangers_sent_to_sign_in(client, domai
     assert (await client.get("/attribution")).status_code == 403
     token = await csrf_of(client)
     assert (await client.post("/attribution/run", data={"_csrf_token": token})).status_code == 403
+
+
+async def test_a_run_started_on_the_page_brings_its_results_when_done_and_counts_are_whole(
+    client, domain, practice
+):
+    await login(client, MANAGER)
+    token = await csrf_of(client)
+    started = await client.post(
+        "/attribution/run", data={"_csrf_token": token}, headers={"hx-request": "true"}
+    )
+    assert started.status_code == 200
+    assert 'id="attribution-body"' in started.text and "<html" not in started.text
+    run_id = re.search(r'hx-get="/attribution/body\?waiting=([0-9a-f-]{36})"', started.text).group(1)
+    assert 'hx-trigger="every 3s"' in started.text
+    still = await client.get(f"/attribution/body?waiting={run_id}")
+    assert "A run is waiting for the worker" in still.text
+    await execute_run(domain, uuid.UUID(run_id))
+    done = await client.get(f"/attribution/body?waiting={run_id}")
+    assert "The run you started is done" in done.text and "hx-trigger" not in done.text
+    rows = re.findall(r"<tr><td>([a-z ]+)</td><td>[0-9.]+</td>(.*?)</tr>", done.text, re.S)
+    assert rows, done.text[:2000]
+    for (
+        _channel,
+        cells,
+    ) in rows:  # every model: data-driven, Shapley with one decimal; first and last touch whole
+        values = re.findall(r"<td>([^<]*)</td>", cells)
+        markov, shapley, first, last = values[0], values[1], values[2], values[3]
+        assert re.fullmatch(r"[0-9,]+\.[0-9]", markov) and re.fullmatch(r"[0-9,]+\.[0-9]", shapley)
+        assert re.fullmatch(r"[0-9,]+", first) and re.fullmatch(r"[0-9,]+", last)
+    assert "so they show one decimal" in done.text

@@ -1,9 +1,13 @@
 """Every dashboard number against a hand computation over the history in conftest.py."""
 
+from datetime import date, timedelta
+
 import pytest
 
-from router.board.dashboard import DashboardScope, load_dashboard
-from tests.dashboard.conftest import NOW
+from router.board.dashboard import DashboardScope, DateRange, breaches_in, sla_rates
+from router.board.dashboard_view import daily_trend, load_dashboard
+from router.core.models import Lead
+from tests.dashboard.conftest import NOW, at
 
 pytestmark = pytest.mark.integration
 
@@ -27,25 +31,86 @@ async def test_waiting_now_and_oldest_wait(domain, history):
     assert (board.waiting_total, board.oldest_wait_seconds) == (2, 10800.0)
 
 
+def days(n: int) -> DateRange:
+    return DateRange.last_days(NOW, "America/Chicago", n)
+
+
 async def test_todays_breaches_most_late_first(domain, history):
-    board = await dashboard_of(domain, whole_practice(history))
+    async with domain.sessionmaker() as session:
+        today = await breaches_in(session, whole_practice(history), NOW, days(1))
+        week = await breaches_in(session, whole_practice(history), NOW, days(7))
     # L4: due 17:05, still waiting at 20:00 -> 2 h 55 min late. L2: due 15:15, contacted 15:20 -> 5 min.
     # L8 and L9 breached on other days; L6 was closed before its deadline; L5 is not due yet.
-    assert [(b.lead_id, b.late_seconds, b.escalation_level, b.contacted) for b in board.breaches] == [
+    assert [(b.lead_id, b.late_seconds, b.escalation_level, b.contacted) for b in today] == [
         (history.leads["L4"].id, 10500.0, 1, False),
         (history.leads["L2"].id, 300.0, 0, True),
     ]
+    # The week adds L8 (Sunday Mar 1: due 15:05, contacted 15:40 -> 35 min late) between them.
+    assert [b.late_seconds for b in week] == [10500.0, 2100.0, 300.0]
+    board = await dashboard_of(domain, whole_practice(history), days=7)
+    assert (board.breaches_today, len(board.breaches)) == (2, 3)
 
 
 async def test_percent_contacted_within_the_sla(domain, history):
-    board = await dashboard_of(domain, whole_practice(history))
     # Today: met L1 L3 L7, breached L2 L4 (L5 not due, L6 closed in time) -> 3/5.
     # 7 days adds L8 (breached) -> 3/6; 30 days adds L9 (breached) -> 3/7 = 42.857 %. L10 is older.
-    assert [(r.period, r.judged, r.met, r.percent) for r in board.sla] == [
+    periods = [("today", days(1)), ("7 days", days(7)), ("30 days", days(30))]
+    async with domain.sessionmaker() as session:
+        rates = await sla_rates(session, whole_practice(history), NOW, periods)
+    assert [(r.period, r.judged, r.met, r.percent) for r in rates] == [
         ("today", 5, 3, 60.0),
         ("7 days", 6, 3, 50.0),
         ("30 days", 7, 3, 42.9),
     ]
+    board = await dashboard_of(domain, whole_practice(history), days=7)
+    assert [(r.period, r.percent) for r in board.sla] == [("today", 60.0), ("last 7 days", 50.0)]
+
+
+async def test_the_daily_trend_day_by_day_in_the_practices_days(domain, history):
+    async with domain.sessionmaker() as session:
+        trend = await daily_trend(session, whole_practice(history), NOW, days(7))
+    # Feb 26 .. Mar 4 in Chicago. Sunday Mar 1: L8, breached, 40 min. Wednesday Mar 4: L1..L7 arrived;
+    # judged L1 L3 L7 (met) L2 L4 (breached) -> 60 %; contacted from arrival [120, 180, 600, 3780] ->
+    # median 390 s; in business time [120, 180, 180, 600] -> 180 s (L7's lunch hour does not count).
+    assert [
+        (r.first_day, r.leads, r.judged, r.met, r.percent, r.median_seconds, r.median_business_seconds)
+        for r in trend
+    ] == [
+        (date(2026, 2, 26), 0, 0, 0, None, None, None),
+        (date(2026, 2, 27), 0, 0, 0, None, None, None),
+        (date(2026, 2, 28), 0, 0, 0, None, None, None),
+        (date(2026, 3, 1), 1, 1, 0, 0.0, 2400.0, 2400.0),
+        (date(2026, 3, 2), 0, 0, 0, None, None, None),
+        (date(2026, 3, 3), 0, 0, 0, None, None, None),
+        (date(2026, 3, 4), 7, 5, 3, 60.0, 390.0, 180.0),
+    ]
+
+
+async def test_a_long_period_trends_by_week_from_monday(domain, history):
+    period = DateRange(date(2026, 1, 26), date(2026, 3, 4), "America/Chicago")  # 38 days
+    async with domain.sessionmaker() as session:
+        trend = await daily_trend(session, whole_practice(history), NOW, period)
+    # Weeks from Mondays Jan 26 .. Mar 2; L9 (Fri Feb 20), L8 (Sun Mar 1), L1..L7 (Wed Mar 4).
+    assert [(r.first_day, r.last_day, r.leads, r.met, r.judged) for r in trend] == [
+        (date(2026, 1, 26), date(2026, 2, 1), 0, 0, 0),
+        (date(2026, 2, 2), date(2026, 2, 8), 0, 0, 0),
+        (date(2026, 2, 9), date(2026, 2, 15), 0, 0, 0),
+        (date(2026, 2, 16), date(2026, 2, 22), 1, 0, 1),
+        (date(2026, 2, 23), date(2026, 3, 1), 1, 0, 1),
+        (date(2026, 3, 2), date(2026, 3, 4), 7, 3, 5),
+    ]
+
+
+async def test_waiting_now_turns_late_then_soon_near_a_deadline(domain, history):
+    board = await dashboard_of(domain, whole_practice(history))
+    assert board.urgency == "late"  # L4 waits past its 17:05 deadline
+    async with domain.sessionmaker() as session, session.begin():
+        (await session.get(Lead, history.leads["L4"].id)).status = "closed"
+    board = await dashboard_of(domain, whole_practice(history))
+    assert (board.urgency, board.nearest_deadline) == ("calm", at(4, 20, 3))  # L5: 3 min to go
+    async with domain.sessionmaker() as session:
+        soon = await load_dashboard(session, whole_practice(history), NOW + timedelta(seconds=61))
+    assert soon.urgency == "soon"
 
 
 def figures(rows):

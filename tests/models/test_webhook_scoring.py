@@ -78,7 +78,7 @@ async def test_models_page_shows_managers_the_active_version_and_its_drift(clien
     assert page.status_code == 200
     assert version in page.text and "pooled" in page.text
     assert "not enough recent scored leads to tell" in page.text  # no leads scored yet
-    assert "Lead score model" in page.text  # the card
+    assert f"Read the model card of {version}" in page.text  # the card, on its own page
     await client.post("/logout", headers={"x-csrftoken": await csrf_of(client)})
     await login(client, "desk@bright.example")
     assert (await client.get("/models")).status_code == 403

@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import select, update
 
 from connectors.twilio.twiml import BRIDGE_PATH, RING_RESULT_PATH, SMS_PATH, VOICE_PATH
-from router.board.dashboard import DashboardScope, load_dashboard
+from router.board.dashboard import DashboardScope
+from router.board.dashboard_view import load_dashboard
 from router.core.clock import FrozenClock, set_clock
 from router.core.models import Lead, PhoneCall, StaffUser
 from router.privacy.auth import create_user

@@ -45,6 +45,11 @@ READ_PATHS = {
     "/overflow/console/leads/{lead_id:uuid}",
     "/dashboard",
     "/dashboard/panel",
+    "/dashboard/export.csv",
+    "/admin/audit",
+    "/admin/audit/export.csv",
+    "/admin/audit/patients",
+    "/admin/audit/leads/{lead_id:uuid}",
 }
 """GET and websocket routes that show leads: each is exercised for every role below."""
 
@@ -61,10 +66,25 @@ NO_LEAD_DATA = {
     "/password/reset/{token:str}": "the new-password form",
     "/models": "model metrics, no lead",
     "/attribution": "channel credit, aggregated",
+    "/attribution/body": "the attribution page's content (its poll while a run computes)",
     "/break-glass": "the grant form and its state",
     "/patients/export": "the access-request form (the export itself is a POST)",
     "/static/{file_path:path}": "static files",
     "/t.js": "the tracking script",
+    "/admin": "the administration menu",
+    "/admin/settings": "practice settings and managers' alert contacts",
+    "/admin/locations": "offices and how many leads wait at each",
+    "/admin/locations/{location_id:uuid}": "an office's hours and closures; a count of waiting leads",
+    "/admin/staff": "staff accounts of the viewer's offices",
+    "/admin/staff/{user_id:uuid}": "one staff account",
+    "/account/set-password/{token:str}": "the password form of a one-time link",
+    "/admin/forms": "web forms and their state",
+    "/admin/forms/{source_id:uuid}": "deliveries: outcome, reason, lead id (no lead data)",
+    "/admin/phones": "tracking numbers and call settings",
+    "/admin/spend": "ad spend per channel",
+    "/admin/practices": "practices and their counts (platform operator)",
+    "/admin/call-centers": "call centers, agents, practices served (platform operator)",
+    "/models/versions/{version:str}": "a model's card: aggregate metrics",
 }
 """GET routes that show no lead (a route added here needs a reason)."""
 
@@ -122,11 +142,13 @@ async def test_every_role_sees_exactly_its_leads_on_every_page_and_api(client, d
 
         dashboard = await client.get("/dashboard")
         panel = await client.get("/dashboard/panel")
+        export = await client.get("/dashboard/export.csv", params={"kind": "leads"})
         if role in ("manager", "practice_admin", "other_practice_admin"):
-            assert dashboard.status_code == panel.status_code == 200, role
+            assert dashboard.status_code == panel.status_code == export.status_code == 200, role
             assert _shown(dashboard.text, world) <= want and _shown(panel.text, world) <= want
+            assert _shown(export.text, world) <= want, role
         else:
-            assert dashboard.status_code == panel.status_code == 403, role
+            assert dashboard.status_code == panel.status_code == export.status_code == 403, role
 
 
 async def test_the_dashboard_breach_list_shows_only_the_viewers_leads(client, domain, world):

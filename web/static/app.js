@@ -34,3 +34,11 @@
     if (tooBig) input.reportValidity();
   });
 })();
+
+// Administration forms (web/templates/_form.html): after a refused save, focus the error summary so a
+// screen reader reads what to fix, and the page shows it first.
+(function () {
+  "use strict";
+  var summary = document.getElementById("error-summary");
+  if (summary) summary.focus();
+})();
