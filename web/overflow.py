@@ -153,7 +153,7 @@ class OverflowConsole(Controller):
 
 async def _queue(request: Request[Any, Any, Any], domain: Domain, signed_in: SignedIn) -> list[OverflowLead]:
     """The agent's queue, read (and audited) in its own transaction."""
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         return await load_overflow_queue(
             session, domain, signed_in.viewer, actor=actor_of(request, signed_in)
         )
@@ -162,7 +162,7 @@ async def _queue(request: Request[Any, Any, Any], domain: Domain, signed_in: Sig
 async def _lead_panel(
     request: Request[Any, Any, Any], domain: Domain, signed_in: SignedIn, lead_id: uuid.UUID
 ) -> Template:
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         lead, timeline = await load_timeline(
             session, domain, signed_in.viewer, lead_id, actor=actor_of(request, signed_in)
         )

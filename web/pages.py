@@ -23,7 +23,7 @@ async def home(request: Request[Any, Any, Any], domain: NamedDependency[Domain])
     signed_in = await current_session(request, domain)
     if signed_in is None:
         return Redirect("/login")
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         position = await latest_event_id(session)
         leads = await load_board(session, domain, signed_in.viewer, actor=actor_of(request, signed_in))
         desk = await load_desk(session, signed_in.viewer)
@@ -48,7 +48,7 @@ async def board_leads(
     signed_in = await current_session(request, domain)
     if signed_in is None:
         return Redirect("/login")
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         position = await latest_event_id(session)
         leads = await load_board(session, domain, signed_in.viewer, actor=actor_of(request, signed_in))
     return Template("board_leads.html", context={"leads": leads, "position": position})

@@ -25,7 +25,7 @@ async def timeline_page(
     signed_in = await current_session(request, domain)
     if signed_in is None:
         return Redirect("/login")
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         timeline = await lead_timeline(
             session, domain, signed_in.viewer, lead_id, actor=actor_of(request, signed_in)
         )

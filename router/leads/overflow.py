@@ -206,7 +206,7 @@ async def record_disposition(
     if disposition == "booked" and booking is None:
         raise InvalidFields({"appointment_at": "Enter the appointment's date and time."})
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         lead = await _claimed_lead(session, viewer, lead_id)
         note_id = uuid.uuid4()
         session.add(
@@ -263,7 +263,6 @@ async def record_disposition(
         event = await record_lead_event(
             session, lead, "lead.disposition", {"disposition": disposition, "user_id": str(viewer.user_id)}
         )
-    await domain.announcer.announce([event])
     return event
 
 
@@ -275,7 +274,7 @@ async def hand_back(
     if not note.strip():
         raise InvalidChoice("Write a note for the practice.")
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         lead = await _claimed_lead(session, viewer, lead_id)
         lead.overflow, lead.claimed_by_user_id, lead.claimed_at, lead.last_activity_at = (
             False,
@@ -302,5 +301,4 @@ async def hand_back(
             session, actor=actor, action="lead.hand_back", practice_id=lead.practice_id, lead_id=lead.id
         )
         event = await record_lead_event(session, lead, "lead.handed_back", {"user_id": str(viewer.user_id)})
-    await domain.announcer.announce([event])
     return event
