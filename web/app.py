@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from litestar import Litestar
@@ -13,9 +14,12 @@ from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
 from litestar.types import ControllerRouterHandler
+from markupsafe import Markup
 from redis.asyncio import Redis
 
 from router.core.domain import Domain
+from router.core.local_time import ago, local_time
+from router.core.words import words
 from router.privacy.access import ROLE_NAMES, may_do
 from web.csrf import SessionBoundCsrf
 from web.headers import SecurityHeaders
@@ -28,10 +32,20 @@ CSRF_EXEMPT = ["/webhooks/", "/healthz", "/readyz", "/schema", "/static/"]
 """Machine-to-machine endpoints authenticate by signature, not by cookie, so CSRF does not apply."""
 
 
-def _template_globals(engine: JinjaTemplateEngine) -> None:
-    """What every page may ask: whether the viewer may do an action, and a role in plain words."""
-    engine.engine.globals["may"] = may_do
-    engine.engine.globals["role_name"] = lambda role: ROLE_NAMES.get(role, role)
+def _template_globals(engine: JinjaTemplateEngine, domain: Domain) -> None:
+    """What every page may ask: whether the viewer may do an action, a role or code in plain words,
+    and a time in the location's zone (`local_time(moment, zone)`, with "today" from the domain's clock).
+    """
+    env = engine.engine
+    env.globals["may"] = may_do
+    env.globals["role_name"] = lambda role: ROLE_NAMES.get(role, role)
+    env.globals["words"] = env.filters["words"] = words
+
+    def shown_time(moment: datetime | None, zone: str | None, date: bool | None = None) -> Markup:
+        return local_time(moment, zone, now=domain.clock.now(), date=date)
+
+    env.globals["local_time"] = env.filters["local_time"] = shown_time
+    env.globals["ago"] = lambda moment: ago(moment, domain.clock.now())
 
 
 def create_app(
@@ -51,7 +65,9 @@ def create_app(
             "redis": Provide(lambda: redis, use_cache=True, sync_to_thread=False),
         },
         template_config=TemplateConfig(
-            directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=_template_globals
+            directory=TEMPLATES_DIR,
+            engine=JinjaTemplateEngine,
+            engine_callback=lambda engine: _template_globals(engine, domain),
         ),
         # The JSON and YAML documents only: the documentation UIs load their scripts from a CDN.
         openapi_config=OpenAPIConfig(
