@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import Any
 
 from litestar import Litestar
@@ -14,12 +13,9 @@ from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
 from litestar.types import ControllerRouterHandler
-from markupsafe import Markup
 from redis.asyncio import Redis
 
 from router.core.domain import Domain
-from router.core.local_time import ago, local_time
-from router.core.words import words
 from router.privacy.access import ROLE_NAMES, may_do
 from web.csrf import SessionBoundCsrf
 from web.headers import SecurityHeaders
@@ -27,6 +23,7 @@ from web.paths import TEMPLATES_DIR
 from web.problems import EXCEPTION_HANDLERS, problem_details_plugin, with_request_ids
 from web.routes import ROUTE_HANDLERS
 from web.sessions import BreakGlassEnded, break_glass_ended
+from web.template_helpers import install_template_helpers
 
 CSRF_EXEMPT = ["/webhooks/", "/healthz", "/readyz", "/schema", "/static/"]
 """Machine-to-machine endpoints authenticate by signature, not by cookie, so CSRF does not apply."""
@@ -34,18 +31,11 @@ CSRF_EXEMPT = ["/webhooks/", "/healthz", "/readyz", "/schema", "/static/"]
 
 def _template_globals(engine: JinjaTemplateEngine, domain: Domain) -> None:
     """What every page may ask: whether the viewer may do an action, a role or code in plain words,
-    and a time in the location's zone (`local_time(moment, zone)`, with "today" from the domain's clock).
+    and a time in the location's zone (web/template_helpers.py).
     """
-    env = engine.engine
-    env.globals["may"] = may_do
-    env.globals["role_name"] = lambda role: ROLE_NAMES.get(role, role)
-    env.globals["words"] = env.filters["words"] = words
-
-    def shown_time(moment: datetime | None, zone: str | None, date: bool | None = None) -> Markup:
-        return local_time(moment, zone, now=domain.clock.now(), date=date)
-
-    env.globals["local_time"] = env.filters["local_time"] = shown_time
-    env.globals["ago"] = lambda moment: ago(moment, domain.clock.now())
+    engine.engine.globals["may"] = may_do
+    engine.engine.globals["role_name"] = lambda role: ROLE_NAMES.get(role, role)
+    install_template_helpers(engine.engine, domain.clock)
 
 
 def create_app(

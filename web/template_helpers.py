@@ -1,0 +1,28 @@
+"""What every template may call for words and times; installed on the pages' engine and the board's.
+
+`words(code, vocabulary)` (also a filter) gives a stored code in the practice's words;
+`local_time(moment, zone)` (also a filter) a `<time>` in the location's zone, UTC in its tooltip;
+`ago(moment)` how long ago. "Today" and "ago" come from the domain's clock, so tests can move it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from jinja2 import Environment
+from markupsafe import Markup
+
+from router.core.clock import Clock
+from router.core.local_time import ago, local_time
+from router.core.words import words
+
+
+def install_template_helpers(env: Environment, clock: Clock) -> None:
+    """Add `words`, `local_time` and `ago` to a Jinja environment."""
+
+    def shown_time(moment: datetime | None, zone: str | None, date: bool | None = None) -> Markup:
+        return local_time(moment, zone, now=clock.now(), date=date)
+
+    env.globals["words"] = env.filters["words"] = words
+    env.globals["local_time"] = env.filters["local_time"] = shown_time
+    env.globals["ago"] = lambda moment: ago(moment, clock.now())
