@@ -53,12 +53,12 @@ from web.dashboard import dashboard_export, dashboard_page, dashboard_panel
 from web.health import healthz, readyz
 from web.models_admin import model_card_page, model_promote, model_roll_back
 from web.models_page import history_upload, models_page
-from web.overflow import OverflowConsole, overflow_page
+from web.overflow import OverflowConsole, overflow_lead_page, overflow_page
 from web.pages import board_leads, home
 from web.paths import STATIC_DIR
 from web.patient_export import export_download, export_page
 from web.phone_actions import PhoneActions
-from web.timeline import timeline_page
+from web.timeline import call_recording, lead_live, timeline_page
 from web.ws import board_socket
 
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
@@ -83,11 +83,14 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     model_roll_back,
     PhoneActions,
     overflow_page,
+    overflow_lead_page,
     OverflowConsole,
     dashboard_page,
     dashboard_panel,
     dashboard_export,
     timeline_page,
+    lead_live,
+    call_recording,
     break_glass_page,
     break_glass_start,
     break_glass_end,

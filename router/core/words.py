@@ -72,6 +72,7 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "lead.handed_back": "Handed back to the practice",
         "lead.deadline_changed": "Contact deadline changed",
         "lead.call_back_due": "Call back now",
+        "lead.texts_read": "Texts read",
         "practice.configured": "Practice settings changed",
     },
     "close_reason": {

@@ -40,9 +40,12 @@ READ_PATHS = {
     "/api/leads",
     "/api/leads/{lead_id:uuid}",
     "/leads/{lead_id:uuid}",
+    "/leads/{lead_id:uuid}/live",
+    "/leads/{lead_id:uuid}/calls/{call_id:uuid}/recording",
     "/overflow",
     "/overflow/console/queue",
     "/overflow/console/leads/{lead_id:uuid}",
+    "/overflow/leads/{lead_id:uuid}",
     "/dashboard",
     "/dashboard/panel",
     "/dashboard/export.csv",
@@ -122,7 +125,12 @@ async def test_every_role_sees_exactly_its_leads_on_every_page_and_api(client, d
             assert answer.status_code == 200, (role, page)
             assert _shown(answer.text, world) == want, (role, page)
         for name, lead_id in world.leads.items():
-            for path in (f"/api/leads/{lead_id}", f"/leads/{lead_id}", f"/board/leads/{lead_id}/more"):
+            for path in (
+                f"/api/leads/{lead_id}",
+                f"/leads/{lead_id}",
+                f"/leads/{lead_id}/live",
+                f"/board/leads/{lead_id}/more",
+            ):
                 status = (await client.get(path)).status_code
                 assert status == (200 if name in want else 404), (role, path, name)
 
@@ -136,9 +144,10 @@ async def test_every_role_sees_exactly_its_leads_on_every_page_and_api(client, d
         else:
             assert "text/html" in console.headers["content-type"]  # an error page, not a traceback
         for name, lead_id in world.leads.items():
-            status = (await client.get(f"/overflow/console/leads/{lead_id}")).status_code
             allowed = 200 if name in want else 404
-            assert status == (allowed if is_agent else 403), (role, name)
+            for path in (f"/overflow/console/leads/{lead_id}", f"/overflow/leads/{lead_id}"):
+                status = (await client.get(path)).status_code
+                assert status == (allowed if is_agent else 403), (role, name, path)
 
         dashboard = await client.get("/dashboard")
         panel = await client.get("/dashboard/panel")
