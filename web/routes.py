@@ -51,6 +51,7 @@ from web.board_actions import BoardActions
 from web.break_glass import break_glass_end, break_glass_page, break_glass_start
 from web.dashboard import dashboard_export, dashboard_page, dashboard_panel
 from web.health import healthz, readyz
+from web.inbox import inbox_list, inbox_page, inbox_unread
 from web.models_admin import model_card_page, model_promote, model_roll_back
 from web.models_page import history_upload, models_page
 from web.overflow import OverflowConsole, overflow_lead_page, overflow_page
@@ -89,6 +90,9 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     dashboard_panel,
     dashboard_export,
     timeline_page,
+    inbox_page,
+    inbox_list,
+    inbox_unread,
     lead_live,
     call_recording,
     break_glass_page,
