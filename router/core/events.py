@@ -43,6 +43,8 @@ EVENT_KINDS = (
     "lead.disposition",
     "lead.handed_back",
     "lead.deadline_changed",
+    "lead.call_back_due",
+    "lead.texts_read",
     "practice.configured",
 )
 
