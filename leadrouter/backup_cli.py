@@ -15,7 +15,6 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from leadrouter.backup import BackupRefused, restore_backup, take_backup
-from leadrouter.commands import with_runtime
 
 console = Console()
 T = TypeVar("T")
@@ -64,6 +63,19 @@ def _run(action: Callable[[], Awaitable[T]]) -> T:
         raise click.ClickException(str(exc)) from exc
 
 
+async def _record_backup(settings: Any, mark: dict[str, Any]) -> None:
+    """The status page's "last backup", in the database that was backed up (no Redis needed)."""
+    from router.core.db import make_engine, make_sessionmaker
+    from router.core.domain import Domain
+    from router.ops.marks import BACKUP, record_mark
+
+    engine = make_engine(settings.database.url, pool_size=1)
+    try:
+        await record_mark(Domain.from_settings(settings, make_sessionmaker(engine)), BACKUP, mark)
+    finally:
+        await engine.dispose()
+
+
 def _default_dump(settings: Any) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return Path(settings.ops.backup_dir) / f"leadrouter-{stamp}.dump"
@@ -85,18 +97,13 @@ def backup_group(ctx: click.Context, out: Path | None) -> None:
     settings = _settings()
     dump = out or _default_dump(settings)
 
-    async def action(runtime: Any) -> Any:
-        from router.ops.marks import BACKUP, record_mark
-
+    async def action() -> Any:
         with progress_bar() as steps:
             result = await take_backup(settings.database.owner_url, dump, steps)
-        await record_mark(runtime.domain, BACKUP, result.mark)
+        await _record_backup(settings, result.mark)
         return result
 
-    try:
-        result = with_runtime(action)
-    except BackupRefused as exc:
-        raise click.ClickException(str(exc)) from exc
+    result = _run(action)
     manifest = result.manifest
     console.print(
         f"[green]backed up[/] {manifest['leads']:,} leads, {manifest['tables']} tables, "
