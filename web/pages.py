@@ -14,7 +14,11 @@ from router.board.snapshot import ORDER_RULE, load_board, load_desk
 from router.core.domain import Domain
 from router.core.events import latest_event_id
 from router.intake.normalize import TREATMENT_INTERESTS
+from router.privacy.access import REFERRER_ROLES
 from web.sessions import actor_of, current_session
+
+REFERRER_LANDING = "/referrals"
+"""Where referring physicians and their office staff land after signing in."""
 
 
 @get("/", include_in_schema=False)
@@ -23,6 +27,10 @@ async def home(request: Request[Any, Any, Any], domain: NamedDependency[Domain])
     signed_in = await current_session(request, domain)
     if signed_in is None:
         return Redirect("/login")
+    if signed_in.viewer.role in REFERRER_ROLES:
+        return Redirect(
+            REFERRER_LANDING
+        )  # physicians and their offices have their own pages, never the board
     async with domain.sessionmaker() as session, session.begin():
         position = await latest_event_id(session)
         leads = await load_board(session, domain, signed_in.viewer, actor=actor_of(request, signed_in))

@@ -58,6 +58,8 @@ from web.pages import board_leads, home
 from web.paths import STATIC_DIR
 from web.patient_export import export_download, export_page
 from web.phone_actions import PhoneActions
+from web.referrals import REFERRER_HANDLERS
+from web.referrers import REFERRERS_HANDLERS
 from web.timeline import timeline_page
 from web.ws import board_socket
 
@@ -75,6 +77,8 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     second_factor_qr,
     second_factor,
     *ACCOUNT_HANDLERS,
+    *REFERRER_HANDLERS,
+    *REFERRERS_HANDLERS,
     LeadsController,
     models_page,
     history_upload,

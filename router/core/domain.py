@@ -13,17 +13,21 @@ from router.core.crypto import BlindIndex, FieldCipher
 from router.core.ports import (
     AttributionEngine,
     AttributionNotConfigured,
+    ChatNotConfigured,
+    ChatReplies,
     EmailNotConfigured,
     EmailSender,
     EventAnnouncer,
     JobScheduler,
     LeadScorer,
+    NoScanner,
     NoScorer,
     NullAnnouncer,
     PhoneGateway,
     PhonesNotConfigured,
     SmsNotConfigured,
     SmsSender,
+    VirusScanner,
 )
 from router.core.settings import Settings
 
@@ -54,6 +58,8 @@ class Domain:
     email: EmailSender = field(default_factory=EmailNotConfigured)
     phones: PhoneGateway = field(default_factory=PhonesNotConfigured)
     attribution: AttributionEngine = field(default_factory=AttributionNotConfigured)
+    scanner: VirusScanner = field(default_factory=NoScanner)
+    chat: ChatReplies = field(default_factory=ChatNotConfigured)
 
     def forget_practice(self, practice_id: uuid.UUID) -> None:
         """Drop this process's cached configuration of a practice (its settings, locations, form sources).

@@ -22,7 +22,14 @@ from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.errors import NotPermitted
-from router.core.models import BreakGlassGrant, CallCenterPractice, Lead, StaffLocation, StaffUser
+from router.core.models import (
+    BreakGlassGrant,
+    CallCenterPractice,
+    Lead,
+    Referral,
+    StaffLocation,
+    StaffUser,
+)
 
 FRONT_DESK = "front_desk"
 MANAGER = "manager"
@@ -63,6 +70,9 @@ ACTIONS: dict[str, str] = {
     "platform.administer": "Manage practices and call centers",
     "break_glass.start": "Open a patient's record outside their scope (break-glass)",
     "patient.export": "Export everything held about a patient (access request)",
+    "referral.send": "Refer a patient and follow the referrals they or their office sent",
+    "referrers.manage": "Invite referring physicians and see referrer scorecards",
+    "chat.reply": "Reply to a patient's chat",
 }
 """Every action a person can be allowed, in plain words (the role table in docs/security.md)."""
 
@@ -76,6 +86,7 @@ _DESK_ACTIONS = frozenset(
         "lead.add_by_hand",
         "lead.text",
         "lead.call",
+        "chat.reply",
     }
 )
 _MANAGING_ACTIONS = _DESK_ACTIONS | {
@@ -91,6 +102,7 @@ _MANAGING_ACTIONS = _DESK_ACTIONS | {
     "audit.review",
     "break_glass.start",
     "patient.export",
+    "referrers.manage",
 }
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     FRONT_DESK: _DESK_ACTIONS,
@@ -107,8 +119,8 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "overflow.work",
         }
     ),
-    PHYSICIAN: frozenset(),
-    PHYSICIAN_OFFICE: frozenset(),
+    PHYSICIAN: frozenset({"referral.send"}),
+    PHYSICIAN_OFFICE: frozenset({"referral.send"}),
     PLATFORM_OPERATOR: frozenset({"platform.administer", "break_glass.start"}),
 }
 """What each role may do. Lead actions apply only to leads in the person's own scope."""
@@ -227,6 +239,15 @@ class Viewer:
         if lead.practice_id != self.practice_id:
             return False
         return role == PRACTICE_ADMIN or lead.location_id in self.location_ids
+
+    def referral_filter(self) -> ColumnElement[bool]:
+        """SQL condition on referrals: a referrer's own (as `work_filter` reads a referred lead)."""
+        conditions = []
+        if self.role == PHYSICIAN:
+            conditions.append(Referral.referring_physician_id == self.user_id)
+        if self.role in REFERRER_ROLES and self.referring_office_id is not None:
+            conditions.append(Referral.referring_office_id == self.referring_office_id)
+        return or_(*conditions) if conditions else false()
 
     def may_see_practice(self, practice_id: uuid.UUID) -> bool:
         """Whether practice-level pages (dashboard, attribution, models) of this practice are theirs."""
