@@ -52,3 +52,21 @@ async def referral_world(domain: Any) -> ReferralWorld:
         domain, name="Lake Family Medicine", practices=[bright], people={"cuddy@lake.example": "physician"}
     )
     return ReferralWorld(bright, north, hill, lake)
+
+
+@pytest.fixture
+def mailing_domain(domain: Any) -> Any:
+    """The domain sending email through a real local SMTP server; yields (domain, mailbox)."""
+    from connectors.email.smtp import SmtpConfig, SmtpEmailSender
+    from router.core.ports import EmailNotConfigured
+    from tests.escalation.support import start_smtp_server
+
+    controller, mailbox = start_smtp_server()
+    domain.email = SmtpEmailSender(
+        SmtpConfig(
+            host="127.0.0.1", port=controller.port, from_address="portal@bright.example", starttls=False
+        )
+    )
+    yield domain, mailbox
+    domain.email = EmailNotConfigured()
+    controller.stop()
