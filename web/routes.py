@@ -49,6 +49,7 @@ from web.attribution_page import attribution_body, attribution_page, attribution
 from web.auth_routes import login, login_page, logout, second_factor, second_factor_page, second_factor_qr
 from web.board_actions import BoardActions
 from web.break_glass import break_glass_end, break_glass_page, break_glass_start
+from web.chat import LEAD_FRAGMENT_HANDLERS
 from web.dashboard import dashboard_export, dashboard_page, dashboard_panel
 from web.health import healthz, readyz
 from web.models_admin import model_card_page, model_promote, model_roll_back
@@ -79,6 +80,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *ACCOUNT_HANDLERS,
     *REFERRER_HANDLERS,
     *REFERRERS_HANDLERS,
+    *LEAD_FRAGMENT_HANDLERS,
     LeadsController,
     models_page,
     history_upload,

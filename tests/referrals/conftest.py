@@ -70,3 +70,14 @@ def mailing_domain(domain: Any) -> Any:
     yield domain, mailbox
     domain.email = EmailNotConfigured()
     controller.stop()
+
+
+@pytest.fixture
+def scanning_domain(domain: Any) -> Any:
+    """The domain with a virus scanner that flags the EICAR test string (restored afterwards)."""
+    from router.core.ports import NoScanner
+    from tests.fixtures.referrers import FakeScanner
+
+    domain.scanner = FakeScanner()
+    yield domain
+    domain.scanner = NoScanner()

@@ -13,7 +13,7 @@ from router.core.phi_columns import REFERRAL_FILE, REFERRAL_REASON
 from router.leads.actions import log_contact_made
 from router.privacy.audit import Actor
 from tests.factories import csrf_of, open_staff_session, sign_in, viewer_of
-from tests.fixtures.referrers import EICAR, PDF, PNG, FakeScanner
+from tests.fixtures.referrers import EICAR, PDF, PNG
 
 pytestmark = pytest.mark.integration
 
@@ -136,9 +136,9 @@ async def test_the_same_form_sent_twice_is_one_referral_and_one_lead(client, dom
     ],
 )
 async def test_a_bad_form_or_file_is_refused_beside_its_field_and_stores_nothing(
-    client, domain, referral_world, overrides, files, field, words
+    client, scanning_domain, referral_world, overrides, files, field, words
 ):
-    domain.scanner = FakeScanner()
+    domain = scanning_domain
     token = await as_person(client, domain, referral_world.person("house@hill.example"))
     page = (await client.get("/referrals/new")).text
     answer = await send(

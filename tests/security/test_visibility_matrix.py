@@ -54,6 +54,8 @@ READ_PATHS = {
     "/referrals",
     "/referrals/list",
     "/referrals/files/{file_id:uuid}",
+    "/leads/{lead_id:uuid}/chat",
+    "/leads/{lead_id:uuid}/referral",
 }
 """GET and websocket routes that show leads: each is exercised for every role below."""
 
@@ -136,7 +138,12 @@ async def test_every_role_sees_exactly_its_leads_on_every_page_and_api(client, d
             assert answer.status_code == 200, (role, page)
             assert _shown(answer.text, world) == want, (role, page)
         for name, lead_id in world.leads.items():
-            for path in (f"/api/leads/{lead_id}", f"/leads/{lead_id}", f"/board/leads/{lead_id}/more"):
+            for path in (
+                f"/api/leads/{lead_id}",
+                f"/leads/{lead_id}",
+                f"/board/leads/{lead_id}/more",
+                f"/leads/{lead_id}/chat",
+            ):
                 status = (await client.get(path)).status_code
                 assert status == (200 if name in want else 404), (role, path, name)
 
@@ -260,4 +267,6 @@ async def test_referral_pages_and_files_show_exactly_the_viewers_referrals(clien
             assert listed.status_code == 403, role
         for name, file_id in files.items():
             status = (await client.get(f"/referrals/files/{file_id}")).status_code
+            assert status == (200 if name in want else 404), (role, name)
+            status = (await client.get(f"/leads/{world.leads[name]}/referral")).status_code
             assert status == (200 if name in want else 404), (role, name)
