@@ -1,7 +1,7 @@
 """every front door: physician referrals, chat conversations, patient referrals
 
 Revision ID: 0015_channels
-Revises: 0011_administration
+Revises: 0012_appointments
 
 - `referral_partners`: the referring offices that send patients to a practice (a physician invited
   by two practices is one login, partnered with both).
@@ -20,7 +20,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0015_channels"
-down_revision = "0011_administration"
+down_revision = "0012_appointments"
 branch_labels = None
 depends_on = None
 

@@ -20,12 +20,15 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.domain import Domain
 from router.core.models import (
+    Appointment,
     FunnelEvent,
     Lead,
     Practice,
+    Provider,
     Referral,
     ReferralPartner,
     ReferralReport,
@@ -72,6 +75,18 @@ async def _email(domain: Domain, to: str, subject: str, body: str) -> str:
     return "sent"
 
 
+async def _provider_of(session: AsyncSession, referral_id: uuid.UUID) -> str | None:
+    """Who the patient saw: the provider of their latest appointment that has one, when known."""
+    return await session.scalar(
+        select(Provider.name)
+        .join(Appointment, Appointment.provider_id == Provider.id)
+        .join(Referral, Referral.lead_id == Appointment.lead_id)
+        .where(Referral.id == referral_id)
+        .order_by(Appointment.starts_at.desc())
+        .limit(1)
+    )
+
+
 async def send_outcome_reports(domain: Domain) -> dict[str, int]:
     """Write the reports of stages reached since the last sweep and email their referrers."""
     now = domain.clock.now()
@@ -89,9 +104,11 @@ async def send_outcome_reports(domain: Domain) -> dict[str, int]:
     written: list[tuple[uuid.UUID, uuid.UUID, str]] = []
     async with domain.sessionmaker() as session, session.begin():
         for referral_id, stage, at in (await session.execute(reached)).all():
+            provider = await _provider_of(session, referral_id) if stage == "appointment_completed" else None
             report_id = await session.scalar(
                 insert(ReferralReport)
                 .values(
+                    provider_name=provider,
                     id=uuid.uuid4(),
                     referral_id=referral_id,
                     stage=stage,

@@ -8,7 +8,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from router.core.models import FunnelEvent, Lead, PatientValue, Referral, ReferralReport, StaffUser
+from router.core.models import (
+    Appointment,
+    FunnelEvent,
+    Lead,
+    PatientValue,
+    Provider,
+    Referral,
+    ReferralReport,
+    StaffUser,
+)
 from router.referrals.outcomes import send_monthly_summaries, send_outcome_reports
 from tests.factories import csrf_of, open_staff_session
 from tests.referrals.test_portal import as_person, destination_of, referral_form, send
@@ -44,6 +53,19 @@ async def test_seen_and_treatment_are_reported_once_by_email_without_patient_dat
     domain, mailbox = mailing_domain
     referral = await refer(client, domain, referral_world)
     assert await send_outcome_reports(domain) == {"reports": 0}
+    async with domain.sessionmaker() as session, session.begin():
+        lead = await session.get(Lead, referral.lead_id)
+        provider = await session.scalar(select(Provider).where(Provider.practice_id == lead.practice_id))
+        session.add(
+            Appointment(
+                practice_id=lead.practice_id,
+                lead_id=lead.id,
+                location_id=lead.location_id,
+                starts_at=domain.clock.now(),
+                provider_id=provider.id,
+                source="board",
+            )
+        )
     await reach(domain, referral.lead_id, "appointment_scheduled", "appointment_completed")
     assert await send_outcome_reports(domain) == {"reports": 1}
     assert await send_outcome_reports(domain) == {"reports": 0}  # once per stage
@@ -61,6 +83,7 @@ async def test_seen_and_treatment_are_reported_once_by_email_without_patient_dat
     assert all(n == [{"user_id": str(referral.referring_physician_id), "status": "sent"}] for n in notified)
     listed = await client.get("/referrals/list")  # still signed in as the physician
     assert "Outcome report" in listed.text and "Treatment accepted" in listed.text
+    assert "by Dr. Maria Chen" in listed.text
 
 
 async def test_the_monthly_summary_counts_each_practice_without_patient_data(
