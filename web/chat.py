@@ -19,6 +19,7 @@ from router.chat.transcript import transcript_for_lead
 from router.core.domain import Domain
 from router.core.errors import InvalidChoice, LeadNotFound
 from router.privacy.auth import SignedIn
+from router.referrals.patient_links import make_referral_link, referral_link
 from router.referrals.status import referral_for_lead
 from web.admin.common import signed_in_or_login, submitted
 from web.sessions import actor_of
@@ -108,4 +109,36 @@ async def lead_referral(
     return Template("lead_referral.html", context={"referral": summary})
 
 
-LEAD_FRAGMENT_HANDLERS = [lead_chat, lead_chat_reply, lead_chat_retry, lead_referral]
+@get("/leads/{lead_id:uuid}/referral-link", include_in_schema=False)
+async def lead_referral_link(
+    request: Request[Any, Any, Any], domain: NamedDependency[Domain], lead_id: FromPath[uuid.UUID]
+) -> Template | Redirect:
+    """The patient's referral link to share (or the button that makes it)."""
+    signed_in = await signed_in_or_login(request, domain)
+    if isinstance(signed_in, Redirect):
+        return signed_in
+    async with domain.sessionmaker() as session:
+        link = await referral_link(session, signed_in.viewer, lead_id)
+    return Template("lead_referral_link.html", context={"link": link})
+
+
+@post("/leads/{lead_id:uuid}/referral-link", include_in_schema=False)
+async def lead_referral_link_make(
+    request: Request[Any, Any, Any], domain: NamedDependency[Domain], lead_id: FromPath[uuid.UUID]
+) -> Template | Redirect:
+    """Make the patient's referral code (the same one on every later request)."""
+    signed_in = await signed_in_or_login(request, domain)
+    if isinstance(signed_in, Redirect):
+        return signed_in
+    link = await make_referral_link(domain, signed_in.viewer, lead_id, actor=actor_of(request, signed_in))
+    return Template("lead_referral_link.html", context={"link": link})
+
+
+LEAD_FRAGMENT_HANDLERS = [
+    lead_chat,
+    lead_chat_reply,
+    lead_chat_retry,
+    lead_referral,
+    lead_referral_link,
+    lead_referral_link_make,
+]

@@ -67,12 +67,9 @@ from router.intake.practice_view import PracticeView, load_practice
 from router.intake.records import merge_rows, new_lead_rows
 from router.practices.locations import nearest_location
 from router.scores.explanations import explain_in_background
-from scoring.channels import classify_channel
+from scoring.channels import PATIENT_REFERRAL, classify_channel
 
 log = logging.getLogger("leadrouter.intake")
-
-PATIENT_REFERRAL = "patient_referral"
-"""The channel of a patient sent by another patient (word of mouth), apart from physicians' referrals."""
 
 
 def referral_channel(inquiry: NormalizedInquiry) -> str | None:

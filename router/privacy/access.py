@@ -73,6 +73,7 @@ ACTIONS: dict[str, str] = {
     "referral.send": "Refer a patient and follow the referrals they or their office sent",
     "referrers.manage": "Invite referring physicians and see referrer scorecards",
     "chat.reply": "Reply to a patient's chat",
+    "lead.referral_link": "Make a patient's referral link",
 }
 """Every action a person can be allowed, in plain words (the role table in docs/security.md)."""
 
@@ -87,6 +88,7 @@ _DESK_ACTIONS = frozenset(
         "lead.text",
         "lead.call",
         "chat.reply",
+        "lead.referral_link",
     }
 )
 _MANAGING_ACTIONS = _DESK_ACTIONS | {

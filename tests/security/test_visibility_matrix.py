@@ -56,6 +56,7 @@ READ_PATHS = {
     "/referrals/files/{file_id:uuid}",
     "/leads/{lead_id:uuid}/chat",
     "/leads/{lead_id:uuid}/referral",
+    "/leads/{lead_id:uuid}/referral-link",
 }
 """GET and websocket routes that show leads: each is exercised for every role below."""
 
@@ -143,6 +144,7 @@ async def test_every_role_sees_exactly_its_leads_on_every_page_and_api(client, d
                 f"/leads/{lead_id}",
                 f"/board/leads/{lead_id}/more",
                 f"/leads/{lead_id}/chat",
+                f"/leads/{lead_id}/referral-link",
             ):
                 status = (await client.get(path)).status_code
                 assert status == (200 if name in want else 404), (role, path, name)
