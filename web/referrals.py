@@ -26,8 +26,8 @@ from router.referrals.submit import URGENCY_WORDS, send_referral
 from web.admin.common import signed_in_or_login, submitted
 from web.sessions import actor_of
 
-LIST_REFRESH_SECONDS = 15
-"""How often the open portal asks for its list again: a status change shows within seconds, and an
+LIST_REFRESH_SECONDS = 10
+"""How often the open portal asks for its list again: a status change shows within ten seconds, and an
 office's few open tabs cost one small query each per interval."""
 UPLOAD_CHUNK_BYTES = 1 << 16
 TRANSPORT_MAX_BYTES = ATTACHMENTS_PER_REFERRAL * (ATTACHMENT_MAX_BYTES + (1 << 20))

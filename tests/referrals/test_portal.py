@@ -202,3 +202,27 @@ async def test_office_staff_refer_on_behalf_of_a_physician_of_their_office(clien
     )
     listed = await client.get("/referrals/list")
     assert "To North Dental" in listed.text
+
+
+async def test_an_urgent_referral_sorts_after_escalated_leads_and_before_the_rest(
+    client, domain, referral_world
+):
+    from sqlalchemy import update
+
+    from router.board.snapshot import load_board
+    from tests.board.helpers import new_lead
+
+    waiting = await new_lead(domain, referral_world.bright, first_name="Wanda")
+    escalated = await new_lead(domain, referral_world.bright, first_name="Esme")
+    async with domain.sessionmaker() as session, session.begin():
+        await session.execute(update(Lead).where(Lead.id == escalated).values(escalation_level=1))
+    token = await as_person(client, domain, referral_world.person("house@hill.example"))
+    page = (await client.get("/referrals/new")).text
+    await send(
+        client, token, referral_form(destination_of(page, "Bright Dental: any office"), urgency="urgent")
+    )
+    async with domain.sessionmaker() as session:
+        urgent = await session.scalar(select(Referral.lead_id))
+        viewer = await viewer_of(domain, referral_world.person("desk@bright.example"))
+        board = await load_board(session, domain, viewer, actor=Actor("system", "test"))
+    assert [lead.id for lead in board] == [escalated, urgent, waiting]
