@@ -18,6 +18,8 @@ from router.chat.replies import retry_chat_reply, send_chat_reply
 from router.chat.transcript import transcript_for_lead
 from router.core.domain import Domain
 from router.core.errors import InvalidChoice, LeadNotFound
+from router.core.models import Lead
+from router.privacy import audit
 from router.privacy.auth import SignedIn
 from router.referrals.patient_links import make_referral_link, referral_link
 from router.referrals.status import referral_for_lead
@@ -94,18 +96,18 @@ async def lead_referral(
     if isinstance(signed_in, Redirect):
         return signed_in
     async with domain.sessionmaker() as session, session.begin():
+        lead = await session.get(Lead, lead_id)
+        if lead is None or not signed_in.viewer.may_see(lead):
+            raise LeadNotFound("That lead is not in your scope, or it does not exist.")
         summary = await referral_for_lead(session, domain, signed_in.viewer, lead_id)
-        if summary is None:
-            raise LeadNotFound("That lead is not a referral in your scope.")
-        from router.privacy import audit
-
-        audit.record_read(
-            session,
-            actor=actor_of(request, signed_in),
-            practice_id=signed_in.viewer.practice_id,
-            lead_id=lead_id,
-            via="referral",
-        )
+        if summary is not None:
+            audit.record_read(
+                session,
+                actor=actor_of(request, signed_in),
+                practice_id=lead.practice_id,
+                lead_id=lead_id,
+                via="referral",
+            )
     return Template("lead_referral.html", context={"referral": summary})
 
 

@@ -1,7 +1,7 @@
 """every front door: physician referrals, chat conversations, patient referrals
 
 Revision ID: 0015_channels
-Revises: 0012_appointments
+Revises: 0014_call_back_tasks
 
 - `referral_partners`: the referring offices that send patients to a practice (a physician invited
   by two practices is one login, partnered with both).
@@ -20,7 +20,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0015_channels"
-down_revision = "0012_appointments"
+down_revision = "0014_call_back_tasks"
 branch_labels = None
 depends_on = None
 

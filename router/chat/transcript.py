@@ -33,6 +33,8 @@ class Transcript:
     lines: tuple[TranscriptLine, ...]
     may_reply: bool
     conversation_status: str | None
+    has_chat: bool = False
+    """The lead has a chat conversation at all (else the lead page shows nothing of chat)."""
 
 
 async def transcript_for_lead(
@@ -76,4 +78,5 @@ async def transcript_for_lead(
         lines=lines,
         may_reply=has_chat and may_do(viewer, "chat.reply", lead) and lead.phi_purged_at is None,
         conversation_status=rows[-1][2] if rows else None,
+        has_chat=has_chat,
     )

@@ -57,6 +57,7 @@ ACTIONS: dict[str, str] = {
     "lead.add_by_hand": "Add a walk-in or phone inquiry",
     "lead.text": "Text a patient",
     "lead.call": "Call a patient from the board",
+    "texts.inbox": "Read the practice's text inbox",
     "overflow.work": "Work the overflow queue (disposition, hand back)",
     "dashboard.view": "See the SLA dashboard",
     "attribution.view": "See and run attribution",
@@ -89,6 +90,7 @@ _DESK_ACTIONS = frozenset(
         "lead.call",
         "chat.reply",
         "lead.referral_link",
+        "texts.inbox",
     }
 )
 _MANAGING_ACTIONS = _DESK_ACTIONS | {

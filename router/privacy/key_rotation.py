@@ -68,7 +68,7 @@ async def rotate_phi_key(
         column, key_column = target.table.c[target.column], target.key_column
         last_key = None
         while True:
-            async with domain.sessionmaker() as session, session.begin():
+            async with domain.transaction() as session:
                 size = FILE_BATCH_SIZE if target.phi.binary else BATCH_SIZE
                 rows = await _batch(session, target.table, key_column, column, last_key, size)
                 if not rows:

@@ -20,11 +20,12 @@ from sqlalchemy import update
 from realtime.connection import BoardConnection
 from realtime.pushes import CommittedEvent
 from router.core.events import EVENT_KINDS
-from router.core.models import Lead
+from router.core.models import Lead, SmsMessage
 from tests.board.helpers import CollectingSocket
 from tests.factories import open_staff_session, viewer_of
 from tests.security.conftest import World
 from web.board_fragments import BoardFragments
+from web.pages import LANDING_PAGES
 
 pytestmark = pytest.mark.integration
 
@@ -41,9 +42,14 @@ READ_PATHS = {
     "/api/leads",
     "/api/leads/{lead_id:uuid}",
     "/leads/{lead_id:uuid}",
+    "/leads/{lead_id:uuid}/live",
+    "/leads/{lead_id:uuid}/calls/{call_id:uuid}/recording",
     "/overflow",
     "/overflow/console/queue",
     "/overflow/console/leads/{lead_id:uuid}",
+    "/overflow/leads/{lead_id:uuid}",
+    "/inbox",
+    "/inbox/list",
     "/dashboard",
     "/dashboard/panel",
     "/dashboard/export.csv",
@@ -94,6 +100,7 @@ NO_LEAD_DATA = {
     "/models/versions/{version:str}": "a model's card: aggregate metrics",
     "/referrals/new": "the referral form: the referrer's practices, offices and physicians",
     "/referrers": "referrer scorecards (aggregates), referring offices and the invitation form",
+    "/inbox/unread": "a count of unread conversations in the viewer's scope (a number, no lead)",
 }
 """GET routes that show no lead (a route added here needs a reason)."""
 
@@ -131,10 +138,9 @@ async def test_every_role_sees_exactly_its_leads_on_every_page_and_api(client, d
         assert {name for name, i in world.leads.items() if str(i) in listed.text} == want, role
         for page in ("/", "/board/snapshot"):
             answer = await client.get(page)
-            if page == "/" and role in REFERRERS:
-                assert answer.headers.get("location") == "/referrals", (
-                    role
-                )  # their own pages, never the board
+            landing = LANDING_PAGES.get(person.role) if page == "/" else None
+            if landing is not None:  # their own start page, checked below (the referrals page elsewhere)
+                assert answer.status_code in (302, 303) and answer.headers["location"] == landing, role
                 continue
             assert answer.status_code == 200, (role, page)
             assert _shown(answer.text, world) == want, (role, page)
@@ -142,8 +148,10 @@ async def test_every_role_sees_exactly_its_leads_on_every_page_and_api(client, d
             for path in (
                 f"/api/leads/{lead_id}",
                 f"/leads/{lead_id}",
+                f"/leads/{lead_id}/live",
                 f"/board/leads/{lead_id}/more",
                 f"/leads/{lead_id}/chat",
+                f"/leads/{lead_id}/referral",
                 f"/leads/{lead_id}/referral-link",
             ):
                 status = (await client.get(path)).status_code
@@ -159,9 +167,10 @@ async def test_every_role_sees_exactly_its_leads_on_every_page_and_api(client, d
         else:
             assert "text/html" in console.headers["content-type"]  # an error page, not a traceback
         for name, lead_id in world.leads.items():
-            status = (await client.get(f"/overflow/console/leads/{lead_id}")).status_code
             allowed = 200 if name in want else 404
-            assert status == (allowed if is_agent else 403), (role, name)
+            for path in (f"/overflow/console/leads/{lead_id}", f"/overflow/leads/{lead_id}"):
+                status = (await client.get(path)).status_code
+                assert status == (allowed if is_agent else 403), (role, name, path)
 
         dashboard = await client.get("/dashboard")
         panel = await client.get("/dashboard/panel")
@@ -272,3 +281,32 @@ async def test_referral_pages_and_files_show_exactly_the_viewers_referrals(clien
             assert status == (200 if name in want else 404), (role, name)
             status = (await client.get(f"/leads/{world.leads[name]}/referral")).status_code
             assert status == (200 if name in want else 404), (role, name)
+
+
+async def test_the_text_inbox_lists_exactly_the_viewers_conversations(client, domain, world):
+    async with domain.sessionmaker() as session, session.begin():
+        for lead_id in world.leads.values():
+            lead = await session.get(Lead, lead_id)
+            assert lead is not None
+            session.add(
+                SmsMessage(
+                    practice_id=lead.practice_id,
+                    lead_id=lead_id,
+                    direction="inbound",
+                    status="received",
+                    created_at=domain.clock.now(),
+                    updated_at=domain.clock.now(),
+                )
+            )
+    for role, person in world.people.items():
+        client.cookies.clear()
+        client.cookies.set("lr_session", await open_staff_session(domain, person))
+        inbox, listing = await client.get("/inbox"), await client.get("/inbox/list")
+        count = await client.get("/inbox/unread")
+        if role in ("front_desk", "manager", "practice_admin", "other_practice_admin"):
+            assert inbox.status_code == listing.status_code == 200, role
+            assert _shown(inbox.text, world) == _shown(listing.text, world) == world.expected[role], role
+            assert f">{len(world.expected[role])}<" in count.text, role
+        else:
+            assert inbox.status_code == listing.status_code == 403, role
+            assert count.text == "", role
