@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connectors.email.smtp import SmtpConfig, SmtpEmailSender
 from connectors.forms.webhook import FormWebhookController
+from connectors.pms.gateway import PmsConnectors
 from connectors.tracking.collect import TRACKING_HANDLERS
 from connectors.twilio.config import TwilioConfig
 from connectors.twilio.gateway import TwilioPhoneGateway
@@ -87,6 +88,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
         jobs=ArqJobScheduler(redis, settings.redis.queue_name),
         scorer=scorer,
         attribution=PackageAttributionEngine(),
+        pms=PmsConnectors(),
         **email_port,
     )
     twilio = TwilioConfig.from_settings(settings)

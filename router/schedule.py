@@ -11,6 +11,8 @@ from typing import Any
 from arq.cron import cron
 from arq.worker import func
 
+from router.appointments.pms_booking import retry_pms_bookings_task
+from router.appointments.sync import sync_pms_task, sync_practice_task
 from router.board.presence import mark_absent_staff_away
 from router.core.domain import Domain
 from router.leads.alerts import resend_pending_alerts_task
@@ -50,6 +52,13 @@ RETENTION_HOUR_UTC = 9
 """03:00-04:00 in US time zones: after the nightly attribution run, before any practice opens."""
 RETENTION_TIMEOUT_SECONDS = 1800
 """Purging is a few updates per batch of 200 leads; half an hour covers a backlog after an outage."""
+PMS_SYNC_MINUTES = set(range(0, 60, 5))
+"""Every 5 minutes: a cancellation or a no-show reaches its lead within minutes, at one small
+`_lastUpdated` search per practice and resource when nothing changed (a failing PMS backs off itself)."""
+PMS_SYNC_TIMEOUT_SECONDS = 1200
+"""A backlog (a first sync, after an outage) is bounded per run; 20 minutes covers it, the rest continues."""
+PMS_RETRY_SECONDS = {40}
+"""Once a minute: a booking left "pending in PMS" is written within a minute of its back-off ending."""
 NIGHTLY_ATTRIBUTION_HOUR_UTC = 8
 """02:15-03:15 in US Central time: after the day's leads and the evening's PMS sync, before opening."""
 
@@ -85,6 +94,7 @@ WORKER_FUNCTIONS: list[Any] = [
     func(escalate_lead_task, name="escalate_lead"),
     func(send_deferred_text_task, name="send_deferred_text"),
     run_attribution,
+    func(sync_practice_task, name="sync_pms_practice", timeout=PMS_SYNC_TIMEOUT_SECONDS),
 ]
 """Jobs the domain enqueues by name (router.core.jobs.ArqJobScheduler)."""
 
@@ -97,6 +107,14 @@ CRON_JOBS: list[Any] = [
     cron(mark_absent_staff_away, second=PRESENCE_SWEEP_SECONDS, unique=True),
     cron(fill_missing_reasons, second=REASONS_SWEEP_SECONDS, unique=True),
     cron(send_due_texts_task, second=DUE_TEXTS_SECONDS, run_at_startup=True, unique=True),
+    cron(
+        sync_pms_task,
+        minute=PMS_SYNC_MINUTES,
+        second={20},
+        unique=True,
+        timeout=PMS_SYNC_TIMEOUT_SECONDS,
+    ),
+    cron(retry_pms_bookings_task, second=PMS_RETRY_SECONDS, unique=True),
     cron(nightly_attribution, hour={NIGHTLY_ATTRIBUTION_HOUR_UTC}, minute={15}, unique=True),
     cron(
         purge_expired_phi_task,

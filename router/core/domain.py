@@ -22,6 +22,8 @@ from router.core.ports import (
     NullAnnouncer,
     PhoneGateway,
     PhonesNotConfigured,
+    PmsGateway,
+    PmsNotConfigured,
     SmsNotConfigured,
     SmsSender,
 )
@@ -54,6 +56,7 @@ class Domain:
     email: EmailSender = field(default_factory=EmailNotConfigured)
     phones: PhoneGateway = field(default_factory=PhonesNotConfigured)
     attribution: AttributionEngine = field(default_factory=AttributionNotConfigured)
+    pms: PmsGateway = field(default_factory=PmsNotConfigured)
 
     def forget_practice(self, practice_id: uuid.UUID) -> None:
         """Drop this process's cached configuration of a practice (its settings, locations, form sources).

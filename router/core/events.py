@@ -43,6 +43,7 @@ EVENT_KINDS = (
     "lead.handed_back",
     "lead.deadline_changed",
     "practice.configured",
+    "lead.appointment_changed",
 )
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from router.appointments.views import AppointmentLine, appointment_lines
 from router.core.domain import Domain
 from router.core.models import (
     DomainEvent,
@@ -44,6 +45,7 @@ class LeadTimeline:
     entries: list[TimelineEntry] = field(default_factory=list)
     score_note: ScoreNote | None = None
     """Which model scored the lead, and whether its score is provisional (the pooled model's)."""
+    appointments: list[AppointmentLine] = field(default_factory=list)
 
 
 async def lead_timeline(
@@ -85,4 +87,7 @@ async def lead_timeline(
     note = (
         await score_note(session, domain, row.practice_id, row.score_version) if row.score_version else None
     )
-    return LeadTimeline(lead, row.first_contact_source, row.first_contact_business_seconds, entries, note)
+    appointments = await appointment_lines(session, lead_id, row.practice_id)
+    return LeadTimeline(
+        lead, row.first_contact_source, row.first_contact_business_seconds, entries, note, appointments
+    )
