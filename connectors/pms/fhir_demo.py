@@ -16,6 +16,7 @@ import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from connectors.pms.fhir_seed import seed_schedule
 from connectors.pms.fhir_server import FhirTestServer
@@ -44,8 +45,7 @@ def record_outcomes(server: FhirTestServer, now: datetime) -> int:
     return changed
 
 
-async def serve(port: int, seed_file: Path) -> None:
-    seed = json.loads(seed_file.read_text())
+async def serve(port: int, seed: dict[str, Any]) -> None:
     server = await FhirTestServer(port=port).start()
     seed_schedule(
         server,
@@ -68,7 +68,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--seed", type=Path, required=True)
     arguments = parser.parse_args()
-    asyncio.run(serve(arguments.port, arguments.seed))
+    asyncio.run(serve(arguments.port, json.loads(arguments.seed.read_text())))
 
 
 if __name__ == "__main__":
