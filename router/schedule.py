@@ -11,11 +11,13 @@ from typing import Any
 from arq.cron import cron
 from arq.worker import func
 
+from router.appointments.drop_folder import import_drop_folders_task
 from router.appointments.pms_booking import retry_pms_bookings_task
 from router.appointments.sync import sync_pms_task, sync_practice_task
 from router.board.presence import mark_absent_staff_away
 from router.core.domain import Domain
 from router.leads.alerts import resend_pending_alerts_task
+from router.leads.call_backs import surface_due_call_backs_task
 from router.leads.claim_timeouts import release_stale_claims
 from router.leads.escalation import escalate_lead_task, sweep_overdue_task
 from router.leads.retention import purge_expired_phi
@@ -35,6 +37,9 @@ ALERT_SWEEP_SECONDS = {15, 45}
 its lease lapses, at one indexed query per sweep."""
 CLAIM_SWEEP_SECONDS = {0, 15, 30, 45}
 """Every 15 s: timeouts are minutes long, so a claim returns at most 15 s late, at one small query a run."""
+CALL_BACK_SECONDS = {5, 20, 35, 50}
+"""Every 15 s: a call-back an agent promised for 10:30 is back in front of people by 10:30:15, at one
+indexed query (pending tasks by due time) a run."""
 PRESENCE_SWEEP_SECONDS = {0, 30}
 """Twice a minute: someone who left is skipped by assignment at most 30 s after the 3 minutes."""
 REASONS_SWEEP_SECONDS = {30}
@@ -57,6 +62,8 @@ PMS_SYNC_MINUTES = set(range(0, 60, 5))
 `_lastUpdated` search per practice and resource when nothing changed (a failing PMS backs off itself)."""
 PMS_SYNC_TIMEOUT_SECONDS = 1200
 """A backlog (a first sync, after an outage) is bounded per run; 20 minutes covers it, the rest continues."""
+PMS_DROP_MINUTES = {7, 22, 37, 52}
+"""Every 15 minutes, off the sync's minutes: a nightly export dropped by SFTP is in before the morning."""
 PMS_RETRY_SECONDS = {40}
 """Once a minute: a booking left "pending in PMS" is written within a minute of its back-off ending."""
 NIGHTLY_ATTRIBUTION_HOUR_UTC = 8
@@ -105,6 +112,7 @@ CRON_JOBS: list[Any] = [
     cron(resend_pending_alerts_task, second=ALERT_SWEEP_SECONDS, run_at_startup=True, unique=True),
     cron(release_stale_claims, second=CLAIM_SWEEP_SECONDS, run_at_startup=True, unique=True),
     cron(mark_absent_staff_away, second=PRESENCE_SWEEP_SECONDS, unique=True),
+    cron(surface_due_call_backs_task, second=CALL_BACK_SECONDS, run_at_startup=True, unique=True),
     cron(fill_missing_reasons, second=REASONS_SWEEP_SECONDS, unique=True),
     cron(send_due_texts_task, second=DUE_TEXTS_SECONDS, run_at_startup=True, unique=True),
     cron(
@@ -115,6 +123,13 @@ CRON_JOBS: list[Any] = [
         timeout=PMS_SYNC_TIMEOUT_SECONDS,
     ),
     cron(retry_pms_bookings_task, second=PMS_RETRY_SECONDS, unique=True),
+    cron(
+        import_drop_folders_task,
+        minute=PMS_DROP_MINUTES,
+        second={10},
+        unique=True,
+        timeout=PMS_SYNC_TIMEOUT_SECONDS,
+    ),
     cron(nightly_attribution, hour={NIGHTLY_ATTRIBUTION_HOUR_UTC}, minute={15}, unique=True),
     cron(
         purge_expired_phi_task,

@@ -86,16 +86,21 @@ async def import_export(
 ) -> ExportImported:
     """Import a patients, appointments or treatments export (bad lines named; a re-import changes nothing)."""
     require(viewer, "practice.configure")
-    practice_id = viewer.practice_id
-    assert practice_id is not None
+    assert viewer.practice_id is not None
+    return await import_export_for(domain, viewer.practice_id, text=text, file_name=file_name, actor=actor)
+
+
+async def import_export_for(
+    domain: Domain, practice_id: uuid.UUID, *, text: str, file_name: str, actor: audit.Actor
+) -> ExportImported:
+    """`import_export` for a practice (an upload, or a file from the practice's drop folder)."""
     try:
         batch = domain.pms.read_export(text, file_name=file_name)
     except PmsRefused as exc:
         raise InvalidFields({"export": f"{file_name}: {exc}"}) from exc
     now = domain.clock.now()
     result = ExportImported(file_name=file_name, kind=batch.kind, problems=[str(p) for p in batch.problems])
-    event_ids: list[int] = []
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         zone = (await session.get(Practice, practice_id)).time_zone  # type: ignore[union-attr]
         for patient in batch.patients:
             applied = await apply_patient(domain, session, practice_id, patient, source="file", now=now)
@@ -111,8 +116,6 @@ async def import_export(
             result.changed += int(done.changed)
             if done.problem:
                 result.problems.append(f"{file_name}, appointment {appointment.pms_id}: {done.problem}")
-            if done.event_id is not None:
-                event_ids.append(done.event_id)
         for plan in batch.treatment_plans:
             outcome = await apply_treatment_plan(session, practice_id, plan, zone=zone, now=now)
             if isinstance(outcome, str):
@@ -145,8 +148,6 @@ async def import_export(
                 "skipped": len(batch.problems),
             },
         )
-    if event_ids:
-        await domain.announcer.announce(event_ids)
     return result
 
 

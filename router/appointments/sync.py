@@ -182,8 +182,7 @@ async def _apply(
     if isinstance(record, AppointmentRecord) and record.patient_pms_id:
         await _ensure_patient(domain, client, practice_id, record.patient_pms_id, outcome)
     now = domain.clock.now()
-    event_ids: list[int] = []
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:  # a note on a lead rings its boards after commit
         if isinstance(record, PatientRecord):
             applied = await apply_patient(domain, session, practice_id, record, source="fhir", now=now)
             changed = applied.changed
@@ -192,13 +191,9 @@ async def _apply(
             changed = result.changed
             if result.problem:
                 outcome.problems.append(f"Appointment {record.pms_id}: {result.problem}")
-            if result.event_id is not None:
-                event_ids.append(result.event_id)
         if record.updated_at is not None:
             await _advance(session, practice_id, resource, record.updated_at.isoformat())
     outcome.changed += int(changed)
-    if event_ids:
-        await domain.announcer.announce(event_ids)
 
 
 async def _ensure_patient(

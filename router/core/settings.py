@@ -201,6 +201,14 @@ class ScoringSettings:
 
 
 @dataclass(frozen=True)
+class PmsSettings:
+    """Deployment-wide PMS settings (each practice's own are in the database)."""
+
+    drop_dir: str = field(default_factory=lambda: _env("LEADROUTER_PMS_DROP_DIR", ""))
+    """Folder with one subfolder per practice slug where PMS exports are dropped (SFTP); empty: off."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every subsystem's settings."""
 
@@ -211,6 +219,7 @@ class Settings:
     email: EmailSettings = field(default_factory=EmailSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
     scoring: ScoringSettings = field(default_factory=ScoringSettings)
+    pms: PmsSettings = field(default_factory=PmsSettings)
 
 
 @lru_cache(maxsize=1)

@@ -50,6 +50,7 @@ ACTIONS: dict[str, str] = {
     "lead.add_by_hand": "Add a walk-in or phone inquiry",
     "lead.text": "Text a patient",
     "lead.call": "Call a patient from the board",
+    "texts.inbox": "Read the practice's text inbox",
     "overflow.work": "Work the overflow queue (disposition, hand back)",
     "dashboard.view": "See the SLA dashboard",
     "attribution.view": "See and run attribution",
@@ -76,6 +77,7 @@ _DESK_ACTIONS = frozenset(
         "lead.add_by_hand",
         "lead.text",
         "lead.call",
+        "texts.inbox",
     }
 )
 _MANAGING_ACTIONS = _DESK_ACTIONS | {

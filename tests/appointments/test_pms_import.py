@@ -125,3 +125,39 @@ async def test_the_settings_screen_saves_the_connection_and_front_desk_may_not_o
     await client.post("/logout", data={"_csrf_token": await csrf_of(client)})
     await sign_in(client, domain, "ana@bright.example")
     assert (await client.get("/admin/pms")).status_code == 403
+
+
+async def test_files_dropped_in_the_practices_folder_are_imported_once_patients_first(domain, tmp_path):
+    import dataclasses
+
+    from router.appointments.drop_folder import import_drop_folders
+    from router.core.models import PmsConnection
+
+    practice = await make_practice(domain)
+    async with domain.sessionmaker() as session, session.begin():
+        session.add(
+            PmsConnection(
+                practice_id=practice.practice.id, kind="file", cursor={}, updated_at=domain.clock.now()
+            )
+        )
+    folder = tmp_path / "bright"
+    folder.mkdir()
+    (folder / "appointments.csv").write_text(APPOINTMENTS)
+    (folder / "patients.csv").write_text(PATIENTS, encoding="utf-8-sig")
+    (folder / "notes.csv").write_text("what,ever\n1,2\n")
+    settings = domain.settings
+    domain.settings = dataclasses.replace(
+        settings, pms=dataclasses.replace(settings.pms, drop_dir=str(tmp_path))
+    )
+    try:
+        assert await import_drop_folders(domain) == {"imported": 2, "refused": 1}
+        assert await import_drop_folders(domain) == {"imported": 0, "refused": 0}
+    finally:
+        domain.settings = settings
+    async with domain.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Appointment)) == 2
+    assert sorted(p.name.split("-", 1)[1] for p in (folder / "imported").iterdir()) == [
+        "appointments.csv",
+        "patients.csv",
+    ]
+    assert [p.name.split("-", 1)[1] for p in (folder / "refused").iterdir()] == ["notes.csv"]
