@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from router.appointments.booking import booking_from_form
 from router.appointments.pms_booking import ALERT_AFTER_ATTEMPTS, retry_pending_bookings
 from router.core.models import Appointment, Lead, LeadPatientMatch, Patient
 from router.core.phi_columns import LEAD_PHONE
@@ -178,3 +179,58 @@ def test_a_slot_value_that_is_not_one_of_the_lists_is_named():
         with pytest.raises(InvalidFields) as refused:
             booking_from_form({"appointment_slot": tampered})
         assert set(refused.value.errors) == {"appointment_slot"}
+
+
+async def test_the_overflow_agents_booking_goes_into_the_pms_on_a_free_slot(domain, connected):
+    import uuid as uuid_module
+
+    from sqlalchemy import update
+
+    from router.appointments.pms_booking import free_slot_choices
+    from router.core.models import CallCenter, CallCenterPractice
+    from router.leads.overflow import record_disposition
+    from router.privacy.audit import Actor
+    from router.privacy.auth import create_user
+    from tests.factories import viewer_of
+
+    async with domain.sessionmaker() as session, session.begin():
+        center = CallCenter(id=uuid_module.uuid4(), slug="answer-co", name="Answer Co")
+        session.add(center)
+        await session.flush()
+        session.add(CallCenterPractice(call_center_id=center.id, practice_id=connected.practice_id))
+        agent = await create_user(
+            session,
+            email="hana@overflow.example",
+            display_name="Hana Ito",
+            password="correct horse battery",
+            role="overflow_agent",
+            call_center_id=center.id,
+        )
+    lead_id = await new_lead(domain, connected.practice, location="downtown")
+    async with domain.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(Lead)
+            .where(Lead.id == lead_id)
+            .values(overflow=True, claimed_by_user_id=agent.id, claimed_at=domain.clock.now())
+        )
+    slots = await free_slot_choices(domain, connected.practice.locations["downtown"].id)
+    hana = await viewer_of(domain, agent)
+    await record_disposition(
+        domain,
+        hana,
+        lead_id,
+        disposition="booked",
+        note="Booked on the first free time",
+        call_back_at=None,
+        actor=Actor("user", str(agent.id)),
+        booking=booking_from_form({"appointment_slot": slots.options[0].value}),
+    )
+    (booked,) = connected.server.all("Appointment")
+    async with domain.sessionmaker() as session:
+        appointment = await session.scalar(select(Appointment).where(Appointment.lead_id == lead_id))
+    assert (appointment.source, appointment.pms_state, appointment.pms_id) == (
+        "overflow",
+        "synced",
+        booked["id"],
+    )
+    assert booked["slot"] == [{"reference": f"Slot/{slots.options[0].value.split('|')[0]}"}]
