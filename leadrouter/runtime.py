@@ -16,6 +16,7 @@ from connectors.chatwoot.client import ChatwootReplies
 from connectors.chatwoot.webhook import ChatwootWebhookController
 from connectors.email.smtp import SmtpConfig, SmtpEmailSender
 from connectors.forms.webhook import FormWebhookController
+from connectors.pms.gateway import PmsConnectors
 from connectors.tracking.collect import TRACKING_HANDLERS
 from connectors.twilio.config import TwilioConfig
 from connectors.twilio.gateway import TwilioPhoneGateway
@@ -91,6 +92,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
         scorer=scorer,
         attribution=PackageAttributionEngine(),
         chat=ChatwootReplies(),
+        pms=PmsConnectors(),
         **email_port,
     )
     twilio = TwilioConfig.from_settings(settings)

@@ -16,6 +16,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from router.appointments.booking import booking_from_form
+from router.appointments.pms_booking import free_slot_choices
 from router.board import presence
 from router.board.snapshot import load_lead_choices
 from router.core import errors
@@ -54,7 +55,8 @@ class BoardActions(Controller):
             choices = await load_lead_choices(session, signed_in.viewer, lead_id)
         if choices is None:
             raise errors.LeadNotFound("That lead is not on your board.")
-        return Template("board_lead_more.html", context={"choices": choices})
+        slots = await free_slot_choices(domain, choices.location_id)
+        return Template("board_lead_more.html", context={"choices": choices, "slots": slots})
 
     @post("/leads/{lead_id:uuid}/claim", status_code=204)
     async def claim(

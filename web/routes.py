@@ -34,6 +34,7 @@ from web.admin.platform import (
     practice_add,
     practices_page,
 )
+from web.admin.pms import pms_export_upload, pms_page, pms_save
 from web.admin.practice import settings_page, settings_save
 from web.admin.spend import spend_page, spend_upload
 from web.admin.staff import (
@@ -145,6 +146,9 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     phones_save_settings,
     spend_page,
     spend_upload,
+    pms_page,
+    pms_save,
+    pms_export_upload,
     practices_page,
     practice_add,
     call_centers_page,

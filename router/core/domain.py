@@ -25,6 +25,8 @@ from router.core.ports import (
     NullAnnouncer,
     PhoneGateway,
     PhonesNotConfigured,
+    PmsGateway,
+    PmsNotConfigured,
     SmsNotConfigured,
     SmsSender,
     VirusScanner,
@@ -61,6 +63,7 @@ class Domain:
     attribution: AttributionEngine = field(default_factory=AttributionNotConfigured)
     scanner: VirusScanner = field(default_factory=NoScanner)
     chat: ChatReplies = field(default_factory=ChatNotConfigured)
+    pms: PmsGateway = field(default_factory=PmsNotConfigured)
 
     def transaction(self) -> UnitOfWork:
         """`async with domain.transaction() as session:` one transaction; its events ring the boards

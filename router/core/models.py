@@ -130,6 +130,8 @@ class Location(Base):
     updated_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("staff_users.id", ondelete="SET NULL", use_alter=True, name="fk_locations_updated_by")
     )
+    pms_id: Mapped[str | None] = mapped_column(String(64))
+    """The office's Location id in the practice-management system (for slots and synced visits)."""
     __table_args__ = (UniqueConstraint("practice_id", "slug", name="uq_locations_practice_slug"),)
 
 
@@ -143,6 +145,8 @@ class Provider(Base):
     name: Mapped[str] = mapped_column(String(200))
     title: Mapped[str | None] = mapped_column(String(20))
     specialty: Mapped[str | None] = mapped_column(String(64))
+    pms_id: Mapped[str | None] = mapped_column(String(64))
+    """The provider's Practitioner id in the practice-management system."""
 
 
 class CallCenter(Base):
@@ -516,7 +520,156 @@ class Appointment(Base):
         ForeignKey("staff_users.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = _ts(server_default=text("now()"))
-    __table_args__ = (Index("ix_appointments_location_starts_at", "location_id", "starts_at"),)
+    patient_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("patients.id", ondelete="SET NULL"), index=True
+    )
+    appointment_type: Mapped[str | None] = mapped_column(String(64))
+    """What the visit is for, in the PMS's words ("New patient exam", "Invisalign consult")."""
+    pms_id: Mapped[str | None] = mapped_column(String(64))
+    """The appointment's id in the practice-management system, once it is there."""
+    pms_state: Mapped[str | None] = mapped_column(String(12))
+    """None: the practice has no PMS the product writes to; pending (to be written, retried by the
+    worker), synced (the PMS has it), failed (the PMS refused it for good; a manager was alerted)."""
+    pms_version: Mapped[str | None] = mapped_column(String(64))
+    """The PMS's version (FHIR meta.versionId, a file row's digest): a change seen twice is skipped."""
+    pms_slot_id: Mapped[str | None] = mapped_column(String(64))
+    pms_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    pms_next_attempt_at: Mapped[datetime | None] = _ts(nullable=True)
+    pms_error: Mapped[str | None] = mapped_column(Text)
+    """Why the last write to the PMS failed, in words a manager can act on (no PHI)."""
+    pms_alerted_at: Mapped[datetime | None] = _ts(nullable=True)
+    updated_at: Mapped[datetime | None] = _ts(nullable=True)
+    __table_args__ = (
+        Index("ix_appointments_location_starts_at", "location_id", "starts_at"),
+        UniqueConstraint("practice_id", "pms_id", name="uq_appointments_practice_pms_id"),
+        Index(
+            "ix_appointments_pms_pending",
+            "pms_next_attempt_at",
+            postgresql_where=text("pms_state = 'pending'"),
+        ),
+    )
+
+
+PMS_KINDS = ("fhir", "file")
+TREATMENT_STATUSES = ("presented", "accepted", "completed", "declined")
+
+
+class Patient(Base):
+    """A person in the practice-management system; PHI columns hold AES-GCM ciphertext."""
+
+    __tablename__ = "patients"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    pms_id: Mapped[str] = mapped_column(String(64))
+    first_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    last_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    email_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    date_of_birth_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_index: Mapped[bytes | None] = mapped_column(LargeBinary)
+    email_index: Mapped[bytes | None] = mapped_column(LargeBinary)
+    zip: Mapped[str | None] = mapped_column(String(10))
+    pms_version: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(8))
+    """Where the row came from: fhir or file."""
+    created_at: Mapped[datetime] = _ts()
+    updated_at: Mapped[datetime] = _ts()
+    __table_args__ = (
+        UniqueConstraint("practice_id", "pms_id", name="uq_patients_practice_pms_id"),
+        Index("ix_patients_practice_phone_index", "practice_id", "phone_index"),
+        Index("ix_patients_practice_email_index", "practice_id", "email_index"),
+    )
+
+
+class TreatmentPlan(Base):
+    """Care proposed to a patient: presented, accepted, completed (or declined), with its value."""
+
+    __tablename__ = "treatment_plans"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+    pms_id: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(String(200))
+    """The treatment's name in the PMS ("Clear aligners"); no clinical notes."""
+    status: Mapped[str] = mapped_column(String(12))
+    value: Mapped[float | None] = mapped_column(Float)
+    provider_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("providers.id", ondelete="SET NULL"))
+    presented_at: Mapped[datetime | None] = _ts(nullable=True)
+    accepted_at: Mapped[datetime | None] = _ts(nullable=True)
+    completed_at: Mapped[datetime | None] = _ts(nullable=True)
+    pms_version: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = _ts()
+    __table_args__ = (UniqueConstraint("practice_id", "pms_id", name="uq_treatment_plans_practice_pms_id"),)
+
+
+class LeadPatientMatch(Base):
+    """A link between a lead and a PMS patient, with how it was made and how sure it is.
+
+    `exact` links are made on sync (same blind-indexed phone or email and the same date of birth or
+    name); the probabilistic matcher adds `probabilistic` rows with its score and review status.
+    """
+
+    __tablename__ = "lead_patient_matches"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    lead_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+    method: Mapped[str] = mapped_column(String(16))
+    """exact, booking (the product created the patient from this lead), probabilistic, manual."""
+    score: Mapped[float] = mapped_column(Float)
+    """1.0 for exact and booking links; the matcher's match probability otherwise."""
+    status: Mapped[str] = mapped_column(String(12), default="linked")
+    """linked, review (waiting for a manager) or rejected."""
+    decided_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = _ts()
+    __table_args__ = (UniqueConstraint("lead_id", "patient_id", name="uq_lead_patient_matches_lead_patient"),)
+
+
+class PmsConnection(Base):
+    """A practice's practice-management system: how it is reached, and where its sync stands."""
+
+    __tablename__ = "pms_connections"
+    practice_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("practices.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(8))
+    """fhir (a FHIR R4 server, read and possibly written) or file (nightly CSV exports, read only)."""
+    base_url: Mapped[str | None] = mapped_column(Text)
+    writable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    """Bookings made in the product are written to the PMS (FHIR only)."""
+    cursor: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'::jsonb"))
+    """Per resource type, the last-updated instant of the newest change applied."""
+    last_sync_at: Mapped[datetime | None] = _ts(nullable=True)
+    """When the last sync run finished (successfully or not)."""
+    last_success_at: Mapped[datetime | None] = _ts(nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failing_since: Mapped[datetime | None] = _ts(nullable=True)
+    next_sync_at: Mapped[datetime | None] = _ts(nullable=True)
+    """While the PMS fails: the earliest next attempt (back-off)."""
+    alerted_at: Mapped[datetime | None] = _ts(nullable=True)
+    """When managers were told the sync has been failing (once per outage)."""
+    updated_at: Mapped[datetime] = _ts()
+
+
+class PmsSyncRun(Base):
+    """One sync run or file import: when, what it changed, what went wrong."""
+
+    __tablename__ = "pms_sync_runs"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))
+    """poll (the worker's FHIR sync) or file (an uploaded or dropped export)."""
+    started_at: Mapped[datetime] = _ts()
+    finished_at: Mapped[datetime | None] = _ts(nullable=True)
+    status: Mapped[str] = mapped_column(String(8), default="running")
+    """running, done or failed (a run killed mid-way stays running; the next run resumes its work)."""
+    seen: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    problems: Mapped[list[Any]] = mapped_column(default=list)
+    """Plain-words problems (a file's bad lines by number, an unreachable server); no PHI."""
+    __table_args__ = (Index("ix_pms_sync_runs_practice_started", "practice_id", "started_at"),)
 
 
 class Interaction(Base):

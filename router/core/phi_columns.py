@@ -19,6 +19,11 @@ CONSENT_IP = PhiColumn("consent_records", "ip_enc", "consent")
 FORM_SOURCE_SECRET = PhiColumn("form_source_secrets", "secret_encrypted", "form_source_secret")
 SMS_PHONE = PhiColumn("sms_messages", "phone_enc", "lead")
 SMS_BODY = PhiColumn("sms_messages", "body_enc", "lead")
+PATIENT_FIRST_NAME = PhiColumn("patients", "first_name_enc", "patient")
+PATIENT_LAST_NAME = PhiColumn("patients", "last_name_enc", "patient")
+PATIENT_PHONE = PhiColumn("patients", "phone_enc", "patient")
+PATIENT_EMAIL = PhiColumn("patients", "email_enc", "patient")
+PATIENT_DATE_OF_BIRTH = PhiColumn("patients", "date_of_birth_enc", "patient")
 STAFF_TOTP_SECRET = PhiColumn("staff_users", "totp_secret_enc", "staff_totp")
 """Not PHI, but a secret that must not sit in the clear beside the password hash."""
 TOUCHPOINT_REFERRED_BY = PhiColumn("touchpoints", "referred_by_enc", "lead")
@@ -53,5 +58,10 @@ PHI_COLUMNS: tuple[PhiColumn, ...] = (
     CHAT_SIGNING_SECRET,
     CHAT_URL_SECRET,
     CHAT_API_TOKEN,
+    PATIENT_FIRST_NAME,
+    PATIENT_LAST_NAME,
+    PATIENT_PHONE,
+    PATIENT_EMAIL,
+    PATIENT_DATE_OF_BIRTH,
 )
 """Every encrypted column; a test checks this against the schema (columns ending in _enc/_encrypted)."""

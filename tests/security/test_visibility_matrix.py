@@ -97,6 +97,7 @@ NO_LEAD_DATA = {
     "/admin/forms/{source_id:uuid}": "deliveries: outcome, reason, lead id (no lead data)",
     "/admin/phones": "tracking numbers and call settings",
     "/admin/spend": "ad spend per channel",
+    "/admin/pms": "the PMS connection, sync health and run counts (no patient or lead data)",
     "/admin/practices": "practices and their counts (platform operator)",
     "/admin/call-centers": "call centers, agents, practices served (platform operator)",
     "/models/versions/{version:str}": "a model's card: aggregate metrics",
