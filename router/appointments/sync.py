@@ -25,6 +25,7 @@ from router.appointments.records import AppointmentRecord, PatientRecord
 from router.core.domain import Domain
 from router.core.models import Patient, PmsConnection, PmsSyncRun
 from router.core.ports import PmsAddress, PmsClient, PmsRefused, PmsUnavailable
+from router.ops.marks import PMS_SYNC, record_mark
 from router.privacy import audit
 
 log = logging.getLogger("leadrouter.pms")
@@ -82,6 +83,8 @@ async def sync_due_practices(domain: Domain) -> dict[str, int]:
         totals["practices"] += 1
         totals["changed"] += outcome.changed
         totals["failed"] += int(outcome.failed)
+    if totals["practices"] and not totals["failed"]:
+        await record_mark(domain, PMS_SYNC, totals)  # the operator's status page reads it
     return totals
 
 
