@@ -1,6 +1,6 @@
 """What must hold after every fault: nothing answered 2xx is lost, retries create exactly what is
-missing, boards have every event once and in order, overdue leads escalate once, no email twice,
-the audit chain verifies."""
+missing, boards have every event once and in order, overdue leads escalate once, the audit chain
+verifies."""
 
 from __future__ import annotations
 
@@ -220,13 +220,6 @@ async def escalated_exactly_once(world: World, ids: list[uuid.UUID], within: flo
     if [lead for lead, n in events.items() if n > 1]:
         problems.append("a lead escalated twice")
     return problems
-
-
-def emails_sent_twice(world: World) -> list[str]:
-    bodies = Counter(
-        str(message.get_body(("plain",)).get_content()) for _, _, message in world.mailbox.messages
-    )
-    return [f"an email was sent {n} times" for n in bodies.values() if n > 1]
 
 
 async def audit_intact(world: World) -> list[str]:
