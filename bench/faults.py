@@ -44,7 +44,7 @@ def plan(rate: float, seconds: float) -> dict[str, object]:
         "worker": lambda w: scenarios.worker_kill_mid_sweep(w, overdue=int(rate * 10)),
         "web": lambda w: scenarios.web_kill(w, rate=rate, seconds=seconds),
         "identical": lambda w: scenarios.identical_deliveries(w, count=100),
-        "claims": lambda w: scenarios.racing_claims(w, staff=100),
+        "claims": lambda w: scenarios.racing_claims(w, staff=50),
         "double-submits": lambda w: scenarios.double_submits(w, people=50),
         "merges": lambda w: scenarios.racing_merges(w, leads=16, each=6),
     }
@@ -52,13 +52,15 @@ def plan(rate: float, seconds: float) -> dict[str, object]:
 
 def table(outcomes: list[Outcome]) -> str:
     lines = [
-        "| scenario | requests | 2xx first time | lost | duplicates | seconds to recover | problems |",
-        "|---|---|---|---|---|---|---|",
+        "| scenario | requests | 2xx first time | first answers | lost | duplicates | seconds to recover "
+        "| problems |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for o in outcomes:
         recover = f"{o.recover_seconds:.1f}" if o.recover_seconds is not None else "-"
+        answers = ", ".join(f"{n}x {status}" for status, n in o.answers.items()) or "-"
         lines.append(
-            f"| {o.scenario} | {o.requests} | {o.ok} | {o.lost} | {o.duplicates} | {recover} | "
+            f"| {o.scenario} | {o.requests} | {o.ok} | {answers} | {o.lost} | {o.duplicates} | {recover} | "
             f"{'; '.join(o.problems) or 'none'} |"
         )
     return "\n".join(lines)

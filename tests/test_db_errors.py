@@ -86,3 +86,14 @@ async def test_a_bug_is_neither(domain):
     assert sqlstate(bad_sql.value) == "42703"
     assert not is_unavailable(bad_sql.value) and not is_lock_conflict(bad_sql.value)
     assert not is_unavailable(ValueError("nothing to do with the database"))
+
+
+def test_the_drivers_state_error_after_the_server_vanished_is_unavailability():
+    """Found by the fault suite: during PostgreSQL's immediate stop a request met asyncpg's
+    InternalClientError (wrapped by SQLAlchemy) and answered 500; it is an outage, so 503."""
+    from sqlalchemy.exc import InternalError
+
+    cause = asyncpg.InternalClientError("cannot switch to state 15; another operation (2) is in progress")
+    wrapped = InternalError("SELECT 1", {}, cause)
+    wrapped.__cause__ = cause
+    assert is_unavailable(wrapped) and outcome_unknown(wrapped)

@@ -77,6 +77,9 @@ def _connection_lost(exc: BaseException) -> bool:
             | asyncio.TimeoutError
             | PoolTimeout
             | asyncpg.InterfaceError
+            # The driver's own state machine, when the server vanished mid-operation ("cannot switch to
+            # state 15; another operation is in progress"): seen during PostgreSQL's immediate stop.
+            | asyncpg.InternalClientError
             | asyncpg.PostgresConnectionError,
         )
         for cause in _causes(exc)

@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +64,8 @@ class Load:
     secret: str
     deliveries: list[Delivery] = field(default_factory=list)
     in_flight: int = 0
+    answers: Counter[int | None] = field(default_factory=Counter)
+    """Every answer, retries included (None: no answer at all)."""
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def post(self, http: httpx.AsyncClient, delivery: Delivery) -> None:
@@ -72,10 +75,12 @@ class Load:
         try:
             answer = await http.post(self.webhook, content=raw, headers=headers)
             delivery.status = answer.status_code
+            self.answers[answer.status_code] += 1
             if delivery.ok:
                 delivery.lead_id = answer.json().get("lead_id")
         except httpx.HTTPError:
             delivery.status = None
+            self.answers[None] += 1
         finally:
             self.in_flight -= 1
             delivery.finished = time.monotonic()
@@ -127,3 +132,21 @@ class Load:
         """Seconds from the strike to the first 2xx of a request sent after it."""
         later = [d.finished for d in self.deliveries if d.ok and d.started >= strike.at]
         return min(later) - strike.at if later else None
+
+
+def server_errors(answers: Counter[int | None]) -> list[str]:
+    """5xx answers other than 503: an outage must say 503 with Retry-After, never 500."""
+    wrong = {
+        status: n for status, n in answers.items() if status is not None and status >= 500 and status != 503
+    }
+    return [f"{n} answers were {status}, not 503" for status, n in sorted(wrong.items())]
+
+
+def peak_concurrency(deliveries: list[Delivery]) -> int:
+    """The most requests that were in flight at one moment (first attempts)."""
+    edges = sorted([(d.started, 1) for d in deliveries] + [(d.finished, -1) for d in deliveries])
+    peak = current = 0
+    for _, step in edges:
+        current += step
+        peak = max(peak, current)
+    return peak
