@@ -18,6 +18,8 @@ from router.leads.claim_timeouts import release_stale_claims
 from router.leads.escalation import escalate_lead_task, sweep_overdue_task
 from router.leads.retention import purge_expired_phi
 from router.marketing.attribution_runs import nightly_attribution, run_attribution
+from router.nurture.outbox import nurture_send_task
+from router.nurture.worker import nurture_recover_task, nurture_tick_task
 from router.phones.texts import send_deferred_text_task, send_due_texts_task
 from router.privacy import audit
 from router.privacy.audit_chain import HeadSink, export_head
@@ -39,6 +41,11 @@ REASONS_SWEEP_SECONDS = {30}
 """Once a minute: a lead stored while a model was being swapped gets its reasons within a minute."""
 DUE_TEXTS_SECONDS = {30}
 """Once a minute: a lost job's text goes out at most a minute late, and the query is one index scan."""
+NURTURE_TICK_SECONDS = {0, 20, 40}
+"""Every 20 s: the first follow-up must go within 5 minutes of the inquiry; a tick is one index scan."""
+NURTURE_RECOVERY_SECONDS = {10}
+"""Once a minute: a message left half-sent by a dead worker is settled at most ~3 minutes later
+(outbox.STALLED_AFTER is 2 minutes), and lost send jobs are picked up."""
 RECALIBRATION_HOUR_UTC = 3
 """Late evening to night in US time zones, after the day's outcomes are in, before the nightly attribution."""
 RECALIBRATION_TIMEOUT_SECONDS = 1200
@@ -84,6 +91,7 @@ async def purge_expired_phi_task(ctx: dict[str, Any]) -> dict[str, int]:
 WORKER_FUNCTIONS: list[Any] = [
     func(escalate_lead_task, name="escalate_lead"),
     func(send_deferred_text_task, name="send_deferred_text"),
+    func(nurture_send_task, name="nurture_send"),
     run_attribution,
 ]
 """Jobs the domain enqueues by name (router.core.jobs.ArqJobScheduler)."""
@@ -97,6 +105,8 @@ CRON_JOBS: list[Any] = [
     cron(mark_absent_staff_away, second=PRESENCE_SWEEP_SECONDS, unique=True),
     cron(fill_missing_reasons, second=REASONS_SWEEP_SECONDS, unique=True),
     cron(send_due_texts_task, second=DUE_TEXTS_SECONDS, run_at_startup=True, unique=True),
+    cron(nurture_tick_task, second=NURTURE_TICK_SECONDS, run_at_startup=True, unique=True),
+    cron(nurture_recover_task, second=NURTURE_RECOVERY_SECONDS, run_at_startup=True, unique=True),
     cron(nightly_attribution, hour={NIGHTLY_ATTRIBUTION_HOUR_UTC}, minute={15}, unique=True),
     cron(
         purge_expired_phi_task,

@@ -20,6 +20,8 @@ from router.core.ports import (
     LeadScorer,
     NoScorer,
     NullAnnouncer,
+    PatientEmailNotConfigured,
+    PatientEmailSender,
     PhoneGateway,
     PhonesNotConfigured,
     SmsNotConfigured,
@@ -33,6 +35,9 @@ class _NoJobs:
         return None
 
     async def schedule_text(self, message_id, *, at) -> None:  # type: ignore[no-untyped-def]
+        return None
+
+    async def schedule_nurture_send(self, message_id, *, at) -> None:  # type: ignore[no-untyped-def]
         return None
 
 
@@ -52,6 +57,7 @@ class Domain:
     scorer: LeadScorer = field(default_factory=NoScorer)
     sms: SmsSender = field(default_factory=SmsNotConfigured)
     email: EmailSender = field(default_factory=EmailNotConfigured)
+    patient_email: PatientEmailSender = field(default_factory=PatientEmailNotConfigured)
     phones: PhoneGateway = field(default_factory=PhonesNotConfigured)
     attribution: AttributionEngine = field(default_factory=AttributionNotConfigured)
 

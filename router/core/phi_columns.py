@@ -19,6 +19,9 @@ CONSENT_IP = PhiColumn("consent_records", "ip_enc", "consent")
 FORM_SOURCE_SECRET = PhiColumn("form_source_secrets", "secret_encrypted", "form_source_secret")
 SMS_PHONE = PhiColumn("sms_messages", "phone_enc", "lead")
 SMS_BODY = PhiColumn("sms_messages", "body_enc", "lead")
+NURTURE_RECIPIENT = PhiColumn("nurture_messages", "recipient_enc", "lead")
+NURTURE_SUBJECT = PhiColumn("nurture_messages", "subject_enc", "lead")
+NURTURE_BODY = PhiColumn("nurture_messages", "body_enc", "lead")
 STAFF_TOTP_SECRET = PhiColumn("staff_users", "totp_secret_enc", "staff_totp")
 """Not PHI, but a secret that must not sit in the clear beside the password hash."""
 
@@ -34,6 +37,9 @@ PHI_COLUMNS: tuple[PhiColumn, ...] = (
     FORM_SOURCE_SECRET,
     SMS_PHONE,
     SMS_BODY,
+    NURTURE_RECIPIENT,
+    NURTURE_SUBJECT,
+    NURTURE_BODY,
     STAFF_TOTP_SECRET,
 )
 """Every encrypted column; a test checks this against the schema (columns ending in _enc/_encrypted)."""

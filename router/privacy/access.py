@@ -63,6 +63,8 @@ ACTIONS: dict[str, str] = {
     "platform.administer": "Manage practices and call centers",
     "break_glass.start": "Open a patient's record outside their scope (break-glass)",
     "patient.export": "Export everything held about a patient (access request)",
+    "nurture.manage": "Edit nurture sequences and message wording, see their results",
+    "nurture.approve": "Approve message wording someone else wrote; promote an A/B winner",
 }
 """Every action a person can be allowed, in plain words (the role table in docs/security.md)."""
 
@@ -91,6 +93,8 @@ _MANAGING_ACTIONS = _DESK_ACTIONS | {
     "audit.review",
     "break_glass.start",
     "patient.export",
+    "nurture.manage",
+    "nurture.approve",
 }
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     FRONT_DESK: _DESK_ACTIONS,
