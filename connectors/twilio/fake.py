@@ -55,7 +55,7 @@ class FakeTwilio:
 
     def made(self, resource: str) -> list[FakeRequest]:
         """The requests that created `Messages` or `Calls`."""
-        return [r for r in self.requests if r.path.endswith(f"/{resource}.json")]
+        return [r for r in self.requests if r.method == "POST" and r.path.endswith(f"/{resource}.json")]
 
     async def start(self) -> FakeTwilio:
         app = web.Application()
@@ -111,9 +111,17 @@ class FakeTwilio:
 
     async def _list_messages(self, request: web.Request) -> web.Response:
         """Messages filtered as Twilio filters them: `To`, `From`, `DateSent>` (inclusive)."""
+        query = request.query
+        self.requests.append(
+            FakeRequest(
+                method="GET",
+                path=request.path,
+                form={key: query.getall(key) for key in set(query.keys())},
+                account_sid=request.match_info["sid"],
+            )
+        )
         if not self._authorized(request):
             return self._error(401, 20003, "Authenticate")
-        query = request.query
         after = query.get("DateSent>")
         since = datetime.fromisoformat(after.replace("Z", "+00:00")) if after else None
         found = [
