@@ -155,7 +155,7 @@ async def _refusal(session: AsyncSession, lead: Lead, channel: str, recipient: s
         if not recipient:
             return "no mobile number on file"
         if await opted_out(session, lead.practice_id, lead.phone_index):
-            return "opted out of texts (STOP)"
+            return "opted out of texts (STOP, or no on the form)"
         if not await sms_consented(session, lead.practice_id, lead.phone_index):
             return "no consent to texts on record"
         return None

@@ -111,7 +111,7 @@ async def _refusal_now(session: AsyncSession, message: NurtureMessage, lead: Lea
         return "unsubscribed from emails"
     if message.channel == "sms":
         if await opted_out(session, lead.practice_id, lead.phone_index):
-            return "opted out of texts (STOP)"
+            return "opted out of texts (STOP, or no on the form)"
         if not await sms_consented(session, lead.practice_id, lead.phone_index):
             return "no consent to texts on record"
     return None
