@@ -52,7 +52,7 @@ def planned_sample(baseline: float, min_effect: float = DEFAULT_MIN_EFFECT) -> i
     target = min(baseline + min_effect, 0.999)
     effect = abs(proportion_effectsize(target, baseline))
     n = NormalIndPower().solve_power(effect_size=effect, alpha=ALPHA, power=POWER, ratio=1.0)
-    return int(math.ceil(n))
+    return math.ceil(float(n))
 
 
 def compare(
