@@ -24,8 +24,9 @@ from web.problems import EXCEPTION_HANDLERS, problem_details_plugin, with_reques
 from web.routes import ROUTE_HANDLERS
 from web.sessions import BreakGlassEnded, break_glass_ended
 
-CSRF_EXEMPT = ["/webhooks/", "/healthz", "/readyz", "/schema", "/static/"]
-"""Machine-to-machine endpoints authenticate by signature, not by cookie, so CSRF does not apply."""
+CSRF_EXEMPT = ["/webhooks/", "/healthz", "/readyz", "/schema", "/static/", "/n/"]
+"""Machine-to-machine endpoints authenticate by signature, not by cookie, so CSRF does not apply;
+`/n/` are the links in patient emails (signed per message; RFC 8058 one-click posts carry no cookie)."""
 
 
 def _template_globals(engine: JinjaTemplateEngine) -> None:

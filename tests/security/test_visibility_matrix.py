@@ -85,6 +85,9 @@ NO_LEAD_DATA = {
     "/admin/practices": "practices and their counts (platform operator)",
     "/admin/call-centers": "call centers, agents, practices served (platform operator)",
     "/models/versions/{version:str}": "a model's card: aggregate metrics",
+    "/n/u/{token:str}": "a patient's unsubscribe page: the practice's name only",
+    "/n/c/{token:str}": "a patient's click-through: a redirect to the practice's scheduling page",
+    "/n/o/{token:str}": "the open pixel: a 1x1 image",
 }
 """GET routes that show no lead (a route added here needs a reason)."""
 
