@@ -53,6 +53,7 @@ from web.dashboard import dashboard_export, dashboard_page, dashboard_panel
 from web.health import healthz, readyz
 from web.models_admin import model_card_page, model_promote, model_roll_back
 from web.models_page import history_upload, models_page
+from web.nurture import NURTURE_HANDLERS
 from web.nurture_public import NURTURE_PUBLIC_HANDLERS
 from web.overflow import OverflowConsole, overflow_page
 from web.pages import board_leads, home
@@ -137,6 +138,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     call_center_practices,
     call_center_agent,
     agent_active,
+    *NURTURE_HANDLERS,
     *NURTURE_PUBLIC_HANDLERS,
     create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
 ]
