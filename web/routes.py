@@ -60,7 +60,7 @@ from web.pages import board_leads, home
 from web.paths import STATIC_DIR
 from web.patient_export import export_download, export_page
 from web.phone_actions import PhoneActions
-from web.timeline import timeline_page
+from web.timeline import stop_follow_up_action, timeline_page
 from web.ws import board_socket
 
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
@@ -90,6 +90,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     dashboard_panel,
     dashboard_export,
     timeline_page,
+    stop_follow_up_action,
     break_glass_page,
     break_glass_start,
     break_glass_end,

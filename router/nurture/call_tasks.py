@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from router.core.domain import Domain
 from router.core.errors import ActionRefused
 from router.core.models import Lead, NurtureCallTask
+from router.leads.actions import lead_for_update
+from router.nurture.exits import stop_for_lead
 from router.privacy import audit
 from router.privacy.access import Viewer, may_do
 
@@ -91,3 +93,15 @@ async def complete_call_task(
             lead_id=lead.id,
             details={"task_id": str(task.id)},
         )
+
+
+async def stop_follow_up(domain: Domain, viewer: Viewer, lead_id: uuid.UUID, *, actor: audit.Actor) -> bool:
+    """A staff member stops the lead's sequence; what it had queued is cancelled (False: it was in none)."""
+    async with domain.sessionmaker() as session, session.begin():
+        lead = await lead_for_update(session, viewer, lead_id, "lead.close")
+        stopped = await stop_for_lead(session, lead.id, "stopped", domain.clock.now())
+        if stopped:
+            audit.record(
+                session, actor=actor, action="nurture.stop", practice_id=lead.practice_id, lead_id=lead.id
+            )
+    return stopped

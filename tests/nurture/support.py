@@ -22,10 +22,14 @@ SCHEDULING = "https://brightsmile.example/book"
 
 
 async def nurture_practice(
-    domain: Domain, *, treatments: tuple[str, ...] = ("orthodontics",), **settings: Any
+    domain: Domain,
+    *,
+    treatments: tuple[str, ...] = ("orthodontics",),
+    staff: dict[str, dict[str, Any]] | None = None,
+    **settings: Any,
 ) -> Any:
     """A practice with phones, the starter wording approved as shipped, and these sequences on."""
-    practice = await phone_practice(domain, overflow_mode=None)
+    practice = await phone_practice(domain, overflow_mode=None, staff=staff)
     now = domain.clock.now()
     async with domain.sessionmaker() as session, session.begin():
         await install_starter(session, practice.practice.id, now)

@@ -106,3 +106,32 @@ async def test_an_email_whose_outcome_is_unknown_is_shown_so_and_never_resent(
     assert len(mailbox.messages) == 1
     settled = await _only_message(domain, "email")
     assert settled.status == "unknown" and settled.detail.startswith("may not have been sent")
+
+
+async def test_the_lead_page_says_an_email_may_not_have_been_sent_and_staff_can_stop_the_sequence(
+    nurture_domain, mailbox, crash_after_accept, client
+):
+    from router.core.models import NurtureEnrolment
+    from tests.factories import csrf_of, sign_in
+
+    domain = nurture_domain
+    clock = freeze(domain, daytime())
+    practice = await nurture_practice(domain, staff={"maya@bright.example": {"role": "manager"}})
+    lead_id = await form_lead(domain, practice, first_name="Ana")
+    await nurture_tick(domain)
+    with pytest.raises(WorkerStopped):
+        await send_message(domain, (await _only_message(domain, "email")).id)
+    outbox.after_provider_accepted = None
+    clock.advance(outbox.STALLED_AFTER + timedelta(seconds=1))
+    await recover_stalled(domain)
+    await sign_in(client, domain, "maya@bright.example")
+    page = await client.get(f"/leads/{lead_id}")
+    assert "Follow-up: Orthodontics" in page.text and "May not have been sent" in page.text
+    stopped = await client.post(
+        f"/leads/{lead_id}/follow-up/stop", data={"_csrf_token": await csrf_of(client)}
+    )
+    assert stopped.status_code == 303
+    async with domain.sessionmaker() as session:
+        enrolment = await session.scalar(select(NurtureEnrolment).where(NurtureEnrolment.lead_id == lead_id))
+    assert enrolment.status == "exited" and enrolment.exit_reason == "stopped"
+    assert "Stopped: Stopped by staff" in (await client.get(f"/leads/{lead_id}")).text
