@@ -14,11 +14,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.domain import Domain
 from router.core.errors import ActionRefused, InvalidFields
-from router.core.models import NurtureSettings, NurtureTemplate, NurtureTemplateVersion, StaffUser
-from router.nurture.rendering import TemplateInvalid, check_wording
+from router.core.models import (
+    NurtureSettings,
+    NurtureTemplate,
+    NurtureTemplateVersion,
+    Practice,
+    PracticePhoneSettings,
+    StaffUser,
+)
+from router.nurture.rendering import MissingVariable, TemplateInvalid, check_wording, render
 from router.privacy import audit
 from router.privacy.access import MANAGING_ROLES, Viewer, may_do, require
 
+MISSED_CALL_KEY = "missed-call"
+"""The ready-made wording of the missed-call text-back: approving it makes it the text the phones send."""
 SMS_MAX_CHARS = 480
 """Three SMS segments: longer texts are split, arrive out of order on some phones, and cost more."""
 
@@ -152,6 +161,8 @@ async def approve(domain: Domain, viewer: Viewer, version_id: uuid.UUID, *, acto
                 previous.status = "retired"
         version.status, version.approved_by_user_id, version.approved_at = "approved", viewer.user_id, now
         template.approved_version_id = version.id
+        if template.key == MISSED_CALL_KEY and template.language == "en":
+            await _use_for_text_back(session, template.practice_id, version)
         audit.record(
             session,
             actor=actor,
@@ -159,3 +170,20 @@ async def approve(domain: Domain, viewer: Viewer, version_id: uuid.UUID, *, acto
             practice_id=template.practice_id,
             details={"template_id": str(template.id), "version": version.version},
         )
+
+
+async def _use_for_text_back(
+    session: AsyncSession, practice_id: uuid.UUID, version: NurtureTemplateVersion
+) -> None:
+    """The approved missed-call wording becomes the practice's text-back (the phones read it from there)."""
+    practice = await session.get(Practice, practice_id)
+    phones = await session.get(PracticePhoneSettings, practice_id, with_for_update=True)
+    if practice is None or phones is None:
+        return
+    try:
+        rendered = render(
+            None, version.body, {"practice_name": practice.name, "office_phone": practice.support_phone}
+        )
+    except MissingVariable:
+        return  # a caller has no name on file yet: wording that needs one cannot be the text-back
+    phones.text_back_message = rendered.body

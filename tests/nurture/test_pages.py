@@ -183,3 +183,32 @@ async def test_front_desk_cannot_open_the_follow_up_screens(client, domain):
     await _practice(domain, MAYA, MAX)
     await _as(client, domain, DESK)
     assert (await client.get("/nurture", headers={"accept": "text/html"})).status_code == 403
+
+
+async def test_approving_the_missed_call_wording_makes_it_the_text_back(client, domain):
+    from router.core.models import PracticePhoneSettings
+
+    practice = await _practice(domain, MAYA, MAX)
+    async with domain.sessionmaker() as session, session.begin():
+        session.add(
+            PracticePhoneSettings(
+                practice_id=practice.practice.id, missed_call_text_back=True, updated_at=domain.clock.now()
+            )
+        )
+    token = await _as(client, domain, MAYA)
+    await client.post("/nurture/starter", data={"_csrf_token": token})
+    template = await _template(domain, "missed-call")
+    async with domain.sessionmaker() as session:
+        version = await session.scalar(
+            select(NurtureTemplateVersion).where(NurtureTemplateVersion.template_id == template.id)
+        )
+    answer = await client.post(
+        f"/nurture/templates/{template.id}/versions/{version.id}/approve", data={"_csrf_token": token}
+    )
+    assert answer.status_code == 303
+    async with domain.sessionmaker() as session:
+        phones = await session.get(PracticePhoneSettings, practice.practice.id)
+    assert phones.text_back_message == (
+        "Sorry we missed your call at Bright Dental! Reply here to text us, or call us back anytime. "
+        "Reply STOP to opt out."
+    )
