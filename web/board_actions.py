@@ -15,6 +15,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 from litestar.response import Template
 
+from router.appointments.booking import booking_from_form
 from router.board import presence
 from router.board.snapshot import load_lead_choices
 from router.core import errors
@@ -119,12 +120,14 @@ class BoardActions(Controller):
         lead_id: FromPath[uuid.UUID],
         data: Form,
     ) -> None:
+        reason = data.get("reason", "")
         await actions.close_lead(
             domain,
             signed_in.viewer,
             lead_id,
-            reason=data.get("reason", ""),
+            reason=reason,
             actor=actor_of(request, signed_in),
+            booking=booking_from_form(data) if reason == "appointment_booked" else None,
         )
 
     @post("/leads/{lead_id:uuid}/reassign", status_code=204)

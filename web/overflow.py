@@ -17,6 +17,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from markupsafe import escape
 
+from router.appointments.booking import booking_from_form
 from router.core import errors
 from router.core.domain import Domain
 from router.core.events import latest_event_id
@@ -122,11 +123,13 @@ class OverflowConsole(Controller):
         lead_id: FromPath[uuid.UUID],
         data: Form,
     ) -> Template:
+        disposition = data.get("disposition", "")
         await record_disposition(
             domain,
             signed_in.viewer,
             lead_id,
-            disposition=data.get("disposition", ""),
+            disposition=disposition,
+            booking=booking_from_form(data) if disposition == "booked" else None,
             note=data.get("note") or None,
             call_back_at=_call_back_at(data.get("call_back_at")),
             actor=actor_of(request, signed_in),

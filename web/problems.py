@@ -27,7 +27,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeout
 
 from router.core.db_errors import NothingWritten, WriteOutcomeUnknown, is_unavailable, sqlstate
-from router.core.errors import ActionRefused
+from router.core.errors import ActionRefused, InvalidFields
 from router.intake.normalize import InvalidInquiry
 
 log = logging.getLogger("leadrouter.web")
@@ -163,9 +163,12 @@ def action_refused(request: Request[Any, Any, Any], exc: ActionRefused) -> Respo
             context={"title": title, "message": str(exc), "viewer": None},
             status_code=exc.status_code,
         )
-    return ProblemDetailsException(status_code=exc.status_code, title=title, detail=str(exc)).to_response(
-        request
-    )
+    extra = None
+    if isinstance(exc, InvalidFields):
+        extra = {"errors": [{"field": name, "message": text} for name, text in exc.errors.items()]}
+    return ProblemDetailsException(
+        status_code=exc.status_code, title=title, detail=str(exc), extra=extra
+    ).to_response(request)
 
 
 def problem_details_plugin() -> ProblemDetailsPlugin:

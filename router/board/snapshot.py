@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from router.appointments.booking import Choice, booking_choices
 from router.core.clock import utcnow
 from router.core.domain import Domain
 from router.core.models import Interaction, Lead, Location, StaffLocation, StaffUser
@@ -224,6 +225,10 @@ class LeadChoices:
     assigned_user_id: uuid.UUID | None
     staff: tuple[StaffOption, ...]
     """Staff of the lead's location (managers only; empty for everyone else)."""
+    location_id: uuid.UUID | None = None
+    locations: tuple[Choice, ...] = ()
+    """The practice's open offices, for the booking's office."""
+    providers: tuple[Choice, ...] = ()
 
 
 async def load_lead_choices(session: AsyncSession, viewer: Viewer, lead_id: uuid.UUID) -> LeadChoices | None:
@@ -234,14 +239,24 @@ async def load_lead_choices(session: AsyncSession, viewer: Viewer, lead_id: uuid
     """
     row = (
         await session.execute(
-            select(Lead.location_id, Lead.assigned_user_id).where(Lead.id == lead_id, viewer.lead_filter())
+            select(Lead.location_id, Lead.assigned_user_id, Lead.practice_id).where(
+                Lead.id == lead_id, viewer.lead_filter()
+            )
         )
     ).first()
     if row is None:
         return None
-    location_id, assigned_user_id = row
+    location_id, assigned_user_id, practice_id = row
     staff = await _staff_at(session, location_id) if viewer.role in MANAGING_ROLES else ()
-    return LeadChoices(lead_id=lead_id, assigned_user_id=assigned_user_id, staff=staff)
+    locations, providers = await booking_choices(session, practice_id)
+    return LeadChoices(
+        lead_id=lead_id,
+        assigned_user_id=assigned_user_id,
+        staff=staff,
+        location_id=location_id,
+        locations=locations,
+        providers=providers,
+    )
 
 
 BOARD_PUSH = audit.Actor.system("board-push")

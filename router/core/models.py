@@ -488,6 +488,33 @@ class FunnelEvent(Base):
     actor: Mapped[str | None] = mapped_column(String(100))
 
 
+APPOINTMENT_STATUSES = ("booked", "confirmed", "cancelled", "no_show", "completed")
+APPOINTMENT_SOURCES = ("board", "overflow", "phone", "pms", "online")
+
+
+class Appointment(Base):
+    """A visit booked for a lead at one of the practice's offices: when, with whom, who booked it where.
+
+    The lead keeps no appointment columns; a lead may have several appointments over time.
+    """
+
+    __tablename__ = "appointments"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"), index=True)
+    lead_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    location_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = _ts()
+    provider_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("providers.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default="booked", server_default=text("'booked'"))
+    source: Mapped[str] = mapped_column(String(16))
+    """Where it was booked: board, overflow (an agent), phone, pms, online."""
+    booked_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = _ts(server_default=text("now()"))
+    __table_args__ = (Index("ix_appointments_location_starts_at", "location_id", "starts_at"),)
+
+
 class Interaction(Base):
     """Something that happened between the practice and a lead: an attempt, a contact, a note, a call."""
 

@@ -17,8 +17,9 @@ from typing import Any, NoReturn
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from router.appointments.booking import BookingRequest, add_booking
 from router.core.domain import Domain
-from router.core.errors import ActionRefused, InvalidChoice, LeadNotFound, NotPermitted
+from router.core.errors import ActionRefused, InvalidChoice, InvalidFields, LeadNotFound, NotPermitted
 from router.core.events import record_lead_event
 from router.core.models import (
     CLOSE_REASONS,
@@ -220,10 +221,19 @@ async def log_contact_made(
 
 
 async def close_lead(
-    domain: Domain, viewer: Viewer, lead_id: uuid.UUID, *, reason: str, actor: audit.Actor
+    domain: Domain,
+    viewer: Viewer,
+    lead_id: uuid.UUID,
+    *,
+    reason: str,
+    actor: audit.Actor,
+    booking: BookingRequest | None = None,
 ) -> ActionResult:
-    """Close a lead with a reason; a booked appointment also counts as contact and a funnel stage."""
+    """Close a lead with a reason. "Appointment booked" needs the appointment, stored as its own row;
+    it also counts as contact and a funnel stage."""
     _choose(reason, CLOSE_REASONS, "the reason")
+    if reason == "appointment_booked" and booking is None:
+        raise InvalidFields({"appointment_at": "Enter the appointment's date and time."})
     now = domain.clock.now()
     async with domain.sessionmaker() as session, session.begin():
         lead = await lead_for_update(session, viewer, lead_id, "lead.close")
@@ -232,7 +242,13 @@ async def close_lead(
         lead.close_reason = reason
         lead.closed_at = now
         lead.last_activity_at = now
+        details: dict[str, str] = {"reason": reason}
         if reason == "appointment_booked":
+            assert booking is not None
+            appointment = await add_booking(
+                session, lead, booking, source="board", booked_by_user_id=viewer.user_id, now=now
+            )
+            details["appointment_id"] = str(appointment.id)
             await record_first_contact(session, lead, now, "booking", user_id=viewer.user_id, actor=actor.id)
             lead.stage = "appointment_scheduled"
             session.add(_funnel(lead, "appointment_scheduled", now, actor))
@@ -243,9 +259,9 @@ async def close_lead(
             action="lead.close",
             practice_id=lead.practice_id,
             lead_id=lead.id,
-            details={"reason": reason},
+            details=details,
         )
-        event_id = await record_lead_event(session, lead, "lead.closed", {"reason": reason})
+        event_id = await record_lead_event(session, lead, "lead.closed", details)
     return await _announce(domain, ActionResult(lead_id, event_id))
 
 

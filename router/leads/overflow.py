@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from router.appointments.booking import BookingRequest, add_booking
 from router.core.domain import Domain
-from router.core.errors import ActionRefused, InvalidChoice, LeadNotFound, NotPermitted
+from router.core.errors import ActionRefused, InvalidChoice, InvalidFields, LeadNotFound, NotPermitted
 from router.core.events import record_lead_event
 from router.core.models import FunnelEvent, Interaction, Lead, Location, Practice, StaffUser, Touchpoint
 from router.core.phi_columns import (
@@ -194,6 +195,7 @@ async def record_disposition(
     note: str | None,
     call_back_at: datetime | None,
     actor: audit.Actor,
+    booking: BookingRequest | None = None,
 ) -> int:
     """What the agent's call came to; reaching the person is first contact, a booking moves the funnel."""
     _require_agent(viewer)
@@ -201,6 +203,8 @@ async def record_disposition(
         raise InvalidChoice(f"Disposition must be one of {', '.join(DISPOSITIONS)}.")
     if disposition == "call_back" and call_back_at is None:
         raise InvalidChoice("Say when to call back.")
+    if disposition == "booked" and booking is None:
+        raise InvalidFields({"appointment_at": "Enter the appointment's date and time."})
     now = domain.clock.now()
     async with domain.sessionmaker() as session, session.begin():
         lead = await _claimed_lead(session, viewer, lead_id)
@@ -230,6 +234,11 @@ async def record_disposition(
                 "booking" if disposition == "booked" else "call",
                 user_id=viewer.user_id,
                 actor=actor.id,
+            )
+        if disposition == "booked":
+            assert booking is not None
+            await add_booking(
+                session, lead, booking, source="overflow", booked_by_user_id=viewer.user_id, now=now
             )
         if disposition == "booked" and lead.stage in ("lead", "contacted"):
             lead.stage = "appointment_scheduled"

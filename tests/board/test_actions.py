@@ -1,8 +1,10 @@
 import asyncio
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from router.appointments.booking import BookingRequest
 from router.board import presence
 from router.core import errors
 from router.core.models import AuditRecord, DomainEvent, FunnelEvent, Interaction, Lead, StaffUser
@@ -138,7 +140,10 @@ async def test_close_as_booked_adds_the_appointment_stage_and_refuses_further_ac
     practice, viewers = desk
     lead_id = await new_lead(domain, practice)
     me = viewers["desk1@bright.example"]
-    await actions.close_lead(domain, me, lead_id, reason="appointment_booked", actor=actor_for(me))
+    booking = BookingRequest(starts_at=domain.clock.now() + timedelta(days=2))
+    await actions.close_lead(
+        domain, me, lead_id, reason="appointment_booked", actor=actor_for(me), booking=booking
+    )
     lead = await lead_row(domain, lead_id)
     assert (lead.status, lead.close_reason, lead.stage) == (
         "closed",

@@ -1,6 +1,7 @@
 import asyncio
 import re
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -8,6 +9,7 @@ from sqlalchemy import select
 from realtime import constants
 from realtime import hub as hub_module
 from realtime.connection import BoardConnection
+from router.appointments.booking import BookingRequest
 from router.board.snapshot import load_board, priority_key
 from router.core.events import latest_event_id, record_event
 from router.core.models import AuditRecord, DomainEvent, Lead
@@ -233,7 +235,14 @@ async def test_a_stale_snapshot_plus_the_events_after_it_renders_the_same_board_
     await actions.log_contact_made(domain, ana, kept, channel="sms", note="call back", actor=actor(ana))
     await actions.log_contact_attempt(domain, boss, other, outcome="no_answer", actor=actor(boss))
     await actions.reassign_lead(domain, boss, other, to_user_id=people["ben"].user_id, actor=actor(boss))
-    await actions.close_lead(domain, ana, booked, reason="appointment_booked", actor=actor(ana))
+    await actions.close_lead(
+        domain,
+        ana,
+        booked,
+        reason="appointment_booked",
+        actor=actor(ana),
+        booking=BookingRequest(starts_at=domain.clock.now() + timedelta(days=2)),
+    )
     async with domain.sessionmaker() as session, session.begin():
         (await session.get(Lead, other)).escalation_level = 1  # the escalation engineer's event, simulated
         await record_event(

@@ -93,7 +93,9 @@ async def test_every_contact_path_goes_through_the_one_writer_and_reaches_the_da
     booked = await form_lead(phones, practice, phone="+15125550112", email="p2@example.com")
     frozen.advance(WAIT)
     answer = await twilio_client.post(
-        f"/board/leads/{booked}/close", data={"reason": "appointment_booked"}, headers=ana_csrf
+        f"/board/leads/{booked}/close",
+        data={"reason": "appointment_booked", "appointment_at": "2031-03-04T10:30"},
+        headers=ana_csrf,
     )
     assert answer.status_code == 204, answer.text
     expected[booked] = ("booking", ana.id)

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from connectors.twilio.twiml import RING_RESULT_PATH, VOICE_PATH
 from router.core.clock import FrozenClock, set_clock
-from router.core.models import AuditRecord, Interaction, Lead
+from router.core.models import Appointment, AuditRecord, Interaction, Lead
 from router.privacy.auth import create_user
 from tests.factories import open_staff_session
 from tests.phones.helpers import call_params, form_lead, new_sid, phone_practice, post_signed
@@ -97,7 +97,11 @@ async def test_a_rung_out_call_is_claimed_by_one_agent_worked_and_handed_back(
     _, hana_headers = await _console(twilio_client, agents["hana"][1])
     booked = await twilio_client.post(
         f"/overflow/console/leads/{lead.id}/disposition",
-        data={"disposition": "booked", "note": "Booked Tue 9am cleaning"},
+        data={
+            "disposition": "booked",
+            "note": "Booked Tue 9am cleaning",
+            "appointment_at": "2031-03-04T09:00",
+        },
         headers=hana_headers,
     )
     assert booked.status_code == 200, booked.text
@@ -112,6 +116,7 @@ async def test_a_rung_out_call_is_claimed_by_one_agent_worked_and_handed_back(
         kinds = [
             i.kind for i in (await session.scalars(select(Interaction).where(Interaction.lead_id == lead.id)))
         ]
+        appointments = list(await session.scalars(select(Appointment).where(Appointment.lead_id == lead.id)))
         actions = set(
             (
                 await session.scalars(
@@ -121,6 +126,7 @@ async def test_a_rung_out_call_is_claimed_by_one_agent_worked_and_handed_back(
         )
     assert lead is not None and not lead.overflow and lead.claimed_by_user_id is None
     assert lead.stage == "appointment_scheduled" and lead.first_contact_at is not None
+    assert [(a.source, a.booked_by_user_id) for a in appointments] == [("overflow", agents["hana"][0].id)]
     assert {"disposition", "handback"} <= set(kinds)
     assert {"lead.read", "lead.claim", "lead.disposition", "lead.hand_back"} <= actions
     page, _ = await _console(twilio_client, agents["hana"][1])

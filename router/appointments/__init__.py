@@ -1,0 +1,1 @@
+"""Appointments: the visits booked for leads (when, at which office, with whom, booked by whom and where)."""
