@@ -1,7 +1,7 @@
 """nurture: sequences, templates with approved versions, the patient message outbox, staff call tasks
 
 Revision ID: 0016_nurture
-Revises: 0011_administration
+Revises: 0012_appointments
 
 - `nurture_settings`: a practice's sender identity, hourly rate limits per channel, the score at
   which a lead gets a staff call instead of automation, and a named second approver.
@@ -22,7 +22,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0016_nurture"
-down_revision = "0011_administration"
+down_revision = "0012_appointments"
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
 """Leaving a sequence: booking from any channel, opt-out, the lead closed, a staff member's stop.
 
-`booked` is the one place that decides whether a lead has booked. Until appointments land it reads
-the lead (closed as booked, or a funnel stage at or past "appointment scheduled", which the board,
-the overflow console and phone bookings all write); the PMS sync will add appointments here.
+`booked` is the one place that decides whether a lead has booked: an appointment row (the board's
+close form, the overflow console, a call, the PMS sync and online booking all write one), the lead
+closed as booked, or a funnel stage at or past "appointment scheduled".
 """
 
 from __future__ import annotations
@@ -14,7 +14,14 @@ from sqlalchemy import exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.domain import Domain
-from router.core.models import FunnelEvent, Lead, NurtureCallTask, NurtureEnrolment, NurtureMessage
+from router.core.models import (
+    Appointment,
+    FunnelEvent,
+    Lead,
+    NurtureCallTask,
+    NurtureEnrolment,
+    NurtureMessage,
+)
 
 BOOKED_STAGES = (
     "appointment_scheduled",
@@ -35,11 +42,9 @@ async def booked(session: AsyncSession, lead: Lead) -> bool:
     """Whether the lead has booked, through any channel."""
     if lead.close_reason == "appointment_booked" or lead.stage in BOOKED_STAGES:
         return True
-    return bool(
-        await session.scalar(
-            select(exists().where(FunnelEvent.lead_id == lead.id, FunnelEvent.stage.in_(BOOKED_STAGES)))
-        )
-    )
+    appointment = exists().where(Appointment.lead_id == lead.id, Appointment.status != "cancelled")
+    stage = exists().where(FunnelEvent.lead_id == lead.id, FunnelEvent.stage.in_(BOOKED_STAGES))
+    return bool(await session.scalar(select(or_(appointment, stage))))
 
 
 async def exit_reason(session: AsyncSession, lead: Lead | None) -> str | None:
@@ -118,6 +123,7 @@ async def sweep_exits(domain: Domain, *, limit: int = 500) -> int:
                     or_(
                         Lead.status != "open",
                         Lead.stage.in_(BOOKED_STAGES),
+                        exists().where(Appointment.lead_id == Lead.id, Appointment.status != "cancelled"),
                     ),
                 )
                 .limit(limit)

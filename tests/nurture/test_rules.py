@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from router.core.models import NurtureEnrolment, NurtureMessage
+from router.appointments.booking import BookingRequest
+from router.core.models import Appointment, NurtureEnrolment, NurtureMessage
 from router.leads.actions import close_lead
 from router.nurture.consent import email_opt_out
 from router.nurture.engine import due_enrolments_query
@@ -81,7 +82,15 @@ async def test_a_lead_who_books_while_a_message_is_queued_gets_nothing(nurture_d
     assert message.status == "queued"
     [desk] = await add_desk_staff(domain, practice, 1)
     viewer = await viewer_of(domain, desk)
-    await close_lead(domain, viewer, lead_id, reason="appointment_booked", actor=Actor("user", str(desk.id)))
+    booking = BookingRequest(starts_at=domain.clock.now() + timedelta(days=2), outside_hours_confirmed=True)
+    await close_lead(
+        domain,
+        viewer,
+        lead_id,
+        reason="appointment_booked",
+        actor=Actor("user", str(desk.id)),
+        booking=booking,
+    )
     # The queued job fires after the booking: the claim sees the booking and cancels.
     assert (await send_message(domain, message.id))["status"] == "cancelled"
     assert mailbox.messages == []
@@ -102,6 +111,28 @@ async def test_a_booking_from_the_overflow_console_or_phone_exits_at_the_next_ti
                 "VALUES (:p, :l, 'appointment_scheduled', now(), 'overflow')"
             ),
             {"p": practice.practice.id, "l": lead_id},
+        )
+    clock.advance(timedelta(days=1))
+    report = await nurture_tick(domain)
+    assert report["steps"] == 0 and report["exited"] == 1
+    assert (await _enrolment(domain, lead_id)).exit_reason == "booked"
+
+
+async def test_an_appointment_from_the_practice_system_exits_at_the_next_tick(nurture_domain):
+    domain = nurture_domain
+    clock = freeze(domain, daytime())
+    practice = await nurture_practice(domain)
+    lead_id = await form_lead(domain, practice, first_name="Ana")
+    await nurture_tick(domain)
+    async with domain.sessionmaker() as session, session.begin():  # as the PMS sync stores one
+        session.add(
+            Appointment(
+                practice_id=practice.practice.id,
+                lead_id=lead_id,
+                location_id=practice.locations["downtown"].id,
+                starts_at=clock.now() + timedelta(days=3),
+                source="pms",
+            )
         )
     clock.advance(timedelta(days=1))
     report = await nurture_tick(domain)
