@@ -27,6 +27,7 @@ from router.nurture.sequences import (
     SOURCES,
     WAIT_UNITS,
     change_steps,
+    create_sequence,
     load_screen,
     save_rules,
     set_active,
@@ -73,6 +74,8 @@ def _page(template: str, signed_in: SignedIn, zone: str, status_code: int = 200,
             "values": {},
             "notice": None,
             "refusal": None,
+            "new_errors": {},
+            "new_values": {},
             **context,
         },
         status_code=status_code,
@@ -131,6 +134,23 @@ async def nurture_settings_save(
     except InvalidFields as exc:
         return await _overview(domain, signed_in, 422, errors=exc.errors, values=form)
     return Redirect("/nurture?done=saved#settings", status_code=303)
+
+
+@post("/nurture/sequences", include_in_schema=False)
+async def nurture_sequence_create(
+    request: Request[Any, Any, Any], domain: NamedDependency[Domain]
+) -> Template | Redirect:
+    signed_in = await signed_in_or_login(request, domain)
+    if isinstance(signed_in, Redirect):
+        return signed_in
+    form = await submitted(request)
+    try:
+        sequence_id = await create_sequence(
+            domain, signed_in.viewer, form, actor=actor_of(request, signed_in)
+        )
+    except InvalidFields as exc:
+        return await _overview(domain, signed_in, 422, new_errors=exc.errors, new_values=form)
+    return Redirect(f"/nurture/sequences/{sequence_id}", status_code=303)
 
 
 @post("/nurture/starter", include_in_schema=False)
@@ -321,6 +341,7 @@ async def nurture_call_done(
 NURTURE_HANDLERS = [
     nurture_page,
     nurture_settings_save,
+    nurture_sequence_create,
     nurture_starter,
     nurture_template_page,
     nurture_template_save,

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from router.core.domain import Domain
 from router.core.errors import ActionRefused
 from router.core.models import (
+    Lead,
+    Location,
     NurtureCallTask,
     NurtureEnrolment,
     NurtureMessage,
@@ -193,6 +196,24 @@ class LeadNurture:
     step: int | None
     messages: list[dict[str, Any]]
     open_calls: int
+    next_due: str | None = None
+    """When the next step runs, in the lead's office's time zone."""
+
+
+def local_time(moment: datetime, zone: str) -> str:
+    """ "Mar 3, 10:00 AM CST": a time as the office reads it."""
+    return moment.astimezone(ZoneInfo(zone)).strftime("%b %-d, %-I:%M %p %Z")
+
+
+async def _lead_zone(session: AsyncSession, lead_id: uuid.UUID) -> str:
+    zone = await session.scalar(
+        select(func.coalesce(Location.time_zone, Practice.time_zone))
+        .select_from(Lead)
+        .join(Practice, Practice.id == Lead.practice_id)
+        .outerjoin(Location, Location.id == Lead.location_id)
+        .where(Lead.id == lead_id)
+    )
+    return zone or "UTC"
 
 
 async def lead_panel(session: AsyncSession, lead_id: uuid.UUID) -> LeadNurture:
@@ -207,6 +228,7 @@ async def lead_panel(session: AsyncSession, lead_id: uuid.UUID) -> LeadNurture:
             .limit(1)
         )
     ).first()
+    zone = await _lead_zone(session, lead_id)
     messages = []
     for message, sms_status in (
         await session.execute(
@@ -239,4 +261,9 @@ async def lead_panel(session: AsyncSession, lead_id: uuid.UUID) -> LeadNurture:
     status = {"active": "In progress", "paused": "Paused", "finished": "Finished"}.get(
         enrolment.status, f"Stopped: {EXIT_WORDS.get(enrolment.exit_reason or '', enrolment.exit_reason)}"
     )
-    return LeadNurture(name, status, enrolment.step_index, messages, int(open_calls or 0))
+    next_due = (
+        local_time(enrolment.next_due_at, zone)
+        if enrolment.next_due_at and enrolment.status == "active"
+        else None
+    )
+    return LeadNurture(name, status, enrolment.step_index, messages, int(open_calls or 0), next_due)

@@ -292,3 +292,44 @@ async def set_active(
             practice_id=sequence.practice_id,
             details={"sequence_id": str(sequence.id)},
         )
+
+
+async def create_sequence(
+    domain: Domain, viewer: Viewer, form: dict[str, Any], *, actor: audit.Actor
+) -> uuid.UUID:
+    """A new, empty sequence (switched off) to build step by step."""
+    require(viewer, "nurture.manage")
+    name = str(form.get("name") or "").strip()
+    if not name or len(name) > 200:
+        raise InvalidFields({"name": "Give the sequence a name (at most 200 characters)."})
+    assert viewer.practice_id is not None
+    now = domain.clock.now()
+    async with domain.sessionmaker() as session, session.begin():
+        sequence = NurtureSequence(
+            id=uuid.uuid4(),
+            practice_id=viewer.practice_id,
+            name=name,
+            active=False,
+            current_version=1,
+            created_at=now,
+        )
+        session.add(sequence)
+        await session.flush([sequence])
+        session.add(
+            NurtureSequenceVersion(
+                id=uuid.uuid4(),
+                sequence_id=sequence.id,
+                version=1,
+                steps=[],
+                created_by_user_id=viewer.user_id,
+                created_at=now,
+            )
+        )
+        audit.record(
+            session,
+            actor=actor,
+            action="nurture.sequence_create",
+            practice_id=viewer.practice_id,
+            details={"sequence_id": str(sequence.id)},
+        )
+    return sequence.id
