@@ -131,16 +131,23 @@ async def compose_message(
     message.body_enc = domain.cipher.seal(rendered.body, column=NURTURE_BODY, row_id=message_id)
     message.send_after = now
     if channel == "sms":
-        message.from_number = await practice_number(session, lead.practice_id, lead.location_id)
-        if message.from_number is None:
-            message.status, message.detail = "blocked", "the practice has no number to text from"
-            return message
-        practice = await session.get(Practice, lead.practice_id)
-        zones = recipient_zones(
-            zip_code=lead.zip, phone=recipient, fallback=practice.time_zone if practice else "UTC"
-        )
-        message.send_after = next_allowed(now, zones)
+        await _text_from_and_when(session, message, lead, recipient, now)
     return message
+
+
+async def _text_from_and_when(
+    session: AsyncSession, message: NurtureMessage, lead: Lead, recipient: str | None, now: datetime
+) -> None:
+    """A text goes from the office's number, at the next minute its recipient's quiet hours allow."""
+    message.from_number = await practice_number(session, lead.practice_id, lead.location_id)
+    if message.from_number is None:
+        message.status, message.detail = "blocked", "the practice has no number to text from"
+        return
+    practice = await session.get(Practice, lead.practice_id)
+    zones = recipient_zones(
+        zip_code=lead.zip, phone=recipient, fallback=practice.time_zone if practice else "UTC"
+    )
+    message.send_after = next_allowed(now, zones)
 
 
 async def _refusal(session: AsyncSession, lead: Lead, channel: str, recipient: str | None) -> str | None:

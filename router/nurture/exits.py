@@ -61,7 +61,8 @@ async def exit_reason(session: AsyncSession, lead: Lead | None) -> str | None:
 async def end_enrolment(
     session: AsyncSession, enrolment: NurtureEnrolment, reason: str, now: datetime
 ) -> int:
-    """Exit (or finish) the enrolment and cancel what it had queued; returns the messages cancelled.
+    """Exit the enrolment and cancel what it had queued (finishing cancels nothing); returns the
+    messages cancelled.
 
     The caller holds the enrolment's row lock, as the sender does when it claims a message, so a
     queued message is either cancelled here or already on its way, never both.
@@ -70,6 +71,8 @@ async def end_enrolment(
     enrolment.exit_reason = None if reason == "finished" else reason
     enrolment.ended_at = now
     enrolment.next_due_at = None
+    if reason == "finished":  # the last step's message and call still go ahead
+        return 0
     cancelled = await session.execute(
         update(NurtureMessage)
         .where(

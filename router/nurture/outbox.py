@@ -84,7 +84,7 @@ async def _claim(domain: Domain, message_id: uuid.UUID) -> dict[str, str]:
             return {"status": message.status}
         lead = await session.get(Lead, message.lead_id)
         reason = await exit_reason(session, lead)
-        if enrolment is not None and (reason is not None or enrolment.status != "active"):
+        if enrolment is not None and (reason is not None or enrolment.status == "exited"):
             if enrolment.status in ("active", "paused") and reason is not None:
                 await end_enrolment(session, enrolment, reason, now)
             message.status = "cancelled"

@@ -87,6 +87,12 @@ def starter_steps(treatment: str) -> list[dict[str, Any]]:
 
 async def install_starter(session: AsyncSession, practice_id: uuid.UUID, now: datetime) -> int:
     """Add the ready-made wording (as drafts) and sequences (off) the practice does not have yet."""
+    return await _install_wording(session, practice_id, now) + await _install_sequences(
+        session, practice_id, now
+    )
+
+
+async def _install_wording(session: AsyncSession, practice_id: uuid.UUID, now: datetime) -> int:
     added = 0
     existing = set(
         (
@@ -123,6 +129,11 @@ async def install_starter(session: AsyncSession, practice_id: uuid.UUID, now: da
             )
         )
         added += 1
+    return added
+
+
+async def _install_sequences(session: AsyncSession, practice_id: uuid.UUID, now: datetime) -> int:
+    added = 0
     names = set(
         await session.scalars(select(NurtureSequence.name).where(NurtureSequence.practice_id == practice_id))
     )
