@@ -32,12 +32,11 @@ from router.core.phi_columns import (
     NURTURE_RECIPIENT,
     NURTURE_SUBJECT,
 )
-from router.nurture.consent import email_opted_out, sms_consented
+from router.nurture.consent import email_opted_out, latest_sms_consent
 from router.nurture.links import make_token
 from router.nurture.rendering import TREATMENT_WORDS, MissingVariable, render
 from router.phones.numbers import practice_number
 from router.phones.quiet_hours import next_allowed, recipient_zones
-from router.phones.texts import opted_out
 
 CLICK_PATH = "/n/c/"
 """Our redirect: a click is counted, then the browser goes on to the practice's scheduling page."""
@@ -46,7 +45,18 @@ CLICK_PATH = "/n/c/"
 async def approved_wording(
     session: AsyncSession, practice_id: uuid.UUID, key: str, language: str
 ) -> tuple[NurtureTemplate, NurtureTemplateVersion] | None:
-    """The approved version of the template in the lead's language, else in English."""
+    """The approved version of the template in the lead's language, else in English (remembered for
+    the rest of the transaction: a tick composes hundreds of messages from a few templates)."""
+    remembered = session.info.setdefault("nurture_wording", {})
+    key_of = (practice_id, key, language)
+    if key_of not in remembered:
+        remembered[key_of] = await _approved_wording(session, practice_id, key, language)
+    return remembered[key_of]
+
+
+async def _approved_wording(
+    session: AsyncSession, practice_id: uuid.UUID, key: str, language: str
+) -> tuple[NurtureTemplate, NurtureTemplateVersion] | None:
     for lang in dict.fromkeys((language, "en")):
         template = await session.scalar(
             select(NurtureTemplate).where(
@@ -161,9 +171,10 @@ async def _refusal(session: AsyncSession, lead: Lead, channel: str, recipient: s
     if channel == "sms":
         if not recipient:
             return "no mobile number on file"
-        if await opted_out(session, lead.practice_id, lead.phone_index):
+        consent = await latest_sms_consent(session, lead.practice_id, lead.phone_index)
+        if consent is False:
             return "opted out of texts (STOP, or no on the form)"
-        if not await sms_consented(session, lead.practice_id, lead.phone_index):
+        if consent is None:
             return "no consent to texts on record"
         return None
     return f"unknown channel {channel}"

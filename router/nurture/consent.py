@@ -17,9 +17,16 @@ from router.core.models import ConsentRecord, Lead
 
 async def sms_consented(session: AsyncSession, practice_id: uuid.UUID, phone_index: bytes | None) -> bool:
     """The number's latest SMS consent record in this practice says yes (silence is not consent)."""
+    return await latest_sms_consent(session, practice_id, phone_index) is True
+
+
+async def latest_sms_consent(
+    session: AsyncSession, practice_id: uuid.UUID, phone_index: bytes | None
+) -> bool | None:
+    """What the number's latest SMS consent record says: yes, no (STOP, a form's no) or None (none)."""
     if phone_index is None:
-        return False
-    granted = await session.scalar(
+        return None
+    return await session.scalar(
         select(ConsentRecord.granted)
         .where(
             ConsentRecord.practice_id == practice_id,
@@ -29,7 +36,6 @@ async def sms_consented(session: AsyncSession, practice_id: uuid.UUID, phone_ind
         .order_by(ConsentRecord.captured_at.desc(), ConsentRecord.granted.asc())
         .limit(1)
     )
-    return granted is True
 
 
 async def email_opted_out(session: AsyncSession, practice_id: uuid.UUID, email_index: bytes | None) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,12 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from router.core.domain import Domain
 from router.core.models import (
     Lead,
+    Location,
     NurtureCallTask,
     NurtureEnrolment,
     NurtureMessage,
     NurtureSequence,
     NurtureSequenceVersion,
     NurtureSettings,
+    Practice,
+    PracticePhoneSettings,
     Touchpoint,
 )
 from router.nurture.behaviour import did
@@ -157,6 +161,7 @@ async def run_due_steps(domain: Domain, *, limit: int = TICK_BATCH) -> TickRepor
     report = TickReport(messages=[])
     async with domain.sessionmaker() as session, session.begin():
         due = (await session.scalars(due_enrolments_query(now, limit))).all()
+        kept = await _preload(session, due)  # noqa: F841 (strong references keep the identity map warm)
         for enrolment in due:
             lead = await session.get(Lead, enrolment.lead_id)
             reason = await exit_reason(session, lead)
@@ -172,6 +177,25 @@ async def run_due_steps(domain: Domain, *, limit: int = TICK_BATCH) -> TickRepor
     for message_id, at in report.messages or []:
         await domain.jobs.schedule_nurture_send(message_id, at=at)
     return report
+
+
+async def _preload(session: AsyncSession, due: Sequence[NurtureEnrolment]) -> list[Any]:
+    """Load what a batch's steps read in a few queries, and hold it: the session's identity map keeps
+    only weak references, so without this every step would read its practice and office again."""
+    if not due:
+        return []
+    leads = list(await session.scalars(select(Lead).where(Lead.id.in_({e.lead_id for e in due}))))
+    practice_ids = {lead.practice_id for lead in leads}
+    kept: list[Any] = [*leads]
+    for model, column in (
+        (NurtureSequenceVersion, NurtureSequenceVersion.id.in_({e.sequence_version_id for e in due})),
+        (Practice, Practice.id.in_(practice_ids)),
+        (Location, Location.practice_id.in_(practice_ids)),
+        (NurtureSettings, NurtureSettings.practice_id.in_(practice_ids)),
+        (PracticePhoneSettings, PracticePhoneSettings.practice_id.in_(practice_ids)),
+    ):
+        kept.extend(await session.scalars(select(model).where(column)))
+    return kept
 
 
 async def _run_step(

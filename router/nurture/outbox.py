@@ -25,11 +25,11 @@ from router.core.domain import Domain
 from router.core.models import Lead, NurtureMessage, NurtureSettings, Practice, SmsMessage
 from router.core.phi_columns import NURTURE_BODY, NURTURE_RECIPIENT, NURTURE_SUBJECT, SMS_BODY, SMS_PHONE
 from router.core.ports import EmailRefused, PatientEmail, PhoneGatewayError, PortNotConfigured
-from router.nurture.consent import email_opted_out, sms_consented
+from router.nurture.consent import email_opted_out, latest_sms_consent
 from router.nurture.exits import end_enrolment, exit_reason, locked_enrolment
 from router.nurture.links import make_token
 from router.phones.quiet_hours import next_allowed, recipient_zones
-from router.phones.texts import opted_out, record_text_status
+from router.phones.texts import record_text_status
 
 log = logging.getLogger("leadrouter.nurture")
 
@@ -110,9 +110,10 @@ async def _refusal_now(session: AsyncSession, message: NurtureMessage, lead: Lea
     if message.channel == "email" and await email_opted_out(session, lead.practice_id, lead.email_index):
         return "unsubscribed from emails"
     if message.channel == "sms":
-        if await opted_out(session, lead.practice_id, lead.phone_index):
+        consent = await latest_sms_consent(session, lead.practice_id, lead.phone_index)
+        if consent is False:
             return "opted out of texts (STOP, or no on the form)"
-        if not await sms_consented(session, lead.practice_id, lead.phone_index):
+        if consent is None:
             return "no consent to texts on record"
     return None
 
