@@ -135,3 +135,22 @@ async def test_the_lead_page_says_an_email_may_not_have_been_sent_and_staff_can_
         enrolment = await session.scalar(select(NurtureEnrolment).where(NurtureEnrolment.lead_id == lead_id))
     assert enrolment.status == "exited" and enrolment.exit_reason == "stopped"
     assert "Stopped: Stopped by staff" in (await client.get(f"/leads/{lead_id}")).text
+
+
+async def test_a_status_callback_naming_our_id_settles_a_half_sent_text_without_asking_twilio(
+    nurture_domain, fake_twilio, crash_after_accept
+):
+    from router.phones.texts import record_text_status
+
+    domain = nurture_domain
+    clock, message = await _queued_text(domain)
+    with pytest.raises(WorkerStopped):
+        await send_message(domain, message.id)
+    outbox.after_provider_accepted = None
+    sid = fake_twilio.created[0]["sid"]
+    # Twilio's callback to .../sms/status?message_id=<our id>, as the webhook applies it:
+    await record_text_status(domain, message_sid=sid, status="delivered", message_id=message.id)
+    clock.advance(outbox.STALLED_AFTER + timedelta(seconds=1))
+    assert (await recover_stalled(domain))["sent"] == 1
+    assert [r.method for r in fake_twilio.requests] == ["POST"]  # no list query was needed
+    assert (await _only_message(domain, "sms")).provider_id == sid

@@ -65,3 +65,23 @@ async def test_a_form_lead_gets_the_welcome_email_then_a_text_the_next_day(
     async with domain.sessionmaker() as session:
         enrolment = await session.scalar(select(NurtureEnrolment).where(NurtureEnrolment.lead_id == lead_id))
     assert enrolment.status == "active" and enrolment.step_index == 2
+
+
+async def test_a_lead_who_wrote_in_spanish_gets_the_spanish_wording(nurture_domain, mailbox):
+    from sqlalchemy import update
+
+    from router.core.models import Touchpoint
+
+    domain = nurture_domain
+    freeze(domain, daytime())
+    practice = await nurture_practice(domain)
+    lead_id = await form_lead(domain, practice, first_name="Lucía")
+    async with domain.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(Touchpoint).where(Touchpoint.lead_id == lead_id).values(details={"language": "es"})
+        )
+    await nurture_tick(domain)
+    await send_due_messages(domain)
+    [(_, _, email)] = mailbox.messages
+    assert email["Subject"] == "Gracias por escribir a Bright Dental, Lucía"
+    assert "frenos o los alineadores" in email.get_body(("plain",)).get_content()
