@@ -1,7 +1,7 @@
 """nurture: sequences, templates with approved versions, the patient message outbox, staff call tasks
 
 Revision ID: 0016_nurture
-Revises: 0012_appointments
+Revises: 0017_ops_status
 
 - `nurture_settings`: a practice's sender identity, hourly rate limits per channel, the score at
   which a lead gets a staff call instead of automation, and a named second approver.
@@ -22,7 +22,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0016_nurture"
-down_revision = "0012_appointments"
+down_revision = "0017_ops_status"
 branch_labels = None
 depends_on = None
 

@@ -100,8 +100,8 @@ class PatientEmail:
     text: str
     """The body as the patient reads it; the connector lays it out as HTML too."""
     unsubscribe_url: str
-    open_pixel_url: str | None = None
     """Shown in the footer and sent as List-Unsubscribe with one-click (RFC 8058) POST support."""
+    open_pixel_url: str | None = None
     reply_to: str | None = None
     message_key: str = ""
     """Our outbox id, carried in a header so a bounce can be matched to its message."""
@@ -175,6 +175,10 @@ class PhoneGateway(Protocol):
         """
         ...
 
+    async def fetch_recording(self, recording_sid: str) -> bytes:
+        """A call's recording as MP3, fetched with the account's credentials (never a public link)."""
+        ...
+
 
 class PhonesNotConfigured:
     """The telephony port without Twilio settings (LEADROUTER_TWILIO_ACCOUNT_SID unset)."""
@@ -186,6 +190,9 @@ class PhonesNotConfigured:
         raise PortNotConfigured("Twilio not configured")
 
     async def find_message(self, *, from_number: str, to: str, body: str, since: datetime) -> str | None:
+        raise PortNotConfigured("Twilio not configured")
+
+    async def fetch_recording(self, recording_sid: str) -> bytes:
         raise PortNotConfigured("Twilio not configured")
 
 

@@ -19,11 +19,12 @@ from sqlalchemy import update
 from realtime.connection import BoardConnection
 from realtime.pushes import CommittedEvent
 from router.core.events import EVENT_KINDS
-from router.core.models import Lead
+from router.core.models import Lead, SmsMessage
 from tests.board.helpers import CollectingSocket
 from tests.factories import open_staff_session, viewer_of
 from tests.security.conftest import World
 from web.board_fragments import BoardFragments
+from web.pages import LANDING_PAGES
 
 pytestmark = pytest.mark.integration
 
@@ -40,9 +41,14 @@ READ_PATHS = {
     "/api/leads",
     "/api/leads/{lead_id:uuid}",
     "/leads/{lead_id:uuid}",
+    "/leads/{lead_id:uuid}/live",
+    "/leads/{lead_id:uuid}/calls/{call_id:uuid}/recording",
     "/overflow",
     "/overflow/console/queue",
     "/overflow/console/leads/{lead_id:uuid}",
+    "/overflow/leads/{lead_id:uuid}",
+    "/inbox",
+    "/inbox/list",
     "/dashboard",
     "/dashboard/panel",
     "/dashboard/export.csv",
@@ -57,6 +63,8 @@ READ_PATHS = {
 NO_LEAD_DATA = {
     "/healthz": "liveness",
     "/readyz": "readiness",
+    "/status": "the service's status: worker, queue, sweeps, backups, servers; counts only",
+    "/api/status": "the status page as JSON for monitoring; counts only",
     "/login": "the sign-in form",
     "/login/second-factor": "the code form (before any session)",
     "/login/second-factor/qr.svg": "the QR code of the person's own new authenticator",
@@ -87,10 +95,11 @@ NO_LEAD_DATA = {
     "/admin/call-centers": "call centers, agents, practices served (platform operator)",
     "/models/versions/{version:str}": "a model's card: aggregate metrics",
     "/n/u/{token:str}": "a patient's unsubscribe page: the practice's name only",
-    "/nurture/templates/{template_id:uuid}": "a message's wording and a preview with a made-up patient",
-    "/nurture/sequences/{sequence_id:uuid}": "a sequence's steps and counts, aggregated",
     "/n/c/{token:str}": "a patient's click-through: a redirect to the practice's scheduling page",
     "/n/o/{token:str}": "the open pixel: a 1x1 image",
+    "/nurture/templates/{template_id:uuid}": "a message's wording and a preview with a made-up patient",
+    "/nurture/sequences/{sequence_id:uuid}": "a sequence's steps and counts, aggregated",
+    "/inbox/unread": "a count of unread conversations in the viewer's scope (a number, no lead)",
 }
 """GET routes that show no lead (a route added here needs a reason)."""
 
@@ -125,10 +134,19 @@ async def test_every_role_sees_exactly_its_leads_on_every_page_and_api(client, d
         assert {name for name, i in world.leads.items() if str(i) in listed.text} == want, role
         for page in ("/", "/board/snapshot"):
             answer = await client.get(page)
+            landing = LANDING_PAGES.get(person.role) if page == "/" else None
+            if landing is not None:  # their own start page, checked below (the referrals page elsewhere)
+                assert answer.status_code in (302, 303) and answer.headers["location"] == landing, role
+                continue
             assert answer.status_code == 200, (role, page)
             assert _shown(answer.text, world) == want, (role, page)
         for name, lead_id in world.leads.items():
-            for path in (f"/api/leads/{lead_id}", f"/leads/{lead_id}", f"/board/leads/{lead_id}/more"):
+            for path in (
+                f"/api/leads/{lead_id}",
+                f"/leads/{lead_id}",
+                f"/leads/{lead_id}/live",
+                f"/board/leads/{lead_id}/more",
+            ):
                 status = (await client.get(path)).status_code
                 assert status == (200 if name in want else 404), (role, path, name)
 
@@ -142,9 +160,10 @@ async def test_every_role_sees_exactly_its_leads_on_every_page_and_api(client, d
         else:
             assert "text/html" in console.headers["content-type"]  # an error page, not a traceback
         for name, lead_id in world.leads.items():
-            status = (await client.get(f"/overflow/console/leads/{lead_id}")).status_code
             allowed = 200 if name in want else 404
-            assert status == (allowed if is_agent else 403), (role, name)
+            for path in (f"/overflow/console/leads/{lead_id}", f"/overflow/leads/{lead_id}"):
+                status = (await client.get(path)).status_code
+                assert status == (allowed if is_agent else 403), (role, name, path)
 
         dashboard = await client.get("/dashboard")
         panel = await client.get("/dashboard/panel")
@@ -203,6 +222,35 @@ async def test_a_replay_from_the_start_lists_only_the_viewers_leads(domain, runt
         assert pushes is not None
         names = {lead_id: name for name, lead_id in world.leads.items()}
         assert {names[p.lead_id] for p in pushes} == world.expected[role], role
+
+
+async def test_the_text_inbox_lists_exactly_the_viewers_conversations(client, domain, world):
+    async with domain.sessionmaker() as session, session.begin():
+        for lead_id in world.leads.values():
+            lead = await session.get(Lead, lead_id)
+            assert lead is not None
+            session.add(
+                SmsMessage(
+                    practice_id=lead.practice_id,
+                    lead_id=lead_id,
+                    direction="inbound",
+                    status="received",
+                    created_at=domain.clock.now(),
+                    updated_at=domain.clock.now(),
+                )
+            )
+    for role, person in world.people.items():
+        client.cookies.clear()
+        client.cookies.set("lr_session", await open_staff_session(domain, person))
+        inbox, listing = await client.get("/inbox"), await client.get("/inbox/list")
+        count = await client.get("/inbox/unread")
+        if role in ("front_desk", "manager", "practice_admin", "other_practice_admin"):
+            assert inbox.status_code == listing.status_code == 200, role
+            assert _shown(inbox.text, world) == _shown(listing.text, world) == world.expected[role], role
+            assert f">{len(world.expected[role])}<" in count.text, role
+        else:
+            assert inbox.status_code == listing.status_code == 403, role
+            assert count.text == "", role
 
 
 async def test_the_follow_up_page_lists_calls_due_only_for_the_viewers_leads(client, domain, world):
