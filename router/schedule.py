@@ -25,6 +25,7 @@ from router.ops.marks import AUDIT_SEAL, ESCALATION_SWEEP, marked, worker_heartb
 from router.phones.texts import send_deferred_text_task, send_due_texts_task
 from router.privacy import audit
 from router.privacy.audit_chain import HeadSink, export_head
+from router.referrals.outcomes import monthly_summaries_task, outcome_reports_task
 from router.scores.explanations import fill_missing_reasons
 from router.scores.pooled_calibration import recalibrate_pooled_models
 
@@ -65,6 +66,10 @@ RETENTION_TIMEOUT_SECONDS = 1800
 HEARTBEAT_SECONDS = {0, 15, 30, 45}
 """Every 15 s: the status page turns amber after three missed beats (45 s), soon enough to act on
 before the 5-minute SLA, at one small upsert per beat."""
+OUTCOME_REPORT_SECONDS = {20}
+"""Once a minute: a referrer hears within a minute that their patient was seen, at one indexed query."""
+MONTHLY_SUMMARY_HOUR_UTC = 14
+"""08:00-09:00 in US time zones on the first of the month: in the referring offices' morning mail."""
 NIGHTLY_ATTRIBUTION_HOUR_UTC = 8
 """02:15-03:15 in US Central time: after the day's leads and the evening's PMS sync, before opening."""
 
@@ -123,6 +128,10 @@ CRON_JOBS: list[Any] = [
     cron(nurture_tick_task, second=NURTURE_TICK_SECONDS, run_at_startup=True, unique=True),
     cron(nurture_recover_task, second=NURTURE_RECOVERY_SECONDS, run_at_startup=True, unique=True),
     cron(nightly_attribution, hour={NIGHTLY_ATTRIBUTION_HOUR_UTC}, minute={15}, unique=True),
+    cron(outcome_reports_task, second=OUTCOME_REPORT_SECONDS, unique=True),
+    cron(
+        monthly_summaries_task, day={1}, hour={MONTHLY_SUMMARY_HOUR_UTC}, minute={0}, second={0}, unique=True
+    ),
     cron(
         purge_expired_phi_task,
         hour={RETENTION_HOUR_UTC},
