@@ -248,7 +248,7 @@ async def lead_panel(session: AsyncSession, lead_id: uuid.UUID) -> LeadNurture:
                 "channel": "Email" if message.channel == "email" else "Text",
                 "status": words,
                 "detail": message.detail,
-                "at": message.sent_at or message.send_after or message.created_at,
+                "at": local_time(message.sent_at or message.send_after or message.created_at, zone),
                 "variant": message.variant,
             }
         )
