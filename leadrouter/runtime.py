@@ -74,9 +74,8 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
         job_serializer=json_serializer,
         job_deserializer=json_deserializer,
     )
-    email_port = (
-        {"email": SmtpEmailSender(SmtpConfig.from_settings(settings.email))} if settings.email.host else {}
-    )
+    smtp = SmtpEmailSender(SmtpConfig.from_settings(settings.email)) if settings.email.host else None
+    email_port = {"email": smtp, "patient_email": smtp} if smtp else {}
     sessionmaker = make_sessionmaker(engine)
     scorer = RegistryScorer(
         sessionmaker,

@@ -22,6 +22,8 @@ from router.leads.claim_timeouts import release_stale_claims
 from router.leads.escalation import escalate_lead_task, sweep_overdue_task
 from router.leads.retention import purge_expired_phi
 from router.marketing.attribution_runs import nightly_attribution, run_attribution
+from router.nurture.outbox import nurture_send_task
+from router.nurture.worker import nurture_recover_task, nurture_tick_task
 from router.ops.marks import AUDIT_SEAL, ESCALATION_SWEEP, marked, worker_heartbeat
 from router.phones.texts import send_deferred_text_task, send_due_texts_task
 from router.privacy import audit
@@ -48,6 +50,11 @@ REASONS_SWEEP_SECONDS = {30}
 """Once a minute: a lead stored while a model was being swapped gets its reasons within a minute."""
 DUE_TEXTS_SECONDS = {30}
 """Once a minute: a lost job's text goes out at most a minute late, and the query is one index scan."""
+NURTURE_TICK_SECONDS = {0, 20, 40}
+"""Every 20 s: the first follow-up must go within 5 minutes of the inquiry; a tick is one index scan."""
+NURTURE_RECOVERY_SECONDS = {10}
+"""Once a minute: a message left half-sent by a dead worker is settled at most ~3 minutes later
+(outbox.STALLED_AFTER is 2 minutes), and lost send jobs are picked up."""
 RECALIBRATION_HOUR_UTC = 3
 """Late evening to night in US time zones, after the day's outcomes are in, before the nightly attribution."""
 RECALIBRATION_TIMEOUT_SECONDS = 1200
@@ -109,6 +116,7 @@ async def purge_expired_phi_task(ctx: dict[str, Any]) -> dict[str, int]:
 WORKER_FUNCTIONS: list[Any] = [
     func(escalate_lead_task, name="escalate_lead"),
     func(send_deferred_text_task, name="send_deferred_text"),
+    func(nurture_send_task, name="nurture_send"),
     run_attribution,
     func(sync_practice_task, name="sync_pms_practice", timeout=PMS_SYNC_TIMEOUT_SECONDS),
 ]
@@ -145,6 +153,8 @@ CRON_JOBS: list[Any] = [
         unique=True,
         timeout=PMS_SYNC_TIMEOUT_SECONDS,
     ),
+    cron(nurture_tick_task, second=NURTURE_TICK_SECONDS, run_at_startup=True, unique=True),
+    cron(nurture_recover_task, second=NURTURE_RECOVERY_SECONDS, run_at_startup=True, unique=True),
     cron(nightly_attribution, hour={NIGHTLY_ATTRIBUTION_HOUR_UTC}, minute={15}, unique=True),
     cron(outcome_reports_task, second=OUTCOME_REPORT_SECONDS, unique=True),
     cron(

@@ -25,8 +25,9 @@ from web.routes import ROUTE_HANDLERS
 from web.sessions import BreakGlassEnded, break_glass_ended
 from web.template_helpers import install_template_helpers
 
-CSRF_EXEMPT = ["/webhooks/", "/healthz", "/readyz", "/schema", "/static/"]
-"""Machine-to-machine endpoints authenticate by signature, not by cookie, so CSRF does not apply."""
+CSRF_EXEMPT = ["/webhooks/", "/healthz", "/readyz", "/schema", "/static/", "/n/"]
+"""Machine-to-machine endpoints authenticate by signature, not by cookie, so CSRF does not apply;
+`/n/` are the links in patient emails (signed per message; RFC 8058 one-click posts carry no cookie)."""
 
 
 def _template_globals(engine: JinjaTemplateEngine, domain: Domain) -> None:

@@ -56,6 +56,8 @@ from web.health import healthz, readyz
 from web.inbox import inbox_list, inbox_page, inbox_unread
 from web.models_admin import model_card_page, model_promote, model_roll_back
 from web.models_page import history_upload, models_page
+from web.nurture import NURTURE_HANDLERS
+from web.nurture_public import NURTURE_PUBLIC_HANDLERS
 from web.overflow import OverflowConsole, overflow_lead_page, overflow_page
 from web.pages import board_leads, home
 from web.paths import STATIC_DIR
@@ -64,7 +66,7 @@ from web.phone_actions import PhoneActions
 from web.referrals import REFERRER_HANDLERS
 from web.referrers import REFERRERS_HANDLERS
 from web.status import status_json, status_page
-from web.timeline import call_recording, lead_live, timeline_page
+from web.timeline import call_recording, lead_live, stop_follow_up_action, timeline_page
 from web.ws import board_socket
 
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
@@ -100,6 +102,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     dashboard_panel,
     dashboard_export,
     timeline_page,
+    stop_follow_up_action,
     inbox_page,
     inbox_list,
     inbox_unread,
@@ -156,5 +159,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     call_center_practices,
     call_center_agent,
     agent_active,
+    *NURTURE_HANDLERS,
+    *NURTURE_PUBLIC_HANDLERS,
     create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Request, Response, get
+from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -19,6 +19,8 @@ from litestar.response import Redirect, Template
 from router.core.domain import Domain
 from router.core.errors import LeadNotFound
 from router.core.events import latest_event_id
+from router.nurture.call_tasks import stop_follow_up
+from router.nurture.screens import lead_panel
 from router.phones.recordings import recording_for
 from router.privacy.auth import SignedIn
 from router.privacy.break_glass import lapsed_grant
@@ -54,8 +56,22 @@ async def timeline_page(
         if await lapsed_grant(domain, signed_in.viewer) is not None:
             return Redirect("/break-glass")  # their emergency access ran out: that page says so
         raise LeadNotFound("That lead is not in your scope, or it does not exist.")
-    context = {"viewer": signed_in.viewer, "timeline": timeline, "position": position}
+    async with domain.sessionmaker() as session:
+        follow_up = await lead_panel(session, lead_id)
+    context = {"viewer": signed_in.viewer, "timeline": timeline, "position": position, "follow_up": follow_up}
     return Template("lead.html", context=context)
+
+
+@post("/leads/{lead_id:uuid}/follow-up/stop", include_in_schema=False)
+async def stop_follow_up_action(
+    request: Request[Any, Any, Any], domain: NamedDependency[Domain], lead_id: FromPath[uuid.UUID]
+) -> Redirect:
+    """Stop the lead's follow-up sequence (queued messages are cancelled, not sent)."""
+    signed_in = await current_session(request, domain)
+    if signed_in is None:
+        return Redirect("/login")
+    await stop_follow_up(domain, signed_in.viewer, lead_id, actor=actor_of(request, signed_in))
+    return Redirect(f"/leads/{lead_id}#follow-up", status_code=303)
 
 
 @get("/leads/{lead_id:uuid}/live", include_in_schema=False)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
+from connectors.email.patient import patient_message
+from router.core.ports import EmailRefused, PatientEmail
 from router.core.settings import EmailSettings
 
 
@@ -68,4 +70,35 @@ class SmtpEmailSender:
         message = self._message(to=to, subject=subject, body=body)
         # smtplib blocks; a thread keeps the worker's event loop (and other jobs) running meanwhile.
         await asyncio.to_thread(self._submit, message)
+        return str(message["Message-ID"])
+
+    def _submit_patient(self, message: EmailMessage, sender: str) -> None:
+        """Connect and log in (a failure there sent nothing), then hand over (a failure there may have)."""
+        config = self._config
+        try:
+            smtp = smtplib.SMTP(config.host, config.port, timeout=config.timeout_seconds)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise EmailRefused(f"mail server unreachable: {exc}", permanent=False) from exc
+        with smtp:
+            try:
+                if config.starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if config.username:
+                    smtp.login(config.username, config.password)
+            except (OSError, smtplib.SMTPException) as exc:
+                raise EmailRefused(f"mail server refused the session: {exc}", permanent=False) from exc
+            try:
+                smtp.send_message(message, from_addr=sender)
+            except smtplib.SMTPRecipientsRefused as exc:
+                codes = [code for code, _ in exc.recipients.values()]
+                raise EmailRefused(
+                    f"address refused ({codes})", permanent=all(c >= 500 for c in codes)
+                ) from exc
+            except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+                raise EmailRefused(f"refused ({exc.smtp_code})", permanent=exc.smtp_code >= 500) from exc
+
+    async def send_patient_email(self, email: PatientEmail) -> str:
+        """Submit one patient email; EmailRefused when certainly not accepted, else outcome unknown."""
+        message = patient_message(email)
+        await asyncio.to_thread(self._submit_patient, message, email.sender_address)
         return str(message["Message-ID"])

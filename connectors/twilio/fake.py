@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import secrets
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Any
 
 from aiohttp import web
@@ -37,6 +39,8 @@ class FakeTwilio:
     requests: list[FakeRequest] = field(default_factory=list)
     failures: list[tuple[int, int, str]] = field(default_factory=list)
     """Queued error answers (HTTP status, Twilio error code, message), used before any success."""
+    created: list[dict[str, Any]] = field(default_factory=list)
+    """Every message and call it accepted, as its REST API would list them."""
     port: int = 0
     _runner: web.AppRunner | None = None
 
@@ -51,11 +55,12 @@ class FakeTwilio:
 
     def made(self, resource: str) -> list[FakeRequest]:
         """The requests that created `Messages` or `Calls`."""
-        return [r for r in self.requests if r.path.endswith(f"/{resource}.json")]
+        return [r for r in self.requests if r.method == "POST" and r.path.endswith(f"/{resource}.json")]
 
     async def start(self) -> FakeTwilio:
         app = web.Application()
         app.router.add_post("/2010-04-01/Accounts/{sid}/{resource}.json", self._create)
+        app.router.add_get("/2010-04-01/Accounts/{sid}/Messages.json", self._list_messages)
         app.router.add_get("/2010-04-01/Accounts/{sid}/Recordings/{recording}.mp3", self._recording)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -98,9 +103,49 @@ class FakeTwilio:
             "api_version": "2010-04-01",
             "uri": f"{request.path[:-5]}/x.json",
         }
+        body["date_created"] = format_datetime(datetime.now(UTC), usegmt=True)
+        body["date_sent"] = body["date_created"]
         if resource == "Messages":
             body["body"] = record.value("Body")
+        self.created.append({**body, "_resource": resource, "_at": datetime.now(UTC)})
         return web.json_response(body, status=201)
+
+    async def _list_messages(self, request: web.Request) -> web.Response:
+        """Messages filtered as Twilio filters them: `To`, `From`, `DateSent>` (inclusive)."""
+        query = request.query
+        self.requests.append(
+            FakeRequest(
+                method="GET",
+                path=request.path,
+                form={key: query.getall(key) for key in set(query.keys())},
+                account_sid=request.match_info["sid"],
+            )
+        )
+        if not self._authorized(request):
+            return self._error(401, 20003, "Authenticate")
+        after = query.get("DateSent>")
+        since = datetime.fromisoformat(after.replace("Z", "+00:00")) if after else None
+        found = [
+            {k: v for k, v in m.items() if not k.startswith("_")}
+            for m in self.created
+            if m["_resource"] == "Messages"
+            and query.get("To") in (None, m["to"])
+            and query.get("From") in (None, m["from"])
+            and (since is None or m["_at"] >= since)
+        ]
+        return web.json_response(
+            {
+                "messages": found[::-1],
+                "end": max(len(found) - 1, 0),
+                "first_page_uri": request.path_qs,
+                "next_page_uri": None,
+                "page": 0,
+                "page_size": 50,
+                "previous_page_uri": None,
+                "start": 0,
+                "uri": request.path_qs,
+            }
+        )
 
     async def _recording(self, request: web.Request) -> web.Response:
         """A recording's audio: a few bytes that stand for the MP3 (its sid in them, so tests can tell)."""

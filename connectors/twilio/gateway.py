@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import aiohttp
 from twilio.base.exceptions import TwilioRestException
@@ -25,7 +26,10 @@ def _error(exc: Exception) -> PhoneGatewayError:
             f"Twilio refused ({exc.status}, code {exc.code}): {exc.msg}",
             permanent=exc.status not in RETRYABLE_STATUS,
         )
-    return PhoneGatewayError(f"Twilio unreachable: {exc}", permanent=False)
+    # No connection means nothing was sent; a connection that broke or timed out may have delivered
+    # the request, and only Twilio knows whether it took it.
+    unknown = not isinstance(exc, aiohttp.ClientConnectorError)
+    return PhoneGatewayError(f"Twilio unreachable: {exc}", permanent=False, unknown=unknown)
 
 
 class TwilioPhoneGateway:
@@ -50,6 +54,19 @@ class TwilioPhoneGateway:
         except (TwilioRestException, aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise _error(exc) from exc
         return str(message.sid)
+
+    async def find_message(self, *, from_number: str, to: str, body: str, since: datetime) -> str | None:
+        """Twilio's message list to `to` from `from_number` sent since `since` (a day's page at most)."""
+        try:
+            messages = await self._client().messages.list_async(
+                to=to, from_=from_number, date_sent_after=since - timedelta(seconds=1), limit=200
+            )
+        except (TwilioRestException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise _error(exc) from exc
+        for message in messages:
+            if message.body == body and (message.date_created is None or message.date_created >= since):
+                return str(message.sid)
+        return None
 
     async def start_call(self, *, from_number: str, to: str, call_id: uuid.UUID) -> str:
         try:

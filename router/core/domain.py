@@ -23,6 +23,8 @@ from router.core.ports import (
     NoScanner,
     NoScorer,
     NullAnnouncer,
+    PatientEmailNotConfigured,
+    PatientEmailSender,
     PhoneGateway,
     PhonesNotConfigured,
     PmsGateway,
@@ -42,6 +44,9 @@ class _NoJobs:
     async def schedule_text(self, message_id, *, at) -> None:  # type: ignore[no-untyped-def]
         return None
 
+    async def schedule_nurture_send(self, message_id, *, at) -> None:  # type: ignore[no-untyped-def]
+        return None
+
 
 @dataclass
 class Domain:
@@ -59,6 +64,7 @@ class Domain:
     scorer: LeadScorer = field(default_factory=NoScorer)
     sms: SmsSender = field(default_factory=SmsNotConfigured)
     email: EmailSender = field(default_factory=EmailNotConfigured)
+    patient_email: PatientEmailSender = field(default_factory=PatientEmailNotConfigured)
     phones: PhoneGateway = field(default_factory=PhonesNotConfigured)
     attribution: AttributionEngine = field(default_factory=AttributionNotConfigured)
     scanner: VirusScanner = field(default_factory=NoScanner)

@@ -68,3 +68,9 @@ class ArqJobScheduler:
         await self._enqueue(
             "send_deferred_text", str(message_id), job_id=f"text:{message_id}:{int(at.timestamp())}", at=at
         )
+
+    async def schedule_nurture_send(self, message_id: uuid.UUID, *, at: datetime) -> None:
+        # As for texts: a message put off again (quiet hours, rate limit) gets a job of its own.
+        await self._enqueue(
+            "nurture_send", str(message_id), job_id=f"nurture:{message_id}:{int(at.timestamp())}", at=at
+        )

@@ -734,6 +734,8 @@ class ConsentRecord(Base):
     practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
     lead_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"), index=True)
     phone_index: Mapped[bytes | None] = mapped_column(LargeBinary, index=True)
+    email_index: Mapped[bytes | None] = mapped_column(LargeBinary, index=True)
+    """For an email consent (channel "email"): the address's blind index, as phone_index is for SMS."""
     channel: Mapped[str] = mapped_column(String(16), default="sms")
     granted: Mapped[bool] = mapped_column(Boolean)
     disclosure_version: Mapped[str | None] = mapped_column(String(64))
@@ -1020,6 +1022,213 @@ class AttributionRun(Base):
     requested_at: Mapped[datetime] = _ts()
     finished_at: Mapped[datetime | None] = _ts(nullable=True)
     __table_args__ = (Index("ix_attribution_runs_practice_requested", "practice_id", "requested_at"),)
+
+
+class NurtureSettings(Base):
+    """How a practice's nurture sends: its sender identity, rate limits and the staff-call threshold."""
+
+    __tablename__ = "nurture_settings"
+    practice_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("practices.id", ondelete="CASCADE"), primary_key=True
+    )
+    sender_name: Mapped[str | None] = mapped_column(String(200))
+    sender_email: Mapped[str | None] = mapped_column(String(254))
+    """The From address of the practice's patient emails (its own domain, set up for SPF/DKIM)."""
+    reply_to: Mapped[str | None] = mapped_column(String(254))
+    scheduling_url: Mapped[str | None] = mapped_column(Text)
+    """The practice's online scheduling page: what `{{ scheduling_link }}` leads to (through our redirect)."""
+    call_task_score: Mapped[int | None] = mapped_column(Integer)
+    """Leads scoring at or above this get a staff call task instead of automated messages."""
+    emails_per_hour: Mapped[int] = mapped_column(Integer, default=200)
+    texts_per_hour: Mapped[int] = mapped_column(Integer, default=100)
+    second_approver_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    """Named by a practice with a single approver, so a template's author is never its approver."""
+    updated_at: Mapped[datetime] = _ts()
+
+
+class NurtureTemplate(Base):
+    """A message's wording for one channel and language; what sends is its approved version."""
+
+    __tablename__ = "nurture_templates"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(64))
+    """What a sequence step names ("ortho-welcome-email"); one template per key and language."""
+    language: Mapped[str] = mapped_column(String(8))
+    channel: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(200))
+    approved_version_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
+    """The version that sends; NULL until one is approved."""
+    created_at: Mapped[datetime] = _ts()
+    __table_args__ = (
+        UniqueConstraint("practice_id", "key", "language", name="uq_nurture_templates_practice_key"),
+    )
+
+
+class NurtureTemplateVersion(Base):
+    """One wording of a template: a draft until a manager other than its author approves it."""
+
+    __tablename__ = "nurture_template_versions"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    template_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("nurture_templates.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="draft")
+    """draft, approved or retired (an approved version replaced by a newer one)."""
+    author_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    approved_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    approved_at: Mapped[datetime | None] = _ts(nullable=True)
+    created_at: Mapped[datetime] = _ts()
+    __table_args__ = (
+        UniqueConstraint("template_id", "version", name="uq_nurture_template_versions_version"),
+    )
+
+
+class NurtureSequence(Base):
+    """A follow-up plan for one kind of lead: who enrols (treatment, score, source, office) and its steps."""
+
+    __tablename__ = "nurture_sequences"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    treatment: Mapped[str | None] = mapped_column(String(32))
+    """The treatment interest that enrols a lead; NULL for any."""
+    min_score: Mapped[int | None] = mapped_column(Integer)
+    max_score: Mapped[int | None] = mapped_column(Integer)
+    source_kind: Mapped[str | None] = mapped_column(String(20))
+    location_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("locations.id", ondelete="SET NULL"))
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+    """New enrolments start on this version; enrolled leads stay on the one they started."""
+    created_at: Mapped[datetime] = _ts()
+
+
+class NurtureSequenceVersion(Base):
+    """The steps of one version of a sequence, frozen once a lead is enrolled on it."""
+
+    __tablename__ = "nurture_sequence_versions"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    sequence_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("nurture_sequences.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    steps: Mapped[list[Any]] = mapped_column(default=list)
+    """[{"wait_minutes", "action": email|sms|call, "template", "variant_template", "branch_on",
+    "branch_to"}], built on the sequences screen (never typed as JSON)."""
+    created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = _ts()
+    __table_args__ = (
+        UniqueConstraint("sequence_id", "version", name="uq_nurture_sequence_versions_version"),
+    )
+
+
+class NurtureEnrolment(Base):
+    """A lead's place in a sequence; a lead is in at most one active or paused sequence at a time."""
+
+    __tablename__ = "nurture_enrolments"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    lead_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    sequence_version_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("nurture_sequence_versions.id", ondelete="CASCADE"), index=True
+    )
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    step_index: Mapped[int] = mapped_column(Integer, default=0)
+    """The next step to run (len(steps) once finished)."""
+    status: Mapped[str] = mapped_column(String(12), default="active")
+    """active, paused, exited or finished."""
+    exit_reason: Mapped[str | None] = mapped_column(String(32))
+    next_due_at: Mapped[datetime | None] = _ts(nullable=True)
+    enrolled_at: Mapped[datetime] = _ts()
+    last_step_at: Mapped[datetime | None] = _ts(nullable=True)
+    ended_at: Mapped[datetime | None] = _ts(nullable=True)
+    __table_args__ = (
+        Index("ix_nurture_enrolments_due", "next_due_at", postgresql_where=text("status = 'active'")),
+        Index(
+            "uq_nurture_enrolments_one_per_lead",
+            "lead_id",
+            unique=True,
+            postgresql_where=text("status IN ('active', 'paused')"),
+        ),
+    )
+
+
+class NurtureMessage(Base):
+    """The outbox: one patient email or text of a sequence step; sent at most once by the worker."""
+
+    __tablename__ = "nurture_messages"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    lead_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    enrolment_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("nurture_enrolments.id", ondelete="SET NULL")
+    )
+    step_index: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(8))
+    template_version_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("nurture_template_versions.id", ondelete="SET NULL")
+    )
+    variant: Mapped[str] = mapped_column(String(1), default="A")
+    recipient_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    subject_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    body_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16))
+    """queued, held (missing variable), sending, sent, unknown (outcome unknown after a crash: never
+    resent), failed, bounced, blocked (opt-out, no consent) or cancelled (the lead left the sequence)."""
+    send_after: Mapped[datetime | None] = _ts(nullable=True)
+    attempt_started_at: Mapped[datetime | None] = _ts(nullable=True)
+    """Set and committed before the provider is called: a row "sending" after a crash is checked."""
+    provider_id: Mapped[str | None] = mapped_column(String(200))
+    from_number: Mapped[str | None] = mapped_column(String(20))
+    detail: Mapped[str | None] = mapped_column(Text)
+    """Why it is held, blocked or failed, in plain words (no PHI)."""
+    opened_at: Mapped[datetime | None] = _ts(nullable=True)
+    clicked_at: Mapped[datetime | None] = _ts(nullable=True)
+    sent_at: Mapped[datetime | None] = _ts(nullable=True)
+    created_at: Mapped[datetime] = _ts()
+    __table_args__ = (
+        UniqueConstraint("enrolment_id", "step_index", name="uq_nurture_messages_step"),
+        Index("ix_nurture_messages_due", "send_after", postgresql_where=text("status = 'queued'")),
+        Index("ix_nurture_messages_practice_sent", "practice_id", "channel", "sent_at"),
+        Index(
+            "ix_nurture_messages_sending", "attempt_started_at", postgresql_where=text("status = 'sending'")
+        ),
+    )
+
+
+class NurtureCallTask(Base):
+    """A staff call a sequence asks for (high-value leads get a person, not automation)."""
+
+    __tablename__ = "nurture_call_tasks"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    location_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("locations.id", ondelete="SET NULL"))
+    lead_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    enrolment_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("nurture_enrolments.id", ondelete="SET NULL")
+    )
+    step_index: Mapped[int | None] = mapped_column(Integer)
+    due_at: Mapped[datetime] = _ts()
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    """open, done or cancelled."""
+    done_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    done_at: Mapped[datetime | None] = _ts(nullable=True)
+    created_at: Mapped[datetime] = _ts()
+    __table_args__ = (
+        UniqueConstraint("enrolment_id", "step_index", name="uq_nurture_call_tasks_step"),
+        Index(
+            "ix_nurture_call_tasks_open", "location_id", "due_at", postgresql_where=text("status = 'open'")
+        ),
+    )
 
 
 class OpsMark(Base):

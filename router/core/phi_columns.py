@@ -24,6 +24,9 @@ PATIENT_LAST_NAME = PhiColumn("patients", "last_name_enc", "patient")
 PATIENT_PHONE = PhiColumn("patients", "phone_enc", "patient")
 PATIENT_EMAIL = PhiColumn("patients", "email_enc", "patient")
 PATIENT_DATE_OF_BIRTH = PhiColumn("patients", "date_of_birth_enc", "patient")
+NURTURE_RECIPIENT = PhiColumn("nurture_messages", "recipient_enc", "lead")
+NURTURE_SUBJECT = PhiColumn("nurture_messages", "subject_enc", "lead")
+NURTURE_BODY = PhiColumn("nurture_messages", "body_enc", "lead")
 STAFF_TOTP_SECRET = PhiColumn("staff_users", "totp_secret_enc", "staff_totp")
 """Not PHI, but a secret that must not sit in the clear beside the password hash."""
 TOUCHPOINT_REFERRED_BY = PhiColumn("touchpoints", "referred_by_enc", "lead")
@@ -48,6 +51,9 @@ PHI_COLUMNS: tuple[PhiColumn, ...] = (
     FORM_SOURCE_SECRET,
     SMS_PHONE,
     SMS_BODY,
+    NURTURE_RECIPIENT,
+    NURTURE_SUBJECT,
+    NURTURE_BODY,
     STAFF_TOTP_SECRET,
     TOUCHPOINT_REFERRED_BY,
     REFERRAL_REASON,

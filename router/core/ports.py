@@ -36,6 +36,10 @@ class JobScheduler(Protocol):
         """Send a deferred text message (quiet hours, a transient fault) at `at`."""
         ...
 
+    async def schedule_nurture_send(self, message_id: uuid.UUID, *, at: datetime) -> None:
+        """Send a queued nurture message (email or text) at `at`."""
+        ...
+
 
 @dataclass(frozen=True)
 class LeadScore:
@@ -93,6 +97,49 @@ class EmailSender(Protocol):
     async def send_email(self, *, to: str, subject: str, body: str) -> str: ...
 
 
+@dataclass(frozen=True)
+class PatientEmail:
+    """One patient email as the nurture engine composes it; the connector turns it into MIME."""
+
+    sender_name: str
+    sender_address: str
+    to: str
+    subject: str
+    text: str
+    """The body as the patient reads it; the connector lays it out as HTML too."""
+    unsubscribe_url: str
+    """Shown in the footer and sent as List-Unsubscribe with one-click (RFC 8058) POST support."""
+    open_pixel_url: str | None = None
+    reply_to: str | None = None
+    message_key: str = ""
+    """Our outbox id, carried in a header so a bounce can be matched to its message."""
+
+
+class PatientEmailSender(Protocol):
+    """Submits a patient email; returns its Message-ID. Raises on refusal (see `EmailRefused`)."""
+
+    async def send_patient_email(self, email: PatientEmail) -> str: ...
+
+
+class EmailRefused(Exception):
+    """The mail server answered no, so the message was certainly not accepted; `permanent` for a 5xx.
+
+    Any other exception from a send means the outcome is unknown (the connection broke after the
+    message was handed over): the engine never resends those.
+    """
+
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class PatientEmailNotConfigured:
+    """The patient email port without SMTP settings."""
+
+    async def send_patient_email(self, email: PatientEmail) -> str:
+        raise PortNotConfigured("email not configured")
+
+
 class SmsNotConfigured:
     """The SMS port until the phones connector is wired in: every send says so."""
 
@@ -110,9 +157,11 @@ class EmailNotConfigured:
 class PhoneGatewayError(Exception):
     """The telephony provider refused or could not be reached; `permanent` says a retry will not help."""
 
-    def __init__(self, message: str, *, permanent: bool) -> None:
+    def __init__(self, message: str, *, permanent: bool, unknown: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.unknown = unknown
+        """The request may have reached the provider (a time-out after sending): check, never resend."""
 
 
 class PhoneGateway(Protocol):
@@ -124,6 +173,14 @@ class PhoneGateway(Protocol):
 
     async def start_call(self, *, from_number: str, to: str, call_id: uuid.UUID) -> str:
         """Ring `to`; when answered the provider asks our signed callback what to do with call `call_id`."""
+        ...
+
+    async def find_message(self, *, from_number: str, to: str, body: str, since: datetime) -> str | None:
+        """The id of a text the provider took from us to `to` with this body since `since`, if any.
+
+        What an unknown outcome (a crash between the provider's answer and our commit) is checked
+        against before any retry, so a patient never gets the same text twice.
+        """
         ...
 
     async def fetch_recording(self, recording_sid: str) -> bytes:
@@ -138,6 +195,9 @@ class PhonesNotConfigured:
         raise PortNotConfigured("Twilio not configured")
 
     async def start_call(self, *, from_number: str, to: str, call_id: uuid.UUID) -> str:
+        raise PortNotConfigured("Twilio not configured")
+
+    async def find_message(self, *, from_number: str, to: str, body: str, since: datetime) -> str | None:
         raise PortNotConfigured("Twilio not configured")
 
     async def fetch_recording(self, recording_sid: str) -> bytes:

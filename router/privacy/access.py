@@ -71,6 +71,8 @@ ACTIONS: dict[str, str] = {
     "platform.administer": "Manage practices and call centers",
     "break_glass.start": "Open a patient's record outside their scope (break-glass)",
     "patient.export": "Export everything held about a patient (access request)",
+    "nurture.manage": "Edit nurture sequences and message wording, see their results",
+    "nurture.approve": "Approve message wording someone else wrote; promote an A/B winner",
     "status.view": "See the service's status (worker, queue, backups, servers)",
     "referral.send": "Refer a patient and follow the referrals they or their office sent",
     "referrers.manage": "Invite referring physicians and see referrer scorecards",
@@ -107,6 +109,8 @@ _MANAGING_ACTIONS = _DESK_ACTIONS | {
     "audit.review",
     "break_glass.start",
     "patient.export",
+    "nurture.manage",
+    "nurture.approve",
     "referrers.manage",
 }
 ROLE_ACTIONS: dict[str, frozenset[str]] = {

@@ -57,6 +57,7 @@ READ_PATHS = {
     "/admin/audit/export.csv",
     "/admin/audit/patients",
     "/admin/audit/leads/{lead_id:uuid}",
+    "/nurture",
     "/referrals",
     "/referrals/list",
     "/referrals/files/{file_id:uuid}",
@@ -101,6 +102,11 @@ NO_LEAD_DATA = {
     "/admin/practices": "practices and their counts (platform operator)",
     "/admin/call-centers": "call centers, agents, practices served (platform operator)",
     "/models/versions/{version:str}": "a model's card: aggregate metrics",
+    "/n/u/{token:str}": "a patient's unsubscribe page: the practice's name only",
+    "/n/c/{token:str}": "a patient's click-through: a redirect to the practice's scheduling page",
+    "/n/o/{token:str}": "the open pixel: a 1x1 image",
+    "/nurture/templates/{template_id:uuid}": "a message's wording and a preview with a made-up patient",
+    "/nurture/sequences/{sequence_id:uuid}": "a sequence's steps and counts, aggregated",
     "/referrals/new": "the referral form: the referrer's practices, offices and physicians",
     "/referrers": "referrer scorecards (aggregates), referring offices and the invitation form",
     "/inbox/unread": "a count of unread conversations in the viewer's scope (a number, no lead)",
@@ -313,3 +319,34 @@ async def test_the_text_inbox_lists_exactly_the_viewers_conversations(client, do
         else:
             assert inbox.status_code == listing.status_code == 403, role
             assert count.text == "", role
+
+
+async def test_the_follow_up_page_lists_calls_due_only_for_the_viewers_leads(client, domain, world):
+    import uuid as uuid_module
+
+    from router.core.models import Lead as LeadRow
+    from router.core.models import NurtureCallTask
+
+    async with domain.sessionmaker() as session, session.begin():
+        for lead_id in world.leads.values():
+            lead = await session.get(LeadRow, lead_id)
+            session.add(
+                NurtureCallTask(
+                    id=uuid_module.uuid4(),
+                    practice_id=lead.practice_id,
+                    location_id=lead.location_id,
+                    lead_id=lead.id,
+                    due_at=domain.clock.now() - timedelta(minutes=5),
+                    status="open",
+                    created_at=domain.clock.now(),
+                )
+            )
+    for role, person in world.people.items():
+        client.cookies.clear()
+        client.cookies.set("lr_session", await open_staff_session(domain, person))
+        page = await client.get("/nurture", headers={"accept": "text/html"})
+        if role in ("manager", "practice_admin", "other_practice_admin"):
+            assert page.status_code == 200, role
+            assert _shown(page.text, world) == world.expected[role], role
+        else:
+            assert page.status_code == 403, role

@@ -1,0 +1,1 @@
+"""Nurture: follow-up sequences per treatment, the patient email and SMS outbox, staff call tasks."""

@@ -1,0 +1,87 @@
+"""Who may get an automated message: a stored SMS consent for texts, no email opt-out for emails.
+
+Opt-outs are per channel (an email unsubscribe does not stop texts, a STOP does not stop emails),
+and every one is an immutable consent record.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from router.core.models import ConsentRecord, Lead
+
+
+async def sms_consented(session: AsyncSession, practice_id: uuid.UUID, phone_index: bytes | None) -> bool:
+    """The number's latest SMS consent record in this practice says yes (silence is not consent)."""
+    return await latest_sms_consent(session, practice_id, phone_index) is True
+
+
+async def latest_sms_consent(
+    session: AsyncSession, practice_id: uuid.UUID, phone_index: bytes | None
+) -> bool | None:
+    """What the number's latest SMS consent record says: yes, no (STOP, a form's no) or None (none)."""
+    if phone_index is None:
+        return None
+    return await session.scalar(
+        select(ConsentRecord.granted)
+        .where(
+            ConsentRecord.practice_id == practice_id,
+            ConsentRecord.phone_index == phone_index,
+            ConsentRecord.channel == "sms",
+        )
+        .order_by(ConsentRecord.captured_at.desc(), ConsentRecord.granted.asc())
+        .limit(1)
+    )
+
+
+async def email_opted_out(session: AsyncSession, practice_id: uuid.UUID, email_index: bytes | None) -> bool:
+    """The address's latest email consent record in this practice says no (an unsubscribe)."""
+    if email_index is None:
+        return False
+    granted = await session.scalar(
+        select(ConsentRecord.granted)
+        .where(
+            ConsentRecord.practice_id == practice_id,
+            ConsentRecord.email_index == email_index,
+            ConsentRecord.channel == "email",
+        )
+        .order_by(ConsentRecord.captured_at.desc(), ConsentRecord.granted.asc())
+        .limit(1)
+    )
+    return granted is False
+
+
+def email_opt_out(
+    practice_id: uuid.UUID, lead_id: uuid.UUID | None, email_index: bytes, now: datetime, source: str
+) -> ConsentRecord:
+    """The record of an email unsubscribe (`source`: one_click, unsubscribe_page, staff)."""
+    return ConsentRecord(
+        id=uuid.uuid4(),
+        practice_id=practice_id,
+        lead_id=lead_id,
+        email_index=email_index,
+        channel="email",
+        granted=False,
+        captured_at=now,
+        source=source,
+    )
+
+
+async def opt_out_address_everywhere(
+    session: AsyncSession, email_index: bytes, now: datetime, source: str
+) -> int:
+    """An unsubscribe without a valid link: opt the typed address out at every practice that has it."""
+    practices = (
+        await session.execute(
+            select(Lead.practice_id, Lead.id)
+            .where(Lead.email_index == email_index)
+            .distinct(Lead.practice_id)
+        )
+    ).all()
+    for practice_id, lead_id in practices:
+        session.add(email_opt_out(practice_id, lead_id, email_index, now, source))
+    return len(practices)

@@ -1,0 +1,77 @@
+"""Helpers of the nurture tests: a practice with approved starter wording and a switched-on sequence."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from router.core.domain import Domain
+from router.core.models import (
+    NurtureSequence,
+    NurtureSettings,
+    NurtureTemplate,
+    NurtureTemplateVersion,
+)
+from router.nurture.starter import install_starter
+from tests.phones.helpers import phone_practice
+
+SCHEDULING = "https://brightsmile.example/book"
+
+
+async def nurture_practice(
+    domain: Domain,
+    *,
+    treatments: tuple[str, ...] = ("orthodontics",),
+    staff: dict[str, dict[str, Any]] | None = None,
+    **settings: Any,
+) -> Any:
+    """A practice with phones, the starter wording approved as shipped, and these sequences on."""
+    practice = await phone_practice(domain, overflow_mode=None, staff=staff)
+    now = domain.clock.now()
+    async with domain.sessionmaker() as session, session.begin():
+        await install_starter(session, practice.practice.id, now)
+        session.add(
+            NurtureSettings(
+                practice_id=practice.practice.id,
+                sender_name="Bright Smile Dental",
+                sender_email="hello@brightsmile.example",
+                scheduling_url=SCHEDULING,
+                emails_per_hour=settings.pop("emails_per_hour", 200),
+                texts_per_hour=settings.pop("texts_per_hour", 100),
+                updated_at=now,
+                **settings,
+            )
+        )
+        templates = (
+            await session.scalars(
+                select(NurtureTemplate).where(NurtureTemplate.practice_id == practice.practice.id)
+            )
+        ).all()
+        for template in templates:
+            version = await session.scalar(
+                select(NurtureTemplateVersion).where(NurtureTemplateVersion.template_id == template.id)
+            )
+            version.status, version.approved_at = "approved", now
+            template.approved_version_id = version.id
+        await session.execute(
+            update(NurtureSequence)
+            .where(
+                NurtureSequence.practice_id == practice.practice.id, NurtureSequence.treatment.in_(treatments)
+            )
+            .values(active=True)
+        )
+    return practice
+
+
+def daytime() -> datetime:
+    """A Tuesday, 10:00 in Austin: texts may go."""
+    from datetime import UTC
+
+    return datetime(2026, 3, 3, 16, 0, tzinfo=UTC)
+
+
+def new_id() -> uuid.UUID:
+    return uuid.uuid4()

@@ -1,0 +1,141 @@
+"""The follow-up screens in headless Chromium: a sequence built by clicking, and each screen's
+screenshot at 1440 and 390 px (var/screenshots/), with no sideways scrolling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.async_api import async_playwright
+from sqlalchemy import select
+
+from router.core.models import NurtureSequence, NurtureSequenceVersion, NurtureTemplate
+from router.nurture.outbox import send_due_messages
+from router.nurture.starter import install_starter
+from router.nurture.worker import nurture_tick
+from tests.board.helpers import watch_policy_violations
+from tests.board.test_board_browser import CHROMIUM_ARGS
+from tests.factories import open_staff_session
+from tests.nurture.support import nurture_practice
+from tests.phones.helpers import form_lead
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+WIDTHS = (1440, 390)
+
+
+@pytest.fixture
+async def browser():  # type: ignore[no-untyped-def]
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()
+
+
+async def _page(browser, live_server, token, width=1440):  # type: ignore[no-untyped-def]
+    context = await browser.new_context(viewport={"width": width, "height": 900})
+    await context.add_cookies([{"name": "lr_session", "value": token, "url": live_server.url}])
+    page = await context.new_page()
+    page.policy_violations = watch_policy_violations(page)
+    return context, page
+
+
+async def _shoot(page, name: str, width: int) -> None:  # type: ignore[no-untyped-def]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SHOTS / f"nurture-{name}-{width}.png"), full_page=True)
+    scroll = await page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, f"{name} scrolls sideways at {width} px ({scroll})"
+
+
+async def _manager(domain, practice):  # type: ignore[no-untyped-def]
+    return await open_staff_session(domain, practice.staff["maya@bright.example"])
+
+
+STAFF = {"maya@bright.example": {"role": "manager"}, "max@bright.example": {"role": "manager"}}
+
+
+async def test_a_manager_builds_a_three_step_sequence_with_a_branch_by_clicking(browser, live_server, domain):
+    practice = await nurture_practice(domain, staff=STAFF, treatments=())
+    context, page = await _page(browser, live_server, await _manager(domain, practice))
+    await page.goto(live_server.url + "/nurture")
+    await page.fill("#name", "Implants, high value")
+    await page.click("text=Create sequence")
+    await page.wait_for_selector("h1:has-text('Implants, high value')")
+    for wait, unit, action, template in (
+        ("0", "minutes", "email", "implants-welcome"),
+        ("1", "days", "sms", "implants-text"),
+        ("2", "days", "call", ""),
+    ):
+        await page.fill("#wait_amount", wait)
+        await page.select_option("#wait_unit", unit)
+        await page.select_option("#action", action)
+        if template:
+            await page.select_option("#template", template)
+        await page.click("text=Add step")
+        await page.wait_for_selector("p.notice")
+    await page.select_option("#branch-on-1", "clicked")
+    await page.select_option("#branch-to-1", "3")
+    await page.click("#steps + ol li:first-child >> text=Save branch")
+    await page.wait_for_selector("text=If they clicked a link in a message: go to step 3")
+    assert await page.locator("figure.sequence-diagram g.node").count() == 3
+    assert await page.locator("figure.sequence-diagram path.branch").count() == 1
+    async with domain.sessionmaker() as session:
+        sequence = await session.scalar(
+            select(NurtureSequence).where(NurtureSequence.name == "Implants, high value")
+        )
+        version = await session.scalar(
+            select(NurtureSequenceVersion).where(
+                NurtureSequenceVersion.sequence_id == sequence.id,
+                NurtureSequenceVersion.version == sequence.current_version,
+            )
+        )
+    assert [s["action"] for s in version.steps] == ["email", "sms", "call"]
+    assert version.steps[0]["branch_on"] == "clicked" and version.steps[0]["branch_to"] == 2
+    assert sequence.current_version == 5  # created empty, three steps, one branch: each a version
+    assert page.policy_violations == []
+    await context.close()
+
+
+async def test_screenshots_of_every_follow_up_screen(browser, live_server, nurture_domain, mailbox):
+    domain = nurture_domain
+    practice = await nurture_practice(domain, staff=STAFF, treatments=("orthodontics", "emergency"))
+    async with domain.sessionmaker() as session, session.begin():
+        await install_starter(session, practice.practice.id, domain.clock.now())
+    lead_id = await form_lead(domain, practice, first_name="Ana")
+    await form_lead(
+        domain,
+        practice,
+        first_name="Luis",
+        treatment_interest="emergency",
+        phone="(512) 867-1111",
+        email="luis@example.com",
+    )
+    await nurture_tick(domain)
+    await send_due_messages(domain)
+    async with domain.sessionmaker() as session:
+        sequence = await session.scalar(
+            select(NurtureSequence).where(NurtureSequence.treatment == "orthodontics")
+        )
+        template = await session.scalar(
+            select(NurtureTemplate).where(
+                NurtureTemplate.key == "orthodontics-text", NurtureTemplate.language == "en"
+            )
+        )
+    unsubscribe = mailbox.messages[0][2]["List-Unsubscribe"].strip("<>").split("/n/u/")[1]
+    token = await _manager(domain, practice)
+    pages = {
+        "overview": "/nurture",
+        "sequence": f"/nurture/sequences/{sequence.id}",
+        "template": f"/nurture/templates/{template.id}",
+        "lead": f"/leads/{lead_id}",
+        "unsubscribe": f"/n/u/{unsubscribe}",
+        "bad-link": "/n/u/not-a-link",
+    }
+    for width in WIDTHS:
+        context, page = await _page(browser, live_server, token, width)
+        for name, path in pages.items():
+            await page.goto(live_server.url + path)
+            await _shoot(page, name, width)
+        assert page.policy_violations == []
+        await context.close()
