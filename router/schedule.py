@@ -13,6 +13,7 @@ from arq.worker import func
 
 from router.board.presence import mark_absent_staff_away
 from router.core.domain import Domain
+from router.funnel.findings import nightly_reconciliation
 from router.leads.alerts import resend_pending_alerts_task
 from router.leads.claim_timeouts import release_stale_claims
 from router.leads.escalation import escalate_lead_task, sweep_overdue_task
@@ -50,6 +51,12 @@ RETENTION_HOUR_UTC = 9
 """03:00-04:00 in US time zones: after the nightly attribution run, before any practice opens."""
 RETENTION_TIMEOUT_SECONDS = 1800
 """Purging is a few updates per batch of 200 leads; half an hour covers a backlog after an outage."""
+RECONCILIATION_HOUR_UTC = 8
+"""02:45-03:45 in US Central time: after the evening's PMS sync and attribution, before opening, so
+managers find the night's findings on the funnel page in the morning."""
+RECONCILIATION_TIMEOUT_SECONDS = 1800
+"""A check reads a year of one practice's leads with a handful of indexed queries; half an hour
+covers hundreds of practices."""
 NIGHTLY_ATTRIBUTION_HOUR_UTC = 8
 """02:15-03:15 in US Central time: after the day's leads and the evening's PMS sync, before opening."""
 
@@ -105,6 +112,14 @@ CRON_JOBS: list[Any] = [
         second={0},
         unique=True,
         timeout=RETENTION_TIMEOUT_SECONDS,
+    ),
+    cron(
+        nightly_reconciliation,
+        hour={RECONCILIATION_HOUR_UTC},
+        minute={45},
+        second={0},
+        unique=True,
+        timeout=RECONCILIATION_TIMEOUT_SECONDS,
     ),
     cron(
         recalibrate_pooled_models,

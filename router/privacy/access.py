@@ -63,6 +63,9 @@ ACTIONS: dict[str, str] = {
     "platform.administer": "Manage practices and call centers",
     "break_glass.start": "Open a patient's record outside their scope (break-glass)",
     "patient.export": "Export everything held about a patient (access request)",
+    "funnel.view": "See the funnel and its checks",
+    "funnel.reconcile": "Resolve a funnel check's finding (link, merge, dismiss)",
+    "matching.review": "Review lead-to-patient matches",
 }
 """Every action a person can be allowed, in plain words (the role table in docs/security.md)."""
 
@@ -91,6 +94,9 @@ _MANAGING_ACTIONS = _DESK_ACTIONS | {
     "audit.review",
     "break_glass.start",
     "patient.export",
+    "funnel.view",
+    "funnel.reconcile",
+    "matching.review",
 }
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     FRONT_DESK: _DESK_ACTIONS,
