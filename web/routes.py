@@ -50,6 +50,7 @@ from web.auth_routes import login, login_page, logout, second_factor, second_fac
 from web.board_actions import BoardActions
 from web.break_glass import break_glass_end, break_glass_page, break_glass_start
 from web.dashboard import dashboard_export, dashboard_page, dashboard_panel
+from web.funnel_page import funnel_checks, funnel_checks_resolve, funnel_checks_run, funnel_leads, funnel_view
 from web.health import healthz, readyz
 from web.models_admin import model_card_page, model_promote, model_roll_back
 from web.models_page import history_upload, models_page
@@ -78,6 +79,11 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     LeadsController,
     models_page,
     history_upload,
+    funnel_view,
+    funnel_leads,
+    funnel_checks,
+    funnel_checks_run,
+    funnel_checks_resolve,
     model_card_page,
     model_promote,
     model_roll_back,

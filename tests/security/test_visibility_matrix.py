@@ -50,6 +50,8 @@ READ_PATHS = {
     "/admin/audit/export.csv",
     "/admin/audit/patients",
     "/admin/audit/leads/{lead_id:uuid}",
+    "/funnel/leads",
+    "/funnel/checks",
 }
 """GET and websocket routes that show leads: each is exercised for every role below."""
 
@@ -85,6 +87,7 @@ NO_LEAD_DATA = {
     "/admin/practices": "practices and their counts (platform operator)",
     "/admin/call-centers": "call centers, agents, practices served (platform operator)",
     "/models/versions/{version:str}": "a model's card: aggregate metrics",
+    "/funnel": "stage counts, ad totals and provider acceptance: aggregates, no lead",
 }
 """GET routes that show no lead (a route added here needs a reason)."""
 
