@@ -19,6 +19,7 @@ from router.leads.claim_timeouts import release_stale_claims
 from router.leads.escalation import escalate_lead_task, sweep_overdue_task
 from router.leads.retention import purge_expired_phi
 from router.marketing.attribution_runs import nightly_attribution, run_attribution
+from router.matching.queue import match_leads_task
 from router.phones.texts import send_deferred_text_task, send_due_texts_task
 from router.privacy import audit
 from router.privacy.audit_chain import HeadSink, export_head
@@ -51,6 +52,11 @@ RETENTION_HOUR_UTC = 9
 """03:00-04:00 in US time zones: after the nightly attribution run, before any practice opens."""
 RETENTION_TIMEOUT_SECONDS = 1800
 """Purging is a few updates per batch of 200 leads; half an hour covers a backlog after an outage."""
+MATCHING_MINUTES = {7, 22, 37, 52}
+"""Every 15 minutes: a patient synced from the PMS is linked to their lead within about a quarter
+hour; a run is seconds of scoring per practice (in a thread, off the event loop) and never overlaps
+the next (unique)."""
+MATCHING_TIMEOUT_SECONDS = 600
 RECONCILIATION_HOUR_UTC = 8
 """02:45-03:45 in US Central time: after the evening's PMS sync and attribution, before opening, so
 managers find the night's findings on the funnel page in the morning."""
@@ -112,6 +118,9 @@ CRON_JOBS: list[Any] = [
         second={0},
         unique=True,
         timeout=RETENTION_TIMEOUT_SECONDS,
+    ),
+    cron(
+        match_leads_task, minute=MATCHING_MINUTES, second={0}, unique=True, timeout=MATCHING_TIMEOUT_SECONDS
     ),
     cron(
         nightly_reconciliation,

@@ -52,6 +52,7 @@ from web.break_glass import break_glass_end, break_glass_page, break_glass_start
 from web.dashboard import dashboard_export, dashboard_page, dashboard_panel
 from web.funnel_page import funnel_checks, funnel_checks_resolve, funnel_checks_run, funnel_leads, funnel_view
 from web.health import healthz, readyz
+from web.matching_review import matching_accept, matching_reject, matching_review
 from web.models_admin import model_card_page, model_promote, model_roll_back
 from web.models_page import history_upload, models_page
 from web.overflow import OverflowConsole, overflow_page
@@ -84,6 +85,9 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     funnel_checks,
     funnel_checks_run,
     funnel_checks_resolve,
+    matching_review,
+    matching_accept,
+    matching_reject,
     model_card_page,
     model_promote,
     model_roll_back,

@@ -18,8 +18,10 @@ from router.core.ports import (
     EventAnnouncer,
     JobScheduler,
     LeadScorer,
+    NoPatientDirectory,
     NoScorer,
     NullAnnouncer,
+    PatientDirectory,
     PhoneGateway,
     PhonesNotConfigured,
     SmsNotConfigured,
@@ -54,6 +56,8 @@ class Domain:
     email: EmailSender = field(default_factory=EmailNotConfigured)
     phones: PhoneGateway = field(default_factory=PhonesNotConfigured)
     attribution: AttributionEngine = field(default_factory=AttributionNotConfigured)
+    patients: PatientDirectory = field(default_factory=NoPatientDirectory)
+    """The practice-management patients for lead-to-patient matching (router/matching/queue.py)."""
 
     def forget_practice(self, practice_id: uuid.UUID) -> None:
         """Drop this process's cached configuration of a practice (its settings, locations, form sources).

@@ -547,6 +547,33 @@ class ReconciliationFinding(Base):
     )
 
 
+class MatchReview(Base):
+    """A lead and a patient the matcher found alike but not sure enough to link: a manager decides.
+
+    `patient_id` names the practice-management patient record (its table comes with the PMS sync).
+    """
+
+    __tablename__ = "match_reviews"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    lead_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    patient_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    probability: Mapped[float] = mapped_column(Float)
+    agreement: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """Per field, how well the two agree (splink's comparison level; -1 missing, 0 different)."""
+    status: Mapped[str] = mapped_column(String(12), default="pending", server_default=text("'pending'"))
+    """pending, accepted or rejected (a rejected pair is never queued again)."""
+    decided_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[datetime | None] = _ts(nullable=True)
+    created_at: Mapped[datetime] = _ts()
+    __table_args__ = (
+        UniqueConstraint("lead_id", "patient_id", name="uq_match_reviews_lead_patient"),
+        Index("ix_match_reviews_practice_status", "practice_id", "status"),
+    )
+
+
 class Interaction(Base):
     """Something that happened between the practice and a lead: an attempt, a contact, a note, a call."""
 

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from router.core.models import AdSpend, Appointment, FunnelEvent, Lead, Practice, Provider
 from router.funnel.findings import run_checks
-from tests.admin.test_admin_browser import SHOTS, WIDTHS, browser, open_as  # noqa: F401 (fixture)
 from tests.board.helpers import new_lead
 from tests.factories import make_practice
+from tests.fixtures.screens import SHOTS, WIDTHS, open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -91,7 +91,7 @@ def _visit(bright, lead, provider, now, *, completed):
     )
 
 
-async def test_the_funnel_pages_fit_a_phone_and_a_desktop(browser, live_server, domain):  # noqa: F811
+async def test_the_funnel_pages_fit_a_phone_and_a_desktop(chromium, live_server, domain):
     bright = await _seed(domain)
     admin = bright.staff["admin@bright.example"]
     screens = {
@@ -103,7 +103,7 @@ async def test_the_funnel_pages_fit_a_phone_and_a_desktop(browser, live_server, 
     too_wide = []
     for width in WIDTHS:
         for name, path in screens.items():
-            context, page = await open_as(browser, live_server, domain, admin, path, width=width)
+            context, page = await open_page(chromium, live_server, domain, admin, path, width=width)
             assert page.policy_violations == [], (name, page.policy_violations)
             overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             if overflow > 0:
@@ -113,10 +113,10 @@ async def test_the_funnel_pages_fit_a_phone_and_a_desktop(browser, live_server, 
     assert too_wide == []
 
 
-async def test_a_dismissal_without_a_reason_is_refused_beside_the_field(browser, live_server, domain):  # noqa: F811
+async def test_a_dismissal_without_a_reason_is_refused_beside_the_field(chromium, live_server, domain):
     bright = await _seed(domain)
-    context, page = await open_as(
-        browser, live_server, domain, bright.staff["admin@bright.example"], "/funnel/checks"
+    context, page = await open_page(
+        chromium, live_server, domain, bright.staff["admin@bright.example"], "/funnel/checks"
     )
     first = page.locator("article.finding").first
     await first.get_by_role("button", name="Dismiss").click()

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from router.core.models import Appointment, AuditRecord, Lead, Practice
+from router.core.models import Appointment, AuditRecord, Lead, MatchReview, Practice
 from router.funnel.findings import run_checks
 from tests.factories import open_staff_session
 
@@ -80,3 +80,33 @@ async def test_a_stage_that_does_not_exist_is_refused_by_name(client, domain, wo
     )
     assert answer.status_code == 422
     assert "stage" in answer.text
+
+
+async def test_every_role_sees_exactly_its_leads_in_the_match_review_queue(
+    client, domain, world, patient_book
+):
+    async with domain.sessionmaker() as session, session.begin():
+        for lead in (await session.scalars(select(Lead))).all():
+            patient = patient_book.add(lead.practice_id, first_name="Pat", last_name="Record", zip=lead.zip)
+            session.add(
+                MatchReview(
+                    id=uuid.uuid4(),
+                    practice_id=lead.practice_id,
+                    lead_id=lead.id,
+                    patient_id=patient,
+                    probability=0.8,
+                    agreement={"last_name": 3},
+                    status="pending",
+                    created_at=domain.clock.now(),
+                )
+            )
+    for role, person in world.people.items():
+        client.cookies.clear()
+        client.cookies.set("lr_session", await open_staff_session(domain, person))
+        queue = await client.get("/matching/review")
+        if role in MANAGING:
+            assert queue.status_code == 200, role
+            assert _shown(queue.text, world) == world.expected[role], role
+        else:
+            assert queue.status_code == 403, role
+            assert _shown(queue.text, world) == set(), role

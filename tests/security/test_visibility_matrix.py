@@ -52,6 +52,7 @@ READ_PATHS = {
     "/admin/audit/leads/{lead_id:uuid}",
     "/funnel/leads",
     "/funnel/checks",
+    "/matching/review",
 }
 """GET and websocket routes that show leads: each is exercised for every role below."""
 
