@@ -189,7 +189,7 @@ async def funnel_checks_run(request: Request[Any, Any, Any], domain: NamedDepend
         return Redirect("/login")
     async with domain.sessionmaker() as session, session.begin():
         practice = await practice_row(session, signed_in.viewer)
-        run = await run_checks(session, practice.id, now=domain.clock.now())
+        run = await run_checks(session, practice.id, now=domain.clock.now(), patients=domain.patients)
     done = f"Checked: {run.found} open finding(s), {run.new} new, {run.cleared} no longer found."
     return Redirect(f"/funnel/checks?{urlencode({'done': done})}", status_code=303)
 

@@ -166,8 +166,8 @@ class PatientDirectory(Protocol):
         """Every patient of the practice as a comparable record."""
         ...
 
-    async def linked_lead_ids(self, session: AsyncSession, practice_id: uuid.UUID) -> set[uuid.UUID]:
-        """Leads already linked to a patient (by exact match, by the matcher or by a manager)."""
+    async def lead_links(self, session: AsyncSession, practice_id: uuid.UUID) -> dict[uuid.UUID, uuid.UUID]:
+        """Lead id -> patient id for the leads already linked (by exact match, matcher or manager)."""
         ...
 
     async def link(
@@ -190,8 +190,8 @@ class NoPatientDirectory:
     async def patient_records(self, session: AsyncSession, practice_id: uuid.UUID) -> list[dict[str, Any]]:
         return []
 
-    async def linked_lead_ids(self, session: AsyncSession, practice_id: uuid.UUID) -> set[uuid.UUID]:
-        return set()
+    async def lead_links(self, session: AsyncSession, practice_id: uuid.UUID) -> dict[uuid.UUID, uuid.UUID]:
+        return {}
 
     async def link(self, session: AsyncSession, **link: Any) -> None:
         raise PortNotConfigured("practice-management patients not connected")

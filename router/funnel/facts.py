@@ -60,10 +60,15 @@ async def load_facts(
     *,
     scope: ColumnElement[bool] | None = None,
     cut: FunnelFilter | None = None,
+    patient_links: dict[uuid.UUID, uuid.UUID] | None = None,
 ) -> list[LeadFacts]:
-    """Facts of the practice's leads the scope allows (a viewer's `lead_filter`; all for the worker)."""
+    """Facts of the practice's leads the scope allows (a viewer's `lead_filter`; all for the worker),
+    with the patient each is linked to when `patient_links` (lead -> patient) is given."""
     leads = (await session.scalars(_lead_query(practice_id, true() if scope is None else scope, cut))).all()
     facts = {lead.id: _facts_of(lead) for lead in leads}
+    for lead_id, patient_id in (patient_links or {}).items():
+        if lead_id in facts:
+            facts[lead_id].patient_id = patient_id
     if not facts:
         return []
     ids = select(_lead_query(practice_id, true() if scope is None else scope, cut).subquery().c.id)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from router.core.domain import Domain
 from router.core.errors import ActionRefused, InvalidFields
 from router.core.models import Appointment, Lead, Practice, ReconciliationFinding
+from router.core.ports import PatientDirectory
 from router.funnel.facts import load_facts, practice_uses_pms
 from router.funnel.reconciliation import RESOLUTIONS, Finding, check_funnel
 from router.privacy import audit
@@ -34,9 +35,19 @@ class CheckRun:
     cleared: int
 
 
-async def run_checks(session: AsyncSession, practice_id: uuid.UUID, *, now: datetime) -> CheckRun:
-    """Check the practice's recent leads; store new findings, refresh seen ones, clear vanished ones."""
-    facts = [f for f in await load_facts(session, practice_id) if now - f.received_at <= CHECK_WINDOW]
+async def run_checks(
+    session: AsyncSession, practice_id: uuid.UUID, *, now: datetime, patients: PatientDirectory | None = None
+) -> CheckRun:
+    """Check the practice's recent leads; store new findings, refresh seen ones, clear vanished ones.
+
+    `patients` gives the lead-patient links the duplicate rule reads (none: no duplicates found).
+    """
+    links = await patients.lead_links(session, practice_id) if patients is not None else {}
+    facts = [
+        f
+        for f in await load_facts(session, practice_id, patient_links=links)
+        if now - f.received_at <= CHECK_WINDOW
+    ]
     found = check_funnel(facts, now=now, practice_uses_pms=await practice_uses_pms(session, practice_id))
     stored = {
         row.fingerprint: row
@@ -83,7 +94,7 @@ async def nightly_reconciliation(ctx: dict[str, Any]) -> dict[str, int]:
         practice_ids = (await session.scalars(select(Practice.id))).all()
     for practice_id in practice_ids:
         async with domain.sessionmaker() as session, session.begin():
-            run = await run_checks(session, practice_id, now=domain.clock.now())
+            run = await run_checks(session, practice_id, now=domain.clock.now(), patients=domain.patients)
         totals["practices"] += 1
         totals["found"] += run.found
         totals["new"] += run.new

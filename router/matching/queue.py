@@ -73,7 +73,7 @@ async def match_practice(
     async with domain.sessionmaker() as session:
         practice = await session.get(Practice, practice_id)
         settings = PracticeSettings.from_json(practice.settings if practice else {})
-        linked = await directory.linked_lead_ids(session, practice_id)
+        linked = await directory.lead_links(session, practice_id)
         leads = (
             await session.scalars(
                 select(Lead).where(

@@ -189,3 +189,17 @@ async def test_front_desk_cannot_resolve_and_other_practices_cannot_see(domain, 
         await resolve_finding(
             domain, stranger, finding.id, Resolution("dismiss", "x"), actor=_actor(stranger)
         )
+
+
+async def test_two_leads_linked_to_one_patient_are_found_as_duplicates(domain, bright, patient_book):
+    first, second, other = [await new_lead(domain, bright) for _ in range(3)]
+    patient = patient_book.add(bright.practice.id, first_name="Ana", last_name="Lopez")
+    patient_book.links = {
+        first: (patient, "matcher"),
+        second: (patient, "review"),
+        other: (uuid.uuid4(), "matcher"),
+    }
+    async with domain.sessionmaker() as session, session.begin():
+        await run_checks(session, bright.practice.id, now=domain.clock.now(), patients=patient_book)
+    (duplicate,) = await _findings(domain, bright, "duplicate")
+    assert set(duplicate.lead_ids) == {str(first), str(second)}
