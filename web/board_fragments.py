@@ -14,8 +14,10 @@ from realtime.hub import BoardHub
 from realtime.pushes import CommittedEvent, Push, Receiver
 from router.board.presence import touch_presence
 from router.board.snapshot import BoardLead, load_board_leads, record_board_pushes
+from router.core.clock import Clock, get_clock
 from router.core.domain import Domain
 from web.paths import TEMPLATES_DIR
+from web.template_helpers import install_template_helpers
 
 LEAD_EVENTS_WITH_SOUND = {"lead.created": "new", "lead.escalated": "escalation"}
 """Which events make the board play which alert."""
@@ -30,14 +32,16 @@ def _ascii(html: str) -> str:
     return html if html.isascii() else html.encode("ascii", "xmlcharrefreplace").decode("ascii")
 
 
-def board_environment() -> Environment:
+def board_environment(clock: Clock | None = None) -> Environment:
     """The Jinja2 environment of the board's fragments (the page's engine loads the same files)."""
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    install_template_helpers(env, clock or get_clock())
+    return env
 
 
 class BoardFragments:
@@ -45,7 +49,7 @@ class BoardFragments:
 
     def __init__(self, domain: Domain) -> None:
         self._domain = domain
-        env = board_environment()
+        env = board_environment(domain.clock)
         self._lead = env.get_template("board_lead.html")
         self._position = env.get_template("board_position.html")
 

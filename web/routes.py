@@ -52,20 +52,24 @@ from web.break_glass import break_glass_end, break_glass_page, break_glass_start
 from web.dashboard import dashboard_export, dashboard_page, dashboard_panel
 from web.funnel_page import funnel_checks, funnel_checks_resolve, funnel_checks_run, funnel_leads, funnel_view
 from web.health import healthz, readyz
+from web.inbox import inbox_list, inbox_page, inbox_unread
 from web.matching_review import matching_accept, matching_reject, matching_review
 from web.models_admin import model_card_page, model_promote, model_roll_back
 from web.models_page import history_upload, models_page
-from web.overflow import OverflowConsole, overflow_page
+from web.overflow import OverflowConsole, overflow_lead_page, overflow_page
 from web.pages import board_leads, home
 from web.paths import STATIC_DIR
 from web.patient_export import export_download, export_page
 from web.phone_actions import PhoneActions
-from web.timeline import timeline_page
+from web.status import status_json, status_page
+from web.timeline import call_recording, lead_live, timeline_page
 from web.ws import board_socket
 
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     healthz,
     readyz,
+    status_page,
+    status_json,
     home,
     board_leads,
     BoardActions,
@@ -93,11 +97,17 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     model_roll_back,
     PhoneActions,
     overflow_page,
+    overflow_lead_page,
     OverflowConsole,
     dashboard_page,
     dashboard_panel,
     dashboard_export,
     timeline_page,
+    inbox_page,
+    inbox_list,
+    inbox_unread,
+    lead_live,
+    call_recording,
     break_glass_page,
     break_glass_start,
     break_glass_end,

@@ -28,6 +28,7 @@ from router.core.ports import (
     SmsSender,
 )
 from router.core.settings import Settings
+from router.core.unit_of_work import UnitOfWork
 
 
 class _NoJobs:
@@ -58,6 +59,11 @@ class Domain:
     attribution: AttributionEngine = field(default_factory=AttributionNotConfigured)
     patients: PatientDirectory = field(default_factory=NoPatientDirectory)
     """The practice-management patients for lead-to-patient matching (router/matching/queue.py)."""
+
+    def transaction(self) -> UnitOfWork:
+        """`async with domain.transaction() as session:` one transaction; its events ring the boards
+        after it commits (router/core/unit_of_work.py)."""
+        return UnitOfWork(self.sessionmaker, self.announcer)
 
     def forget_practice(self, practice_id: uuid.UUID) -> None:
         """Drop this process's cached configuration of a practice (its settings, locations, form sources).

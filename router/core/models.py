@@ -590,6 +590,44 @@ class Interaction(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class CallBackTask(Base):
+    """An overflow agent's "call back at": at `due_at` the lead returns to the top of the agents' queue
+    and shows on the practice's board with the agent's note (the disposition's interaction)."""
+
+    __tablename__ = "call_back_tasks"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    lead_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    interaction_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("interactions.id", ondelete="SET NULL")
+    )
+    """The disposition that asked for it; its note (encrypted there) is the task's note."""
+    due_at: Mapped[datetime] = _ts()
+    created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = _ts()
+    surfaced_at: Mapped[datetime | None] = _ts(nullable=True)
+    """When the worker put the lead back in front of people (once)."""
+    done_at: Mapped[datetime | None] = _ts(nullable=True)
+    """When someone acted on the lead again, or it closed: the task no longer shows."""
+    __table_args__ = (
+        Index("ix_call_back_tasks_pending_due", "due_at", postgresql_where=text("surfaced_at IS NULL")),
+    )
+
+
+class TextRead(Base):
+    """How far a lead's texts have been read at the practice (a shared inbox, as a team reads it)."""
+
+    __tablename__ = "text_reads"
+    lead_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True)
+    read_through: Mapped[datetime] = _ts()
+    """Texts received up to this moment have been seen."""
+    read_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+
+
 class ConsentRecord(Base):
     """A consent to SMS as it was given; immutable (a trigger refuses UPDATE and DELETE)."""
 
@@ -884,3 +922,14 @@ class AttributionRun(Base):
     requested_at: Mapped[datetime] = _ts()
     finished_at: Mapped[datetime | None] = _ts(nullable=True)
     __table_args__ = (Index("ix_attribution_runs_practice_requested", "practice_id", "requested_at"),)
+
+
+class OpsMark(Base):
+    """When a piece of the running service last did its job (router/ops/marks.py names them)."""
+
+    __tablename__ = "ops_marks"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    """worker_heartbeat, escalation_sweep, audit_seal, pms_sync, backup."""
+    at: Mapped[datetime] = _ts()
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """What the run reported (counts, a file name, the process); never PHI."""

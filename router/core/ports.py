@@ -120,6 +120,10 @@ class PhoneGateway(Protocol):
         """Ring `to`; when answered the provider asks our signed callback what to do with call `call_id`."""
         ...
 
+    async def fetch_recording(self, recording_sid: str) -> bytes:
+        """A call's recording as MP3, fetched with the account's credentials (never a public link)."""
+        ...
+
 
 class PhonesNotConfigured:
     """The telephony port without Twilio settings (LEADROUTER_TWILIO_ACCOUNT_SID unset)."""
@@ -128,6 +132,9 @@ class PhonesNotConfigured:
         raise PortNotConfigured("Twilio not configured")
 
     async def start_call(self, *, from_number: str, to: str, call_id: uuid.UUID) -> str:
+        raise PortNotConfigured("Twilio not configured")
+
+    async def fetch_recording(self, recording_sid: str) -> bytes:
         raise PortNotConfigured("Twilio not configured")
 
 

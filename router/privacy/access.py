@@ -50,6 +50,7 @@ ACTIONS: dict[str, str] = {
     "lead.add_by_hand": "Add a walk-in or phone inquiry",
     "lead.text": "Text a patient",
     "lead.call": "Call a patient from the board",
+    "texts.inbox": "Read the practice's text inbox",
     "overflow.work": "Work the overflow queue (disposition, hand back)",
     "dashboard.view": "See the SLA dashboard",
     "attribution.view": "See and run attribution",
@@ -66,6 +67,7 @@ ACTIONS: dict[str, str] = {
     "funnel.view": "See the funnel and its checks",
     "funnel.reconcile": "Resolve a funnel check's finding (link, merge, dismiss)",
     "matching.review": "Review lead-to-patient matches",
+    "status.view": "See the service's status (worker, queue, backups, servers)",
 }
 """Every action a person can be allowed, in plain words (the role table in docs/security.md)."""
 
@@ -79,6 +81,7 @@ _DESK_ACTIONS = frozenset(
         "lead.add_by_hand",
         "lead.text",
         "lead.call",
+        "texts.inbox",
     }
 )
 _MANAGING_ACTIONS = _DESK_ACTIONS | {
@@ -101,7 +104,7 @@ _MANAGING_ACTIONS = _DESK_ACTIONS | {
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     FRONT_DESK: _DESK_ACTIONS,
     MANAGER: _MANAGING_ACTIONS,
-    PRACTICE_ADMIN: _MANAGING_ACTIONS | {"practice.administer"},
+    PRACTICE_ADMIN: _MANAGING_ACTIONS | {"practice.administer", "status.view"},
     OVERFLOW_AGENT: frozenset(
         {
             "lead.claim",
@@ -115,7 +118,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     ),
     PHYSICIAN: frozenset(),
     PHYSICIAN_OFFICE: frozenset(),
-    PLATFORM_OPERATOR: frozenset({"platform.administer", "break_glass.start"}),
+    PLATFORM_OPERATOR: frozenset({"platform.administer", "break_glass.start", "status.view"}),
 }
 """What each role may do. Lead actions apply only to leads in the person's own scope."""
 BREAK_GLASS_ROLES = frozenset(
