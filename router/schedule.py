@@ -21,6 +21,7 @@ from router.leads.escalation import escalate_lead_task, sweep_overdue_task
 from router.leads.retention import purge_expired_phi
 from router.marketing.attribution_runs import nightly_attribution, run_attribution
 from router.matching.queue import match_leads_task
+from router.matching.values import refresh_patient_values_task
 from router.ops.marks import AUDIT_SEAL, ESCALATION_SWEEP, marked, worker_heartbeat
 from router.phones.texts import send_deferred_text_task, send_due_texts_task
 from router.privacy import audit
@@ -62,6 +63,8 @@ MATCHING_MINUTES = {7, 22, 37, 52}
 hour; a run is seconds of scoring per practice (in a thread, off the event loop) and never overlaps
 the next (unique)."""
 MATCHING_TIMEOUT_SECONDS = 600
+PATIENT_VALUES_HOUR_UTC = 8
+"""At 08:00 UTC, a quarter hour before the nightly attribution run reads the values."""
 RECONCILIATION_HOUR_UTC = 8
 """02:45-03:45 in US Central time: after the evening's PMS sync and attribution, before opening, so
 managers find the night's findings on the funnel page in the morning."""
@@ -137,6 +140,7 @@ CRON_JOBS: list[Any] = [
     cron(
         match_leads_task, minute=MATCHING_MINUTES, second={0}, unique=True, timeout=MATCHING_TIMEOUT_SECONDS
     ),
+    cron(refresh_patient_values_task, hour={PATIENT_VALUES_HOUR_UTC}, minute={0}, second={0}, unique=True),
     cron(
         nightly_reconciliation,
         hour={RECONCILIATION_HOUR_UTC},

@@ -190,6 +190,10 @@ class PatientDirectory(Protocol):
         """Record that the lead is this patient; `method` is "matcher" or "review"."""
         ...
 
+    async def lifetime_values(self, session: AsyncSession, practice_id: uuid.UUID) -> dict[uuid.UUID, float]:
+        """Lead id -> its linked patient's completed treatment value so far (leads with a value only)."""
+        ...
+
 
 class NoPatientDirectory:
     """Until the composition root wires the PMS patients in: no patients, so nothing matches or links."""
@@ -202,3 +206,6 @@ class NoPatientDirectory:
 
     async def link(self, session: AsyncSession, **link: Any) -> None:
         raise PortNotConfigured("practice-management patients not connected")
+
+    async def lifetime_values(self, session: AsyncSession, practice_id: uuid.UUID) -> dict[uuid.UUID, float]:
+        return {}
