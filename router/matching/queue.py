@@ -71,6 +71,9 @@ async def match_practice(
 ) -> MatchRun:
     """One practice's run: read, score off the event loop, then link and queue in one transaction."""
     async with domain.sessionmaker() as session:
+        patients = await directory.patient_records(session, practice_id)
+        if not patients:  # nothing to match against: no lead is decrypted for nothing
+            return MatchRun(leads=0, patients=0, linked=0, queued=0)
         practice = await session.get(Practice, practice_id)
         settings = PracticeSettings.from_json(practice.settings if practice else {})
         linked = await directory.lead_links(session, practice_id)
@@ -84,7 +87,6 @@ async def match_practice(
             )
         ).all()
         records = [lead_record(domain, lead) for lead in leads if lead.id not in linked]
-        patients = await directory.patient_records(session, practice_id)
     thresholds = Thresholds(auto_link=settings.match_auto_link, review=settings.match_review)
     pairs = await asyncio.to_thread(score_pairs, records, patients)
     decisions = decide(pairs, thresholds)
