@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from litestar import Request, get, post
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from router.core.domain import Domain
@@ -196,7 +197,10 @@ async def funnel_checks_run(request: Request[Any, Any, Any], domain: NamedDepend
 
 @post("/funnel/checks/{finding_id:uuid}/resolve", include_in_schema=False, status_code=200)
 async def funnel_checks_resolve(
-    request: Request[Any, Any, Any], domain: NamedDependency[Domain], finding_id: uuid.UUID, data: Form
+    request: Request[Any, Any, Any],
+    domain: NamedDependency[Domain],
+    finding_id: FromPath[uuid.UUID],
+    data: Form,
 ) -> Template | Redirect:
     """Link, merge or dismiss; a refused answer re-shows the page with the reason beside the field."""
     signed_in = await current_session(request, domain)

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from litestar import Request, get, post
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from router.core.domain import Domain
@@ -71,13 +72,13 @@ async def _decide(
 
 @post("/matching/review/{review_id:uuid}/accept", include_in_schema=False)
 async def matching_accept(
-    request: Request[Any, Any, Any], domain: NamedDependency[Domain], review_id: uuid.UUID
+    request: Request[Any, Any, Any], domain: NamedDependency[Domain], review_id: FromPath[uuid.UUID]
 ) -> Template | Redirect:
     return await _decide(request, domain, review_id, accept=True)
 
 
 @post("/matching/review/{review_id:uuid}/reject", include_in_schema=False)
 async def matching_reject(
-    request: Request[Any, Any, Any], domain: NamedDependency[Domain], review_id: uuid.UUID
+    request: Request[Any, Any, Any], domain: NamedDependency[Domain], review_id: FromPath[uuid.UUID]
 ) -> Template | Redirect:
     return await _decide(request, domain, review_id, accept=False)
