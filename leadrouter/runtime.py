@@ -11,8 +11,12 @@ from litestar import Litestar
 from redis.asyncio import ConnectionPool
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from connectors.chat_transcript.webhook import ChatTranscriptController
+from connectors.chatwoot.client import ChatwootReplies
+from connectors.chatwoot.webhook import ChatwootWebhookController
 from connectors.email.smtp import SmtpConfig, SmtpEmailSender
 from connectors.forms.webhook import FormWebhookController
+from connectors.pms.gateway import PmsConnectors
 from connectors.tracking.collect import TRACKING_HANDLERS
 from connectors.twilio.config import TwilioConfig
 from connectors.twilio.gateway import TwilioPhoneGateway
@@ -25,6 +29,7 @@ from router.core.db import make_engine, make_sessionmaker
 from router.core.domain import Domain
 from router.core.jobs import ArqJobScheduler, json_deserializer, json_serializer
 from router.core.settings import Settings, get_settings
+from router.matching.patients import SyncedPatients
 from router.phones.texts import RuleCheckedSmsSender
 from web.app import create_app
 from web.board_fragments import make_board_hub
@@ -87,8 +92,11 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
         jobs=ArqJobScheduler(redis, settings.redis.queue_name),
         scorer=scorer,
         attribution=PackageAttributionEngine(),
+        chat=ChatwootReplies(),
+        pms=PmsConnectors(),
         **email_port,
     )
+    domain.patients = SyncedPatients(domain.cipher)
     twilio = TwilioConfig.from_settings(settings)
     if twilio is not None:
         domain.phones = TwilioPhoneGateway(twilio)
@@ -105,6 +113,8 @@ def build_web_app(runtime: Runtime | None = None) -> Litestar:
         runtime.redis,
         route_handlers=[
             FormWebhookController,
+            ChatwootWebhookController,
+            ChatTranscriptController,
             *TRACKING_HANDLERS,
             *([twilio_webhooks(runtime.twilio)] if runtime.twilio else []),
         ],

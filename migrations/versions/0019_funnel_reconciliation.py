@@ -2,7 +2,7 @@
 lead-patient pairs waiting for a manager's decision
 
 Revision ID: 0019_funnel_reconciliation
-Revises: 0017_ops_status
+Revises: 0018_patients_and_pms
 
 The nightly check and the funnel page's "check now" write a row per finding (one per rule and set
 of leads, so re-running never doubles it); a manager resolves it by linking an appointment,
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0019_funnel_reconciliation"
-down_revision = "0017_ops_status"
+down_revision = "0018_patients_and_pms"
 branch_labels = None
 depends_on = None
 

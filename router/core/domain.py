@@ -13,19 +13,25 @@ from router.core.crypto import BlindIndex, FieldCipher
 from router.core.ports import (
     AttributionEngine,
     AttributionNotConfigured,
+    ChatNotConfigured,
+    ChatReplies,
     EmailNotConfigured,
     EmailSender,
     EventAnnouncer,
     JobScheduler,
     LeadScorer,
     NoPatientDirectory,
+    NoScanner,
     NoScorer,
     NullAnnouncer,
     PatientDirectory,
     PhoneGateway,
     PhonesNotConfigured,
+    PmsGateway,
+    PmsNotConfigured,
     SmsNotConfigured,
     SmsSender,
+    VirusScanner,
 )
 from router.core.settings import Settings
 from router.core.unit_of_work import UnitOfWork
@@ -59,6 +65,9 @@ class Domain:
     attribution: AttributionEngine = field(default_factory=AttributionNotConfigured)
     patients: PatientDirectory = field(default_factory=NoPatientDirectory)
     """The practice-management patients for lead-to-patient matching (router/matching/queue.py)."""
+    scanner: VirusScanner = field(default_factory=NoScanner)
+    chat: ChatReplies = field(default_factory=ChatNotConfigured)
+    pms: PmsGateway = field(default_factory=PmsNotConfigured)
 
     def transaction(self) -> UnitOfWork:
         """`async with domain.transaction() as session:` one transaction; its events ring the boards

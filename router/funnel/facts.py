@@ -93,6 +93,11 @@ async def load_facts(
     return list(facts.values())
 
 
+def in_pms_condition() -> ColumnElement[bool]:
+    """Appointments the PMS knows: synced from it, or written to it (they carry its id)."""
+    return or_(Appointment.source.in_(PMS_SOURCES), Appointment.pms_id.is_not(None))
+
+
 def appointment_fact(row: Appointment) -> AppointmentFact:
     return AppointmentFact(
         id=row.id,
@@ -100,7 +105,7 @@ def appointment_fact(row: Appointment) -> AppointmentFact:
         source=row.source,
         starts_at=row.starts_at,
         provider_id=row.provider_id,
-        in_pms=row.source in PMS_SOURCES,
+        in_pms=row.source in PMS_SOURCES or row.pms_id is not None,
     )
 
 
@@ -120,9 +125,7 @@ def _facts_of(lead: Lead) -> LeadFacts:
 async def practice_uses_pms(session: AsyncSession, practice_id: uuid.UUID) -> bool:
     """Whether any appointment of the practice came from (or went to) its PMS."""
     found = await session.scalar(
-        select(Appointment.id)
-        .where(Appointment.practice_id == practice_id, Appointment.source.in_(PMS_SOURCES))
-        .limit(1)
+        select(Appointment.id).where(Appointment.practice_id == practice_id, in_pms_condition()).limit(1)
     )
     return found is not None
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.domain import Domain
 from router.core.models import Appointment, Lead, Practice
-from router.funnel.facts import PMS_SOURCES, practice_uses_pms
+from router.funnel.facts import in_pms_condition, practice_uses_pms
 from router.practices.settings import PracticeSettings
 from router.scores.history import BOOKED, product_history, stored_scoring_inputs
 
@@ -64,7 +64,7 @@ async def _completed_visits(session: AsyncSession, practice_id: uuid.UUID) -> di
             Appointment.practice_id == practice_id,
             Appointment.lead_id.is_not(None),
             Appointment.status == "completed",
-            Appointment.source.in_(PMS_SOURCES),
+            in_pms_condition(),
         )
     )
     visits: dict[uuid.UUID, list[datetime]] = {}
