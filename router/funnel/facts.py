@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.core.models import AdSpend, Appointment, FunnelEvent, Lead, Touchpoint
-from router.funnel.stages import AppointmentFact, LeadFacts
+from router.core.models import AdSpend, Appointment, FunnelEvent, Lead, Touchpoint, TreatmentPlan
+from router.funnel.stages import AppointmentFact, LeadFacts, PlanFact
 
 PMS_SOURCES = frozenset({"pms"})
 """Appointment sources that mean the practice-management system knows the appointment."""
@@ -90,7 +90,30 @@ async def load_facts(
     )
     for lead_id, at in clicks:
         facts[lead_id].ad_click_at = at
+    await _add_plans(session, facts)
     return list(facts.values())
+
+
+async def _add_plans(session: AsyncSession, facts: dict[uuid.UUID, LeadFacts]) -> None:
+    """The linked patients' treatment plans, on each lead linked to that patient."""
+    leads_of: dict[uuid.UUID, list[LeadFacts]] = {}
+    for fact in facts.values():
+        if fact.patient_id is not None:
+            leads_of.setdefault(fact.patient_id, []).append(fact)
+    if not leads_of:
+        return
+    plans = await session.scalars(select(TreatmentPlan).where(TreatmentPlan.patient_id.in_(list(leads_of))))
+    for plan in plans:
+        accepted = plan.status in ("accepted", "completed")
+        done = plan.status == "completed"
+        shown = PlanFact(
+            provider_id=plan.provider_id,
+            presented=True,  # every plan the PMS sends was presented, whatever became of it
+            accepted_at=(plan.accepted_at or plan.completed_at or plan.updated_at) if accepted else None,
+            completed_at=(plan.completed_at or plan.updated_at) if done else None,
+        )
+        for fact in leads_of[plan.patient_id]:
+            fact.plans.append(shown)
 
 
 def in_pms_condition() -> ColumnElement[bool]:

@@ -64,18 +64,23 @@ def leads_at(leads: list[LeadFacts], stage: str) -> list[LeadFacts]:
 
 
 def provider_acceptance(leads: list[LeadFacts]) -> list[ProviderAcceptance]:
-    """Per provider of a completed visit: visits, and how many went on to accept treatment.
+    """Per provider: treatment plans presented and accepted (from the PMS), largest caseload first.
 
-    Until treatment plans arrive from the PMS, "presented" is a completed visit (where a plan is
-    presented) and "accepted" the lead's treatment-accepted stage. Sorted by caseload, so a
-    provider with 3 cases is never ranked above one with 300 by a lucky rate.
+    A practice whose PMS sends no treatment plans gets a stand-in: completed visits as "presented"
+    and the lead's treatment-accepted stage as "accepted". Sorted by caseload, so a provider with 3
+    cases is never ranked above one with 300 by a lucky rate.
     """
     presented: Counter[uuid.UUID] = Counter()
     accepted: Counter[uuid.UUID] = Counter()
-    for lead in leads:
-        took = "treatment_accepted" in lead.reached()
-        for provider in lead.completed_visit_providers():
-            presented[provider] += 1
-            accepted[provider] += took
+    if any(lead.plans for lead in leads):
+        for plan in (p for lead in leads for p in lead.plans if p.provider_id and p.presented):
+            presented[plan.provider_id] += 1
+            accepted[plan.provider_id] += plan.accepted_at is not None
+    else:
+        for lead in leads:
+            took = "treatment_accepted" in lead.reached()
+            for provider in lead.completed_visit_providers():
+                presented[provider] += 1
+                accepted[provider] += took
     rows = [ProviderAcceptance(p, presented[p], accepted[p]) for p in presented]
     return sorted(rows, key=lambda r: (-r.presented, -r.rate, str(r.provider_id)))

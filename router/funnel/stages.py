@@ -47,6 +47,16 @@ class AppointmentFact:
     """Known to the practice-management system (synced from it or written to it)."""
 
 
+@dataclass(frozen=True, slots=True)
+class PlanFact:
+    """A treatment plan of the lead's linked patient, from the PMS."""
+
+    provider_id: uuid.UUID | None
+    presented: bool
+    accepted_at: datetime | None
+    completed_at: datetime | None
+
+
 @dataclass(slots=True)
 class LeadFacts:
     """What is recorded about one lead: its funnel events, appointments, close and patient link."""
@@ -65,6 +75,7 @@ class LeadFacts:
     appointments: list[AppointmentFact] = field(default_factory=list)
     patient_id: uuid.UUID | None = None
     """The patient the lead is linked to (auto-link or accepted review), if any."""
+    plans: list[PlanFact] = field(default_factory=list)
 
     def reached(self) -> dict[str, datetime]:
         """When the lead reached each stage it has reached, from events and appointments."""
@@ -83,9 +94,15 @@ class LeadFacts:
             completed.append(self.events["appointment_completed"])
         if completed:
             at["appointment_completed"] = min(completed)
-        for stage in ("treatment_accepted", "treatment_completed"):
+        for stage, attribute in (
+            ("treatment_accepted", "accepted_at"),
+            ("treatment_completed", "completed_at"),
+        ):
+            moments = [getattr(p, attribute) for p in self.plans if getattr(p, attribute)]
             if stage in self.events:
-                at[stage] = self.events[stage]
+                moments.append(self.events[stage])
+            if moments:
+                at[stage] = min(moments)
         return at
 
     def completed_visit_providers(self) -> set[uuid.UUID]:

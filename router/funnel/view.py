@@ -108,7 +108,10 @@ async def funnel_page(domain: Domain, viewer: Viewer, cut: FunnelFilter) -> Funn
     """Counts only (no names): the stages, ad totals, provider acceptance and the open findings."""
     async with domain.sessionmaker() as session:
         practice = await practice_row(session, viewer)
-        facts = await load_facts(session, practice.id, scope=viewer.lead_filter(), cut=cut)
+        links = await domain.patients.lead_links(session, practice.id)
+        facts = await load_facts(
+            session, practice.id, scope=viewer.lead_filter(), cut=cut, patient_links=links
+        )
         open_findings = len(
             (
                 await session.scalars(
@@ -182,7 +185,11 @@ async def stage_lead_lines(
     """The newest leads that reached `stage` under the filters, and how many reached it in all."""
     async with domain.sessionmaker() as session, session.begin():
         practice = await practice_row(session, viewer)
-        facts = leads_at(await load_facts(session, practice.id, scope=viewer.lead_filter(), cut=cut), stage)
+        links = await domain.patients.lead_links(session, practice.id)
+        everyone = await load_facts(
+            session, practice.id, scope=viewer.lead_filter(), cut=cut, patient_links=links
+        )
+        facts = leads_at(everyone, stage)
         ids = [f.lead_id for f in facts[:STAGE_LIST_LIMIT]]
         return await lead_lines(session, domain, viewer, ids, actor=actor, via="funnel"), len(facts)
 

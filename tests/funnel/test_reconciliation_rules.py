@@ -145,3 +145,21 @@ def test_provider_acceptance_counts_visits_and_acceptances_largest_caseload_firs
         (busy, 45, 15, False),
         (new, 1, 1, True),
     ]
+
+
+def test_treatment_plans_from_the_pms_set_the_stages_and_the_provider_rates():
+    from router.funnel.stages import PlanFact
+
+    orthodontist, hygienist = uuid.uuid4(), uuid.uuid4()
+    accepted = _walked(plans=[PlanFact(orthodontist, True, NOW - DAY, None)])
+    finished = _walked(plans=[PlanFact(orthodontist, True, NOW - 2 * DAY, NOW - DAY)])
+    declined = _walked(
+        plans=[PlanFact(orthodontist, True, None, None), PlanFact(hygienist, True, None, None)]
+    )
+    assert accepted.reached()["treatment_accepted"] == NOW - DAY
+    assert "treatment_completed" in finished.reached() and "treatment_accepted" not in declined.reached()
+    rows = provider_acceptance([accepted, finished, declined])
+    assert [(r.provider_id, r.presented, r.accepted) for r in rows] == [
+        (orthodontist, 3, 2),
+        (hygienist, 1, 0),
+    ]
