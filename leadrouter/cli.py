@@ -20,6 +20,7 @@ from leadrouter.commands import (
     with_runtime,
 )
 from leadrouter.logs import log_level
+from leadrouter.matching_cli import MATCHING_COMMANDS
 from leadrouter.models_cli import COMMANDS as MODELS_COMMANDS
 from leadrouter.phones_cli import phones_group, tracking_number_group
 from leadrouter.privacy_cli import COMMANDS as PRIVACY_COMMANDS
@@ -85,6 +86,7 @@ for _command in (
     *TRAINING_COMMANDS,
     *MODELS_COMMANDS,
     *ATTRIBUTION_COMMANDS,
+    *MATCHING_COMMANDS,
     *BACKUP_COMMANDS,
     *CHANNELS_COMMANDS,
 ):

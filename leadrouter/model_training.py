@@ -2,7 +2,9 @@
 
 It lives in the composition root because the pooled model learns from the simulator's history, and
 `router/` must not import the simulator. Sources: the simulator (with its true probabilities, the
-ceiling), a practice's CSV export, or the outcomes the product recorded (booked = became a patient).
+ceiling), a practice's CSV export, or the outcomes the product recorded: completed visits from the
+practice-management system within the practice's window once there are enough, else the staff's
+close reasons (router/scores/outcome_labels.py).
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from router.core.models import Practice
 from router.core.settings import ScoringSettings
 from router.privacy import audit
 from router.scores import promotion, registry
-from router.scores.history import closed_lead_count, product_history
+from router.scores.history import closed_lead_count
+from router.scores.outcome_labels import STAFF_LABEL, training_history
 from scoring.training import TrainingResult, train_models
 from simulator.inquiries import PracticeSimulator
 from simulator.practices import demo_practices
@@ -160,12 +163,14 @@ async def retrain_models(
         practices = (await session.scalars(select(Practice).order_by(Practice.slug))).all()
         counts = {p.id: await closed_lead_count(session, p.id) for p in practices}
     for practice in practices:
-        if counts[practice.id] < settings.min_practice_leads:
+        async with domain.sessionmaker() as session:
+            rows = await training_history(session, domain, practice, now=utcnow())
+        if rows.source == STAFF_LABEL and counts[practice.id] < settings.min_practice_leads:
             outcomes[practice.slug] = {"skipped": f"{counts[practice.id]} closed leads; pooled model serves"}
             continue
-        async with domain.sessionmaker() as session:
-            rows = await product_history(session, domain, practice.id)
-        history = History(rows.inputs, rows.labels, rows.received_at, source="product outcomes")
+        history = History(
+            rows.inputs, rows.labels, rows.received_at, source=f"product outcomes; label: {rows.source}"
+        )
         try:
             outcomes[practice.slug] = await _challenge(
                 domain, history, practice_id=practice.id, seed=seed, xgboost_params=xgboost_params

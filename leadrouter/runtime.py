@@ -29,6 +29,7 @@ from router.core.db import make_engine, make_sessionmaker
 from router.core.domain import Domain
 from router.core.jobs import ArqJobScheduler, json_deserializer, json_serializer
 from router.core.settings import Settings, get_settings
+from router.matching.patients import SyncedPatients
 from router.phones.texts import RuleCheckedSmsSender
 from web.app import create_app
 from web.board_fragments import make_board_hub
@@ -94,6 +95,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
         pms=PmsConnectors(),
         **email_port,
     )
+    domain.patients = SyncedPatients(domain.cipher)
     twilio = TwilioConfig.from_settings(settings)
     if twilio is not None:
         domain.phones = TwilioPhoneGateway(twilio)

@@ -16,12 +16,15 @@ from router.appointments.pms_booking import retry_pms_bookings_task
 from router.appointments.sync import sync_pms_task, sync_practice_task
 from router.board.presence import mark_absent_staff_away
 from router.core.domain import Domain
+from router.funnel.findings import nightly_reconciliation
 from router.leads.alerts import resend_pending_alerts_task
 from router.leads.call_backs import surface_due_call_backs_task
 from router.leads.claim_timeouts import release_stale_claims
 from router.leads.escalation import escalate_lead_task, sweep_overdue_task
 from router.leads.retention import purge_expired_phi
 from router.marketing.attribution_runs import nightly_attribution, run_attribution
+from router.matching.queue import match_leads_task
+from router.matching.values import refresh_patient_values_task
 from router.nurture.outbox import nurture_send_task
 from router.nurture.worker import nurture_recover_task, nurture_tick_task
 from router.ops.marks import AUDIT_SEAL, ESCALATION_SWEEP, marked, worker_heartbeat
@@ -66,6 +69,19 @@ RETENTION_HOUR_UTC = 9
 """03:00-04:00 in US time zones: after the nightly attribution run, before any practice opens."""
 RETENTION_TIMEOUT_SECONDS = 1800
 """Purging is a few updates per batch of 200 leads; half an hour covers a backlog after an outage."""
+MATCHING_MINUTES = {7, 22, 37, 52}
+"""Every 15 minutes: a patient synced from the PMS is linked to their lead within about a quarter
+hour; a run is seconds of scoring per practice (in a thread, off the event loop) and never overlaps
+the next (unique)."""
+MATCHING_TIMEOUT_SECONDS = 600
+PATIENT_VALUES_HOUR_UTC = 8
+"""At 08:00 UTC, a quarter hour before the nightly attribution run reads the values."""
+RECONCILIATION_HOUR_UTC = 8
+"""02:45-03:45 in US Central time: after the evening's PMS sync and attribution, before opening, so
+managers find the night's findings on the funnel page in the morning."""
+RECONCILIATION_TIMEOUT_SECONDS = 1800
+"""A check reads a year of one practice's leads with a handful of indexed queries; half an hour
+covers hundreds of practices."""
 HEARTBEAT_SECONDS = {0, 15, 30, 45}
 """Every 15 s: the status page turns amber after three missed beats (45 s), soon enough to act on
 before the 5-minute SLA, at one small upsert per beat."""
@@ -167,6 +183,18 @@ CRON_JOBS: list[Any] = [
         second={0},
         unique=True,
         timeout=RETENTION_TIMEOUT_SECONDS,
+    ),
+    cron(
+        match_leads_task, minute=MATCHING_MINUTES, second={0}, unique=True, timeout=MATCHING_TIMEOUT_SECONDS
+    ),
+    cron(refresh_patient_values_task, hour={PATIENT_VALUES_HOUR_UTC}, minute={0}, second={0}, unique=True),
+    cron(
+        nightly_reconciliation,
+        hour={RECONCILIATION_HOUR_UTC},
+        minute={45},
+        second={0},
+        unique=True,
+        timeout=RECONCILIATION_TIMEOUT_SECONDS,
     ),
     cron(
         recalibrate_pooled_models,

@@ -52,8 +52,10 @@ from web.board_actions import BoardActions
 from web.break_glass import break_glass_end, break_glass_page, break_glass_start
 from web.chat import LEAD_FRAGMENT_HANDLERS
 from web.dashboard import dashboard_export, dashboard_page, dashboard_panel
+from web.funnel_page import funnel_checks, funnel_checks_resolve, funnel_checks_run, funnel_leads, funnel_view
 from web.health import healthz, readyz
 from web.inbox import inbox_list, inbox_page, inbox_unread
+from web.matching_review import matching_accept, matching_reject, matching_review
 from web.models_admin import model_card_page, model_promote, model_roll_back
 from web.models_page import history_upload, models_page
 from web.nurture import NURTURE_HANDLERS
@@ -91,6 +93,14 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     LeadsController,
     models_page,
     history_upload,
+    funnel_view,
+    funnel_leads,
+    funnel_checks,
+    funnel_checks_run,
+    funnel_checks_resolve,
+    matching_review,
+    matching_accept,
+    matching_reject,
     model_card_page,
     model_promote,
     model_roll_back,

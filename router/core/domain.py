@@ -20,9 +20,11 @@ from router.core.ports import (
     EventAnnouncer,
     JobScheduler,
     LeadScorer,
+    NoPatientDirectory,
     NoScanner,
     NoScorer,
     NullAnnouncer,
+    PatientDirectory,
     PatientEmailNotConfigured,
     PatientEmailSender,
     PhoneGateway,
@@ -67,6 +69,8 @@ class Domain:
     patient_email: PatientEmailSender = field(default_factory=PatientEmailNotConfigured)
     phones: PhoneGateway = field(default_factory=PhonesNotConfigured)
     attribution: AttributionEngine = field(default_factory=AttributionNotConfigured)
+    patients: PatientDirectory = field(default_factory=NoPatientDirectory)
+    """The practice-management patients for lead-to-patient matching (router/matching/queue.py)."""
     scanner: VirusScanner = field(default_factory=NoScanner)
     chat: ChatReplies = field(default_factory=ChatNotConfigured)
     pms: PmsGateway = field(default_factory=PmsNotConfigured)

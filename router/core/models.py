@@ -672,6 +672,65 @@ class PmsSyncRun(Base):
     __table_args__ = (Index("ix_pms_sync_runs_practice_started", "practice_id", "started_at"),)
 
 
+class ReconciliationFinding(Base):
+    """A funnel inconsistency the checks found (router/funnel/reconciliation.py) and how it was resolved."""
+
+    __tablename__ = "reconciliation_findings"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    rule: Mapped[str] = mapped_column(String(40))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    """The rule and its leads, hashed: a finding seen again by a later check is the same row."""
+    lead_ids: Mapped[list[Any]] = mapped_column(default=list)
+    """The leads involved, as text UUIDs (a gap may list many)."""
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """Stage names and counts only, never PHI."""
+    status: Mapped[str] = mapped_column(String(12), default="open", server_default=text("'open'"))
+    """open, resolved (linked or merged) or dismissed."""
+    resolution: Mapped[str | None] = mapped_column(String(12))
+    """link, merge or dismiss."""
+    reason: Mapped[str | None] = mapped_column(Text)
+    """Why it was dismissed, in the manager's words (required to dismiss)."""
+    resolved_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    resolved_at: Mapped[datetime | None] = _ts(nullable=True)
+    found_at: Mapped[datetime] = _ts()
+    last_seen_at: Mapped[datetime] = _ts()
+    """When a check last found it (an open finding no check finds any more is closed as resolved)."""
+    __table_args__ = (
+        UniqueConstraint("practice_id", "fingerprint", name="uq_reconciliation_findings_fingerprint"),
+        Index("ix_reconciliation_findings_practice_status", "practice_id", "status"),
+    )
+
+
+class MatchReview(Base):
+    """A lead and a patient the matcher found alike but not sure enough to link: a manager decides.
+
+    `patient_id` names the practice-management patient record (its table comes with the PMS sync).
+    """
+
+    __tablename__ = "match_reviews"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    lead_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    patient_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    probability: Mapped[float] = mapped_column(Float)
+    agreement: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """Per field, how well the two agree (splink's comparison level; -1 missing, 0 different)."""
+    status: Mapped[str] = mapped_column(String(12), default="pending", server_default=text("'pending'"))
+    """pending, accepted or rejected (a rejected pair is never queued again)."""
+    decided_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[datetime | None] = _ts(nullable=True)
+    created_at: Mapped[datetime] = _ts()
+    __table_args__ = (
+        UniqueConstraint("lead_id", "patient_id", name="uq_match_reviews_lead_patient"),
+        Index("ix_match_reviews_practice_status", "practice_id", "status"),
+    )
+
+
 class Interaction(Base):
     """Something that happened between the practice and a lead: an attempt, a contact, a note, a call."""
 

@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from router.appointments.records import (
         ChangePage,
         ExportBatch,
@@ -227,6 +229,54 @@ class AttributionNotConfigured:
         self, journeys: PracticeJourneys, spend: dict[str, dict[str, float]], *, order: int
     ) -> AttributedRun:
         raise PortNotConfigured("attribution engine not configured")
+
+
+class PatientDirectory(Protocol):
+    """The practice-management patients as matching needs them (the PMS sync owns those tables).
+
+    Records are plain dicts (decrypted, `record_id` = the patient's id; see router/matching/records.py).
+    """
+
+    async def patient_records(self, session: AsyncSession, practice_id: uuid.UUID) -> list[dict[str, Any]]:
+        """Every patient of the practice as a comparable record."""
+        ...
+
+    async def lead_links(self, session: AsyncSession, practice_id: uuid.UUID) -> dict[uuid.UUID, uuid.UUID]:
+        """Lead id -> patient id for the leads already linked (by exact match, matcher or manager)."""
+        ...
+
+    async def link(
+        self,
+        session: AsyncSession,
+        *,
+        practice_id: uuid.UUID,
+        lead_id: uuid.UUID,
+        patient_id: uuid.UUID,
+        method: str,
+        probability: float | None,
+    ) -> None:
+        """Record that the lead is this patient; `method` is "matcher" or "review"."""
+        ...
+
+    async def lifetime_values(self, session: AsyncSession, practice_id: uuid.UUID) -> dict[uuid.UUID, float]:
+        """Lead id -> its linked patient's completed treatment value so far (leads with a value only)."""
+        ...
+
+
+class NoPatientDirectory:
+    """Until the composition root wires the PMS patients in: no patients, so nothing matches or links."""
+
+    async def patient_records(self, session: AsyncSession, practice_id: uuid.UUID) -> list[dict[str, Any]]:
+        return []
+
+    async def lead_links(self, session: AsyncSession, practice_id: uuid.UUID) -> dict[uuid.UUID, uuid.UUID]:
+        return {}
+
+    async def link(self, session: AsyncSession, **link: Any) -> None:
+        raise PortNotConfigured("practice-management patients not connected")
+
+    async def lifetime_values(self, session: AsyncSession, practice_id: uuid.UUID) -> dict[uuid.UUID, float]:
+        return {}
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,15 @@ class PracticeSettings:
     texts, recordings); its de-identified figures stay for reports. Two years by default."""
     junk_retention_days: int = 30
     """The same for leads closed as spam or a wrong number: nobody's care depends on them."""
+    outcome_window_days: int = 60
+    """A lead "converted" when the PMS shows a completed visit within this many days of the inquiry;
+    younger leads are left out of training (never counted as not converted)."""
+    outcome_label_min_leads: int = 200
+    """Leads whose window has passed, with the PMS connected, before retraining uses the PMS label."""
+    match_auto_link: float = 0.99
+    """Match probability at or above which a lead is linked to a patient without review."""
+    match_review: float = 0.5
+    """Match probability from which a pair goes to the managers' review queue (below: no link)."""
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> PracticeSettings:
@@ -117,6 +126,10 @@ class PracticeSettings:
     def check(self) -> None:
         if not 1 <= self.junk_retention_days <= self.retention_days <= 36500:
             raise SettingsError("retention: 1 <= junk_retention_days <= retention_days <= 36500")
+        if not 7 <= self.outcome_window_days <= 730 or self.outcome_label_min_leads < 1:
+            raise SettingsError("outcome_window_days must be 7..730 and outcome_label_min_leads positive")
+        if not 0.0 < self.match_review <= self.match_auto_link <= 1.0:
+            raise SettingsError("matching: 0 < match_review <= match_auto_link <= 1")
         if self.after_hours not in AFTER_HOURS_RULES:
             raise SettingsError(f"after_hours must be one of {', '.join(AFTER_HOURS_RULES)}")
         if self.assignment.strategy not in STAFF_STRATEGIES:

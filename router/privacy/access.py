@@ -73,6 +73,9 @@ ACTIONS: dict[str, str] = {
     "patient.export": "Export everything held about a patient (access request)",
     "nurture.manage": "Edit nurture sequences and message wording, see their results",
     "nurture.approve": "Approve message wording someone else wrote; promote an A/B winner",
+    "funnel.view": "See the funnel and its checks",
+    "funnel.reconcile": "Resolve a funnel check's finding (link, merge, dismiss)",
+    "matching.review": "Review lead-to-patient matches",
     "status.view": "See the service's status (worker, queue, backups, servers)",
     "referral.send": "Refer a patient and follow the referrals they or their office sent",
     "referrers.manage": "Invite referring physicians and see referrer scorecards",
@@ -111,6 +114,9 @@ _MANAGING_ACTIONS = _DESK_ACTIONS | {
     "patient.export",
     "nurture.manage",
     "nurture.approve",
+    "funnel.view",
+    "funnel.reconcile",
+    "matching.review",
     "referrers.manage",
 }
 ROLE_ACTIONS: dict[str, frozenset[str]] = {

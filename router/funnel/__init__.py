@@ -1,0 +1,1 @@
+"""The funnel after the inquiry: per-lead stages from real events, conversion, and reconciliation checks."""

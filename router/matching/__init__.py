@@ -1,0 +1,1 @@
+"""Lead-to-patient matching: probabilistic record linkage, its thresholds, the review queue's rules."""
