@@ -211,6 +211,7 @@ class OpsSettings:
     """Where `leadrouter backup` writes its files when no path is given."""
 
 
+@dataclass(frozen=True)
 class PmsSettings:
     """Deployment-wide PMS settings (each practice's own are in the database)."""
 
