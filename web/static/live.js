@@ -42,11 +42,15 @@
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     var socket = new WebSocket(scheme + window.location.host + "/board/ws?after=" + lastEventId);
+    socket.onopen = function () { root.setAttribute("data-live-state", "live"); };
     socket.onmessage = function (message) {
       var tags = String(message.data).match(markerPattern) || [];
       tags.forEach(onMarker);
     };
-    socket.onclose = function () { window.setTimeout(connect, RECONNECT_MS); };
+    socket.onclose = function () {
+      root.setAttribute("data-live-state", "down");
+      window.setTimeout(connect, RECONNECT_MS);
+    };
   }
   connect();
 
