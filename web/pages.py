@@ -14,17 +14,16 @@ from router.board.snapshot import ORDER_RULE, load_board, load_desk
 from router.core.domain import Domain
 from router.core.events import latest_event_id
 from router.intake.normalize import TREATMENT_INTERESTS
-from router.privacy.access import OVERFLOW_AGENT, PHYSICIAN, PHYSICIAN_OFFICE, PLATFORM_OPERATOR
+from router.privacy.access import OVERFLOW_AGENT, PHYSICIAN, PHYSICIAN_OFFICE
 from web.sessions import actor_of, current_session
 
 LANDING_PAGES = {
     OVERFLOW_AGENT: "/overflow",
     PHYSICIAN: "/referrals",
     PHYSICIAN_OFFICE: "/referrals",
-    PLATFORM_OPERATOR: "/admin",
 }
 """Where a role starts (signing in lands on `/`): agents work the queue, referrers follow their
-referrals, the operator administers; front desk and managers start on the board."""
+referrals; front desk, managers and the operator (for an emergency access) start on the board."""
 
 
 @get("/", include_in_schema=False)

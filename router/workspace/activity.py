@@ -173,7 +173,7 @@ async def _texts(
     entries = []
     for message in messages:
         inbound = message.direction == "inbound"
-        who = "Patient" if inbound else (names.get(str(message.user_id)) if message.user_id else None)
+        who = None if inbound else (names.get(str(message.user_id)) if message.user_id else None)
         status = words(message.status, "sms_status")
         if not inbound and message.error_code:
             status = f"{status} (the provider's code {message.error_code})"

@@ -73,6 +73,7 @@
     if (elt.closest("#lead-live") && evt.detail.successful) refresh();
     var form = elt.closest("form");
     if (form) form.querySelectorAll(".field-message").forEach(function (m) { m.remove(); });
+    if (evt.detail.successful && elt.hasAttribute("hx-target")) return; // its answer is shown in its target
     var box = feedbackFor(elt);
     box.classList.toggle("error", !evt.detail.successful);
     if (evt.detail.successful) { box.textContent = "Done."; return; }
