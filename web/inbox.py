@@ -26,7 +26,7 @@ TEXT_EVENT_KINDS = "lead.sms_received lead.contacted lead.opt_out_flagged lead.t
 
 async def _inbox(request: Request[Any, Any, Any], domain: Domain, signed_in: SignedIn) -> list[Conversation]:
     require(signed_in.viewer, "texts.inbox")
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         return await load_inbox(session, domain, signed_in.viewer, actor=actor_of(request, signed_in))
 
 

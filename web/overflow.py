@@ -172,7 +172,7 @@ class OverflowConsole(Controller):
 
 async def _queue(request: Request[Any, Any, Any], domain: Domain, signed_in: SignedIn) -> list[OverflowLead]:
     """The agent's queue, read (and audited) in its own transaction."""
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         return await load_overflow_queue(
             session, domain, signed_in.viewer, actor=actor_of(request, signed_in)
         )
@@ -188,7 +188,7 @@ async def _panel_context(
     problems: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """What the lead's pane shows: the queue row, its activity, the booking choices (all audited)."""
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         lead = await load_queue_lead(
             session, domain, signed_in.viewer, lead_id, actor=actor_of(request, signed_in)
         )

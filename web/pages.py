@@ -14,16 +14,17 @@ from router.board.snapshot import ORDER_RULE, load_board, load_desk
 from router.core.domain import Domain
 from router.core.events import latest_event_id
 from router.intake.normalize import TREATMENT_INTERESTS
-from router.privacy.access import OVERFLOW_AGENT, PHYSICIAN, PHYSICIAN_OFFICE
+from router.privacy.access import OVERFLOW_AGENT, PHYSICIAN, PHYSICIAN_OFFICE, PLATFORM_OPERATOR
 from web.sessions import actor_of, current_session
 
 LANDING_PAGES = {
     OVERFLOW_AGENT: "/overflow",
     PHYSICIAN: "/referrals",
     PHYSICIAN_OFFICE: "/referrals",
+    PLATFORM_OPERATOR: "/admin",
 }
 """Where a role starts (signing in lands on `/`): agents work the queue, referrers follow their
-referrals; front desk, managers and the operator (for an emergency access) start on the board."""
+referrals, the operator administers; front desk and managers start on the board."""
 
 
 @get("/", include_in_schema=False)
@@ -36,7 +37,7 @@ async def home(request: Request[Any, Any, Any], domain: NamedDependency[Domain])
     landing = LANDING_PAGES.get(signed_in.viewer.role)
     if landing is not None and not signed_in.viewer.break_glass:
         return Redirect(landing)
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         position = await latest_event_id(session)
         leads = await load_board(session, domain, signed_in.viewer, actor=actor_of(request, signed_in))
         desk = await load_desk(session, signed_in.viewer)
@@ -61,7 +62,7 @@ async def board_leads(
     signed_in = await current_session(request, domain)
     if signed_in is None:
         return Redirect("/login")
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         position = await latest_event_id(session)
         leads = await load_board(session, domain, signed_in.viewer, actor=actor_of(request, signed_in))
     return Template("board_leads.html", context={"leads": leads, "position": position})

@@ -31,16 +31,13 @@ async def _page(
     request: Request[Any, Any, Any], domain: Domain, signed_in: SignedIn, lead_id: uuid.UUID
 ) -> tuple[LeadTimeline | None, int]:
     """The lead's page content (None out of scope) and the stream position read before it."""
-    read_event = None
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         position = await latest_event_id(session)
         timeline = await lead_timeline(
             session, domain, signed_in.viewer, lead_id, actor=actor_of(request, signed_in)
         )
         if timeline is not None:
-            read_event = await mark_texts_read(session, signed_in.viewer, lead_id, now=domain.clock.now())
-    if read_event is not None:
-        await domain.announcer.announce([read_event])
+            await mark_texts_read(session, signed_in.viewer, lead_id, now=domain.clock.now())
     return timeline, position
 
 

@@ -26,6 +26,7 @@ from router.core.ports import (
     SmsSender,
 )
 from router.core.settings import Settings
+from router.core.unit_of_work import UnitOfWork
 
 
 class _NoJobs:
@@ -54,6 +55,11 @@ class Domain:
     email: EmailSender = field(default_factory=EmailNotConfigured)
     phones: PhoneGateway = field(default_factory=PhonesNotConfigured)
     attribution: AttributionEngine = field(default_factory=AttributionNotConfigured)
+
+    def transaction(self) -> UnitOfWork:
+        """`async with domain.transaction() as session:` one transaction; its events ring the boards
+        after it commits (router/core/unit_of_work.py)."""
+        return UnitOfWork(self.sessionmaker, self.announcer)
 
     def forget_practice(self, practice_id: uuid.UUID) -> None:
         """Drop this process's cached configuration of a practice (its settings, locations, form sources).

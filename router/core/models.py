@@ -863,3 +863,14 @@ class AttributionRun(Base):
     requested_at: Mapped[datetime] = _ts()
     finished_at: Mapped[datetime | None] = _ts(nullable=True)
     __table_args__ = (Index("ix_attribution_runs_practice_requested", "practice_id", "requested_at"),)
+
+
+class OpsMark(Base):
+    """When a piece of the running service last did its job (router/ops/marks.py names them)."""
+
+    __tablename__ = "ops_marks"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    """worker_heartbeat, escalation_sweep, audit_seal, pms_sync, backup."""
+    at: Mapped[datetime] = _ts()
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """What the run reported (counts, a file name, the process); never PHI."""

@@ -138,8 +138,8 @@ async def due_call_backs(
 async def surface_due_call_backs(domain: Domain) -> int:
     """Bring back every call-back that has fallen due (once each); closed leads' tasks just end."""
     now = domain.clock.now()
-    events: list[int] = []
-    async with domain.sessionmaker() as session, session.begin():
+    surfaced = 0
+    async with domain.transaction() as session:
         rows = await session.execute(
             select(CallBackTask, Lead)
             .join(Lead, Lead.id == CallBackTask.lead_id)
@@ -164,11 +164,9 @@ async def surface_due_call_backs(domain: Domain) -> int:
             lead.last_activity_at = now
         for task, lead in due:  # events last: they hold the event-order lock until commit
             if lead.status == "open":
-                events.append(
-                    await record_lead_event(session, lead, "lead.call_back_due", {"task_id": str(task.id)})
-                )
-    await domain.announcer.announce(events)
-    return len(events)
+                await record_lead_event(session, lead, "lead.call_back_due", {"task_id": str(task.id)})
+                surfaced += 1
+    return surfaced
 
 
 async def surface_due_call_backs_task(ctx: dict[str, Any]) -> dict[str, int]:

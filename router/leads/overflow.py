@@ -206,7 +206,7 @@ async def record_disposition(
     if disposition == "booked" and booking is None:
         raise InvalidFields({"appointment_at": "Enter the appointment's date and time."})
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         lead = await _claimed_lead(session, viewer, lead_id)
         due_at = None
         if disposition == "call_back":
@@ -245,7 +245,6 @@ async def record_disposition(
             kind,
             {"disposition": disposition, "user_id": str(viewer.user_id), "by": "overflow"},
         )
-    await domain.announcer.announce([event])
     return event
 
 
@@ -327,7 +326,7 @@ async def hand_back(
     if not note.strip():
         raise InvalidFields({"note": "Write a note for the practice: what happened, what they should do."})
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         lead = await _claimed_lead(session, viewer, lead_id)
         await finish_call_backs(session, lead.id, now)
         lead.overflow, lead.claimed_by_user_id, lead.claimed_at, lead.last_activity_at = (
@@ -341,5 +340,4 @@ async def hand_back(
             session, actor=actor, action="lead.hand_back", practice_id=lead.practice_id, lead_id=lead.id
         )
         event = await record_lead_event(session, lead, "lead.handed_back", {"user_id": str(viewer.user_id)})
-    await domain.announcer.announce([event])
     return event

@@ -20,7 +20,7 @@ async def recording_for(
 
     Out of scope, another lead's call, or no recording: LeadNotFound (indistinguishable, a 404).
     """
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         row = (
             await session.execute(
                 select(PhoneCall.recording_sid, Lead.practice_id)

@@ -64,6 +64,7 @@ ACTIONS: dict[str, str] = {
     "platform.administer": "Manage practices and call centers",
     "break_glass.start": "Open a patient's record outside their scope (break-glass)",
     "patient.export": "Export everything held about a patient (access request)",
+    "status.view": "See the service's status (worker, queue, backups, servers)",
 }
 """Every action a person can be allowed, in plain words (the role table in docs/security.md)."""
 
@@ -97,7 +98,7 @@ _MANAGING_ACTIONS = _DESK_ACTIONS | {
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     FRONT_DESK: _DESK_ACTIONS,
     MANAGER: _MANAGING_ACTIONS,
-    PRACTICE_ADMIN: _MANAGING_ACTIONS | {"practice.administer"},
+    PRACTICE_ADMIN: _MANAGING_ACTIONS | {"practice.administer", "status.view"},
     OVERFLOW_AGENT: frozenset(
         {
             "lead.claim",
@@ -111,7 +112,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     ),
     PHYSICIAN: frozenset(),
     PHYSICIAN_OFFICE: frozenset(),
-    PLATFORM_OPERATOR: frozenset({"platform.administer", "break_glass.start"}),
+    PLATFORM_OPERATOR: frozenset({"platform.administer", "break_glass.start", "status.view"}),
 }
 """What each role may do. Lead actions apply only to leads in the person's own scope."""
 BREAK_GLASS_ROLES = frozenset(

@@ -66,7 +66,7 @@ async def rotate_phi_key(
         column, key_column = target.table.c[target.column], target.key_column
         last_key = None
         while True:
-            async with domain.sessionmaker() as session, session.begin():
+            async with domain.transaction() as session:
                 rows = await _batch(session, target.table, key_column, column, last_key)
                 if not rows:
                     break
