@@ -132,7 +132,7 @@ def _interaction_title(interaction: Interaction) -> tuple[str, str]:
     if kind == "closed":
         return "close", f"Closed: {words(outcome, 'close_reason')}"
     if kind == "disposition":
-        return "disposition", f"Overflow agent's call: {words(outcome, 'disposition').rstrip('…')}"
+        return "disposition", f"Overflow agent's call: {words(outcome, 'outcome').lower()}"
     if kind == "handback":
         return "handback", "Handed back to the practice"
     if kind == "note":

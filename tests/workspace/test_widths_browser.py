@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from router.phones.inbound_texts import receive_text
 from router.privacy.audit import Actor
 from router.privacy.auth import create_user
 from tests.factories import open_staff_session, viewer_of
-from tests.fixtures.browser import DESK, PHONE
+from tests.fixtures.browser import DESK, PHONE, SCREENSHOTS
 from tests.phones.helpers import CALLER, TRACKING, form_lead, new_sid, phone_practice
 from tests.workspace.support import overflow_agent, overflowed_lead
 
@@ -45,7 +44,6 @@ WIDEST = """() => {
   return wide.slice(0, 5);
 }"""
 """The innermost elements reaching past the window's right edge: where to look when a page is too wide."""
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
 def _page_paths(app: Any) -> list[str]:

@@ -12,7 +12,7 @@ from router.leads.call_backs import surface_due_call_backs
 from router.phones.inbound_texts import receive_text
 from tests.board.helpers import until_true, watch_policy_violations
 from tests.factories import open_staff_session
-from tests.fixtures.browser import open_page
+from tests.fixtures.browser import open_page, shot
 from tests.phones.helpers import CALLER, TRACKING, form_lead, new_sid, phone_practice
 from tests.workspace.support import overflow_agent, overflowed_lead
 
@@ -48,6 +48,8 @@ async def test_a_patients_reply_appears_in_the_inbox_and_on_the_lead_page_live(c
     await lead_page.wait_for_selector(".activity-entry.text_in >> text=Can I come at 4 today?", timeout=5000)
     row = await inbox.wait_for_selector(f"#conversation-{lead_id}", timeout=5000)
     assert "Can I come at 4 today?" in await row.inner_text()
+    await shot(inbox, "inbox")
+    await shot(lead_page, "lead-page-with-reply")
     await inbox_context.close()
     await lead_context.close()
 
@@ -70,8 +72,10 @@ async def test_the_agents_booking_closes_and_hands_back_and_the_practice_sees_it
     await console.check("input[name=disposition][value=booked]")
     await console.fill("input[name=appointment_at]", "2031-03-04T09:30")
     await console.fill("form.outcome-form textarea[name=note]", "Booked a cleaning, confirm insurance")
+    await shot(console, "console-booking")
     await console.click("form.outcome-form button[type=submit]")
     await console.wait_for_selector("text=Booked and handed back", timeout=5000)
+    await shot(console, "console-booked")
     await board.wait_for_selector(f"#lead-{lead_id}", state="detached", timeout=5000)  # no longer open work
     stream = lead_page.locator(".activity")
     await lead_page.wait_for_selector(".activity-entry.handback >> text=confirm insurance", timeout=5000)
@@ -93,6 +97,11 @@ async def test_a_call_back_comes_back_on_top_with_its_note_at_its_time(chromium,
     context, console = await _console(chromium, server, domain, await overflow_agent(domain, practice))
     await console.click(f"#overflow-{lead_id} button[data-claim]")
     await console.check("input[name=disposition][value=call_back]")
+    await console.fill("input[name=call_back_at]", "2026-12-04T09:25")  # passed: refused beside the field
+    await console.fill("form.outcome-form textarea[name=note]", "Call after the school run")
+    await console.click("form.outcome-form button[type=submit]")
+    await console.wait_for_selector(".field-error >> text=That time has passed", timeout=5000)
+    await shot(console, "console-call-back-refused")
     await console.fill("input[name=call_back_at]", "2026-12-04T10:25")  # 24 minutes from now, their time
     await console.fill("form.outcome-form textarea[name=note]", "Call after the school run")
     await console.click("form.outcome-form button[type=submit]")
@@ -111,7 +120,9 @@ async def test_a_call_back_comes_back_on_top_with_its_note_at_its_time(chromium,
     assert await first.get_attribute("data-lead-id") == str(lead_id)  # on top, before the older lead
     assert "Call after the school run" in await first.inner_text()
     assert "Call back now" in await first.inner_text()
+    await shot(console, "console-call-back-due")
     await lead_page.wait_for_selector(".lead-state .badge.due", timeout=5000)
+    await shot(lead_page, "lead-page-call-back-due")
     assert "Call after the school run" in await lead_page.inner_text(".activity")
     assert await console.locator(f"#overflow-{waiting}").count() == 1
     await context.close()

@@ -31,7 +31,7 @@
     if (!button) return;
     var on = soundOn();
     button.setAttribute("aria-pressed", on ? "true" : "false");
-    button.textContent = on ? "🔔 Sound on" : "🔇 Sound off";
+    button.textContent = on ? "Sound on" : "Sound off";
     button.classList.toggle("on", on);
   }
 
