@@ -139,6 +139,7 @@ async def test_the_console_chimes_once_per_new_queue_entry(chromium, live_server
     first = await overflowed_lead(domain, practice, phone="+15125550141", email="b@example.com")
     await console.wait_for_selector(f"#overflow-{first}", timeout=5000)
     await until_true(console, "window.leadrouterConsoleChimes === 2")
+    assert await console.inner_text("#console-announce") == "A lead entered the queue."  # for screen readers
     second = await overflowed_lead(domain, practice, phone="+15125550142", email="c@example.com")
     third = await overflowed_lead(domain, practice, phone="+15125550143", email="d@example.com")
     for lead_id in (second, third):
