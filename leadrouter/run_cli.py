@@ -112,10 +112,15 @@ def _start(
     with_runtime(lambda runtime: ensure_pooled_model(runtime.domain))
     step("Seeding six months of demo history (first start only)")
     with_runtime(lambda runtime: seed_demo_history(runtime.domain))
-    step("Starting the web app and the worker")
+    step("Starting the web app, the worker and the demo practice's PMS")
+    pms_command = _demo_pms(DATA_DIR)
     command = [sys.executable, "-m", "leadrouter.cli"]
     children = Supervisor(
-        {"web": [*command, "web", "--host", host, "--port", str(port)], "worker": [*command, "worker"]},
+        {
+            "web": [*command, "web", "--host", host, "--port", str(port)],
+            "worker": [*command, "worker"],
+            **({"pms": pms_command} if pms_command else {}),
+        },
         env=env,
     )
     children.start()
@@ -124,6 +129,32 @@ def _start(
     _wait_for_health(base_url, children)
     children.watch_in_background()  # from now on a child that dies is started again
     return summary, base_url
+
+
+def _demo_pms(data_dir: Path) -> list[str] | None:
+    """The demo PMS's command line, after pointing the demo practice at it (None: no demo practice)."""
+    import json
+
+    from leadrouter.demo_pms import connect_demo_pms
+    from leadrouter.server_process import free_ports
+
+    (pms_port,) = free_ports(1)
+    base_url = f"http://127.0.0.1:{pms_port}/fhir"
+    seed = with_runtime(lambda runtime: connect_demo_pms(runtime.domain, base_url))
+    if not seed:
+        return None
+    seed_file = data_dir / "demo-pms.json"
+    seed_file.parent.mkdir(parents=True, exist_ok=True)
+    seed_file.write_text(json.dumps(seed))
+    return [
+        sys.executable,
+        "-m",
+        "connectors.pms.fhir_demo",
+        "--port",
+        str(pms_port),
+        "--seed",
+        str(seed_file),
+    ]
 
 
 def _print_panel(base_url: str, summary: Any, *, seconds: float) -> None:

@@ -11,8 +11,12 @@ from litestar import Litestar
 from redis.asyncio import ConnectionPool
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from connectors.chat_transcript.webhook import ChatTranscriptController
+from connectors.chatwoot.client import ChatwootReplies
+from connectors.chatwoot.webhook import ChatwootWebhookController
 from connectors.email.smtp import SmtpConfig, SmtpEmailSender
 from connectors.forms.webhook import FormWebhookController
+from connectors.pms.gateway import PmsConnectors
 from connectors.tracking.collect import TRACKING_HANDLERS
 from connectors.twilio.config import TwilioConfig
 from connectors.twilio.gateway import TwilioPhoneGateway
@@ -87,6 +91,8 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
         jobs=ArqJobScheduler(redis, settings.redis.queue_name),
         scorer=scorer,
         attribution=PackageAttributionEngine(),
+        chat=ChatwootReplies(),
+        pms=PmsConnectors(),
         **email_port,
     )
     twilio = TwilioConfig.from_settings(settings)
@@ -105,6 +111,8 @@ def build_web_app(runtime: Runtime | None = None) -> Litestar:
         runtime.redis,
         route_handlers=[
             FormWebhookController,
+            ChatwootWebhookController,
+            ChatTranscriptController,
             *TRACKING_HANDLERS,
             *([twilio_webhooks(runtime.twilio)] if runtime.twilio else []),
         ],

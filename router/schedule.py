@@ -11,6 +11,9 @@ from typing import Any
 from arq.cron import cron
 from arq.worker import func
 
+from router.appointments.drop_folder import import_drop_folders_task
+from router.appointments.pms_booking import retry_pms_bookings_task
+from router.appointments.sync import sync_pms_task, sync_practice_task
 from router.board.presence import mark_absent_staff_away
 from router.core.domain import Domain
 from router.leads.alerts import resend_pending_alerts_task
@@ -23,6 +26,7 @@ from router.ops.marks import AUDIT_SEAL, ESCALATION_SWEEP, marked, worker_heartb
 from router.phones.texts import send_deferred_text_task, send_due_texts_task
 from router.privacy import audit
 from router.privacy.audit_chain import HeadSink, export_head
+from router.referrals.outcomes import monthly_summaries_task, outcome_reports_task
 from router.scores.explanations import fill_missing_reasons
 from router.scores.pooled_calibration import recalibrate_pooled_models
 
@@ -58,6 +62,19 @@ RETENTION_TIMEOUT_SECONDS = 1800
 HEARTBEAT_SECONDS = {0, 15, 30, 45}
 """Every 15 s: the status page turns amber after three missed beats (45 s), soon enough to act on
 before the 5-minute SLA, at one small upsert per beat."""
+OUTCOME_REPORT_SECONDS = {20}
+"""Once a minute: a referrer hears within a minute that their patient was seen, at one indexed query."""
+MONTHLY_SUMMARY_HOUR_UTC = 14
+"""08:00-09:00 in US time zones on the first of the month: in the referring offices' morning mail."""
+PMS_SYNC_MINUTES = set(range(0, 60, 5))
+"""Every 5 minutes: a cancellation or a no-show reaches its lead within minutes, at one small
+`_lastUpdated` search per practice and resource when nothing changed (a failing PMS backs off itself)."""
+PMS_SYNC_TIMEOUT_SECONDS = 1200
+"""A backlog (a first sync, after an outage) is bounded per run; 20 minutes covers it, the rest continues."""
+PMS_DROP_MINUTES = {7, 22, 37, 52}
+"""Every 15 minutes, off the sync's minutes: a nightly export dropped by SFTP is in before the morning."""
+PMS_RETRY_SECONDS = {40}
+"""Once a minute: a booking left "pending in PMS" is written within a minute of its back-off ending."""
 NIGHTLY_ATTRIBUTION_HOUR_UTC = 8
 """02:15-03:15 in US Central time: after the day's leads and the evening's PMS sync, before opening."""
 
@@ -93,6 +110,7 @@ WORKER_FUNCTIONS: list[Any] = [
     func(escalate_lead_task, name="escalate_lead"),
     func(send_deferred_text_task, name="send_deferred_text"),
     run_attribution,
+    func(sync_practice_task, name="sync_pms_practice", timeout=PMS_SYNC_TIMEOUT_SECONDS),
 ]
 """Jobs the domain enqueues by name (router.core.jobs.ArqJobScheduler)."""
 
@@ -112,7 +130,26 @@ CRON_JOBS: list[Any] = [
     cron(surface_due_call_backs_task, second=CALL_BACK_SECONDS, run_at_startup=True, unique=True),
     cron(fill_missing_reasons, second=REASONS_SWEEP_SECONDS, unique=True),
     cron(send_due_texts_task, second=DUE_TEXTS_SECONDS, run_at_startup=True, unique=True),
+    cron(
+        sync_pms_task,
+        minute=PMS_SYNC_MINUTES,
+        second={20},
+        unique=True,
+        timeout=PMS_SYNC_TIMEOUT_SECONDS,
+    ),
+    cron(retry_pms_bookings_task, second=PMS_RETRY_SECONDS, unique=True),
+    cron(
+        import_drop_folders_task,
+        minute=PMS_DROP_MINUTES,
+        second={10},
+        unique=True,
+        timeout=PMS_SYNC_TIMEOUT_SECONDS,
+    ),
     cron(nightly_attribution, hour={NIGHTLY_ATTRIBUTION_HOUR_UTC}, minute={15}, unique=True),
+    cron(outcome_reports_task, second=OUTCOME_REPORT_SECONDS, unique=True),
+    cron(
+        monthly_summaries_task, day={1}, hour={MONTHLY_SUMMARY_HOUR_UTC}, minute={0}, second={0}, unique=True
+    ),
     cron(
         purge_expired_phi_task,
         hour={RETENTION_HOUR_UTC},

@@ -16,6 +16,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from router.appointments.booking import booking_from_form
+from router.appointments.pms_booking import free_slot_choices
 from router.board import presence
 from router.board.snapshot import load_lead_choices
 from router.core import errors
@@ -25,7 +26,7 @@ from router.privacy.auth import SignedIn
 from web.forms import Form
 from web.sessions import actor_of, provide_signed_in
 
-LEAD_FIELDS = ("first_name", "last_name", "phone", "email", "treatment_interest", "message")
+LEAD_FIELDS = ("first_name", "last_name", "phone", "email", "treatment_interest", "message", "referred_by")
 
 
 def _uuid(value: str | None, what: str) -> uuid.UUID:
@@ -54,7 +55,8 @@ class BoardActions(Controller):
             choices = await load_lead_choices(session, signed_in.viewer, lead_id)
         if choices is None:
             raise errors.LeadNotFound("That lead is not on your board.")
-        return Template("board_lead_more.html", context={"choices": choices})
+        slots = await free_slot_choices(domain, choices.location_id)
+        return Template("board_lead_more.html", context={"choices": choices, "slots": slots})
 
     @post("/leads/{lead_id:uuid}/claim", status_code=204)
     async def claim(

@@ -18,6 +18,7 @@ from litestar.response import Redirect, Template
 from markupsafe import escape
 
 from router.appointments.booking import booking_choices, booking_from_form
+from router.appointments.pms_booking import free_slot_choices
 from router.core import errors
 from router.core.domain import Domain
 from router.core.events import latest_event_id
@@ -199,6 +200,7 @@ async def _panel_context(
     return {
         "viewer": signed_in.viewer,
         "lead": lead,
+        "slots": await free_slot_choices(domain, lead.location_id),
         "entries": entries,
         "dispositions": DISPOSITIONS,
         "offices": offices,

@@ -1,7 +1,7 @@
 """the operator's status page: when each part of the service last did its job
 
 Revision ID: 0017_ops_status
-Revises: 0014_call_back_tasks
+Revises: 0015_channels
 
 `ops_marks`: one row per kind of run (the worker's heartbeat, the escalation sweep, the audit seal,
 the practice-management sync, the last backup), overwritten by each run with its time and a small
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0017_ops_status"
-down_revision = "0014_call_back_tasks"
+down_revision = "0015_channels"
 branch_labels = None
 depends_on = None
 

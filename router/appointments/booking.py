@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from router.appointments.records import FreeSlot
 from router.core.errors import InvalidFields
 from router.core.models import APPOINTMENT_SOURCES, Appointment, Lead, Location, Provider
 from router.practices.hours import BusinessHours
@@ -32,6 +33,8 @@ class BookingRequest:
     provider_id: uuid.UUID | None = None
     outside_hours_confirmed: bool = False
     """The person saw that the time is outside the office's hours and booked it anyway."""
+    slot: FreeSlot | None = None
+    """The PMS's free slot the person picked (its time is the PMS's: no hours check)."""
 
 
 def booking_from_form(values: Mapping[str, str]) -> BookingRequest:
@@ -39,7 +42,12 @@ def booking_from_form(values: Mapping[str, str]) -> BookingRequest:
     errors: dict[str, str] = {}
     raw = (values.get("appointment_at") or "").strip()
     starts_at = None
-    if not raw:
+    slot = _slot(values.get("appointment_slot"), errors)
+    if slot is not None:
+        starts_at = slot.starts_at
+    elif "appointment_slot" in errors:
+        pass
+    elif not raw:
         errors["appointment_at"] = "Enter the appointment's date and time."
     else:
         try:
@@ -55,7 +63,33 @@ def booking_from_form(values: Mapping[str, str]) -> BookingRequest:
         starts_at=starts_at,
         location_id=location_id,
         provider_id=provider_id,
-        outside_hours_confirmed=values.get("appointment_outside_hours") in {"on", "true", "1", "yes"},
+        outside_hours_confirmed=slot is not None
+        or values.get("appointment_outside_hours") in {"on", "true", "1", "yes"},
+        slot=slot,
+    )
+
+
+def slot_value(slot: FreeSlot) -> str:
+    """A free slot as a form option's value: its PMS id, start and end."""
+    return (
+        f"{slot.pms_id}|{slot.starts_at.isoformat()}|{slot.ends_at.isoformat()}|{slot.provider_pms_id or ''}"
+    )
+
+
+def _slot(value: str | None, errors: dict[str, str]) -> FreeSlot | None:
+    if not value:
+        return None
+    parts = value.split("|")
+    try:
+        pms_id, start, end, provider = parts
+        starts_at, ends_at = datetime.fromisoformat(start), datetime.fromisoformat(end)
+        if starts_at.tzinfo is None or not pms_id:
+            raise ValueError(value)
+    except ValueError:
+        errors["appointment_slot"] = "That time is not one of the list's; choose again."
+        return None
+    return FreeSlot(
+        pms_id=pms_id[:64], starts_at=starts_at, ends_at=ends_at, provider_pms_id=provider[:64] or None
     )
 
 
@@ -100,8 +134,15 @@ async def add_booking(
             errors["appointment_at"] = (
                 f"{location.name} is closed at that time. Check the time, or confirm to book it anyway."
             )
-    if request.provider_id is not None and not await _provider_of(session, lead, request.provider_id):
+    provider_id = request.provider_id
+    if provider_id is not None and not await _provider_of(session, lead, provider_id):
         errors["appointment_provider"] = "Choose one of the practice's providers, or leave it empty."
+    if provider_id is None and request.slot is not None and request.slot.provider_pms_id:
+        provider_id = await session.scalar(
+            select(Provider.id).where(
+                Provider.practice_id == lead.practice_id, Provider.pms_id == request.slot.provider_pms_id
+            )
+        )
     if errors:
         raise InvalidFields(errors)
     assert location is not None
@@ -111,7 +152,7 @@ async def add_booking(
         lead_id=lead.id,
         location_id=location.id,
         starts_at=starts_at,
-        provider_id=request.provider_id,
+        provider_id=provider_id,
         status="booked",
         source=source,
         booked_by_user_id=booked_by_user_id,

@@ -13,17 +13,23 @@ from router.core.crypto import BlindIndex, FieldCipher
 from router.core.ports import (
     AttributionEngine,
     AttributionNotConfigured,
+    ChatNotConfigured,
+    ChatReplies,
     EmailNotConfigured,
     EmailSender,
     EventAnnouncer,
     JobScheduler,
     LeadScorer,
+    NoScanner,
     NoScorer,
     NullAnnouncer,
     PhoneGateway,
     PhonesNotConfigured,
+    PmsGateway,
+    PmsNotConfigured,
     SmsNotConfigured,
     SmsSender,
+    VirusScanner,
 )
 from router.core.settings import Settings
 from router.core.unit_of_work import UnitOfWork
@@ -55,6 +61,9 @@ class Domain:
     email: EmailSender = field(default_factory=EmailNotConfigured)
     phones: PhoneGateway = field(default_factory=PhonesNotConfigured)
     attribution: AttributionEngine = field(default_factory=AttributionNotConfigured)
+    scanner: VirusScanner = field(default_factory=NoScanner)
+    chat: ChatReplies = field(default_factory=ChatNotConfigured)
+    pms: PmsGateway = field(default_factory=PmsNotConfigured)
 
     def transaction(self) -> UnitOfWork:
         """`async with domain.transaction() as session:` one transaction; its events ring the boards

@@ -46,6 +46,7 @@ EVENT_KINDS = (
     "lead.call_back_due",
     "lead.texts_read",
     "practice.configured",
+    "lead.appointment_changed",
 )
 
 

@@ -130,6 +130,8 @@ class Location(Base):
     updated_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("staff_users.id", ondelete="SET NULL", use_alter=True, name="fk_locations_updated_by")
     )
+    pms_id: Mapped[str | None] = mapped_column(String(64))
+    """The office's Location id in the practice-management system (for slots and synced visits)."""
     __table_args__ = (UniqueConstraint("practice_id", "slug", name="uq_locations_practice_slug"),)
 
 
@@ -143,6 +145,8 @@ class Provider(Base):
     name: Mapped[str] = mapped_column(String(200))
     title: Mapped[str | None] = mapped_column(String(20))
     specialty: Mapped[str | None] = mapped_column(String(64))
+    pms_id: Mapped[str | None] = mapped_column(String(64))
+    """The provider's Practitioner id in the practice-management system."""
 
 
 class CallCenter(Base):
@@ -400,6 +404,8 @@ class Lead(Base):
     """When the next escalation level is due (set at level 1), so the sweeper finds lost level-2 jobs."""
     overflow: Mapped[bool] = mapped_column(Boolean, default=False)
     """Visible in the overflow agents' queue."""
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    """Sent as urgent (a physician's urgent referral): sorts before other leads, after escalated ones."""
     first_contact_at: Mapped[datetime | None] = _ts(nullable=True)
     first_contact_source: Mapped[str | None] = mapped_column(String(20))
     """What made first contact: board, call, sms_reply, booking."""
@@ -472,6 +478,8 @@ class Touchpoint(Base):
     keyword_match_type: Mapped[str | None] = mapped_column(String(16))
     last_dental_visit: Mapped[str | None] = mapped_column(String(20))
     message_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    referred_by_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """Who sent the patient, in the words the form or the front desk gave (a patient referral)."""
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     """Non-PHI extras of the vendor payload kept for scoring and attribution."""
 
@@ -512,7 +520,156 @@ class Appointment(Base):
         ForeignKey("staff_users.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = _ts(server_default=text("now()"))
-    __table_args__ = (Index("ix_appointments_location_starts_at", "location_id", "starts_at"),)
+    patient_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("patients.id", ondelete="SET NULL"), index=True
+    )
+    appointment_type: Mapped[str | None] = mapped_column(String(64))
+    """What the visit is for, in the PMS's words ("New patient exam", "Invisalign consult")."""
+    pms_id: Mapped[str | None] = mapped_column(String(64))
+    """The appointment's id in the practice-management system, once it is there."""
+    pms_state: Mapped[str | None] = mapped_column(String(12))
+    """None: the practice has no PMS the product writes to; pending (to be written, retried by the
+    worker), synced (the PMS has it), failed (the PMS refused it for good; a manager was alerted)."""
+    pms_version: Mapped[str | None] = mapped_column(String(64))
+    """The PMS's version (FHIR meta.versionId, a file row's digest): a change seen twice is skipped."""
+    pms_slot_id: Mapped[str | None] = mapped_column(String(64))
+    pms_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    pms_next_attempt_at: Mapped[datetime | None] = _ts(nullable=True)
+    pms_error: Mapped[str | None] = mapped_column(Text)
+    """Why the last write to the PMS failed, in words a manager can act on (no PHI)."""
+    pms_alerted_at: Mapped[datetime | None] = _ts(nullable=True)
+    updated_at: Mapped[datetime | None] = _ts(nullable=True)
+    __table_args__ = (
+        Index("ix_appointments_location_starts_at", "location_id", "starts_at"),
+        UniqueConstraint("practice_id", "pms_id", name="uq_appointments_practice_pms_id"),
+        Index(
+            "ix_appointments_pms_pending",
+            "pms_next_attempt_at",
+            postgresql_where=text("pms_state = 'pending'"),
+        ),
+    )
+
+
+PMS_KINDS = ("fhir", "file")
+TREATMENT_STATUSES = ("presented", "accepted", "completed", "declined")
+
+
+class Patient(Base):
+    """A person in the practice-management system; PHI columns hold AES-GCM ciphertext."""
+
+    __tablename__ = "patients"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    pms_id: Mapped[str] = mapped_column(String(64))
+    first_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    last_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    email_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    date_of_birth_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_index: Mapped[bytes | None] = mapped_column(LargeBinary)
+    email_index: Mapped[bytes | None] = mapped_column(LargeBinary)
+    zip: Mapped[str | None] = mapped_column(String(10))
+    pms_version: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(8))
+    """Where the row came from: fhir or file."""
+    created_at: Mapped[datetime] = _ts()
+    updated_at: Mapped[datetime] = _ts()
+    __table_args__ = (
+        UniqueConstraint("practice_id", "pms_id", name="uq_patients_practice_pms_id"),
+        Index("ix_patients_practice_phone_index", "practice_id", "phone_index"),
+        Index("ix_patients_practice_email_index", "practice_id", "email_index"),
+    )
+
+
+class TreatmentPlan(Base):
+    """Care proposed to a patient: presented, accepted, completed (or declined), with its value."""
+
+    __tablename__ = "treatment_plans"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+    pms_id: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(String(200))
+    """The treatment's name in the PMS ("Clear aligners"); no clinical notes."""
+    status: Mapped[str] = mapped_column(String(12))
+    value: Mapped[float | None] = mapped_column(Float)
+    provider_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("providers.id", ondelete="SET NULL"))
+    presented_at: Mapped[datetime | None] = _ts(nullable=True)
+    accepted_at: Mapped[datetime | None] = _ts(nullable=True)
+    completed_at: Mapped[datetime | None] = _ts(nullable=True)
+    pms_version: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = _ts()
+    __table_args__ = (UniqueConstraint("practice_id", "pms_id", name="uq_treatment_plans_practice_pms_id"),)
+
+
+class LeadPatientMatch(Base):
+    """A link between a lead and a PMS patient, with how it was made and how sure it is.
+
+    `exact` links are made on sync (same blind-indexed phone or email and the same date of birth or
+    name); the probabilistic matcher adds `probabilistic` rows with its score and review status.
+    """
+
+    __tablename__ = "lead_patient_matches"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    lead_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+    method: Mapped[str] = mapped_column(String(16))
+    """exact, booking (the product created the patient from this lead), probabilistic, manual."""
+    score: Mapped[float] = mapped_column(Float)
+    """1.0 for exact and booking links; the matcher's match probability otherwise."""
+    status: Mapped[str] = mapped_column(String(12), default="linked")
+    """linked, review (waiting for a manager) or rejected."""
+    decided_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = _ts()
+    __table_args__ = (UniqueConstraint("lead_id", "patient_id", name="uq_lead_patient_matches_lead_patient"),)
+
+
+class PmsConnection(Base):
+    """A practice's practice-management system: how it is reached, and where its sync stands."""
+
+    __tablename__ = "pms_connections"
+    practice_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("practices.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(8))
+    """fhir (a FHIR R4 server, read and possibly written) or file (nightly CSV exports, read only)."""
+    base_url: Mapped[str | None] = mapped_column(Text)
+    writable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    """Bookings made in the product are written to the PMS (FHIR only)."""
+    cursor: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'::jsonb"))
+    """Per resource type, the last-updated instant of the newest change applied."""
+    last_sync_at: Mapped[datetime | None] = _ts(nullable=True)
+    """When the last sync run finished (successfully or not)."""
+    last_success_at: Mapped[datetime | None] = _ts(nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failing_since: Mapped[datetime | None] = _ts(nullable=True)
+    next_sync_at: Mapped[datetime | None] = _ts(nullable=True)
+    """While the PMS fails: the earliest next attempt (back-off)."""
+    alerted_at: Mapped[datetime | None] = _ts(nullable=True)
+    """When managers were told the sync has been failing (once per outage)."""
+    updated_at: Mapped[datetime] = _ts()
+
+
+class PmsSyncRun(Base):
+    """One sync run or file import: when, what it changed, what went wrong."""
+
+    __tablename__ = "pms_sync_runs"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))
+    """poll (the worker's FHIR sync) or file (an uploaded or dropped export)."""
+    started_at: Mapped[datetime] = _ts()
+    finished_at: Mapped[datetime | None] = _ts(nullable=True)
+    status: Mapped[str] = mapped_column(String(8), default="running")
+    """running, done or failed (a run killed mid-way stays running; the next run resumes its work)."""
+    seen: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    problems: Mapped[list[Any]] = mapped_column(default=list)
+    """Plain-words problems (a file's bad lines by number, an unreachable server); no PHI."""
+    __table_args__ = (Index("ix_pms_sync_runs_practice_started", "practice_id", "started_at"),)
 
 
 class Interaction(Base):
@@ -874,3 +1031,162 @@ class OpsMark(Base):
     at: Mapped[datetime] = _ts()
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     """What the run reported (counts, a file name, the process); never PHI."""
+
+
+REFERRAL_URGENCIES = ("routine", "soon", "urgent")
+"""How soon a referring physician asks for the patient to be seen."""
+
+
+class ReferralPartner(Base):
+    """A referring office that sends patients to a practice: its physicians and staff may refer there."""
+
+    __tablename__ = "referral_partners"
+    practice_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("practices.id", ondelete="CASCADE"), primary_key=True
+    )
+    referring_office_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("referring_offices.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = _ts()
+
+
+class Referral(Base):
+    """A patient a physician's office sent electronically: who sent it, why, how soon; its lead."""
+
+    __tablename__ = "referrals"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    referring_office_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("referring_offices.id", ondelete="SET NULL"), index=True
+    )
+    referring_physician_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL"), index=True
+    )
+    """The physician the referral is from (their office staff may send it on their behalf)."""
+    submitted_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    lead_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"), index=True)
+    """The lead it created or joined; NULL only between the referral's save and its intake."""
+    urgency: Mapped[str] = mapped_column(String(12))
+    preferred_location_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("locations.id", ondelete="SET NULL")
+    )
+    reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    clinical_notes_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    submission_key: Mapped[str] = mapped_column(String(64), unique=True)
+    """The form's one-time key: the same form sent twice is one referral."""
+    submitted_at: Mapped[datetime] = _ts()
+    __table_args__ = (Index("ix_referrals_practice_submitted", "practice_id", "submitted_at"),)
+
+
+class ReferralAttachment(Base):
+    """A file sent with a referral (a PDF or an image), encrypted: its name and its bytes."""
+
+    __tablename__ = "referral_attachments"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
+    file_name_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    content_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    media_type: Mapped[str] = mapped_column(String(64))
+    """The type read from the content (never the name or the browser's claim)."""
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    scanned_by: Mapped[str] = mapped_column(String(64))
+    """The virus scanner that passed it ("none" when no scanner is configured)."""
+    created_at: Mapped[datetime] = _ts()
+
+
+class ReferralReport(Base):
+    """An outcome a referrer is told about: their patient was seen, accepted or completed treatment."""
+
+    __tablename__ = "referral_reports"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"))
+    stage: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = _ts()
+    provider_name: Mapped[str | None] = mapped_column(String(200))
+    """Who saw the patient, once the practice-management system says so."""
+    created_at: Mapped[datetime] = _ts()
+    notified: Mapped[list[Any]] = mapped_column(default=list)
+    """One entry per person emailed: {"user_id", "status"} (the email holds no patient data)."""
+    __table_args__ = (UniqueConstraint("referral_id", "stage", name="uq_referral_reports_referral_stage"),)
+
+
+class ChatSource(Base):
+    """A practice's chat widget (Chatwoot) or chat-transcript sender, posting to its own webhook."""
+
+    __tablename__ = "chat_sources"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    """chatwoot or transcript (Standard Webhooks, like the forms)."""
+    name: Mapped[str] = mapped_column(String(200))
+    default_location_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("locations.id", ondelete="SET NULL")
+    )
+    signing_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """Chatwoot's webhook secret (or the transcript sender's signing secret)."""
+    url_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """A secret in the webhook's URL, for Chatwoot versions that do not sign."""
+    api_base_url: Mapped[str | None] = mapped_column(String(300))
+    account_id: Mapped[int | None] = mapped_column(Integer)
+    api_token_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """The Chatwoot access token replies are sent with."""
+    created_at: Mapped[datetime] = _ts()
+
+
+class ChatConversation(Base):
+    """One chat conversation, and the lead it became."""
+
+    __tablename__ = "chat_conversations"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    chat_source_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("chat_sources.id", ondelete="CASCADE"))
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(100))
+    lead_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = _ts()
+    updated_at: Mapped[datetime] = _ts()
+    __table_args__ = (
+        UniqueConstraint("chat_source_id", "external_id", name="uq_chat_conversations_source_external"),
+    )
+
+
+class ChatMessage(Base):
+    """One chat message in or out; a reply typed in the product waits here until Chatwoot takes it."""
+
+    __tablename__ = "chat_messages"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    conversation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("chat_conversations.id", ondelete="CASCADE"), index=True
+    )
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    direction: Mapped[str] = mapped_column(String(8))
+    """in (the patient) or out (the practice)."""
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    """Who typed a reply in the product."""
+    body_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16))
+    """received, sending, sent or failed."""
+    error: Mapped[str | None] = mapped_column(Text)
+    """Why a reply was not delivered (no patient data)."""
+    sent_at: Mapped[datetime] = _ts()
+    created_at: Mapped[datetime] = _ts()
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "external_id", name="uq_chat_messages_conversation_external"),
+    )
+
+
+class PatientReferralCode(Base):
+    """A short code an existing patient shares: a visit or inquiry carrying it is a patient referral."""
+
+    __tablename__ = "patient_referral_codes"
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"), index=True)
+    lead_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), unique=True)
+    """The referring patient's lead (their patient record once the appointments work lands)."""
+    created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = _ts()

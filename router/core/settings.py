@@ -211,6 +211,13 @@ class OpsSettings:
     """Where `leadrouter backup` writes its files when no path is given."""
 
 
+class PmsSettings:
+    """Deployment-wide PMS settings (each practice's own are in the database)."""
+
+    drop_dir: str = field(default_factory=lambda: _env("LEADROUTER_PMS_DROP_DIR", ""))
+    """Folder with one subfolder per practice slug where PMS exports are dropped (SFTP); empty: off."""
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every subsystem's settings."""
@@ -223,6 +230,7 @@ class Settings:
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
     scoring: ScoringSettings = field(default_factory=ScoringSettings)
     ops: OpsSettings = field(default_factory=OpsSettings)
+    pms: PmsSettings = field(default_factory=PmsSettings)
 
 
 @lru_cache(maxsize=1)

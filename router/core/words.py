@@ -41,6 +41,7 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "direct_mail": "Direct mail",
         "referral_site": "Another website",
         "physician_referral": "Physician referral",
+        "patient_referral": "Referred by a patient",
         "phone": "Phone",
         "walk_in": "Walk-in",
         "chat": "Chat",
@@ -73,6 +74,7 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "lead.deadline_changed": "Contact deadline changed",
         "lead.call_back_due": "Call back now",
         "lead.texts_read": "Texts read",
+        "lead.appointment_changed": "Appointment changed in the practice system",
         "practice.configured": "Practice settings changed",
     },
     "close_reason": {
@@ -95,6 +97,7 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "walk_in": "Walk-in entered",
         "phone": "Phone inquiry entered",
         "call_back": "Call back",
+        "pms_update": "Practice system update",
     },
     "outcome": {
         "no_answer": "No answer",

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.appointments.booking import BookingRequest, add_booking
+from router.appointments.pms_booking import write_booking
 from router.core.domain import Domain
 from router.core.errors import ActionRefused, InvalidChoice, InvalidFields, LeadNotFound, NotPermitted
 from router.core.events import record_lead_event
@@ -243,7 +244,10 @@ async def close_lead(
             appointment = await add_booking(
                 session, lead, booking, source="board", booked_by_user_id=viewer.user_id, now=now
             )
+            await write_booking(domain, session, lead, appointment, slot=booking.slot)
             details["appointment_id"] = str(appointment.id)
+            if appointment.pms_state:
+                details["pms_state"] = appointment.pms_state
             await record_first_contact(session, lead, now, "booking", user_id=viewer.user_id, actor=actor.id)
             lead.stage = "appointment_scheduled"
             session.add(_funnel(lead, "appointment_scheduled", now, actor))
@@ -332,7 +336,7 @@ async def add_lead_by_hand(
         idempotency_key=nonce,
         request_sha256=hashlib.sha256(json.dumps(clean, sort_keys=True).encode()).digest(),
         default_location_id=location_id,
-        channel=kind,
+        channel=None if clean.get("referred_by") else kind,  # a patient's referral is its own channel
     )
     return await ingest_inquiry(domain, command)
 

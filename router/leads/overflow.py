@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from router.appointments.booking import BookingRequest, add_booking
+from router.appointments.pms_booking import write_booking
 from router.core.domain import Domain
 from router.core.errors import ActionRefused, InvalidChoice, InvalidFields, LeadNotFound, NotPermitted
 from router.core.events import record_lead_event
@@ -291,6 +292,7 @@ async def _book_close_and_hand_back(
     appointment = await add_booking(
         session, lead, booking, source="overflow", booked_by_user_id=viewer.user_id, now=now
     )
+    await write_booking(domain, session, lead, appointment, slot=booking.slot)
     if lead.stage in ("lead", "contacted"):
         lead.stage = "appointment_scheduled"
         session.add(

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from router.appointments.views import pms_badge, practice_books_into_pms
 from router.core.domain import Domain
 from router.core.models import (
     Appointment,
@@ -61,6 +62,9 @@ class ActivityEntry:
     """A call with a recording: the page links to the authenticated player."""
     due_at: datetime | None = None
     """A "call back at" time, shown in the location's zone."""
+    badge: str | None = None
+    """A booking's place in the practice system ("pending in PMS"), with `badge_tone` its colour."""
+    badge_tone: str | None = None
 
 
 async def activity_stream(
@@ -137,6 +141,8 @@ def _interaction_title(interaction: Interaction) -> tuple[str, str]:
         return "handback", "Handed back to the practice"
     if kind == "note":
         return "note", "Note"
+    if kind == "pms_update":
+        return "event", f"Practice system: appointment {words(outcome, 'appointment_status').lower()}"
     title = words(kind, "interaction")
     return "event", f"{title}: {words(outcome, 'outcome')}" if outcome else title
 
@@ -269,16 +275,27 @@ async def _appointments(
         .where(Appointment.lead_id == lead_id)
     )
     entries = []
+    books_into_pms = await practice_books_into_pms(session, lead_id)
     for appointment, office, provider in rows:
         where = " with ".join(filter(None, [office, provider]))
+        badge = pms_badge(appointment, books_into_pms=books_into_pms)
         entries.append(
             ActivityEntry(
                 appointment.created_at,
                 "booking",
                 f"Appointment {words(appointment.status, 'appointment_status').lower()} at {where}",
                 by=names.get(str(appointment.booked_by_user_id)) if appointment.booked_by_user_id else None,
-                detail=f"Booked through {words(appointment.source, 'appointment_source')}",
+                detail=" · ".join(
+                    filter(
+                        None,
+                        [f"Booked through {words(appointment.source, 'appointment_source')}", badge.problem],
+                    )
+                )
+                if badge
+                else f"Booked through {words(appointment.source, 'appointment_source')}",
                 due_at=appointment.starts_at,
+                badge=badge.words if badge else None,
+                badge_tone=badge.tone if badge else None,
             )
         )
     return entries

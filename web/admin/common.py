@@ -20,6 +20,7 @@ SECTIONS = (
     ("forms", "/admin/forms", "Web forms", "practice.administer"),
     ("phones", "/admin/phones", "Phones", "practice.administer"),
     ("spend", "/admin/spend", "Ad spend", "spend.import"),
+    ("pms", "/admin/pms", "Practice-management system", "practice.configure"),
     ("audit", "/admin/audit", "Audit log", "audit.review"),
     ("practices", "/admin/practices", "Practices", "platform.administer"),
     ("call-centers", "/admin/call-centers", "Call centers", "platform.administer"),
