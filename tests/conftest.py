@@ -23,7 +23,12 @@ from sqlalchemy.exc import DBAPIError
 
 from leadrouter.embedded import resolve_endpoints
 
-pytest_plugins = ["tests.fixtures.live", "tests.fixtures.patients", "tests.fixtures.screens"]
+pytest_plugins = [
+    "tests.fixtures.live",
+    "tests.fixtures.patients",
+    "tests.fixtures.screens",
+    "tests.fixtures.browser",
+]
 
 REPO = Path(__file__).resolve().parent.parent
 RUN_ID = secrets.token_hex(4)

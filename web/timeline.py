@@ -85,7 +85,8 @@ async def lead_live(
     timeline, _ = await _page(request, domain, signed_in, lead_id)
     if timeline is None:
         raise LeadNotFound("That lead is not in your scope, or it does not exist.")
-    return Template("lead_live.html", context={"viewer": signed_in.viewer, "timeline": timeline})
+    context = {"viewer": signed_in.viewer, "timeline": timeline, "oob": True}
+    return Template("lead_live.html", context=context)
 
 
 @get("/leads/{lead_id:uuid}/calls/{call_id:uuid}/recording", include_in_schema=False)

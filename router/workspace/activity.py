@@ -136,7 +136,7 @@ def _interaction_title(interaction: Interaction) -> tuple[str, str]:
     if kind == "closed":
         return "close", f"Closed: {words(outcome, 'close_reason')}"
     if kind == "disposition":
-        return "disposition", f"Overflow agent's call: {words(outcome, 'disposition').rstrip('…')}"
+        return "disposition", f"Overflow agent's call: {words(outcome, 'outcome').lower()}"
     if kind == "handback":
         return "handback", "Handed back to the practice"
     if kind == "note":
@@ -179,7 +179,7 @@ async def _texts(
     entries = []
     for message in messages:
         inbound = message.direction == "inbound"
-        who = "Patient" if inbound else (names.get(str(message.user_id)) if message.user_id else None)
+        who = None if inbound else (names.get(str(message.user_id)) if message.user_id else None)
         status = words(message.status, "sms_status")
         if not inbound and message.error_code:
             status = f"{status} (the provider's code {message.error_code})"

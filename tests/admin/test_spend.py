@@ -46,7 +46,7 @@ async def test_an_excel_utf16_export_is_read_bad_rows_named_by_line_and_a_reimpo
     )
     assert again.status_code == 200 and await stored(domain) == (2, 1099.5)
     page = await client.get("/admin/spend")
-    assert "google ads" in page.text and "1,099.50" in page.text
+    assert "Google Ads" in page.text and "1,099.50" in page.text
 
 
 async def test_files_that_cannot_be_spend_are_refused_with_the_reason_and_nothing_stored(

@@ -100,7 +100,7 @@ async def test_a_run_started_on_the_page_brings_its_results_when_done_and_counts
     await execute_run(domain, uuid.UUID(run_id))
     done = await client.get(f"/attribution/body?waiting={run_id}")
     assert "The run you started is done" in done.text and "hx-trigger" not in done.text
-    rows = re.findall(r"<tr><td>([a-z ]+)</td><td>[0-9.]+</td>(.*?)</tr>", done.text, re.S)
+    rows = re.findall(r"<tr><td>([A-Za-z ]+)</td><td>[0-9.]+</td>(.*?)</tr>", done.text, re.S)
     assert rows, done.text[:2000]
     for (
         _channel,

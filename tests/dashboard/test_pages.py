@@ -102,10 +102,9 @@ async def test_timeline_lists_the_leads_history_and_audits_the_read(client, doma
     page = await client.get(f"/leads/{lead.id}")
     assert page.status_code == 200
     assert (
-        "Ana Lopez" in page.text
-        and "escalated to level 1" in page.text
-        and "form via google_ads" in page.text
+        "Ana Lopez" in page.text and "Managers alerted" in page.text and "Web form · Google Ads" in page.text
     )
+    assert "google_ads" not in page.text  # words, not codes
     async with domain.sessionmaker() as session:
         reads = (
             await session.scalars(

@@ -134,3 +134,30 @@ async def _agent(domain: Any, practice: Any) -> Any:
             call_center_id=practice.call_center.id,
         )
     return await viewer_of(domain, agent)
+
+
+async def overflowed_lead(domain: Any, practice: Any, **fields: Any) -> uuid.UUID:
+    """A form lead sent to the overflow team, announced as routing does it (the console hears it)."""
+    from router.core.events import record_lead_event
+
+    lead_id = await form_lead(domain, practice, **fields)
+    async with domain.sessionmaker() as session, session.begin():
+        lead = await session.get(Lead, lead_id)
+        assert lead is not None
+        lead.overflow = True
+        event = await record_lead_event(session, lead, "lead.overflowed", {"via": "test"})
+    await domain.announcer.announce([event])
+    return lead_id
+
+
+async def overflow_agent(domain: Any, practice: Any, email: str = "hana@overflow.example") -> Any:
+    """An agent of the practice's call center (the user row)."""
+    async with domain.sessionmaker() as session, session.begin():
+        return await create_user(
+            session,
+            email=email,
+            display_name="Hana Ito",
+            password="correct horse battery",
+            role="overflow_agent",
+            call_center_id=practice.call_center.id,
+        )

@@ -33,7 +33,7 @@ async def test_the_activity_stream_holds_every_note_in_plain_words(twilio_client
         "Reached the patient (phone)",
         "Text from the patient",
         "Incoming call",
-        "Overflow agent's call: Call back at",
+        "Overflow agent's call: call back later",
         "Handed back to the practice",
         "Web form",
         "(512) 867-5309",

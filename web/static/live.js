@@ -42,11 +42,15 @@
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     var socket = new WebSocket(scheme + window.location.host + "/board/ws?after=" + lastEventId);
+    socket.onopen = function () { root.setAttribute("data-live-state", "live"); };
     socket.onmessage = function (message) {
       var tags = String(message.data).match(markerPattern) || [];
       tags.forEach(onMarker);
     };
-    socket.onclose = function () { window.setTimeout(connect, RECONNECT_MS); };
+    socket.onclose = function () {
+      root.setAttribute("data-live-state", "down");
+      window.setTimeout(connect, RECONNECT_MS);
+    };
   }
   connect();
 
@@ -69,6 +73,7 @@
     if (elt.closest("#lead-live") && evt.detail.successful) refresh();
     var form = elt.closest("form");
     if (form) form.querySelectorAll(".field-message").forEach(function (m) { m.remove(); });
+    if (evt.detail.successful && elt.hasAttribute("hx-target")) return; // its answer is shown in its target
     var box = feedbackFor(elt);
     box.classList.toggle("error", !evt.detail.successful);
     if (evt.detail.successful) { box.textContent = "Done."; return; }

@@ -31,7 +31,7 @@
     if (!button) return;
     var on = soundOn();
     button.setAttribute("aria-pressed", on ? "true" : "false");
-    button.textContent = on ? "🔔 Sound on" : "🔇 Sound off";
+    button.textContent = on ? "Sound on" : "Sound off";
     button.classList.toggle("on", on);
   }
 
@@ -48,6 +48,10 @@
     var fresh = known === null ? [] : Object.keys(now).filter(function (id) { return !known[id]; });
     known = now;
     fresh.forEach(function (id, i) { window.setTimeout(play, i * CHIME_GAP_MS); });
+    var announce = document.getElementById("console-announce");
+    if (announce && fresh.length) {
+      announce.textContent = fresh.length === 1 ? "A lead entered the queue." : fresh.length + " leads entered the queue.";
+    }
   }
 
   function setConnection(text, state) {
