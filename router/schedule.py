@@ -19,6 +19,7 @@ from router.leads.claim_timeouts import release_stale_claims
 from router.leads.escalation import escalate_lead_task, sweep_overdue_task
 from router.leads.retention import purge_expired_phi
 from router.marketing.attribution_runs import nightly_attribution, run_attribution
+from router.ops.marks import AUDIT_SEAL, ESCALATION_SWEEP, marked, worker_heartbeat
 from router.phones.texts import send_deferred_text_task, send_due_texts_task
 from router.privacy import audit
 from router.privacy.audit_chain import HeadSink, export_head
@@ -55,6 +56,9 @@ RETENTION_HOUR_UTC = 9
 """03:00-04:00 in US time zones: after the nightly attribution run, before any practice opens."""
 RETENTION_TIMEOUT_SECONDS = 1800
 """Purging is a few updates per batch of 200 leads; half an hour covers a backlog after an outage."""
+HEARTBEAT_SECONDS = {0, 15, 30, 45}
+"""Every 15 s: the status page turns amber after three missed beats (45 s), soon enough to act on
+before the 5-minute SLA, at one small upsert per beat."""
 OUTCOME_REPORT_SECONDS = {20}
 """Once a minute: a referrer hears within a minute that their patient was seen, at one indexed query."""
 MONTHLY_SUMMARY_HOUR_UTC = 14
@@ -98,9 +102,15 @@ WORKER_FUNCTIONS: list[Any] = [
 """Jobs the domain enqueues by name (router.core.jobs.ArqJobScheduler)."""
 
 CRON_JOBS: list[Any] = [
-    cron(seal_audit_log, second=AUDIT_SEAL_SECONDS, run_at_startup=True, unique=True),
+    cron(worker_heartbeat, second=HEARTBEAT_SECONDS, run_at_startup=True, unique=True),
+    cron(marked(AUDIT_SEAL, seal_audit_log), second=AUDIT_SEAL_SECONDS, run_at_startup=True, unique=True),
     cron(export_audit_head, second=AUDIT_HEAD_EXPORT_SECONDS, unique=True),
-    cron(sweep_overdue_task, second=ESCALATION_SWEEP_SECONDS, run_at_startup=True, unique=True),
+    cron(
+        marked(ESCALATION_SWEEP, sweep_overdue_task),
+        second=ESCALATION_SWEEP_SECONDS,
+        run_at_startup=True,
+        unique=True,
+    ),
     cron(resend_pending_alerts_task, second=ALERT_SWEEP_SECONDS, run_at_startup=True, unique=True),
     cron(release_stale_claims, second=CLAIM_SWEEP_SECONDS, run_at_startup=True, unique=True),
     cron(mark_absent_staff_away, second=PRESENCE_SWEEP_SECONDS, unique=True),
@@ -129,4 +139,5 @@ CRON_JOBS: list[Any] = [
         timeout=RECALIBRATION_TIMEOUT_SECONDS,
     ),
 ]
-"""Periodic jobs: the sweepers that catch lost jobs, the audit sealer, and nightly attribution."""
+"""Periodic jobs: the heartbeat, the sweepers that catch lost jobs, the audit sealer, and nightly
+attribution; the heartbeat, the escalation sweep and the sealer leave a mark for the status page."""

@@ -62,12 +62,15 @@ from web.patient_export import export_download, export_page
 from web.phone_actions import PhoneActions
 from web.referrals import REFERRER_HANDLERS
 from web.referrers import REFERRERS_HANDLERS
+from web.status import status_json, status_page
 from web.timeline import call_recording, lead_live, timeline_page
 from web.ws import board_socket
 
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     healthz,
     readyz,
+    status_page,
+    status_json,
     home,
     board_leads,
     BoardActions,

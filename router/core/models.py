@@ -869,6 +869,17 @@ class AttributionRun(Base):
     __table_args__ = (Index("ix_attribution_runs_practice_requested", "practice_id", "requested_at"),)
 
 
+class OpsMark(Base):
+    """When a piece of the running service last did its job (router/ops/marks.py names them)."""
+
+    __tablename__ = "ops_marks"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    """worker_heartbeat, escalation_sweep, audit_seal, pms_sync, backup."""
+    at: Mapped[datetime] = _ts()
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """What the run reported (counts, a file name, the process); never PHI."""
+
+
 REFERRAL_URGENCIES = ("routine", "soon", "urgent")
 """How soon a referring physician asks for the patient to be seen."""
 

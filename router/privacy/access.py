@@ -71,6 +71,7 @@ ACTIONS: dict[str, str] = {
     "platform.administer": "Manage practices and call centers",
     "break_glass.start": "Open a patient's record outside their scope (break-glass)",
     "patient.export": "Export everything held about a patient (access request)",
+    "status.view": "See the service's status (worker, queue, backups, servers)",
     "referral.send": "Refer a patient and follow the referrals they or their office sent",
     "referrers.manage": "Invite referring physicians and see referrer scorecards",
     "chat.reply": "Reply to a patient's chat",
@@ -111,7 +112,7 @@ _MANAGING_ACTIONS = _DESK_ACTIONS | {
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     FRONT_DESK: _DESK_ACTIONS,
     MANAGER: _MANAGING_ACTIONS,
-    PRACTICE_ADMIN: _MANAGING_ACTIONS | {"practice.administer"},
+    PRACTICE_ADMIN: _MANAGING_ACTIONS | {"practice.administer", "status.view"},
     OVERFLOW_AGENT: frozenset(
         {
             "lead.claim",
@@ -125,7 +126,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     ),
     PHYSICIAN: frozenset({"referral.send"}),
     PHYSICIAN_OFFICE: frozenset({"referral.send"}),
-    PLATFORM_OPERATOR: frozenset({"platform.administer", "break_glass.start"}),
+    PLATFORM_OPERATOR: frozenset({"platform.administer", "break_glass.start", "status.view"}),
 }
 """What each role may do. Lead actions apply only to leads in the person's own scope."""
 BREAK_GLASS_ROLES = frozenset(

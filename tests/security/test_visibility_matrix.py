@@ -69,6 +69,8 @@ READ_PATHS = {
 NO_LEAD_DATA = {
     "/healthz": "liveness",
     "/readyz": "readiness",
+    "/status": "the service's status: worker, queue, sweeps, backups, servers; counts only",
+    "/api/status": "the status page as JSON for monitoring; counts only",
     "/login": "the sign-in form",
     "/login/second-factor": "the code form (before any session)",
     "/login/second-factor/qr.svg": "the QR code of the person's own new authenticator",
