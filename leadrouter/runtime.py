@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from connectors.chat_transcript.webhook import ChatTranscriptController
 from connectors.chatwoot.client import ChatwootReplies
 from connectors.chatwoot.webhook import ChatwootWebhookController
+from connectors.clamav.scanner import ClamdScanner
 from connectors.email.smtp import SmtpConfig, SmtpEmailSender
 from connectors.forms.webhook import FormWebhookController
 from connectors.pms.gateway import PmsConnectors
@@ -96,6 +97,9 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
         **email_port,
     )
     domain.patients = SyncedPatients(domain.cipher)
+    if settings.intake.clamd_address:
+        host, _, port = settings.intake.clamd_address.rpartition(":")
+        domain.scanner = ClamdScanner(host or "127.0.0.1", int(port))
     twilio = TwilioConfig.from_settings(settings)
     if twilio is not None:
         domain.phones = TwilioPhoneGateway(twilio)

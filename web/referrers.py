@@ -61,6 +61,7 @@ async def _page(
             "widest": widest,
             "first": first.isoformat(),
             "last": last.isoformat(),
+            "period": f"{first:%b} {first.day}, {first.year} to {last:%b} {last.day}, {last.year}",
             "partners": partners,
             "office_choices": [(NEW_OFFICE, "A new office")] + [(str(o.id), o.name) for o in partners],
             "role_choices": list(REFERRER_CHOICES.items()),

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.domain import Domain
-from router.core.models import ChatConversation, ChatMessage, Lead, StaffUser
+from router.core.models import ChatConversation, ChatMessage, Lead, Practice, StaffUser
 from router.core.phi_columns import CHAT_MESSAGE_BODY
 from router.privacy import audit
 from router.privacy.access import Viewer, may_do
@@ -35,6 +36,12 @@ class Transcript:
     conversation_status: str | None
     has_chat: bool = False
     """The lead has a chat conversation at all (else the lead page shows nothing of chat)."""
+    zone: str = "UTC"
+    """The practice's time zone: the transcript's times are shown in it."""
+
+    def local(self, moment: datetime) -> str:
+        shown = moment.astimezone(ZoneInfo(self.zone))
+        return f"{shown:%b} {shown.day}, {shown:%H:%M %Z}"
 
 
 async def transcript_for_lead(
@@ -79,4 +86,5 @@ async def transcript_for_lead(
         may_reply=has_chat and may_do(viewer, "chat.reply", lead) and lead.phi_purged_at is None,
         conversation_status=rows[-1][2] if rows else None,
         has_chat=has_chat,
+        zone=await session.scalar(select(Practice.time_zone).where(Practice.id == lead.practice_id)) or "UTC",
     )

@@ -130,6 +130,8 @@ class IntakeSettings:
     """A form inquiry is a few kilobytes; anything past 64 KiB is not an inquiry (413)."""
     public_url: str = field(default_factory=lambda: _env("LEADROUTER_PUBLIC_URL", "http://127.0.0.1:8000"))
     """The address the outside world uses for us (signatures of Twilio are computed over it)."""
+    clamd_address: str = field(default_factory=lambda: _env("LEADROUTER_CLAMD_ADDRESS", ""))
+    """`host:port` of a ClamAV daemon that scans referral attachments; empty: files are not scanned."""
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,12 @@ async def check_attachment(file_name: str, content: bytes, *, scanner: VirusScan
     if kind is None or kind.mime not in ACCEPTED_TYPES:
         what = f"a {kind.extension.upper()} file" if kind else "not a PDF or an image"
         raise AttachmentRefused(f"{name} is {what}; attach PDFs or images (JPEG, PNG, HEIC, TIFF).")
-    verdict: ScanVerdict = await scanner.scan(content)
+    try:
+        verdict: ScanVerdict = await scanner.scan(content)
+    except Exception as exc:  # fail closed: an unscanned file is not stored when a scanner is configured
+        raise AttachmentRefused(
+            f"{name} could not be checked for viruses just now; send the form again."
+        ) from exc
     if not verdict.clean:
         raise AttachmentRefused(f"{name} was refused by the virus scanner ({verdict.found}).")
     return CheckedAttachment(name, content, kind.mime, verdict.scanner)

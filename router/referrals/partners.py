@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.domain import Domain
 from router.core.form_values import FormReader
-from router.core.models import Practice, ReferralPartner, ReferringOffice, StaffUser
+from router.core.models import AccountLink, Practice, ReferralPartner, ReferringOffice, StaffUser
 from router.core.ports import PortNotConfigured
 from router.privacy import audit
 from router.privacy.access import PHYSICIAN, PHYSICIAN_OFFICE, REFERRER_ROLES, Viewer, require
@@ -36,7 +36,7 @@ class PartnerOffice:
     id: uuid.UUID
     name: str
     people: tuple[tuple[str, str, bool], ...]
-    """(name, role, invited and not yet signed up) of each of its people."""
+    """(name, role, invited and has not chosen a password yet) of each of its people."""
 
 
 async def partner_offices(session: AsyncSession, practice_id: uuid.UUID) -> list[PartnerOffice]:
@@ -51,22 +51,28 @@ async def partner_offices(session: AsyncSession, practice_id: uuid.UUID) -> list
     ).all()
     people = (
         await session.execute(
-            select(
-                StaffUser.referring_office_id,
-                StaffUser.display_name,
-                StaffUser.role,
-                StaffUser.password_changed_at,
-            )
+            select(StaffUser.id, StaffUser.referring_office_id, StaffUser.display_name, StaffUser.role)
             .where(StaffUser.referring_office_id.in_([o.id for o in offices]), StaffUser.is_active.is_(True))
             .order_by(StaffUser.display_name)
         )
     ).all()
+    pending = set(
+        (
+            await session.scalars(
+                select(AccountLink.user_id).where(
+                    AccountLink.user_id.in_([p.id for p in people]),
+                    AccountLink.purpose == "invite",
+                    AccountLink.used_at.is_(None),
+                )
+            )
+        ).all()
+    )
     return [
         PartnerOffice(
             office.id,
             office.name,
             tuple(
-                (p.display_name, REFERRER_CHOICES.get(p.role, p.role), p.password_changed_at is None)
+                (p.display_name, REFERRER_CHOICES.get(p.role, p.role), p.id in pending)
                 for p in people
                 if p.referring_office_id == office.id
             ),

@@ -12,6 +12,8 @@ from sqlalchemy import select
 from router.core.models import Referral
 from router.leads.actions import log_contact_made
 from router.privacy.audit import Actor
+from router.referrals.destinations import destinations_for
+from router.referrals.submit import send_referral
 from tests.board.helpers import watch_policy_violations
 from tests.factories import open_staff_session, viewer_of
 from tests.fixtures.referrers import PDF
@@ -65,8 +67,8 @@ async def test_a_referral_reaches_the_board_live_and_its_status_reaches_only_its
     await portal.set_input_files(
         "#attachments", {"name": "letter.pdf", "mimeType": "application/pdf", "buffer": PDF}
     )
-    await portal.screenshot(path=str(SCREENSHOTS / "referral-form-1440.png"), full_page=True)
-    await portal.click("button[type=submit]")
+    await portal.screenshot(path=str(SCREENSHOTS / "referral-form-filled-1440.png"), full_page=True)
+    await portal.click("form.referral-form button[type=submit]")
     await portal.wait_for_url("**/referrals?sent=1")
     assert "Rosa Quintero" in await portal.inner_text("#referral-list")
 
@@ -86,7 +88,7 @@ async def test_a_referral_reaches_the_board_live_and_its_status_reaches_only_its
     )
     status = portal.locator(f"#referral-{referral.id} .referral-status")
     await status.filter(has_text="Contacted").wait_for(timeout=15000)  # the page's own refresh
-    await portal.screenshot(path=str(SCREENSHOTS / "referrals-1440.png"), full_page=True)
+    await portal.screenshot(path=str(SCREENSHOTS / "referrals-status-1440.png"), full_page=True)
     assert portal.policy_violations == [] and board.policy_violations == []
 
     other_context, other = await open_as(
@@ -102,6 +104,28 @@ async def test_a_referral_reaches_the_board_live_and_its_status_reaches_only_its
 async def test_the_portal_and_the_scorecards_fit_phone_and_desk_widths(
     browser, live_server, domain, referral_world, width
 ):
+    house = referral_world.person("house@hill.example")
+    viewer = await viewer_of(domain, house)
+    async with domain.sessionmaker() as session:
+        destination = (await destinations_for(session, viewer))[0].value
+    for first, urgency in (("Rosa", "urgent"), ("Tomas", "routine")):
+        form = {
+            "first_name": first,
+            "last_name": "Quintero",
+            "phone": f"(512) 555-01{len(first)}2",
+            "destination": destination,
+            "urgency": urgency,
+            "reason": "Crossbite, needs an orthodontic evaluation",
+            "submission_key": first,
+        }
+        sent = await send_referral(
+            domain, viewer, form, [("letter.pdf", PDF)], actor=Actor("user", str(house.id))
+        )
+        if first == "Rosa":
+            desk = referral_world.person("desk@bright.example")
+            await log_contact_made(
+                domain, await viewer_of(domain, desk), sent.lead_id, channel="phone", actor=Actor("user", "t")
+            )
     pages = (
         ("house@hill.example", "/referrals", "referrals"),
         ("house@hill.example", "/referrals/new", "referral-form"),

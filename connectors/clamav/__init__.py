@@ -1,0 +1,1 @@
+"""ClamAV: referral attachments scanned by a clamd daemon over its INSTREAM protocol."""
