@@ -11,6 +11,9 @@ from litestar import Litestar
 from redis.asyncio import ConnectionPool
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from connectors.chat_transcript.webhook import ChatTranscriptController
+from connectors.chatwoot.client import ChatwootReplies
+from connectors.chatwoot.webhook import ChatwootWebhookController
 from connectors.email.smtp import SmtpConfig, SmtpEmailSender
 from connectors.forms.webhook import FormWebhookController
 from connectors.pms.gateway import PmsConnectors
@@ -89,6 +92,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
         scorer=scorer,
         attribution=PackageAttributionEngine(),
         pms=PmsConnectors(),
+        chat=ChatwootReplies(),
         **email_port,
     )
     twilio = TwilioConfig.from_settings(settings)
@@ -107,6 +111,8 @@ def build_web_app(runtime: Runtime | None = None) -> Litestar:
         runtime.redis,
         route_handlers=[
             FormWebhookController,
+            ChatwootWebhookController,
+            ChatTranscriptController,
             *TRACKING_HANDLERS,
             *([twilio_webhooks(runtime.twilio)] if runtime.twilio else []),
         ],

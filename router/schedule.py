@@ -22,9 +22,11 @@ from router.leads.claim_timeouts import release_stale_claims
 from router.leads.escalation import escalate_lead_task, sweep_overdue_task
 from router.leads.retention import purge_expired_phi
 from router.marketing.attribution_runs import nightly_attribution, run_attribution
+from router.ops.marks import AUDIT_SEAL, ESCALATION_SWEEP, marked, worker_heartbeat
 from router.phones.texts import send_deferred_text_task, send_due_texts_task
 from router.privacy import audit
 from router.privacy.audit_chain import HeadSink, export_head
+from router.referrals.outcomes import monthly_summaries_task, outcome_reports_task
 from router.scores.explanations import fill_missing_reasons
 from router.scores.pooled_calibration import recalibrate_pooled_models
 
@@ -66,6 +68,13 @@ PMS_DROP_MINUTES = {7, 22, 37, 52}
 """Every 15 minutes, off the sync's minutes: a nightly export dropped by SFTP is in before the morning."""
 PMS_RETRY_SECONDS = {40}
 """Once a minute: a booking left "pending in PMS" is written within a minute of its back-off ending."""
+HEARTBEAT_SECONDS = {0, 15, 30, 45}
+"""Every 15 s: the status page turns amber after three missed beats (45 s), soon enough to act on
+before the 5-minute SLA, at one small upsert per beat."""
+OUTCOME_REPORT_SECONDS = {20}
+"""Once a minute: a referrer hears within a minute that their patient was seen, at one indexed query."""
+MONTHLY_SUMMARY_HOUR_UTC = 14
+"""08:00-09:00 in US time zones on the first of the month: in the referring offices' morning mail."""
 NIGHTLY_ATTRIBUTION_HOUR_UTC = 8
 """02:15-03:15 in US Central time: after the day's leads and the evening's PMS sync, before opening."""
 
@@ -106,9 +115,15 @@ WORKER_FUNCTIONS: list[Any] = [
 """Jobs the domain enqueues by name (router.core.jobs.ArqJobScheduler)."""
 
 CRON_JOBS: list[Any] = [
-    cron(seal_audit_log, second=AUDIT_SEAL_SECONDS, run_at_startup=True, unique=True),
+    cron(worker_heartbeat, second=HEARTBEAT_SECONDS, run_at_startup=True, unique=True),
+    cron(marked(AUDIT_SEAL, seal_audit_log), second=AUDIT_SEAL_SECONDS, run_at_startup=True, unique=True),
     cron(export_audit_head, second=AUDIT_HEAD_EXPORT_SECONDS, unique=True),
-    cron(sweep_overdue_task, second=ESCALATION_SWEEP_SECONDS, run_at_startup=True, unique=True),
+    cron(
+        marked(ESCALATION_SWEEP, sweep_overdue_task),
+        second=ESCALATION_SWEEP_SECONDS,
+        run_at_startup=True,
+        unique=True,
+    ),
     cron(resend_pending_alerts_task, second=ALERT_SWEEP_SECONDS, run_at_startup=True, unique=True),
     cron(release_stale_claims, second=CLAIM_SWEEP_SECONDS, run_at_startup=True, unique=True),
     cron(mark_absent_staff_away, second=PRESENCE_SWEEP_SECONDS, unique=True),
@@ -131,6 +146,10 @@ CRON_JOBS: list[Any] = [
         timeout=PMS_SYNC_TIMEOUT_SECONDS,
     ),
     cron(nightly_attribution, hour={NIGHTLY_ATTRIBUTION_HOUR_UTC}, minute={15}, unique=True),
+    cron(outcome_reports_task, second=OUTCOME_REPORT_SECONDS, unique=True),
+    cron(
+        monthly_summaries_task, day={1}, hour={MONTHLY_SUMMARY_HOUR_UTC}, minute={0}, second={0}, unique=True
+    ),
     cron(
         purge_expired_phi_task,
         hour={RETENTION_HOUR_UTC},
@@ -148,4 +167,5 @@ CRON_JOBS: list[Any] = [
         timeout=RECALIBRATION_TIMEOUT_SECONDS,
     ),
 ]
-"""Periodic jobs: the sweepers that catch lost jobs, the audit sealer, and nightly attribution."""
+"""Periodic jobs: the heartbeat, the sweepers that catch lost jobs, the audit sealer, and nightly
+attribution; the heartbeat, the escalation sweep and the sealer leave a mark for the status page."""

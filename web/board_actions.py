@@ -26,7 +26,7 @@ from router.privacy.auth import SignedIn
 from web.forms import Form
 from web.sessions import actor_of, provide_signed_in
 
-LEAD_FIELDS = ("first_name", "last_name", "phone", "email", "treatment_interest", "message")
+LEAD_FIELDS = ("first_name", "last_name", "phone", "email", "treatment_interest", "message", "referred_by")
 
 
 def _uuid(value: str | None, what: str) -> uuid.UUID:

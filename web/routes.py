@@ -50,6 +50,7 @@ from web.attribution_page import attribution_body, attribution_page, attribution
 from web.auth_routes import login, login_page, logout, second_factor, second_factor_page, second_factor_qr
 from web.board_actions import BoardActions
 from web.break_glass import break_glass_end, break_glass_page, break_glass_start
+from web.chat import LEAD_FRAGMENT_HANDLERS
 from web.dashboard import dashboard_export, dashboard_page, dashboard_panel
 from web.health import healthz, readyz
 from web.inbox import inbox_list, inbox_page, inbox_unread
@@ -60,12 +61,17 @@ from web.pages import board_leads, home
 from web.paths import STATIC_DIR
 from web.patient_export import export_download, export_page
 from web.phone_actions import PhoneActions
+from web.referrals import REFERRER_HANDLERS
+from web.referrers import REFERRERS_HANDLERS
+from web.status import status_json, status_page
 from web.timeline import call_recording, lead_live, timeline_page
 from web.ws import board_socket
 
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     healthz,
     readyz,
+    status_page,
+    status_json,
     home,
     board_leads,
     BoardActions,
@@ -77,6 +83,9 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     second_factor_qr,
     second_factor,
     *ACCOUNT_HANDLERS,
+    *REFERRER_HANDLERS,
+    *REFERRERS_HANDLERS,
+    *LEAD_FRAGMENT_HANDLERS,
     LeadsController,
     models_page,
     history_upload,

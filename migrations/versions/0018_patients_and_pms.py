@@ -1,7 +1,7 @@
 """patients and the practice-management connection: patients, treatment plans, lead-patient links, sync
 
 Revision ID: 0018_patients_and_pms
-Revises: 0014_call_back_tasks
+Revises: 0017_ops_status
 
 - `patients` (PHI sealed per column, phone and email blind-indexed) and `treatment_plans`, keyed by
   their practice-management id so a change seen twice, or a file imported twice, never duplicates.
@@ -21,7 +21,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0018_patients_and_pms"
-down_revision = "0014_call_back_tasks"
+down_revision = "0017_ops_status"
 branch_labels = None
 depends_on = None
 

@@ -25,6 +25,7 @@ from router.appointments.records import AppointmentRecord, PatientRecord
 from router.core.domain import Domain
 from router.core.models import Patient, PmsConnection, PmsSyncRun
 from router.core.ports import PmsAddress, PmsClient, PmsRefused, PmsUnavailable
+from router.ops.marks import PMS_SYNC, record_mark
 from router.privacy import audit
 
 log = logging.getLogger("leadrouter.pms")
@@ -261,6 +262,8 @@ async def _finish(
                 practice_id=practice_id,
                 details={"seen": outcome.seen, "changed": outcome.changed, "failed": bool(error)},
             )
+    if error is None:
+        await record_mark(domain, PMS_SYNC, {"changed": outcome.changed, "seen": outcome.seen})
     if alert:
         await notify_managers(
             domain,

@@ -25,7 +25,9 @@ from router.privacy.access import MANAGING_ROLES, PRACTICE_STAFF_ROLES, Viewer
 
 BOARD_SIZE = 200
 """Most open leads one board shows: a front desk with more than this needs a search, not a longer list."""
-ORDER_RULE = "Escalated first, then highest score (unscored last), then longest waiting."
+ORDER_RULE = (
+    "Escalated first, then urgent referrals, then highest score (unscored last), then longest waiting."
+)
 """The priority order in the staff's words; the board shows it above the list."""
 
 
@@ -56,6 +58,7 @@ class BoardLead:
     sla_due_at: datetime | None
     escalation_level: int
     overflow: bool
+    urgent: bool
     referring_physician_id: uuid.UUID | None
     referring_office_id: uuid.UUID | None
     status: str
@@ -74,7 +77,14 @@ class BoardLead:
 
 def priority_key(lead: BoardLead) -> tuple[Any, ...]:
     """The board's order as a sort key (the same rule the SQL and the page's script apply)."""
-    return (-lead.escalation_level, lead.score is None, -(lead.score or 0), lead.received_at, str(lead.id))
+    return (
+        -lead.escalation_level,
+        not lead.urgent,
+        lead.score is None,
+        -(lead.score or 0),
+        lead.received_at,
+        str(lead.id),
+    )
 
 
 _LEAD_COLUMNS = (
@@ -93,6 +103,7 @@ _LEAD_COLUMNS = (
     Lead.sla_due_at,
     Lead.escalation_level,
     Lead.overflow,
+    Lead.urgent,
     Lead.referring_physician_id,
     Lead.referring_office_id,
     Lead.status,
@@ -170,6 +181,7 @@ def _row(domain: Domain, row: Mapping[str, Any]) -> BoardLead:
         received_at=row["received_at"],
         sla_due_at=row["sla_due_at"],
         escalation_level=row["escalation_level"],
+        urgent=row["urgent"],
         overflow=row["overflow"],
         referring_physician_id=row["referring_physician_id"],
         referring_office_id=row["referring_office_id"],
@@ -194,6 +206,7 @@ async def load_board(
             .where(viewer.lead_filter(), Lead.status == "open")
             .order_by(
                 Lead.escalation_level.desc(),
+                Lead.urgent.desc(),
                 Lead.score.desc().nulls_last(),
                 Lead.received_at,
                 Lead.id,

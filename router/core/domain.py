@@ -13,11 +13,14 @@ from router.core.crypto import BlindIndex, FieldCipher
 from router.core.ports import (
     AttributionEngine,
     AttributionNotConfigured,
+    ChatNotConfigured,
+    ChatReplies,
     EmailNotConfigured,
     EmailSender,
     EventAnnouncer,
     JobScheduler,
     LeadScorer,
+    NoScanner,
     NoScorer,
     NullAnnouncer,
     PhoneGateway,
@@ -26,6 +29,7 @@ from router.core.ports import (
     PmsNotConfigured,
     SmsNotConfigured,
     SmsSender,
+    VirusScanner,
 )
 from router.core.settings import Settings
 from router.core.unit_of_work import UnitOfWork
@@ -58,6 +62,8 @@ class Domain:
     phones: PhoneGateway = field(default_factory=PhonesNotConfigured)
     attribution: AttributionEngine = field(default_factory=AttributionNotConfigured)
     pms: PmsGateway = field(default_factory=PmsNotConfigured)
+    scanner: VirusScanner = field(default_factory=NoScanner)
+    chat: ChatReplies = field(default_factory=ChatNotConfigured)
 
     def transaction(self) -> UnitOfWork:
         """`async with domain.transaction() as session:` one transaction; its events ring the boards

@@ -209,6 +209,17 @@ class PmsSettings:
 
 
 @dataclass(frozen=True)
+class OpsSettings:
+    """Running the service: the status endpoint's token for monitoring, where backups go."""
+
+    status_token: str = field(default_factory=lambda: _env("LEADROUTER_STATUS_TOKEN", ""))
+    """Bearer token a monitoring system sends to GET /api/status; empty: only signed-in operators and
+    practice admins may read it. It reveals no lead data, only whether the service's parts run."""
+    backup_dir: str = field(default_factory=lambda: _env("LEADROUTER_BACKUP_DIR", "var/backups"))
+    """Where `leadrouter backup` writes its files when no path is given."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every subsystem's settings."""
 
@@ -220,6 +231,7 @@ class Settings:
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
     scoring: ScoringSettings = field(default_factory=ScoringSettings)
     pms: PmsSettings = field(default_factory=PmsSettings)
+    ops: OpsSettings = field(default_factory=OpsSettings)
 
 
 @lru_cache(maxsize=1)

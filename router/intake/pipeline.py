@@ -68,9 +68,14 @@ from router.intake.practice_view import PracticeView, load_practice
 from router.intake.records import merge_rows, new_lead_rows
 from router.practices.locations import nearest_location
 from router.scores.explanations import explain_in_background
-from scoring.channels import classify_channel
+from scoring.channels import PATIENT_REFERRAL, classify_channel
 
 log = logging.getLogger("leadrouter.intake")
+
+
+def referral_channel(inquiry: NormalizedInquiry) -> str | None:
+    """ "patient_referral" when the person named who sent them or came through a patient's link."""
+    return PATIENT_REFERRAL if inquiry.referred_by or inquiry.referral_code else None
 
 
 # The hot path's statements are built once: SQLAlchemy then reuses their cache keys and compiled
@@ -169,12 +174,16 @@ async def _store(
     progress: WriteProgress,
 ) -> IntakeResult:
     async with domain.sessionmaker() as session:
-        channel = command.channel or classify_channel(
-            utm_source=inquiry.tracking.get("utm_source"),
-            utm_medium=inquiry.tracking.get("utm_medium"),
-            gclid=inquiry.tracking.get("gclid"),
-            fbclid=inquiry.tracking.get("fbclid"),
-            referrer=inquiry.tracking.get("referrer"),
+        channel = (
+            command.channel
+            or referral_channel(inquiry)
+            or classify_channel(
+                utm_source=inquiry.tracking.get("utm_source"),
+                utm_medium=inquiry.tracking.get("utm_medium"),
+                gclid=inquiry.tracking.get("gclid"),
+                fbclid=inquiry.tracking.get("fbclid"),
+                referrer=inquiry.tracking.get("referrer"),
+            )
         )
         rules = view.settings.assignment
         nearest = nearest_location(inquiry.contact.zip, view.locations)

@@ -23,6 +23,7 @@ from router.core.phi_columns import (
     LEAD_LAST_NAME,
     LEAD_PHONE,
     TOUCHPOINT_MESSAGE,
+    TOUCHPOINT_REFERRED_BY,
 )
 from router.core.ports import LeadScore
 from router.intake.assignment import (
@@ -56,13 +57,22 @@ def touchpoint_row(
         treatment_interest=inquiry.treatment_interest,
         last_dental_visit=inquiry.last_dental_visit,
         message_enc=domain.cipher.seal(inquiry.message, column=TOUCHPOINT_MESSAGE, row_id=touchpoint_id),
-        details=(
-            {**command.details, "withheld_personal_data": list(inquiry.withheld_fields)}
-            if inquiry.withheld_fields
-            else dict(command.details)
+        referred_by_enc=domain.cipher.seal(
+            inquiry.referred_by, column=TOUCHPOINT_REFERRED_BY, row_id=touchpoint_id
         ),
+        details=_details(command, inquiry),
         **{key: tracking.get(key) for key in TRACKING_FIELDS},
     )
+
+
+def _details(command: InquiryCommand, inquiry: NormalizedInquiry) -> dict[str, object]:
+    """The touchpoint's non-PHI extras: the sender's, withheld fields, a patient's referral code."""
+    details: dict[str, object] = dict(command.details)
+    if inquiry.withheld_fields:
+        details["withheld_personal_data"] = list(inquiry.withheld_fields)
+    if inquiry.referral_code:
+        details["referral_code"] = inquiry.referral_code
+    return details
 
 
 def merge_rows(
@@ -79,6 +89,11 @@ def merge_rows(
     session.add(touchpoint)
     existing.touch_count += 1
     existing.last_activity_at = command.received_at
+    if command.referring_physician_id and existing.referring_physician_id is None:
+        existing.referring_physician_id = command.referring_physician_id
+    if command.referring_office_id and existing.referring_office_id is None:
+        existing.referring_office_id = command.referring_office_id
+    existing.urgent = existing.urgent or command.urgent
     fill_missing_contact(existing, inquiry, domain)
     audit.record(
         session,
@@ -127,6 +142,8 @@ def new_lead_rows(
         location_id=location.id,
         household_lead_id=household_id,
         referring_physician_id=command.referring_physician_id,
+        referring_office_id=command.referring_office_id,
+        urgent=command.urgent,
         first_name_enc=cipher.seal(contact.first_name, column=LEAD_FIRST_NAME, row_id=lead_id),
         last_name_enc=cipher.seal(contact.last_name, column=LEAD_LAST_NAME, row_id=lead_id),
         phone_enc=cipher.seal(contact.phone, column=LEAD_PHONE, row_id=lead_id),

@@ -69,6 +69,7 @@
     var score = row.getAttribute("data-score");
     return [
       -parseInt(row.getAttribute("data-escalation") || "0", 10),
+      row.getAttribute("data-urgent") === "1" ? 0 : 1,
       score === "" ? 1 : 0,
       -(parseInt(score || "0", 10)),
       Date.parse(row.getAttribute("data-received")),
