@@ -91,8 +91,8 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
         jobs=ArqJobScheduler(redis, settings.redis.queue_name),
         scorer=scorer,
         attribution=PackageAttributionEngine(),
-        pms=PmsConnectors(),
         chat=ChatwootReplies(),
+        pms=PmsConnectors(),
         **email_port,
     )
     twilio = TwilioConfig.from_settings(settings)

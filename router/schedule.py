@@ -59,6 +59,13 @@ RETENTION_HOUR_UTC = 9
 """03:00-04:00 in US time zones: after the nightly attribution run, before any practice opens."""
 RETENTION_TIMEOUT_SECONDS = 1800
 """Purging is a few updates per batch of 200 leads; half an hour covers a backlog after an outage."""
+HEARTBEAT_SECONDS = {0, 15, 30, 45}
+"""Every 15 s: the status page turns amber after three missed beats (45 s), soon enough to act on
+before the 5-minute SLA, at one small upsert per beat."""
+OUTCOME_REPORT_SECONDS = {20}
+"""Once a minute: a referrer hears within a minute that their patient was seen, at one indexed query."""
+MONTHLY_SUMMARY_HOUR_UTC = 14
+"""08:00-09:00 in US time zones on the first of the month: in the referring offices' morning mail."""
 PMS_SYNC_MINUTES = set(range(0, 60, 5))
 """Every 5 minutes: a cancellation or a no-show reaches its lead within minutes, at one small
 `_lastUpdated` search per practice and resource when nothing changed (a failing PMS backs off itself)."""
@@ -68,13 +75,6 @@ PMS_DROP_MINUTES = {7, 22, 37, 52}
 """Every 15 minutes, off the sync's minutes: a nightly export dropped by SFTP is in before the morning."""
 PMS_RETRY_SECONDS = {40}
 """Once a minute: a booking left "pending in PMS" is written within a minute of its back-off ending."""
-HEARTBEAT_SECONDS = {0, 15, 30, 45}
-"""Every 15 s: the status page turns amber after three missed beats (45 s), soon enough to act on
-before the 5-minute SLA, at one small upsert per beat."""
-OUTCOME_REPORT_SECONDS = {20}
-"""Once a minute: a referrer hears within a minute that their patient was seen, at one indexed query."""
-MONTHLY_SUMMARY_HOUR_UTC = 14
-"""08:00-09:00 in US time zones on the first of the month: in the referring offices' morning mail."""
 NIGHTLY_ATTRIBUTION_HOUR_UTC = 8
 """02:15-03:15 in US Central time: after the day's leads and the evening's PMS sync, before opening."""
 

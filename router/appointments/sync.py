@@ -83,6 +83,8 @@ async def sync_due_practices(domain: Domain) -> dict[str, int]:
         totals["practices"] += 1
         totals["changed"] += outcome.changed
         totals["failed"] += int(outcome.failed)
+    if totals["practices"] and not totals["failed"]:
+        await record_mark(domain, PMS_SYNC, totals)  # the operator's status page reads it
     return totals
 
 
@@ -262,8 +264,6 @@ async def _finish(
                 practice_id=practice_id,
                 details={"seen": outcome.seen, "changed": outcome.changed, "failed": bool(error)},
             )
-    if error is None:
-        await record_mark(domain, PMS_SYNC, {"changed": outcome.changed, "seen": outcome.seen})
     if alert:
         await notify_managers(
             domain,

@@ -61,9 +61,9 @@ class Domain:
     email: EmailSender = field(default_factory=EmailNotConfigured)
     phones: PhoneGateway = field(default_factory=PhonesNotConfigured)
     attribution: AttributionEngine = field(default_factory=AttributionNotConfigured)
-    pms: PmsGateway = field(default_factory=PmsNotConfigured)
     scanner: VirusScanner = field(default_factory=NoScanner)
     chat: ChatReplies = field(default_factory=ChatNotConfigured)
+    pms: PmsGateway = field(default_factory=PmsNotConfigured)
 
     def transaction(self) -> UnitOfWork:
         """`async with domain.transaction() as session:` one transaction; its events ring the boards

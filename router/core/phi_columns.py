@@ -49,11 +49,6 @@ PHI_COLUMNS: tuple[PhiColumn, ...] = (
     SMS_PHONE,
     SMS_BODY,
     STAFF_TOTP_SECRET,
-    PATIENT_FIRST_NAME,
-    PATIENT_LAST_NAME,
-    PATIENT_PHONE,
-    PATIENT_EMAIL,
-    PATIENT_DATE_OF_BIRTH,
     TOUCHPOINT_REFERRED_BY,
     REFERRAL_REASON,
     REFERRAL_CLINICAL_NOTES,
@@ -63,5 +58,10 @@ PHI_COLUMNS: tuple[PhiColumn, ...] = (
     CHAT_SIGNING_SECRET,
     CHAT_URL_SECRET,
     CHAT_API_TOKEN,
+    PATIENT_FIRST_NAME,
+    PATIENT_LAST_NAME,
+    PATIENT_PHONE,
+    PATIENT_EMAIL,
+    PATIENT_DATE_OF_BIRTH,
 )
 """Every encrypted column; a test checks this against the schema (columns ending in _enc/_encrypted)."""

@@ -169,6 +169,55 @@ class AttributionNotConfigured:
         raise PortNotConfigured("attribution engine not configured")
 
 
+@dataclass(frozen=True)
+class ScanVerdict:
+    """What a virus scanner said of a file: clean, or the name of what it found."""
+
+    clean: bool
+    scanner: str
+    """Which scanner answered ("none" when no scanner is configured)."""
+    found: str | None = None
+
+
+class VirusScanner(Protocol):
+    """Scans an uploaded file's bytes before they are stored; raises when the scanner cannot answer."""
+
+    async def scan(self, content: bytes) -> ScanVerdict: ...
+
+
+class NoScanner:
+    """No scanner configured: every file passes, marked as unscanned ("none") where it is stored."""
+
+    async def scan(self, content: bytes) -> ScanVerdict:
+        return ScanVerdict(clean=True, scanner="none")
+
+
+@dataclass(frozen=True)
+class ChatAccount:
+    """Where a chat source's replies go: a Chatwoot installation, its account and access token."""
+
+    api_base_url: str
+    account_id: int
+    api_token: str
+
+
+class ChatDeliveryError(Exception):
+    """The chat service refused or could not be reached; the message says why, without patient data."""
+
+
+class ChatReplies(Protocol):
+    """Sends a reply typed in the product into a chat conversation; returns the service's message id."""
+
+    async def send_reply(self, account: ChatAccount, *, conversation_id: str, content: str) -> str: ...
+
+
+class ChatNotConfigured:
+    """No chat connector wired in: every reply says so."""
+
+    async def send_reply(self, account: ChatAccount, *, conversation_id: str, content: str) -> str:
+        raise PortNotConfigured("chat replies not configured")
+
+
 class PmsUnavailable(Exception):
     """The practice-management system did not answer usefully (down, timed out, 5xx): try again later."""
 
@@ -241,52 +290,3 @@ class PmsNotConfigured:
 
     def read_export(self, text: str, *, file_name: str) -> ExportBatch:
         raise PortNotConfigured("practice-management connector not configured")
-
-
-@dataclass(frozen=True)
-class ScanVerdict:
-    """What a virus scanner said of a file: clean, or the name of what it found."""
-
-    clean: bool
-    scanner: str
-    """Which scanner answered ("none" when no scanner is configured)."""
-    found: str | None = None
-
-
-class VirusScanner(Protocol):
-    """Scans an uploaded file's bytes before they are stored; raises when the scanner cannot answer."""
-
-    async def scan(self, content: bytes) -> ScanVerdict: ...
-
-
-class NoScanner:
-    """No scanner configured: every file passes, marked as unscanned ("none") where it is stored."""
-
-    async def scan(self, content: bytes) -> ScanVerdict:
-        return ScanVerdict(clean=True, scanner="none")
-
-
-@dataclass(frozen=True)
-class ChatAccount:
-    """Where a chat source's replies go: a Chatwoot installation, its account and access token."""
-
-    api_base_url: str
-    account_id: int
-    api_token: str
-
-
-class ChatDeliveryError(Exception):
-    """The chat service refused or could not be reached; the message says why, without patient data."""
-
-
-class ChatReplies(Protocol):
-    """Sends a reply typed in the product into a chat conversation; returns the service's message id."""
-
-    async def send_reply(self, account: ChatAccount, *, conversation_id: str, content: str) -> str: ...
-
-
-class ChatNotConfigured:
-    """No chat connector wired in: every reply says so."""
-
-    async def send_reply(self, account: ChatAccount, *, conversation_id: str, content: str) -> str:
-        raise PortNotConfigured("chat replies not configured")

@@ -201,14 +201,6 @@ class ScoringSettings:
 
 
 @dataclass(frozen=True)
-class PmsSettings:
-    """Deployment-wide PMS settings (each practice's own are in the database)."""
-
-    drop_dir: str = field(default_factory=lambda: _env("LEADROUTER_PMS_DROP_DIR", ""))
-    """Folder with one subfolder per practice slug where PMS exports are dropped (SFTP); empty: off."""
-
-
-@dataclass(frozen=True)
 class OpsSettings:
     """Running the service: the status endpoint's token for monitoring, where backups go."""
 
@@ -217,6 +209,13 @@ class OpsSettings:
     practice admins may read it. It reveals no lead data, only whether the service's parts run."""
     backup_dir: str = field(default_factory=lambda: _env("LEADROUTER_BACKUP_DIR", "var/backups"))
     """Where `leadrouter backup` writes its files when no path is given."""
+
+
+class PmsSettings:
+    """Deployment-wide PMS settings (each practice's own are in the database)."""
+
+    drop_dir: str = field(default_factory=lambda: _env("LEADROUTER_PMS_DROP_DIR", ""))
+    """Folder with one subfolder per practice slug where PMS exports are dropped (SFTP); empty: off."""
 
 
 @dataclass(frozen=True)
@@ -230,8 +229,8 @@ class Settings:
     email: EmailSettings = field(default_factory=EmailSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
     scoring: ScoringSettings = field(default_factory=ScoringSettings)
-    pms: PmsSettings = field(default_factory=PmsSettings)
     ops: OpsSettings = field(default_factory=OpsSettings)
+    pms: PmsSettings = field(default_factory=PmsSettings)
 
 
 @lru_cache(maxsize=1)

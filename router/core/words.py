@@ -41,6 +41,7 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "direct_mail": "Direct mail",
         "referral_site": "Another website",
         "physician_referral": "Physician referral",
+        "patient_referral": "Referred by a patient",
         "phone": "Phone",
         "walk_in": "Walk-in",
         "chat": "Chat",

@@ -3,8 +3,8 @@
 The status page reads their age. A part of the service that runs by itself writes its mark when a
 run succeeds: the worker's heartbeat, the escalation sweep and the audit sealer (router/schedule.py
 wraps them with `marked`), `leadrouter backup`, and the practice-management sync, which calls
-`record_mark(domain, PMS_SYNC, ...)` at the end of every successful run (until it does, the status
-page shows the sync as not configured).
+`record_mark(domain, PMS_SYNC, ...)` at the end of every run that synced at least one practice without
+a failure (router/appointments/sync.py; with no practice connected, the page shows it as not configured).
 """
 
 from __future__ import annotations
