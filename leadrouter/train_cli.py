@@ -209,7 +209,6 @@ def train_command(
 
     async def action(runtime: Any) -> None:
         from leadrouter import model_training
-        from router.core.clock import utcnow
         from router.scores.history import product_history
 
         domain = runtime.domain
@@ -252,13 +251,15 @@ def train_command(
                     history = model_training.simulated_history(
                         months=months,
                         seed=seed,
-                        end=model_training.month_start(utcnow()),
+                        end=model_training.month_start(domain.clock.now()),
                         practice_slug=practice_slug,
                     )
             say(f"{len(history.inputs)} leads; building features")
             try:
                 params = {"n_estimators": trees} if trees else None
-                result = model_training.train(history, seed=seed, progress=say, xgboost_params=params)
+                result = model_training.train(
+                    history, seed=seed, progress=say, xgboost_params=params, trained_at=domain.clock.now()
+                )
             except ValueError as error:
                 raise click.ClickException(str(error)) from error
         console.print(_summary(result.metrics))

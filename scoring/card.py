@@ -55,11 +55,12 @@ def model_card(
     plots: tuple[str, ...],
     refit: dict | None = None,
     source: str | None = None,
+    trained_at: datetime,
 ) -> tuple[str, dict]:
     """Markdown and JSON cards holding the same facts."""
     card = {
         "version": version,
-        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "trained_at": trained_at.astimezone(UTC).isoformat(timespec="seconds"),
         "model": "XGBoost binary:logistic, Platt-calibrated margin, served as ONNX",
         "feature_names": list(FEATURE_NAMES),
         "feature_descriptions": FEATURE_DESCRIPTIONS,

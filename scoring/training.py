@@ -154,6 +154,7 @@ def train_models(
     progress: Progress | None = None,
     xgboost_params: Mapping[str, object] | None = None,
     source: str | None = None,
+    trained_at: datetime,
 ) -> TrainingResult:
     """Train, evaluate, export and document one model version from leads with known outcomes.
 
@@ -238,6 +239,7 @@ def train_models(
         plots=tuple(plots),
         refit={"fit_window_auc": fit_window_only["roc_auc"], "rows": int(train_rows.sum())},
         source=source,
+        trained_at=trained_at,
     )
     say(f"done: version {version}, holdout AUC {sections['xgboost']['roc_auc']:.3f}")
     return TrainingResult(

@@ -75,7 +75,15 @@ def main() -> None:
         datetime(2025, 1, 1, tzinfo=UTC), datetime(2026, 7, 1, tzinfo=UTC), leads_per_day=6.0
     )
     history = training_set(simulated)
-    pooled = train_models(history.inputs, history.labels, history.received_at, seed=7, xgboost_params=params)
+    simulated_now = datetime(2026, 7, 1, tzinfo=UTC)
+    pooled = train_models(
+        history.inputs,
+        history.labels,
+        history.received_at,
+        seed=7,
+        xgboost_params=params,
+        trained_at=simulated_now,
+    )
     features = feature_matrix(imported.inputs)
     margins = raw_margins(pooled.onnx_bytes, features)
     slope, intercept = pooled.calibration
@@ -99,6 +107,7 @@ def main() -> None:
         true_probabilities=truth,
         seed=1,
         xgboost_params=params,
+        trained_at=simulated_now,
     )
     rows["own model (XGBoost)"] = own.metrics["xgboost"]
     rows["own model (logistic baseline)"] = own.metrics["logistic"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import secrets
 import uuid
@@ -90,12 +91,26 @@ def settings(service_urls: tuple[str, str]):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-async def runtime(settings):  # type: ignore[no-untyped-def]
+async def process_runtime(settings):  # type: ignore[no-untyped-def]
+    """The connections every test shares (engine, Redis, lead-score models), built once."""
     from leadrouter.runtime import build_runtime
 
     runtime = build_runtime(settings)
     yield runtime
     await runtime.close()
+
+
+@pytest.fixture
+def runtime(process_runtime):  # type: ignore[no-untyped-def]
+    """The shared connections with this test's own Domain: its clock and caches are the test's alone."""
+    from router.core.cache import TtlCache
+    from router.core.clock import Clock
+    from router.phones.texts import RuleCheckedSmsSender
+
+    own = dataclasses.replace(process_runtime.domain, clock=Clock(), lookups=TtlCache())
+    if isinstance(own.sms, RuleCheckedSmsSender):
+        own.sms = RuleCheckedSmsSender(own)
+    return dataclasses.replace(process_runtime, domain=own)
 
 
 TABLES_TO_KEEP = {"alembic_version"}
@@ -110,16 +125,13 @@ _LOCK_HOLDERS = """
 
 @pytest.fixture
 async def domain(runtime) -> AsyncIterator:  # type: ignore[no-untyped-def]
-    """The domain, with every table emptied and the Redis prefix cleared after the test."""
+    """This test's own domain (see `runtime`), with every table emptied and the Redis prefix cleared
+    after the test."""
     from arq.constants import job_key_prefix
 
-    from router.core.clock import Clock, set_clock
     from router.core.models import Base
 
     yield runtime.domain
-    runtime.domain.lookups.clear()
-    set_clock(Clock())
-    runtime.domain.clock = Clock()
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name not in TABLES_TO_KEEP)
     try:
         async with runtime.engine.begin() as connection:

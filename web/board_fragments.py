@@ -127,7 +127,7 @@ def make_board_hub(domain: Domain, redis: Redis, **options: Any) -> BoardHub:
         on_presence=presence,
         on_delivered=delivered,
         on_config_changed=configured,
-        clock=domain.clock,
+        now=lambda: domain.clock.now(),
         announcer=domain.announcer if isinstance(domain.announcer, RedisAnnouncer) else None,
         **options,
     )

@@ -169,6 +169,7 @@ def new_lead_rows(
         actor=command.actor.id,
     )
     record = audit.new_record(
+        at=domain.clock.now(),
         actor=command.actor,
         action="lead.create",
         practice_id=command.practice_id,

@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from router.core.clock import utcnow
+from router.core.clock import clock_of
 from router.core.models import AuditRecord
 from router.core.settings import SecuritySettings
 from router.privacy.audit import CHAIN_KEYED_ACTION, GENESIS_HASH, chain_hash, legacy_chain_hash
@@ -57,7 +57,7 @@ async def current_head(session: AsyncSession) -> ChainHead | None:
     ).first()
     if row is None:
         return None
-    return ChainHead(int(row[0]), int(row[1]), bytes(row[2]).hex(), utcnow().isoformat())
+    return ChainHead(int(row[0]), int(row[1]), bytes(row[2]).hex(), clock_of(session).now().isoformat())
 
 
 @dataclass

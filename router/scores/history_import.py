@@ -185,6 +185,7 @@ async def upload_practice_history(
                 imported.labels,
                 imported.received_at,
                 source=f"practice file {file_name}",
+                trained_at=domain.clock.now(),
             )
         except ValueError as error:  # e.g. too few months for the time split
             outcome.training_error = str(error)

@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
-from router.core.clock import utcnow
 from router.core.domain import Domain
 from router.core.models import ModelVersion, Practice
 from router.privacy import audit
@@ -133,8 +132,8 @@ async def recalibrate_practice(
             booster=pooled.booster,
             reference_scores=[round(float(s), 3) for s in scores[-REFERENCE_SCORES_MAX:]],
             holdout=registry.pack_holdout(features[-held:], labels[-held:]),
-            created_at=utcnow(),
-            promoted_at=utcnow(),
+            created_at=domain.clock.now(),
+            promoted_at=domain.clock.now(),
             promoted_by=actor.id,
         )
         if current is not None:

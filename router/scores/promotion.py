@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.core.clock import utcnow
+from router.core.clock import clock_of
 from router.core.domain import Domain
 from router.core.events import record_event
 from router.core.models import ModelVersion
@@ -90,7 +90,7 @@ async def promote(
     if champion is not None:
         champion.status = "retired"
         await session.flush([champion])  # leave the one-active-per-practice index before the new one enters
-    now = utcnow()
+    now = clock_of(session).now()
     challenger.status = "active"
     challenger.promoted_at = now
     challenger.promoted_by = actor.id
@@ -175,7 +175,7 @@ async def roll_back(
         current.status = "retired"
         await session.flush([current])
     target.status = "active"
-    target.promoted_at = utcnow()
+    target.promoted_at = clock_of(session).now()
     target.promoted_by = actor.id
     audit.record(
         session,

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
-from router.core.clock import utcnow
+from router.core.clock import clock_of
 from router.core.models import ModelVersion
 from scoring.export import onnx_probabilities
 from scoring.features import feature_matrix
@@ -112,7 +112,7 @@ async def store_version(
         booster=result.booster_bytes,
         reference_scores=list(result.score_reference_distribution),
         holdout=pack_holdout(feature_matrix(result.holdout_inputs), result.holdout_labels),
-        created_at=utcnow(),
+        created_at=clock_of(session).now(),
     )
     session.add(row)
     await session.flush([row])

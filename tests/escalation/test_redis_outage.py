@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -51,7 +51,7 @@ async def overdue_setup(domain, settings, private_redis):
     time; the leads' deadlines are judged by the domain's clock)."""
     own = replace(settings, redis=replace(settings.redis, url=private_redis.url))
     runtime = build_runtime(own)
-    clock = freeze(runtime.domain, datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2))
+    clock = freeze(runtime.domain, domain.clock.now().replace(microsecond=0) - timedelta(hours=2))
     practice = await make_practice(runtime.domain, staff={"boss@bright.example": {"role": "manager"}})
     yield own, runtime, clock, practice
     await runtime.close()

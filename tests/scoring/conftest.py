@@ -14,6 +14,9 @@ from simulator.training_data import TrainingSet, training_set
 SMALL_TREES = {"n_estimators": 40, "max_depth": 3}
 """Enough trees for meaningful explanations, few enough to train in about a second."""
 
+TRAINED_AT = datetime(2026, 1, 1, tzinfo=UTC)
+"""When the test models say they were trained."""
+
 
 @pytest.fixture(scope="session")
 def small_history() -> TrainingSet:
@@ -34,6 +37,7 @@ def trained(small_history: TrainingSet) -> TrainingResult:
         true_probabilities=small_history.true_probabilities,
         seed=3,
         xgboost_params=SMALL_TREES,
+        trained_at=TRAINED_AT,
     )
 
 
