@@ -23,12 +23,14 @@ from litestar.plugins.problem_details import (
 )
 from litestar.response import Template
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from markupsafe import escape
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeout
 
 from router.core.db_errors import NothingWritten, WriteOutcomeUnknown, is_unavailable, sqlstate
 from router.core.errors import ActionRefused
 from router.intake.normalize import InvalidInquiry
+from web.sessions import BreakGlassEnded, break_glass_ended
 
 log = logging.getLogger("leadrouter.web")
 
@@ -144,9 +146,6 @@ def unhandled(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     ).to_response(request)
 
 
-REFUSAL_TITLES = {403: "Not allowed", 404: "Not found", 422: "Invalid choice"}
-
-
 def wants_page(request: Request[Any, Any, Any]) -> bool:
     """A person's browser asking for a page (not htmx, not the API), who should get HTML back."""
     if request.headers.get("hx-request") or request.url.path.startswith("/api/"):
@@ -154,16 +153,27 @@ def wants_page(request: Request[Any, Any, Any]) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
+REFUSALS_IN_PLACE = "refusals_in_place"
+"""Route option (`opt={REFUSALS_IN_PLACE: True}` on a controller): its htmx requests get a refusal as a
+short fragment the page shows where the answer would have gone."""
+
+
 def action_refused(request: Request[Any, Any, Any], exc: ActionRefused) -> Response[Any]:
-    """A refused action: an error page for a browser's page load, problem+json for scripts and the API."""
-    title = REFUSAL_TITLES.get(exc.status_code, "Conflict")
+    """A refused action: an error page for a browser's page load, a fragment for a console that shows
+    refusals in place, problem+json for the API, scripts and other htmx requests."""
     if wants_page(request):
         return Template(
             "error.html",
-            context={"title": title, "message": str(exc), "viewer": None},
+            context={"title": exc.title, "message": str(exc), "viewer": None},
             status_code=exc.status_code,
         )
-    return ProblemDetailsException(status_code=exc.status_code, title=title, detail=str(exc)).to_response(
+    if request.headers.get("hx-request") and request.route_handler.opt.get(REFUSALS_IN_PLACE):
+        return Response(
+            f'<p class="refused" role="alert">{escape(str(exc))}</p>',
+            media_type="text/html",
+            status_code=exc.status_code,
+        )
+    return ProblemDetailsException(status_code=exc.status_code, title=exc.title, detail=str(exc)).to_response(
         request
     )
 
@@ -177,6 +187,11 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
     )
 
 
-EXCEPTION_HANDLERS: dict[Any, Any] = {ActionRefused: action_refused, Exception: unhandled}
-"""Refused actions answer in the person's words; HTTP errors are the problem-details plugin's; every
-other exception ends in `unhandled`."""
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    ActionRefused: action_refused,
+    BreakGlassEnded: break_glass_ended,
+    Exception: unhandled,
+}
+"""The one map from exceptions to answers: refused actions answer in the person's words, emergency
+access that ran out goes to the page that says so, HTTP errors are the problem-details plugin's, and
+every other exception ends in `unhandled`."""

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.clock import clock_of
 from router.core.domain import Domain
+from router.core.errors import ActionRefused
 from router.core.events import record_event
 from router.core.models import ModelVersion
 from router.privacy import audit
@@ -26,8 +27,10 @@ from router.scores.registry import (
 from scoring.promotion import PromotionCheck, promotion_check
 
 
-class PromotionRefused(Exception):
+class PromotionRefused(ActionRefused):
     """The challenger failed the promotion rule on its holdout (and no override was given)."""
+
+    title = "Not promoted"
 
 
 @dataclass(frozen=True)
