@@ -11,6 +11,7 @@ from litestar import Litestar
 from redis.asyncio import ConnectionPool
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from connectors.email.settings import EmailSettings
 from connectors.email.smtp import SmtpConfig, SmtpEmailSender
 from connectors.forms.webhook import FormWebhookController
 from connectors.tracking.collect import TRACKING_HANDLERS
@@ -70,9 +71,8 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
         job_serializer=json_serializer,
         job_deserializer=json_deserializer,
     )
-    email_port = (
-        {"email": SmtpEmailSender(SmtpConfig.from_settings(settings.email))} if settings.email.host else {}
-    )
+    email = EmailSettings()
+    email_port = {"email": SmtpEmailSender(SmtpConfig.from_settings(email))} if email.host else {}
     sessionmaker = make_sessionmaker(engine)
     scorer = RegistryScorer(
         sessionmaker,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
-from router.core.settings import EmailSettings
+from connectors.email.settings import EmailSettings
 
 
 @dataclass(frozen=True)
