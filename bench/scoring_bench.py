@@ -30,7 +30,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from scoring.features import feature_vector
-from scoring.runtime import ModelRuntime
+from scoring.serving import ModelRuntime
 from scoring.training import train_models
 from simulator.inquiries import PracticeSimulator
 from simulator.training_data import training_set

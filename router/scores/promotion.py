@@ -24,7 +24,7 @@ from router.scores.registry import (
     unpack_holdout,
     version_scope,
 )
-from scoring.promotion import PromotionCheck, promotion_check
+from scoring.promotion_rule import PromotionCheck, promotion_check
 
 
 class PromotionRefused(ActionRefused):

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from scoring.runtime import ModelRuntime
+from scoring.serving import ModelRuntime
 from scoring.training import TrainingResult, train_models
 from simulator.inquiries import PracticeSimulator
 from simulator.training_data import TrainingSet, training_set

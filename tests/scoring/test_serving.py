@@ -13,7 +13,7 @@ import xgboost as xgb
 from scoring.channels import CHANNELS
 from scoring.features import FEATURE_NAMES, feature_vector
 from scoring.reasons import describe
-from scoring.runtime import ModelRuntime, ScorerRegistry
+from scoring.serving import ModelRuntime, ScorerRegistry
 from scoring.training import train_models
 
 pytestmark = pytest.mark.unit

@@ -8,7 +8,7 @@ from router.core.clock import FrozenClock
 from router.core.models import ModelVersion
 from router.core.settings import ScoringSettings
 from tests.factories import make_practice
-from tests.models.conftest import SMALL_TREES
+from tests.scores.conftest import SMALL_TREES
 
 
 @pytest.mark.integration
