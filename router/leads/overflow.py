@@ -197,10 +197,7 @@ async def record_disposition(
 ) -> int:
     """What the agent's call came to; reaching the person is first contact, a booking moves the funnel."""
     _require_agent(viewer)
-    if disposition not in DISPOSITIONS:
-        raise InvalidChoice(f"Disposition must be one of {', '.join(DISPOSITIONS)}.")
-    if disposition == "call_back" and call_back_at is None:
-        raise InvalidChoice("Say when to call back.")
+    _check_disposition(disposition, call_back_at)
     now = domain.clock.now()
     async with domain.transaction() as session:
         lead = await _claimed_lead(session, viewer, lead_id)
@@ -232,16 +229,7 @@ async def record_disposition(
                 actor=actor.id,
             )
         if disposition == "booked" and lead.stage in ("lead", "contacted"):
-            lead.stage = "appointment_scheduled"
-            session.add(
-                FunnelEvent(
-                    practice_id=lead.practice_id,
-                    lead_id=lead.id,
-                    stage=lead.stage,
-                    occurred_at=now,
-                    actor=actor.id,
-                )
-            )
+            _booked(session, lead, now, actor)
         lead.last_activity_at = now
         audit.record(
             session,
@@ -255,6 +243,23 @@ async def record_disposition(
             session, lead, "lead.disposition", {"disposition": disposition, "user_id": str(viewer.user_id)}
         )
     return event
+
+
+def _check_disposition(disposition: str, call_back_at: datetime | None) -> None:
+    if disposition not in DISPOSITIONS:
+        raise InvalidChoice(f"Disposition must be one of {', '.join(DISPOSITIONS)}.")
+    if disposition == "call_back" and call_back_at is None:
+        raise InvalidChoice("Say when to call back.")
+
+
+def _booked(session: AsyncSession, lead: Lead, now: datetime, actor: audit.Actor) -> None:
+    """The agent booked the appointment: the lead moves on in the funnel."""
+    lead.stage = "appointment_scheduled"
+    session.add(
+        FunnelEvent(
+            practice_id=lead.practice_id, lead_id=lead.id, stage=lead.stage, occurred_at=now, actor=actor.id
+        )
+    )
 
 
 async def hand_back(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -100,22 +101,8 @@ async def promote(
     challenger_auc = comparison.candidate_auc if comparison else None
     champion_auc = comparison.champion_auc if comparison else None
     if force:
-        audit.record(
-            session,
-            actor=actor,
-            action="model.promote_forced",
-            practice_id=challenger.practice_id,
-            details=json_safe(
-                {
-                    "version": version,
-                    "replaced": champion.version if champion else None,
-                    "challenger_auc": challenger_auc,
-                    "champion_auc": champion_auc,
-                    "rule_said": list(check.reasons),
-                    "reason": reason,
-                }
-            ),
-        )
+        details = {"challenger_auc": challenger_auc, "champion_auc": champion_auc, "reason": reason}
+        _record_forced(session, actor, challenger, champion, check, details)
     event_id = await record_swap(session, challenger, replaced=champion)
     return Promotion(
         version=version,
@@ -127,6 +114,33 @@ async def promote(
         event_id=event_id,
         check=check,
         compared_with=serving.version if serving is not None else None,
+    )
+
+
+def _record_forced(
+    session: AsyncSession,
+    actor: audit.Actor,
+    challenger: ModelVersion,
+    champion: ModelVersion | None,
+    check: PromotionCheck,
+    details: dict[str, Any],
+) -> None:
+    """A promotion over the rule's refusal: audited with what the rule said and the reason given."""
+    audit.record(
+        session,
+        actor=actor,
+        action="model.promote_forced",
+        practice_id=challenger.practice_id,
+        details=json_safe(
+            {
+                "version": challenger.version,
+                "replaced": champion.version if champion else None,
+                "challenger_auc": details["challenger_auc"],
+                "champion_auc": details["champion_auc"],
+                "rule_said": list(check.reasons),
+                "reason": details["reason"],
+            }
+        ),
     )
 
 
