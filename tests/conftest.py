@@ -12,9 +12,11 @@ import contextlib
 import dataclasses
 import os
 import secrets
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -23,6 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from leadrouter.embedded import resolve_endpoints
+from tests.budgets import DurationReport, kind_of
 
 pytest_plugins = ["tests.fixtures.live"]
 
@@ -175,3 +178,19 @@ async def client(runtime, domain):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def unique() -> str:
     return uuid.uuid4().hex[:8]
+
+
+_DURATIONS = DurationReport()
+_STARTED = time.monotonic()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count each test's time toward its kind (tests/budgets.py)."""
+    _DURATIONS.add(kind_of(report.keywords), report.when, report.duration)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Time by kind of test, beside each kind's budget (docs/testing.md)."""
+    terminalreporter.section("time by kind of test")
+    for line in _DURATIONS.lines(time.monotonic() - _STARTED):
+        terminalreporter.write_line(line)

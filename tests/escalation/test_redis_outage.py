@@ -14,7 +14,7 @@ from leadrouter.worker import build_worker
 from tests.escalation.support import PrivateRedis, freeze, load_lead, new_lead
 from tests.factories import make_practice
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.faults]
 
 QUICK_RETRIES = (0.05, 0.1, 0.2)
 """The worker's back-off, shortened: the test waits for what it does, not for its pauses."""

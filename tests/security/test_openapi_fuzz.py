@@ -20,7 +20,7 @@ from router.core.clock import Clock
 from tests.attribution_product.support import SITE_KEY, SITE_ORIGIN, practice_with_site
 from tests.factories import open_staff_session
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.fuzz]
 
 EXAMPLES_PER_OPERATION = 50
 
