@@ -15,7 +15,7 @@ from attribution.heuristics import (
     position_based,
     time_decay,
 )
-from attribution.journeys import aggregate_journeys
+from attribution.journey_paths import aggregate_journeys
 from attribution.markov import AbsorbingChain, MarkovResult, build_chain, markov_model
 from attribution.pathfile import (
     PathFile,

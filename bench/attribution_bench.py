@@ -53,7 +53,7 @@ from attribution import (
     read_path_file,
     write_path_file,
 )
-from simulator.journeys import simulate_journeys
+from simulator.synthetic_journeys import simulate_journeys
 
 TARGET_SECONDS = 5.0
 """The issue's budget for 1,000,000 journeys end to end on a 2-core machine."""

@@ -64,6 +64,7 @@ from websockets.uri import parse_uri
 
 from connectors.forms.signature import sign_delivery
 from leadrouter.web_process import start_web_process, wait_until_ready
+from router.core.clock import Clock
 
 REPO = Path(__file__).resolve().parent.parent
 WARMUP_LEADS = 20
@@ -261,7 +262,7 @@ async def _drive(
 
     async def send(seq: int) -> None:
         body = json.dumps(inquiry_payload(seq)).encode()
-        headers = sign_delivery(body, secret=secret, webhook_id=f"msg_{uuid.uuid4().hex}")
+        headers = sign_delivery(body, secret=secret, webhook_id=f"msg_{uuid.uuid4().hex}", at=Clock().now())
         headers["content-type"] = "application/json"
         sent[seq] = time.perf_counter()
         async with http.post(url, data=body, headers=headers) as response:

@@ -30,7 +30,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from scoring.features import feature_vector
-from scoring.runtime import ModelRuntime
+from scoring.serving import ModelRuntime
 from scoring.training import train_models
 from simulator.inquiries import PracticeSimulator
 from simulator.training_data import training_set
@@ -78,6 +78,7 @@ def main(rows: int, months: int, seed: int, busy: float, results: bool, results_
             history.received_at,
             true_probabilities=history.true_probabilities,
             seed=seed,
+            trained_at=end,
         )
     runtime = ModelRuntime.from_training(result)
     leads = (result.holdout_inputs * (rows // max(len(result.holdout_inputs), 1) + 1))[:rows]

@@ -62,6 +62,7 @@ from harness import (  # noqa: E402 (bench/ itself is on sys.path)
 from records import RunRecord, format_ratio, ratio  # noqa: E402
 
 from connectors.forms.signature import sign_delivery  # noqa: E402
+from router.core.clock import Clock  # noqa: E402
 
 console = wide_console()
 
@@ -126,7 +127,9 @@ async def seed(database_url: str) -> tuple[str, str]:
 
 def signed_request(n: int, secret: str) -> tuple[bytes, dict[str, str]]:
     body = json.dumps(inquiry_payload(n)).encode()
-    headers = sign_delivery(body, secret=secret, webhook_id=f"msg_{n}_{uuid.uuid4().hex[:8]}")
+    headers = sign_delivery(
+        body, secret=secret, webhook_id=f"msg_{n}_{uuid.uuid4().hex[:8]}", at=Clock().now()
+    )
     headers["content-type"] = "application/json"
     return body, headers
 

@@ -206,7 +206,7 @@ def user_create(
     password: str | None,
 ) -> None:
     """Create a user: practice staff see the given locations of their practice (default: all)."""
-    from router.core.models import CallCenter, Location, ReferringOffice
+    from router.core.models import CallCenter
     from router.privacy.auth import create_user
 
     password = password or getpass.getpass("Password (10+ characters): ")
@@ -215,31 +215,15 @@ def user_create(
         async with runtime.domain.transaction() as session:
             practice_id, location_ids, center_id = None, [], None
             if practice_slug:
-                owner = await _practice_by_slug(session, practice_slug)
-                practice_id = owner.id
-                locations = (
-                    await session.scalars(select(Location).where(Location.practice_id == owner.id))
-                ).all()
-                by_slug = {loc.slug: loc.id for loc in locations}
-                unknown = [s for s in location_slugs if s not in by_slug]
-                if unknown:
-                    raise click.ClickException("unknown locations: " + ", ".join(unknown))
-                location_ids = [by_slug[s] for s in location_slugs] or list(by_slug.values())
+                practice_id, location_ids = await _practice_and_locations(
+                    session, practice_slug, location_slugs
+                )
             if call_center_slug:
                 center = await session.scalar(select(CallCenter).where(CallCenter.slug == call_center_slug))
                 if center is None:
                     raise click.ClickException(f"no call center {call_center_slug!r}")
                 center_id = center.id
-            office_id = None
-            if office_name:
-                office = await session.scalar(
-                    select(ReferringOffice).where(ReferringOffice.name == office_name)
-                )
-                if office is None:
-                    office = ReferringOffice(name=office_name)
-                    session.add(office)
-                    await session.flush([office])
-                office_id = office.id
+            office_id = await _referring_office(session, office_name) if office_name else None
             try:
                 created = await create_user(
                     session,
@@ -257,6 +241,33 @@ def user_create(
 
     with_runtime(action)
     console.print(f"user {email} created")
+
+
+async def _practice_and_locations(
+    session: Any, practice_slug: str, location_slugs: tuple[str, ...]
+) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    """The practice's id and the ids of the locations named (all of them when none is)."""
+    from router.core.models import Location
+
+    owner = await _practice_by_slug(session, practice_slug)
+    locations = (await session.scalars(select(Location).where(Location.practice_id == owner.id))).all()
+    by_slug = {loc.slug: loc.id for loc in locations}
+    unknown = [s for s in location_slugs if s not in by_slug]
+    if unknown:
+        raise click.ClickException("unknown locations: " + ", ".join(unknown))
+    return owner.id, [by_slug[s] for s in location_slugs] or list(by_slug.values())
+
+
+async def _referring_office(session: Any, name: str) -> uuid.UUID:
+    """The referring office of this name, created when new."""
+    from router.core.models import ReferringOffice
+
+    office = await session.scalar(select(ReferringOffice).where(ReferringOffice.name == name))
+    if office is None:
+        office = ReferringOffice(name=name)
+        session.add(office)
+        await session.flush([office])
+    return office.id
 
 
 @click.group("form-source")

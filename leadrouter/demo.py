@@ -23,7 +23,7 @@ from router.intake.form_sources import create_form_source
 from router.phones.numbers import add_tracking_number
 from router.privacy.auth import create_user
 from router.privacy.mfa import MFA_REQUIRED_ROLES, new_secret, store_enrolment
-from simulator.practices import PracticeSpec, demo_call_center, demo_practices
+from simulator.practices import LocationSpec, PracticeSpec, demo_call_center, demo_practices
 
 DEMO_PASSWORD = "demo-password-2026"
 """The password of every demo login; printed by the run command, never used outside the demo."""
@@ -56,105 +56,19 @@ async def seed_demo(domain: Domain) -> DemoSummary:
         practice_ids: dict[str, uuid.UUID] = {}
         for spec in demo_practices():
             existing = await session.scalar(select(Practice).where(Practice.slug == spec.slug))
-            if existing is not None:
-                practice_ids[spec.slug] = existing.id
-                for email, role in (
-                    await session.execute(
-                        select(StaffUser.email, StaffUser.role).where(StaffUser.practice_id == existing.id)
-                    )
-                ).all():
-                    summary.logins.append((email, role, spec.name))
-                await _seed_tracking_numbers(session, existing.id, spec)
+            if existing is None:
+                summary.created = True
+                practice_ids[spec.slug] = await _seed_practice(session, domain, spec, summary)
                 continue
-            summary.created = True
-            practice = Practice(
-                id=uuid.uuid4(),
-                slug=spec.slug,
-                name=spec.name,
-                time_zone=spec.time_zone,
-                settings={},
-                support_phone=spec.support_phone,
-            )
-            session.add(practice)
-            await session.flush([practice])
-            practice_ids[spec.slug] = practice.id
-            locations: dict[str, Location] = {}
-            for loc in spec.locations:
-                location = Location(
-                    id=uuid.uuid4(),
-                    practice_id=practice.id,
-                    slug=loc.slug,
-                    name=loc.name,
-                    time_zone=loc.time_zone,
-                    street=loc.street,
-                    city=loc.city,
-                    state=loc.state,
-                    zip=loc.zip,
-                    latitude=loc.latitude,
-                    longitude=loc.longitude,
-                    phone=loc.phone,
-                    phone_numbers=[loc.phone],
-                    business_hours={
-                        day: [list(i) for i in intervals] for day, intervals in loc.business_hours.items()
-                    },
-                    holidays=list(loc.holidays),
+            practice_ids[spec.slug] = existing.id
+            for email, role in (
+                await session.execute(
+                    select(StaffUser.email, StaffUser.role).where(StaffUser.practice_id == existing.id)
                 )
-                session.add(location)
-                locations[loc.slug] = location
-            await session.flush()
-            for provider in spec.providers:
-                session.add(
-                    Provider(
-                        practice_id=practice.id,
-                        location_id=locations[provider.location_slug].id,
-                        name=provider.name,
-                        title=provider.title,
-                        specialty=provider.specialty,
-                    )
-                )
-            for form in spec.form_sources:
-                await create_form_source(
-                    session,
-                    domain,
-                    practice_id=practice.id,
-                    key=demo_form_key(spec.slug, form.key),
-                    name=form.name,
-                    default_location_id=locations[form.default_location_slug].id
-                    if form.default_location_slug
-                    else None,
-                )
-            await _seed_tracking_numbers(session, practice.id, spec)
-            for person in spec.staff:
-                await create_user(
-                    session,
-                    email=person.email,
-                    display_name=person.display_name,
-                    password=DEMO_PASSWORD,
-                    role=person.role,
-                    practice_id=practice.id,
-                    location_ids=[locations[s].id for s in (person.location_slugs or tuple(locations))],
-                )
-                summary.logins.append((person.email, person.role, spec.name))
-        center_spec = demo_call_center()
-        center = await session.scalar(select(CallCenter).where(CallCenter.slug == center_spec.slug))
-        if center is None:
-            center = CallCenter(
-                id=uuid.uuid4(), slug=center_spec.slug, name=center_spec.name, phone=center_spec.phone
-            )
-            session.add(center)
-            await session.flush([center])
-            for slug in center_spec.practice_slugs:
-                session.add(CallCenterPractice(call_center_id=center.id, practice_id=practice_ids[slug]))
-            for agent in center_spec.agents:
-                await create_user(
-                    session,
-                    email=agent.email,
-                    display_name=agent.display_name,
-                    password=DEMO_PASSWORD,
-                    role="overflow_agent",
-                    call_center_id=center.id,
-                )
-        summary.logins.extend((agent.email, agent.role, center_spec.name) for agent in center_spec.agents)
+            ).all():
+                summary.logins.append((email, role, spec.name))
+            await _seed_tracking_numbers(session, existing.id, spec)
+        await _seed_call_center(session, practice_ids, summary)
         if await session.scalar(select(StaffUser.id).where(StaffUser.email == DEMO_OPERATOR_EMAIL)) is None:
             await create_user(
                 session,
@@ -167,6 +81,105 @@ async def seed_demo(domain: Domain) -> DemoSummary:
         if domain.settings.security.dev_mode:
             summary.authenticator_secrets = await _pre_enrol(session, domain)
     return summary
+
+
+async def _seed_practice(
+    session: AsyncSession, domain: Domain, spec: PracticeSpec, summary: DemoSummary
+) -> uuid.UUID:
+    """One demo practice with its offices, providers, form sources, tracking numbers and staff."""
+    practice = Practice(
+        id=uuid.uuid4(),
+        slug=spec.slug,
+        name=spec.name,
+        time_zone=spec.time_zone,
+        settings={},
+        support_phone=spec.support_phone,
+    )
+    session.add(practice)
+    await session.flush([practice])
+    locations = {loc.slug: _location(practice.id, loc) for loc in spec.locations}
+    session.add_all(locations.values())
+    await session.flush()
+    for provider in spec.providers:
+        session.add(
+            Provider(
+                practice_id=practice.id,
+                location_id=locations[provider.location_slug].id,
+                name=provider.name,
+                title=provider.title,
+                specialty=provider.specialty,
+            )
+        )
+    for form in spec.form_sources:
+        await create_form_source(
+            session,
+            domain,
+            practice_id=practice.id,
+            key=demo_form_key(spec.slug, form.key),
+            name=form.name,
+            default_location_id=locations[form.default_location_slug].id
+            if form.default_location_slug
+            else None,
+        )
+    await _seed_tracking_numbers(session, practice.id, spec)
+    for person in spec.staff:
+        await create_user(
+            session,
+            email=person.email,
+            display_name=person.display_name,
+            password=DEMO_PASSWORD,
+            role=person.role,
+            practice_id=practice.id,
+            location_ids=[locations[s].id for s in (person.location_slugs or tuple(locations))],
+        )
+        summary.logins.append((person.email, person.role, spec.name))
+    return practice.id
+
+
+def _location(practice_id: uuid.UUID, loc: LocationSpec) -> Location:
+    return Location(
+        id=uuid.uuid4(),
+        practice_id=practice_id,
+        slug=loc.slug,
+        name=loc.name,
+        time_zone=loc.time_zone,
+        street=loc.street,
+        city=loc.city,
+        state=loc.state,
+        zip=loc.zip,
+        latitude=loc.latitude,
+        longitude=loc.longitude,
+        phone=loc.phone,
+        phone_numbers=[loc.phone],
+        business_hours={day: [list(i) for i in intervals] for day, intervals in loc.business_hours.items()},
+        holidays=list(loc.holidays),
+    )
+
+
+async def _seed_call_center(
+    session: AsyncSession, practice_ids: dict[str, uuid.UUID], summary: DemoSummary
+) -> None:
+    """The demo call center, its practices and its agents (once)."""
+    center_spec = demo_call_center()
+    center = await session.scalar(select(CallCenter).where(CallCenter.slug == center_spec.slug))
+    if center is None:
+        center = CallCenter(
+            id=uuid.uuid4(), slug=center_spec.slug, name=center_spec.name, phone=center_spec.phone
+        )
+        session.add(center)
+        await session.flush([center])
+        for slug in center_spec.practice_slugs:
+            session.add(CallCenterPractice(call_center_id=center.id, practice_id=practice_ids[slug]))
+        for agent in center_spec.agents:
+            await create_user(
+                session,
+                email=agent.email,
+                display_name=agent.display_name,
+                password=DEMO_PASSWORD,
+                role="overflow_agent",
+                call_center_id=center.id,
+            )
+    summary.logins.extend((agent.email, agent.role, center_spec.name) for agent in center_spec.agents)
 
 
 async def _pre_enrol(session: AsyncSession, domain: Domain) -> dict[str, str]:

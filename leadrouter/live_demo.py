@@ -49,7 +49,9 @@ async def post_inquiry(
         log.warning("form source %s is not configured; skipping", key)
         return None
     body = json.dumps(inquiry.payload).encode()
-    headers = sign_delivery(body, secret=source.secrets[0], webhook_id=f"msg_{uuid.uuid4().hex}")
+    headers = sign_delivery(
+        body, secret=source.secrets[0], webhook_id=f"msg_{uuid.uuid4().hex}", at=domain.clock.now()
+    )
     headers["content-type"] = "application/json"
     stats.sent += 1
     try:

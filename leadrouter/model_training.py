@@ -20,7 +20,6 @@ from typing import Any
 from arq.cron import cron
 from sqlalchemy import select
 
-from router.core.clock import utcnow
 from router.core.domain import Domain
 from router.core.models import Practice
 from router.core.settings import ScoringSettings
@@ -94,6 +93,7 @@ def train(
     seed: int,
     progress: Callable[[str], None] | None = None,
     xgboost_params: Mapping[str, object] | None = None,
+    trained_at: datetime,
 ) -> TrainingResult:
     """Train XGBoost and the baselines on a history (CPU-bound: seconds)."""
     return train_models(
@@ -105,6 +105,7 @@ def train(
         progress=progress,
         xgboost_params=xgboost_params,
         source=history.source,
+        trained_at=trained_at,
     )
 
 
@@ -126,8 +127,10 @@ async def ensure_pooled_model(domain: Domain, *, seed: int = 0, months: int = 18
     async with domain.sessionmaker() as session:
         if await registry.active_version(session, None) is not None:
             return None
-    history = await asyncio.to_thread(simulated_history, months=months, seed=seed, end=month_start(utcnow()))
-    result = await asyncio.to_thread(train, history, seed=seed)
+    history = await asyncio.to_thread(
+        simulated_history, months=months, seed=seed, end=month_start(domain.clock.now())
+    )
+    result = await asyncio.to_thread(train, history, seed=seed, trained_at=domain.clock.now())
     version = await store(domain, result, practice_id=None, source=history.source)
     await promotion.promote_and_announce(domain, version, actor=audit.Actor.system("first-start"))
     return version
@@ -137,7 +140,9 @@ async def _challenge(
     domain: Domain, history: History, *, practice_id: uuid.UUID | None, seed: int, xgboost_params: Any
 ) -> dict[str, Any]:
     """Train a challenger and promote it by the rule; the outcome as a small dict."""
-    result = await asyncio.to_thread(train, history, seed=seed, xgboost_params=xgboost_params)
+    result = await asyncio.to_thread(
+        train, history, seed=seed, xgboost_params=xgboost_params, trained_at=domain.clock.now()
+    )
     version = await store(domain, result, practice_id=practice_id, source=history.source)
     try:
         promoted = await promotion.promote_and_announce(domain, version, actor=RETRAIN_ACTOR)
@@ -156,7 +161,7 @@ async def retrain_models(
     """Monthly: a challenger per practice with enough history of its own, and one pooled challenger."""
     domain: Domain = ctx["domain"]
     settings = domain.settings.scoring
-    end = month_start(utcnow())
+    end = month_start(domain.clock.now())
     seed = end.year * 100 + end.month  # a new month, new simulated draws; rerunning the month repeats them
     outcomes: dict[str, Any] = {}
     async with domain.sessionmaker() as session:
@@ -164,7 +169,7 @@ async def retrain_models(
         counts = {p.id: await closed_lead_count(session, p.id) for p in practices}
     for practice in practices:
         async with domain.sessionmaker() as session:
-            rows = await training_history(session, domain, practice, now=utcnow())
+            rows = await training_history(session, domain, practice, now=domain.clock.now())
         if rows.source == STAFF_LABEL and counts[practice.id] < settings.min_practice_leads:
             outcomes[practice.slug] = {"skipped": f"{counts[practice.id]} closed leads; pooled model serves"}
             continue

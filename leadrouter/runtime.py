@@ -15,6 +15,7 @@ from connectors.chat_transcript.webhook import ChatTranscriptController
 from connectors.chatwoot.client import ChatwootReplies
 from connectors.chatwoot.webhook import ChatwootWebhookController
 from connectors.clamav.scanner import ClamdScanner
+from connectors.email.settings import EmailSettings
 from connectors.email.smtp import SmtpConfig, SmtpEmailSender
 from connectors.forms.webhook import FormWebhookController
 from connectors.pms.gateway import PmsConnectors
@@ -76,7 +77,8 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
         job_serializer=json_serializer,
         job_deserializer=json_deserializer,
     )
-    smtp = SmtpEmailSender(SmtpConfig.from_settings(settings.email)) if settings.email.host else None
+    email = EmailSettings()
+    smtp = SmtpEmailSender(SmtpConfig.from_settings(email)) if email.host else None
     email_port = {"email": smtp, "patient_email": smtp} if smtp else {}
     sessionmaker = make_sessionmaker(engine)
     scorer = RegistryScorer(

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from router.core.ports import LeadScore
 from router.scores import registry
 from scoring.features import ScoringInput
-from scoring.runtime import POOLED_MODEL_KEY, ModelRuntime, ScorerRegistry
+from scoring.serving import POOLED_MODEL_KEY, ModelRuntime, ScorerRegistry
 
 log = logging.getLogger("leadrouter.scoring")
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import getpass
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -194,6 +196,38 @@ def train_command(
     report is printed first; a file with too many skipped rows, or whose reading would lose a whole
     channel or treatment, is refused (exit 1, nothing stored) unless --force --reason is given.
     """
+    source = _checked_source(
+        pooled=pooled,
+        practice_slug=practice_slug,
+        source=source,
+        csv_path=csv_path,
+        options=(check, maps, force),
+    )
+    if force and not reason:
+        raise click.UsageError("--force needs --reason TEXT (it is written to the audit log)")
+    order = _TrainOrder(
+        practice_slug=practice_slug,
+        months=months,
+        seed=seed,
+        promote=promote,
+        source=source,
+        csv_path=csv_path,
+        mapping=_import_map(maps),
+        check=check,
+        force=force,
+        reason=reason,
+        by=by,
+        trees=trees,
+        out=out,
+    )
+    with_runtime(functools.partial(_train, order=order))
+
+
+def _checked_source(
+    *, pooled: bool, practice_slug: str | None, source: str | None, csv_path: Path | None, options: tuple
+) -> str:
+    """The history source the options ask for; a usage error when they contradict each other."""
+    check, maps, force = options
     if pooled and practice_slug:
         raise click.UsageError("--pooled and --practice exclude each other")
     source = source or ("csv" if csv_path else "simulator")
@@ -201,93 +235,115 @@ def train_command(
         raise click.UsageError("--source csv needs --csv PATH")
     if (check or maps or force) and source != "csv":
         raise click.UsageError("--check, --map and --force apply to --csv imports")
-    if force and not reason:
-        raise click.UsageError("--force needs --reason TEXT (it is written to the audit log)")
-    mapping = _import_map(maps)
     if source == "product" and not practice_slug:
         raise click.UsageError("--source product needs --practice SLUG")
+    return source
 
-    async def action(runtime: Any) -> None:
-        from leadrouter import model_training
-        from router.core.clock import utcnow
-        from router.scores.history import product_history
 
-        domain = runtime.domain
-        imported, forced_over = None, []
-        if source == "csv":  # the report first, before any progress bar
-            assert csv_path is not None
-            async with domain.sessionmaker() as session:
-                practice = await practice_by_slug(session, practice_slug) if practice_slug else None
-                imported = await _csv_history(session, practice, csv_path, mapping)
-            forced_over = _decide(imported, check=check, force=force, reason=reason)
-            if check:
-                return
-        with Progress(
-            TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
-        ) as progress:
-            task = progress.add_task("reading history", total=TRAINING_STEPS)
+@dataclass(frozen=True)
+class _TrainOrder:
+    """What `leadrouter train` was asked to do."""
 
-            def say(message: str) -> None:
-                progress.update(task, description=message, advance=1)
+    practice_slug: str | None
+    months: int
+    seed: int
+    promote: bool
+    source: str
+    csv_path: Path | None
+    mapping: Any
+    check: bool
+    force: bool
+    reason: str | None
+    by: str | None
+    trees: int | None
+    out: Path
 
-            async with domain.sessionmaker() as session:
-                practice = await practice_by_slug(session, practice_slug) if practice_slug else None
-                if imported is not None:
-                    assert csv_path is not None
-                    history = model_training.History(
-                        imported.inputs, imported.labels, imported.received_at, source=f"CSV {csv_path.name}"
-                    )
-                elif source == "product":
-                    rows = await product_history(session, domain, practice.id)
-                    needed = domain.settings.scoring.min_practice_leads
-                    if len(rows.inputs) < needed:
-                        raise click.ClickException(
-                            f"{practice_slug} has {len(rows.inputs)} closed leads; a model of its own "
-                            f"needs {needed} (the pooled model serves it meanwhile)"
-                        )
-                    history = model_training.History(
-                        rows.inputs, rows.labels, rows.received_at, source="product outcomes"
-                    )
-                else:
-                    history = model_training.simulated_history(
-                        months=months,
-                        seed=seed,
-                        end=model_training.month_start(utcnow()),
-                        practice_slug=practice_slug,
-                    )
-            say(f"{len(history.inputs)} leads; building features")
-            try:
-                params = {"n_estimators": trees} if trees else None
-                result = model_training.train(history, seed=seed, progress=say, xgboost_params=params)
-            except ValueError as error:
-                raise click.ClickException(str(error)) from error
-        console.print(_summary(result.metrics))
-        folder = _write_card(result, out)
-        practice_id = practice.id if practice is not None else None
+
+async def _train(runtime: Any, *, order: _TrainOrder) -> None:
+    from leadrouter import model_training
+
+    domain = runtime.domain
+    imported, forced_over = None, []
+    if order.source == "csv":  # the report first, before any progress bar
+        assert order.csv_path is not None
+        async with domain.sessionmaker() as session:
+            practice = await practice_by_slug(session, order.practice_slug) if order.practice_slug else None
+            imported = await _csv_history(session, practice, order.csv_path, order.mapping)
+        forced_over = _decide(imported, check=order.check, force=order.force, reason=order.reason)
+        if order.check:
+            return
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+    ) as progress:
+        task = progress.add_task("reading history", total=TRAINING_STEPS)
+
+        def say(message: str) -> None:
+            progress.update(task, description=message, advance=1)
+
+        practice, history = await _history(domain, order, imported)
+        say(f"{len(history.inputs)} leads; building features")
+        try:
+            params = {"n_estimators": order.trees} if order.trees else None
+            result = model_training.train(
+                history, seed=order.seed, progress=say, xgboost_params=params, trained_at=domain.clock.now()
+            )
+        except ValueError as error:
+            raise click.ClickException(str(error)) from error
+    console.print(_summary(result.metrics))
+    folder = _write_card(result, order.out)
+    practice_id = practice.id if practice is not None else None
+    if imported is not None:
+        from router.scores.history_import import store_imported_candidate
+
+        version = await store_imported_candidate(
+            domain,
+            result,
+            practice_id=practice_id,
+            imported=imported,
+            actor=cli_actor(order.by),
+            forced_over=forced_over,
+            reason=order.reason,
+        )
+    else:
+        version = await model_training.store(domain, result, practice_id=practice_id, source=history.source)
+    scope = order.practice_slug or "pooled"
+    console.print(f"stored [bold]{version}[/] ({scope}) as a candidate; card and plots in {folder}")
+    if order.promote:
+        await promote_version(domain, version, force=False, reason=None, by=None)
+    else:
+        console.print(f"promote it with: leadrouter models promote {version}")
+
+
+async def _history(domain: Any, order: _TrainOrder, imported: Any) -> tuple[Any, Any]:
+    """The practice (None for the pooled model) and the history to train on."""
+    from leadrouter import model_training
+    from router.scores.history import product_history
+
+    async with domain.sessionmaker() as session:
+        practice = await practice_by_slug(session, order.practice_slug) if order.practice_slug else None
         if imported is not None:
-            from router.scores.history_import import store_imported_candidate
-
-            version = await store_imported_candidate(
-                domain,
-                result,
-                practice_id=practice_id,
-                imported=imported,
-                actor=cli_actor(by),
-                forced_over=forced_over,
-                reason=reason,
+            assert order.csv_path is not None
+            source = f"CSV {order.csv_path.name}"
+            return practice, model_training.History(
+                imported.inputs, imported.labels, imported.received_at, source=source
             )
-        else:
-            version = await model_training.store(
-                domain, result, practice_id=practice_id, source=history.source
+        if order.source == "product":
+            rows = await product_history(session, domain, practice.id)
+            needed = domain.settings.scoring.min_practice_leads
+            if len(rows.inputs) < needed:
+                raise click.ClickException(
+                    f"{order.practice_slug} has {len(rows.inputs)} closed leads; a model of its own "
+                    f"needs {needed} (the pooled model serves it meanwhile)"
+                )
+            return practice, model_training.History(
+                rows.inputs, rows.labels, rows.received_at, source="product outcomes"
             )
-        scope = practice_slug or "pooled"
-        console.print(f"stored [bold]{version}[/] ({scope}) as a candidate; card and plots in {folder}")
-        if promote:
-            await promote_version(domain, version, force=False, reason=None, by=None)
-        else:
-            console.print(f"promote it with: leadrouter models promote {version}")
-
-    with_runtime(action)
+    return practice, model_training.simulated_history(
+        months=order.months,
+        seed=order.seed,
+        end=model_training.month_start(domain.clock.now()),
+        practice_slug=order.practice_slug,
+    )
 
 
 COMMANDS = (train_command,)

@@ -8,7 +8,6 @@ import dataclasses
 import logging
 import time
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from arq.connections import RedisSettings, create_pool
@@ -19,6 +18,7 @@ from redis.exceptions import TimeoutError as RedisTimeout
 from leadrouter.constants import WORKER_REDIS_RETRY_SECONDS
 from leadrouter.model_training import retraining_cron
 from leadrouter.runtime import Runtime, build_runtime
+from router.core.clock import Clock
 from router.core.jobs import json_deserializer, json_serializer
 from router.core.settings import Settings, get_settings
 from router.schedule import CRON_JOBS, WORKER_FUNCTIONS
@@ -45,9 +45,15 @@ class SteadyWorker(Worker):
     """
 
     def __init__(
-        self, *args: Any, redis_retry_seconds: Sequence[float] = WORKER_REDIS_RETRY_SECONDS, **kw: Any
+        self,
+        *args: Any,
+        clock: Clock | None = None,
+        redis_retry_seconds: Sequence[float] = WORKER_REDIS_RETRY_SECONDS,
+        **kw: Any,
     ) -> None:
         super().__init__(*args, **kw)
+        self._clock = clock or Clock()
+        """arq runs its cron jobs by the wall clock (not the domain's, which a test may set back)."""
         self.redis_retry_seconds = tuple(redis_retry_seconds)
         self.outages = 0
         """Redis outages ridden out so far."""
@@ -116,7 +122,7 @@ class SteadyWorker(Worker):
             return
         log.warning("Redis is back after %.1f s; the sweepers run now", time.monotonic() - self._outage_since)
         self._outage_since = None
-        now = datetime.now(tz=self.timezone)
+        now = self._clock.now().astimezone(self.timezone)
         for cron_job in self.cron_jobs:
             if cron_job.next_run is not None and (cron_job.run_at_startup or cron_job.next_run < now):
                 cron_job.next_run = now

@@ -14,6 +14,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -25,7 +26,6 @@ from realtime.announcer import RedisAnnouncer
 from realtime.connection import BoardConnection
 from realtime.constants import ACCESS_CHANGED, CONFIG_CHANGED
 from realtime.pushes import BoardRenderer, Closing, CommittedEvent, Heartbeat, Push, Receiver
-from router.core.clock import Clock, get_clock
 from router.core.events import latest_event_id
 from router.core.models import DomainEvent
 from router.core.prepared import PreparedStatement
@@ -76,7 +76,7 @@ class BoardHub:
         on_presence: PresenceHook | None = None,
         on_delivered: DeliveryHook | None = None,
         on_config_changed: ConfigHook | None = None,
-        clock: Clock | None = None,
+        now: Callable[[], datetime],
         announcer: RedisAnnouncer | None = None,
         poll_seconds: float = constants.POLL_SECONDS,
         heartbeat_seconds: float = constants.HEARTBEAT_SECONDS,
@@ -88,7 +88,8 @@ class BoardHub:
         self._on_presence = on_presence
         self._on_delivered = on_delivered
         self._on_config_changed = on_config_changed
-        self._clock = clock or get_clock()
+        self._now = now
+        """The domain's clock (read at each use: a test may replace the domain's clock)."""
         self._announcer = announcer
         """This process's announcer, which rings the hub directly for the events written here."""
         self._poll_seconds = poll_seconds
@@ -163,7 +164,7 @@ class BoardHub:
         events = await events_after(self._sessionmaker, after, limit=constants.MAX_REPLAY_EVENTS + 1)
         if len(events) > constants.MAX_REPLAY_EVENTS:
             return None
-        if events and events[0].created_at < self._clock.now() - constants.MAX_REPLAY_AGE:
+        if events and events[0].created_at < self._now() - constants.MAX_REPLAY_AGE:
             return None
         pushes = [push for push in await self.renderer.render(events) if push.reaches(board.viewer)]
         self._report([(push, [board.receipt(push)]) for push in pushes])

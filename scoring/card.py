@@ -55,11 +55,12 @@ def model_card(
     plots: tuple[str, ...],
     refit: dict | None = None,
     source: str | None = None,
+    trained_at: datetime,
 ) -> tuple[str, dict]:
     """Markdown and JSON cards holding the same facts."""
     card = {
         "version": version,
-        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "trained_at": trained_at.astimezone(UTC).isoformat(timespec="seconds"),
         "model": "XGBoost binary:logistic, Platt-calibrated margin, served as ONNX",
         "feature_names": list(FEATURE_NAMES),
         "feature_descriptions": FEATURE_DESCRIPTIONS,
@@ -73,47 +74,13 @@ def model_card(
         "refit": refit,
         "history_source": source,
     }
-    columns = list(metrics)
     lines = [
         f"# Lead score model {version}",
         "",
         "Predicts the probability that a new inquiry becomes a patient; the score is that probability x 100.",
         "",
-        "## Data",
-        "",
-        *([f"- history: {source}"] if source else []),
-        *(f"- {name}: {w['rows']} leads, {w['from'][:10]} to {w['to'][:10]}" for name, w in windows.items()),
-        f"- conversion rate in training: {base_rate:.1%}",
-        *(
-            [
-                f"- served model: refit on the fit and calibration windows ({refit['rows']} leads) after "
-                f"evaluation, keeping the calibration; the trees fitted on the fit window alone scored "
-                f"holdout AUC {refit['fit_window_auc']:.3f}"
-            ]
-            if refit
-            else []
-        ),
-        "",
-        "## Holdout results (most recent months, never used for fitting)",
-        "",
-        "| metric | " + " | ".join(columns) + " |",
-        "|---" * (len(columns) + 1) + "|",
-        *(
-            f"| {label} | " + " | ".join(f"{metrics[c][key]:.3f}" for c in columns) + " |"
-            for label, key in _METRIC_ROWS
-        ),
-        "",
-        "`true_probability` (when present) is the simulator's own probability: the best any model could do.",
-        "",
-        "## Calibration (holdout, xgboost)",
-        "",
-        "| predicted | observed | leads |",
-        "|---|---|---|",
-        *(
-            f"| {b['predicted']:.3f} | {b['observed']:.3f} | {b['count']} |"
-            for b in metrics["xgboost"]["reliability"]
-        ),
-        "",
+        *_data_section(windows, base_rate, refit, source),
+        *_results_section(metrics),
         f"Platt calibration on the margin: slope {calibration[0]:.3f}, intercept {calibration[1]:.3f}. "
         f"ONNX vs XGBoost largest probability difference on the holdout: {parity:.1e}.",
         "",
@@ -134,3 +101,52 @@ def model_card(
     ]
     json.dumps(card)  # fail here, not in the registry, if something is not serialisable
     return "\n".join(lines), card
+
+
+def _data_section(windows: dict, base_rate: float, refit: dict | None, source: str | None) -> list[str]:
+    """What the model was trained on: the history, its windows, and the refit that is served."""
+    served = (
+        [
+            f"- served model: refit on the fit and calibration windows ({refit['rows']} leads) after "
+            f"evaluation, keeping the calibration; the trees fitted on the fit window alone scored "
+            f"holdout AUC {refit['fit_window_auc']:.3f}"
+        ]
+        if refit
+        else []
+    )
+    return [
+        "## Data",
+        "",
+        *([f"- history: {source}"] if source else []),
+        *(f"- {name}: {w['rows']} leads, {w['from'][:10]} to {w['to'][:10]}" for name, w in windows.items()),
+        f"- conversion rate in training: {base_rate:.1%}",
+        *served,
+        "",
+    ]
+
+
+def _results_section(metrics: dict) -> list[str]:
+    """The holdout metrics of every model, and the served model's reliability table."""
+    columns = list(metrics)
+    return [
+        "## Holdout results (most recent months, never used for fitting)",
+        "",
+        "| metric | " + " | ".join(columns) + " |",
+        "|---" * (len(columns) + 1) + "|",
+        *(
+            f"| {label} | " + " | ".join(f"{metrics[c][key]:.3f}" for c in columns) + " |"
+            for label, key in _METRIC_ROWS
+        ),
+        "",
+        "`true_probability` (when present) is the simulator's own probability: the best any model could do.",
+        "",
+        "## Calibration (holdout, xgboost)",
+        "",
+        "| predicted | observed | leads |",
+        "|---|---|---|",
+        *(
+            f"| {b['predicted']:.3f} | {b['observed']:.3f} | {b['count']} |"
+            for b in metrics["xgboost"]["reliability"]
+        ),
+        "",
+    ]

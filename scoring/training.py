@@ -18,6 +18,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import xgboost as xgb
@@ -154,28 +155,84 @@ def train_models(
     progress: Progress | None = None,
     xgboost_params: Mapping[str, object] | None = None,
     source: str | None = None,
+    trained_at: datetime,
 ) -> TrainingResult:
-    """Train, evaluate, export and document one model version from leads with known outcomes.
-
-    `source` says on the card where the history came from (a practice's file, its own outcomes,
-    or the simulator as the fallback for a fresh install).
-    """
+    """Train, evaluate, export and document one model version from leads with known outcomes; `source`
+    says on the card where the history came from (a practice's file, its outcomes, the simulator)."""
     say = progress or (lambda _message: None)
     say("building features")
     features = feature_matrix(inputs)
     y = np.asarray(labels, dtype=bool)
-    times = np.array([t.timestamp() for t in received_at])
     latest = max(received_at)
-    holdout_start = _months_before(latest, holdout_months).timestamp()
-    calibration_start = _months_before(latest, holdout_months + CALIBRATION_MONTHS).timestamp()
-    fit_rows = times < calibration_start
-    calibration_rows = (times >= calibration_start) & (times < holdout_start)
-    holdout_rows = times >= holdout_start
-    if min(fit_rows.sum(), calibration_rows.sum(), holdout_rows.sum()) == 0:
-        raise ValueError("history too short for a fit, calibration and holdout window; give more months")
-
-    say("fitting XGBoost")
+    fit_rows, calibration_rows, holdout_rows = _split(received_at, latest, holdout_months)
     params = {**XGBOOST_PARAMS, **(xgboost_params or {}), "random_state": seed, "eval_metric": "logloss"}
+    fitted = _fit(features, y, (fit_rows, calibration_rows, holdout_rows), params, seed, say)
+    slope, intercept, train_rows = fitted.slope, fitted.intercept, fitted.train_rows
+    sections, fit_window_only = _evaluate(features, y, fitted, true_probabilities, holdout_rows, say)
+    booster_bytes = bytes(fitted.booster.save_raw("ubj"))
+    version = f"{latest:%Y%m%d}-{hashlib.sha256(booster_bytes).hexdigest()[:8]}"
+    reference = _reference_scores(features[train_rows], fitted, seed)
+    plots = _plots(sections, f"model {version}")
+    card_markdown, card_json = model_card(
+        version=version,
+        metrics=sections,
+        windows=_windows(received_at, fit_rows, calibration_rows, holdout_rows),
+        params=params,
+        calibration=(slope, intercept),
+        parity=fitted.parity,
+        base_rate=float(y[train_rows].mean()),
+        plots=tuple(plots),
+        refit={"fit_window_auc": fit_window_only["roc_auc"], "rows": int(train_rows.sum())},
+        source=source,
+        trained_at=trained_at,
+    )
+    say(f"done: version {version}, holdout AUC {sections['xgboost']['roc_auc']:.3f}")
+    return TrainingResult(
+        version=version,
+        onnx_bytes=fitted.onnx_bytes,
+        booster_bytes=booster_bytes,
+        feature_names=FEATURE_NAMES,
+        metrics=sections,
+        holdout_auc=sections["xgboost"]["roc_auc"],
+        card_markdown=card_markdown,
+        card_json=card_json,
+        plots=plots,
+        base_rate=float(y[train_rows].mean()),
+        calibration=(slope, intercept),
+        score_reference_distribution=[round(float(s), 3) for s in reference],
+        parity_max_difference=fitted.parity,
+        holdout_inputs=[inp for inp, keep in zip(inputs, holdout_rows, strict=True) if keep],
+        holdout_labels=y[holdout_rows],
+    )
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    """The served model, its calibration, and what evaluating it needs."""
+
+    model: xgb.XGBClassifier
+    booster: xgb.Booster
+    slope: float
+    intercept: float
+    evaluated_margin: np.ndarray
+    """Holdout margins of the trees fitted on the fit window alone (before the refit)."""
+    train_rows: np.ndarray
+    onnx_bytes: bytes
+    parity: float
+    baseline: Any
+
+
+def _fit(
+    features: np.ndarray,
+    y: np.ndarray,
+    rows: tuple[np.ndarray, np.ndarray, np.ndarray],
+    params: dict[str, object],
+    seed: int,
+    say: Progress,
+) -> _Fitted:
+    """Fit on the fit window, calibrate on the next, refit on both, export, and fit the baseline."""
+    fit_rows, calibration_rows, holdout_rows = rows
+    say("fitting XGBoost")
     evaluated = xgb.XGBClassifier(**params).fit(features[fit_rows], y[fit_rows])
     slope, intercept = _platt(
         evaluated.get_booster().predict(xgb.DMatrix(features[calibration_rows]), output_margin=True),
@@ -190,7 +247,6 @@ def train_models(
     # holdout); it keeps the Platt scaling fitted above on margins of leads the trees had not seen.
     train_rows = fit_rows | calibration_rows
     model = xgb.XGBClassifier(**params).fit(features[train_rows], y[train_rows])
-    booster = model.get_booster()
 
     say("exporting to ONNX and checking parity")
     onnx_bytes = export_onnx(model, len(FEATURE_NAMES))
@@ -198,65 +254,83 @@ def train_models(
 
     say("fitting the logistic baseline")
     baseline = logistic_baseline(seed).fit(features[train_rows], y[train_rows])
+    return _Fitted(
+        model,
+        model.get_booster(),
+        slope,
+        intercept,
+        evaluated_margin,
+        train_rows,
+        onnx_bytes,
+        parity,
+        baseline,
+    )
 
-    say("evaluating on the holdout")
-    holdout_margin = booster.predict(xgb.DMatrix(features[holdout_rows]), output_margin=True)
-    sections = {
-        "xgboost": evaluate_probabilities(y[holdout_rows], _sigmoid(slope * holdout_margin + intercept)),
-        "logistic": evaluate_probabilities(
-            y[holdout_rows], baseline.predict_proba(features[holdout_rows])[:, 1]
-        ),
-    }
-    if true_probabilities is not None:
-        truth = np.asarray(true_probabilities, dtype=np.float64)[holdout_rows]
-        sections["true_probability"] = evaluate_probabilities(y[holdout_rows], truth)
-    fit_window_only = evaluate_probabilities(y[holdout_rows], _sigmoid(slope * evaluated_margin + intercept))
 
-    booster_bytes = bytes(booster.save_raw("ubj"))
-    version = f"{latest:%Y%m%d}-{hashlib.sha256(booster_bytes).hexdigest()[:8]}"
-    train_margin = booster.predict(xgb.DMatrix(features[train_rows]), output_margin=True)
-    reference = 100.0 * _sigmoid(slope * train_margin + intercept)
-    if reference.size > REFERENCE_SCORES_MAX:
-        reference = np.random.default_rng(seed).choice(reference, REFERENCE_SCORES_MAX, replace=False)
-    title = f"model {version}"
-    plots = {
+def _plots(sections: dict[str, dict], title: str) -> dict[str, bytes]:
+    return {
         "calibration.png": calibration_plot(sections, title=f"Calibration, holdout, {title}"),
         "lift_by_decile.png": lift_plot(sections, title=f"Conversion by score decile, holdout, {title}"),
     }
-    windows = {
-        name: _window(received_at, rows)
-        for name, rows in (("fit", fit_rows), ("calibration", calibration_rows), ("holdout", holdout_rows))
+
+
+def _split(
+    received_at: Sequence[datetime], latest: datetime, holdout_months: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The fit, calibration and holdout rows, by time: the holdout is the most recent months."""
+    times = np.array([t.timestamp() for t in received_at])
+    holdout_start = _months_before(latest, holdout_months).timestamp()
+    calibration_start = _months_before(latest, holdout_months + CALIBRATION_MONTHS).timestamp()
+    fit_rows = times < calibration_start
+    calibration_rows = (times >= calibration_start) & (times < holdout_start)
+    holdout_rows = times >= holdout_start
+    if min(fit_rows.sum(), calibration_rows.sum(), holdout_rows.sum()) == 0:
+        raise ValueError("history too short for a fit, calibration and holdout window; give more months")
+    return fit_rows, calibration_rows, holdout_rows
+
+
+def _evaluate(
+    all_features: np.ndarray,
+    y: np.ndarray,
+    fitted: _Fitted,
+    true_probabilities: Sequence[float] | np.ndarray | None,
+    rows: np.ndarray,
+    say: Progress,
+) -> tuple[dict[str, dict], dict]:
+    """Each model's holdout metrics (and the simulator's own probability's, when known), and those of
+    the trees fitted on the fit window alone."""
+    say("evaluating on the holdout")
+    features, labels = all_features[rows], y[rows]
+    truth = None if true_probabilities is None else np.asarray(true_probabilities, dtype=np.float64)
+    margin = fitted.booster.predict(xgb.DMatrix(features), output_margin=True)
+    sections = {
+        "xgboost": evaluate_probabilities(labels, _sigmoid(fitted.slope * margin + fitted.intercept)),
+        "logistic": evaluate_probabilities(labels, fitted.baseline.predict_proba(features)[:, 1]),
     }
-    card_markdown, card_json = model_card(
-        version=version,
-        metrics=sections,
-        windows=windows,
-        params=params,
-        calibration=(slope, intercept),
-        parity=parity,
-        base_rate=float(y[train_rows].mean()),
-        plots=tuple(plots),
-        refit={"fit_window_auc": fit_window_only["roc_auc"], "rows": int(train_rows.sum())},
-        source=source,
+    if truth is not None:
+        sections["true_probability"] = evaluate_probabilities(labels, truth[rows])
+    fit_window_only = evaluate_probabilities(
+        labels, _sigmoid(fitted.slope * fitted.evaluated_margin + fitted.intercept)
     )
-    say(f"done: version {version}, holdout AUC {sections['xgboost']['roc_auc']:.3f}")
-    return TrainingResult(
-        version=version,
-        onnx_bytes=onnx_bytes,
-        booster_bytes=booster_bytes,
-        feature_names=FEATURE_NAMES,
-        metrics=sections,
-        holdout_auc=sections["xgboost"]["roc_auc"],
-        card_markdown=card_markdown,
-        card_json=card_json,
-        plots=plots,
-        base_rate=float(y[train_rows].mean()),
-        calibration=(slope, intercept),
-        score_reference_distribution=[round(float(s), 3) for s in reference],
-        parity_max_difference=parity,
-        holdout_inputs=[inp for inp, keep in zip(inputs, holdout_rows, strict=True) if keep],
-        holdout_labels=y[holdout_rows],
-    )
+    return sections, fit_window_only
+
+
+def _reference_scores(features: np.ndarray, fitted: _Fitted, seed: int) -> np.ndarray:
+    """The training scores drift is measured against, sampled down to REFERENCE_SCORES_MAX."""
+    margin = fitted.booster.predict(xgb.DMatrix(features), output_margin=True)
+    scores = 100.0 * _sigmoid(fitted.slope * margin + fitted.intercept)
+    if scores.size > REFERENCE_SCORES_MAX:
+        return np.random.default_rng(seed).choice(scores, REFERENCE_SCORES_MAX, replace=False)
+    return scores
+
+
+def _windows(
+    received_at: Sequence[datetime], fit: np.ndarray, calibration: np.ndarray, holdout: np.ndarray
+) -> dict:
+    return {
+        name: _window(received_at, rows)
+        for name, rows in (("fit", fit), ("calibration", calibration), ("holdout", holdout))
+    }
 
 
 def _window(received_at: Sequence[datetime], rows: np.ndarray) -> dict:

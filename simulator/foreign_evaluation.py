@@ -15,6 +15,7 @@ import argparse
 import csv
 import io
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from scoring.history_csv import import_history_csv
 from scoring.history_vocabulary import parse_map
 from scoring.recalibration import figures, raw_margins, recalibrate
 from scoring.training import _months_before, train_models
-from simulator.foreign_export import COLUMNS, PRACTICE_MAP, foreign_export
+from simulator.foreign_export import COLUMNS, PRACTICE_MAP, ForeignExport, foreign_export
 from simulator.inquiries import PracticeSimulator
 from simulator.practices import demo_practices
 from simulator.training_data import training_set
@@ -42,6 +43,39 @@ def _row(name: str, metrics: dict) -> str:
     )
 
 
+def _imported(export: ForeignExport) -> Any:
+    """The export read as the product reads a practice's file, with the practice's map."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
+    writer.writeheader()
+    writer.writerows(export.rows)
+    practice = next(p for p in demo_practices() if p.slug == "bright-smile")
+    return import_history_csv(
+        buffer.getvalue(),
+        time_zone=practice.time_zone,
+        locations=[(loc.latitude, loc.longitude) for loc in practice.locations],
+        provider_names=[p.name for p in practice.providers],
+        mapping=parse_map(PRACTICE_MAP),
+        file_name="foreign_history.csv",
+    )
+
+
+def _pooled(params: dict[str, Any], simulated_now: datetime) -> Any:
+    """The pooled model, trained on 18 simulated months as a fresh install's is."""
+    simulated = PracticeSimulator(7).history(
+        datetime(2025, 1, 1, tzinfo=UTC), simulated_now, leads_per_day=6.0
+    )
+    history = training_set(simulated)
+    return train_models(
+        history.inputs,
+        history.labels,
+        history.received_at,
+        seed=7,
+        xgboost_params=params,
+        trained_at=simulated_now,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20_000)
@@ -51,19 +85,7 @@ def main() -> None:
     params = {"n_estimators": args.trees}
 
     export = foreign_export(args.rows, seed=args.seed)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
-    writer.writeheader()
-    writer.writerows(export.rows)
-    practice = next(p for p in demo_practices() if p.slug == "bright-smile")
-    imported = import_history_csv(
-        buffer.getvalue(),
-        time_zone=practice.time_zone,
-        locations=[(loc.latitude, loc.longitude) for loc in practice.locations],
-        provider_names=[p.name for p in practice.providers],
-        mapping=parse_map(PRACTICE_MAP),
-        file_name="foreign_history.csv",
-    )
+    imported = _imported(export)
     print("\n".join(imported.report.lines()))
     ids = [export.rows[line - 2]["Lead ID"] for line in imported.lines]
     truth = np.array([export.observable_probability[lead_id] for lead_id in ids])
@@ -71,11 +93,8 @@ def main() -> None:
     times = np.array([t.timestamp() for t in imported.received_at])
     holdout = times >= _months_before(max(imported.received_at), 3).timestamp()
 
-    simulated = PracticeSimulator(7).history(
-        datetime(2025, 1, 1, tzinfo=UTC), datetime(2026, 7, 1, tzinfo=UTC), leads_per_day=6.0
-    )
-    history = training_set(simulated)
-    pooled = train_models(history.inputs, history.labels, history.received_at, seed=7, xgboost_params=params)
+    simulated_now = datetime(2026, 7, 1, tzinfo=UTC)
+    pooled = _pooled(params, simulated_now)
     features = feature_matrix(imported.inputs)
     margins = raw_margins(pooled.onnx_bytes, features)
     slope, intercept = pooled.calibration
@@ -99,6 +118,7 @@ def main() -> None:
         true_probabilities=truth,
         seed=1,
         xgboost_params=params,
+        trained_at=simulated_now,
     )
     rows["own model (XGBoost)"] = own.metrics["xgboost"]
     rows["own model (logistic baseline)"] = own.metrics["logistic"]

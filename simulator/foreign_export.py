@@ -32,14 +32,16 @@ import csv
 import json
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from simulator.foreign_messages import write_note
 from simulator.people import zip_rings
-from simulator.practices import demo_practices
+from simulator.practices import LocationSpec, demo_practices
 
 COLUMNS = (
     "Lead ID",
@@ -246,6 +248,89 @@ def _us_date(moment: datetime, *, with_time: bool) -> str:
     return f"{date_text} {moment.hour % 12 or 12}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'}"
 
 
+def _draw(
+    rng: random.Random,
+    offices: Sequence[LocationSpec],
+    providers: list[list[str]],
+    *,
+    start: datetime,
+    days: int,
+    zone: ZoneInfo,
+    end: datetime,
+) -> tuple[datetime, dict[str, str], float, float]:
+    """One lead: (its local time, its CSV row, its true and its observable booking probability)."""
+    source = _pick(rng, _SOURCES)
+    kind = _SOURCES[source][2]
+    service = _pick(rng, _SERVICES)
+    office = rng.choice(offices)
+    ring = rng.choices(zip_rings(office.latitude, office.longitude), weights=(0.6, 0.32, 0.08))[0]
+    zip_code, miles = rng.choice(ring)
+    local = _created(rng, start, days, "form" if kind == "form" else "call", zone)
+    age = _age(rng, service)
+    device = rng.choices([d for d, _ in _DEVICES], weights=[w for _, w in _DEVICES])[0]
+    pages = seconds = None
+    if kind == "form":
+        pages = max(1, round(rng.lognormvariate(1.1, 0.6)))
+        seconds = round(rng.lognormvariate(5.0, 0.9))
+    else:
+        device = ""
+    signals = _signals(rng, service)
+    logit = _logit(
+        source=source,
+        service=service,
+        age=age,
+        miles=miles,
+        local=local,
+        pages=pages,
+        seconds=seconds,
+        device=device,
+        signals=signals,
+    )
+    probability = 1.0 / (1.0 + math.exp(-(logit + rng.gauss(0.0, LATENT_SIGMA))))
+    status = _status(
+        rng, converted=rng.random() < probability, open_=(end.replace(tzinfo=zone) - local).days < OPEN_DAYS
+    )
+    note = _note(rng, service, signals, providers)
+    with_time = rng.random() >= DATE_ONLY_SHARE[kind]
+    created = "" if rng.random() < BROKEN_DATE_SHARE else _us_date(local, with_time=with_time)
+    row = {
+        "Created": created,
+        "Lead Source": rng.choice(_SOURCES[source][1]),
+        "Service": rng.choice(_SERVICES[service][1]),
+        "Patient Age": str(age),
+        "Zip Code": zip_code,
+        "Device": device,
+        "Pages Viewed": "" if pages is None else str(pages),
+        "Time On Site (sec)": "" if seconds is None else str(seconds),
+        "Notes": note if kind != "walk_in" else "",
+        "Office": office.name,
+        "Status": status,
+    }
+    return local, row, probability, 1.0 / (1.0 + math.exp(-logit))
+
+
+def _status(rng: random.Random, *, converted: bool, open_: bool) -> str:
+    """The CRM's status: still open when recent, else one of its won or lost words."""
+    if open_:
+        return "Open"
+    if converted:
+        return rng.choice(_WON)
+    return rng.choices([s for s, _ in _LOST], weights=[w for _, w in _LOST])[0]
+
+
+def _note(rng: random.Random, service: str, signals: dict[str, Any], providers: list[list[str]]) -> str:
+    provider = rng.choice(providers) if signals["provider"] else None
+    return write_note(
+        rng,
+        service=service,
+        urgent=signals["urgent"],
+        plan=signals["plan"],
+        financing=signals["financing"],
+        price=signals["price"],
+        provider=(provider[0], provider[-1]) if provider else None,
+    )
+
+
 def foreign_export(
     rows: int = 20_000, *, seed: int = 21, end: datetime = datetime(2026, 7, 1), months: int = 18
 ) -> ForeignExport:
@@ -257,75 +342,7 @@ def foreign_export(
     days = (end.replace(tzinfo=zone) - start).days
     offices = practice.locations
     providers = [p.name.removeprefix("Dr. ").split() for p in practice.providers]
-    drawn: list[tuple[datetime, dict[str, str], float, float]] = []
-    for _ in range(rows):
-        source = _pick(rng, _SOURCES)
-        kind = _SOURCES[source][2]
-        service = _pick(rng, _SERVICES)
-        office = rng.choice(offices)
-        ring = rng.choices(zip_rings(office.latitude, office.longitude), weights=(0.6, 0.32, 0.08))[0]
-        zip_code, miles = rng.choice(ring)
-        local = _created(rng, start, days, "form" if kind == "form" else "call", zone)
-        age = _age(rng, service)
-        device = rng.choices([d for d, _ in _DEVICES], weights=[w for _, w in _DEVICES])[0]
-        pages = seconds = None
-        if kind == "form":
-            pages = max(1, round(rng.lognormvariate(1.1, 0.6)))
-            seconds = round(rng.lognormvariate(5.0, 0.9))
-        else:
-            device = ""
-        signals = _signals(rng, service)
-        logit = _logit(
-            source=source,
-            service=service,
-            age=age,
-            miles=miles,
-            local=local,
-            pages=pages,
-            seconds=seconds,
-            device=device,
-            signals=signals,
-        )
-        probability = 1.0 / (1.0 + math.exp(-(logit + rng.gauss(0.0, LATENT_SIGMA))))
-        converted = rng.random() < probability
-        if (end.replace(tzinfo=zone) - local).days < OPEN_DAYS:
-            status = "Open"
-        elif converted:
-            status = rng.choice(_WON)
-        else:
-            status = rng.choices([s for s, _ in _LOST], weights=[w for _, w in _LOST])[0]
-        provider = rng.choice(providers) if signals["provider"] else None
-        note = write_note(
-            rng,
-            service=service,
-            urgent=signals["urgent"],
-            plan=signals["plan"],
-            financing=signals["financing"],
-            price=signals["price"],
-            provider=(provider[0], provider[-1]) if provider else None,
-        )
-        with_time = rng.random() >= DATE_ONLY_SHARE[kind]
-        created = "" if rng.random() < BROKEN_DATE_SHARE else _us_date(local, with_time=with_time)
-        drawn.append(
-            (
-                local,
-                {
-                    "Created": created,
-                    "Lead Source": rng.choice(_SOURCES[source][1]),
-                    "Service": rng.choice(_SERVICES[service][1]),
-                    "Patient Age": str(age),
-                    "Zip Code": zip_code,
-                    "Device": device,
-                    "Pages Viewed": "" if pages is None else str(pages),
-                    "Time On Site (sec)": "" if seconds is None else str(seconds),
-                    "Notes": note if kind != "walk_in" else "",
-                    "Office": office.name,
-                    "Status": status,
-                },
-                probability,
-                1.0 / (1.0 + math.exp(-logit)),
-            )
-        )
+    drawn = [_draw(rng, offices, providers, start=start, days=days, zone=zone, end=end) for _ in range(rows)]
     export = ForeignExport(rows=[], time_zone=practice.time_zone)
     drawn.sort(key=lambda lead: lead[0])  # the CRM numbers leads as they arrive
     for number, (_, row, probability, observable) in enumerate(drawn):

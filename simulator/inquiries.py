@@ -25,7 +25,7 @@ from simulator.messages import write_message
 from simulator.model import TREATMENT_VALUE, VALUE_SIGMA, LeadTruth, sigmoid, true_logit
 from simulator.payloads import call_payload, form_payload, journey_before, pick_form_source
 from simulator.people import PeopleFactory
-from simulator.practices import LocationSpec, PracticeSpec, demo_practices
+from simulator.practices import LocationSpec, PracticeSpec, TrackingNumberSpec, demo_practices
 
 LATENT_SIGMA = 0.6
 """Spread of the unobserved intent (log-odds): what no form field reveals."""
@@ -162,22 +162,9 @@ class PracticeSimulator:
     ) -> SimulatedInquiry:
         local = local.replace(microsecond=0)
         kind = practice_kind(practice)
-        if is_call:
-            numbers = [t for t in practice.tracking_numbers if t.location_slug == location.slug]
-            number = rng.choice(numbers or list(practice.tracking_numbers))
-            channel, campaign_name = number.channel, number.campaign
-            campaign = next((c for c in campaigns_for(channel, practice_kind=kind, month=local.month)), None)
-            tags: dict[str, Any] = call_tags(channel, campaign_name)
-            creative_kind = match_type = None
-        else:
-            mix = channel_mix(local.date())
-            channel = rng.choices(list(mix), weights=list(mix.values()))[0]
-            running = campaigns_for(channel, practice_kind=kind, month=local.month)
-            campaign = rng.choice(running) if running and rng.random() < 0.9 else None
-            tags, creative_kind, match_type = web_tags(
-                rng, channel=channel, campaign=campaign, practice_name=practice.name
-            )
-            number = None
+        source = _source(rng, practice, location, local, kind=kind, is_call=is_call)
+        number, channel, campaign, tags = source.number, source.channel, source.campaign, source.tags
+        creative_kind, match_type = source.creative_kind, source.match_type
         interest = self._interest(rng, kind, campaign)
         person, status = people.person_for(location, on=local.date(), interest=interest)
         truth = self._truth(
@@ -192,39 +179,12 @@ class PracticeSimulator:
             creative_kind=creative_kind,
             match_type=match_type,
         )
-        probability = sigmoid(true_logit(truth) + rng.gauss(0.0, LATENT_SIGMA))
-        converted = rng.random() < probability
-        value = TREATMENT_VALUE[interest] * math.exp(rng.gauss(0.0, VALUE_SIGMA)) if converted else 0.0
-        provider = self._provider_named(rng, practice, location) if truth.provider_request else None
-        message = write_message(
-            rng,
-            interest=interest,
-            urgent=truth.urgent,
-            insurance=truth.insurance,
-            no_insurance=truth.no_insurance,
-            provider=provider,
-            price_shopping=truth.price_shopping,
-        )
+        probability, converted, value = _outcome(rng, truth, interest)
+        message = self._message(rng, practice, location, interest, truth)
         received_at = local.astimezone(UTC) + timedelta(seconds=rng.randint(0, 3))
-        if is_call:
-            assert number is not None
-            payload = call_payload(
-                rng, person=person, local=local, tags=tags, truth=truth, message=message, location=location
-            )
-            form_source = None
-        else:
-            form_source = pick_form_source(rng, practice, location, interest=interest, campaign=campaign)
-            payload = form_payload(
-                rng,
-                person=person,
-                local=local,
-                tags=tags,
-                truth=truth,
-                message=message,
-                location=location,
-                practice=practice,
-                form_source=form_source,
-            )
+        form_source, payload = _payload(
+            rng, practice, location, person, local, tags, truth, message, interest, campaign, is_call=is_call
+        )
         return SimulatedInquiry(
             received_at=received_at,
             practice_slug=practice.slug,
@@ -241,6 +201,26 @@ class PracticeSimulator:
             tracking_number=number.phone_e164 if number else None,
             person_status=status,
             tags=tags,
+        )
+
+    def _message(
+        self,
+        rng: random.Random,
+        practice: PracticeSpec,
+        location: LocationSpec,
+        interest: str,
+        truth: LeadTruth,
+    ) -> str:
+        """What the person writes, naming a provider when they asked for one."""
+        provider = self._provider_named(rng, practice, location) if truth.provider_request else None
+        return write_message(
+            rng,
+            interest=interest,
+            urgent=truth.urgent,
+            insurance=truth.insurance,
+            no_insurance=truth.no_insurance,
+            provider=provider,
+            price_shopping=truth.price_shopping,
         )
 
     @staticmethod
@@ -314,3 +294,82 @@ def _poisson(rng: random.Random, mean: float) -> int:
         count += 1
         product *= rng.random()
     return count
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where a simulated inquiry came from: its channel, campaign and tracking tags."""
+
+    channel: str
+    campaign: Campaign | None
+    tags: dict[str, Any]
+    creative_kind: str | None
+    match_type: str | None
+    number: TrackingNumberSpec | None
+
+
+def _source(
+    rng: random.Random,
+    practice: PracticeSpec,
+    location: LocationSpec,
+    local: datetime,
+    *,
+    kind: str,
+    is_call: bool,
+) -> _Source:
+    """A call comes in on one of the location's tracking numbers; a web form by the day's channel mix."""
+    if is_call:
+        numbers = [t for t in practice.tracking_numbers if t.location_slug == location.slug]
+        number = rng.choice(numbers or list(practice.tracking_numbers))
+        channel = number.channel
+        campaign = next((c for c in campaigns_for(channel, practice_kind=kind, month=local.month)), None)
+        return _Source(channel, campaign, call_tags(channel, number.campaign), None, None, number)
+    mix = channel_mix(local.date())
+    channel = rng.choices(list(mix), weights=list(mix.values()))[0]
+    running = campaigns_for(channel, practice_kind=kind, month=local.month)
+    campaign = rng.choice(running) if running and rng.random() < 0.9 else None
+    tags, creative_kind, match_type = web_tags(
+        rng, channel=channel, campaign=campaign, practice_name=practice.name
+    )
+    return _Source(channel, campaign, tags, creative_kind, match_type, None)
+
+
+def _outcome(rng: random.Random, truth: LeadTruth, interest: str) -> tuple[float, bool, float]:
+    """The lead's true booking probability, whether it booked, and the treatment's value if it did."""
+    probability = sigmoid(true_logit(truth) + rng.gauss(0.0, LATENT_SIGMA))
+    converted = rng.random() < probability
+    value = TREATMENT_VALUE[interest] * math.exp(rng.gauss(0.0, VALUE_SIGMA)) if converted else 0.0
+    return probability, converted, value
+
+
+def _payload(
+    rng: random.Random,
+    practice: PracticeSpec,
+    location: LocationSpec,
+    person: Any,
+    local: datetime,
+    tags: dict[str, Any],
+    truth: LeadTruth,
+    message: str,
+    interest: str,
+    campaign: Campaign | None,
+    *,
+    is_call: bool,
+) -> tuple[str | None, dict[str, Any]]:
+    """The form the inquiry came through (None for a call) and what it sends."""
+    if is_call:
+        return None, call_payload(
+            rng, person=person, local=local, tags=tags, truth=truth, message=message, location=location
+        )
+    form_source = pick_form_source(rng, practice, location, interest=interest, campaign=campaign)
+    return form_source, form_payload(
+        rng,
+        person=person,
+        local=local,
+        tags=tags,
+        truth=truth,
+        message=message,
+        location=location,
+        practice=practice,
+        form_source=form_source,
+    )

@@ -123,24 +123,26 @@ def _click_id(rng: random.Random, prefix: str, length: int) -> str:
     return prefix + "".join(rng.choices(string.ascii_letters + string.digits + "-_", k=length))
 
 
+WEB_TAGS = (
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "gclid",
+    "fbclid",
+    "referrer",
+    "ad_creative",
+    "keyword_match_type",
+)
+"""The tracking values a simulated web visit carries (None when its channel sets none)."""
+
+
 def web_tags(
     rng: random.Random, *, channel: str, campaign: Campaign | None, practice_name: str
 ) -> tuple[dict[str, str | None], str | None, str | None]:
     """UTM tags, click ids and referrer of a web visit; also the creative kind and match type used."""
-    tags: dict[str, str | None] = dict.fromkeys(
-        (
-            "utm_source",
-            "utm_medium",
-            "utm_campaign",
-            "utm_term",
-            "utm_content",
-            "gclid",
-            "fbclid",
-            "referrer",
-            "ad_creative",
-            "keyword_match_type",
-        )
-    )
+    tags: dict[str, str | None] = dict.fromkeys(WEB_TAGS)
     creative_kind = match_type = None
     if campaign is not None:
         tags["utm_campaign"] = campaign.name

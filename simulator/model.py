@@ -13,7 +13,7 @@ message text, UTM tags, ZIP, timestamps). Log-odds are the sum of:
 - seasonality: a January bump for insurance mentions (benefits reset), a June-August dip for
   general dentistry and cleanings, and an August-September back-to-school bump for orthodontics.
 
-Journeys (`simulator.journeys`) reuse `CHANNEL_EFFECT`, `INTEREST_EFFECT` and `TREATMENT_VALUE`.
+Journeys (`simulator.synthetic_journeys`) reuse `CHANNEL_EFFECT`, `INTEREST_EFFECT` and `TREATMENT_VALUE`.
 """
 
 from __future__ import annotations

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import secrets
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -22,6 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from leadrouter.embedded import resolve_endpoints
+from tests.budgets import DurationReport, kind_of
 
 pytest_plugins = [
     "tests.fixtures.live",
@@ -95,12 +99,26 @@ def settings(service_urls: tuple[str, str]):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-async def runtime(settings):  # type: ignore[no-untyped-def]
+async def process_runtime(settings):  # type: ignore[no-untyped-def]
+    """The connections every test shares (engine, Redis, lead-score models), built once."""
     from leadrouter.runtime import build_runtime
 
     runtime = build_runtime(settings)
     yield runtime
     await runtime.close()
+
+
+@pytest.fixture
+def runtime(process_runtime):  # type: ignore[no-untyped-def]
+    """The shared connections with this test's own Domain: its clock and caches are the test's alone."""
+    from router.core.cache import TtlCache
+    from router.core.clock import Clock
+    from router.phones.texts import RuleCheckedSmsSender
+
+    own = dataclasses.replace(process_runtime.domain, clock=Clock(), lookups=TtlCache())
+    if isinstance(own.sms, RuleCheckedSmsSender):
+        own.sms = RuleCheckedSmsSender(own)
+    return dataclasses.replace(process_runtime, domain=own)
 
 
 TABLES_TO_KEEP = {"alembic_version"}
@@ -115,16 +133,13 @@ _LOCK_HOLDERS = """
 
 @pytest.fixture
 async def domain(runtime) -> AsyncIterator:  # type: ignore[no-untyped-def]
-    """The domain, with every table emptied and the Redis prefix cleared after the test."""
+    """This test's own domain (see `runtime`), with every table emptied and the Redis prefix cleared
+    after the test."""
     from arq.constants import job_key_prefix
 
-    from router.core.clock import Clock, set_clock
     from router.core.models import Base
 
     yield runtime.domain
-    runtime.domain.lookups.clear()
-    set_clock(Clock())
-    runtime.domain.clock = Clock()
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name not in TABLES_TO_KEEP)
     try:
         async with runtime.engine.begin() as connection:
@@ -168,3 +183,19 @@ async def client(runtime, domain):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def unique() -> str:
     return uuid.uuid4().hex[:8]
+
+
+_DURATIONS = DurationReport()
+_STARTED = time.monotonic()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count each test's time toward its kind (tests/budgets.py)."""
+    _DURATIONS.add(kind_of(report.keywords), report.when, report.duration)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Time by kind of test, beside each kind's budget (docs/testing.md)."""
+    terminalreporter.section("time by kind of test")
+    for line in _DURATIONS.lines(time.monotonic() - _STARTED):
+        terminalreporter.write_line(line)

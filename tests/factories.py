@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.forms.signature import sign_delivery
+from router.core.clock import Clock
 from router.core.domain import Domain
 from router.core.models import Location, Practice, Provider
 from router.intake.form_sources import create_form_source
@@ -128,9 +129,12 @@ def signed(
     at: datetime | None = None,
     content_type: str = "application/json",
 ) -> tuple[bytes, dict[str, str]]:
-    """Raw bytes and Standard Webhooks headers, as a form provider sends them."""
+    """Raw bytes and Standard Webhooks headers, as a form provider sends them (signed now, by the
+    wall clock the receiver checks, unless `at` says otherwise)."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    headers = sign_delivery(raw, secret=secret, webhook_id=webhook_id or f"msg_{uuid.uuid4().hex}", at=at)
+    headers = sign_delivery(
+        raw, secret=secret, webhook_id=webhook_id or f"msg_{uuid.uuid4().hex}", at=at or Clock().now()
+    )
     headers["content-type"] = content_type
     return raw, headers
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -106,7 +106,7 @@ async def test_idle_and_absolute_timeouts(client, domain):
     await login(client, "desk@x.example")
     token = client.cookies.get("lr_session")
     security = domain.settings.security
-    start = datetime.now(UTC)
+    start = domain.clock.now()
 
     async def alive_at(moment: datetime) -> bool:
         async with domain.sessionmaker() as session, session.begin():

@@ -18,7 +18,7 @@ from tests.board.test_ws import board_socket, next_lead_message
 from tests.factories import inquiry, make_practice, open_staff_session, signed
 from tests.fixtures.live import free_port
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.faults]
 
 
 class SilentRedis:

@@ -1,7 +1,7 @@
 """Jobs are arq's own: written in arq's format in one round trip, and never queued twice."""
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from arq.constants import result_key_prefix
@@ -18,7 +18,7 @@ async def test_a_scheduled_job_reads_back_through_arq_and_scheduling_it_again_ch
 ):
     queue = runtime.settings.redis.queue_name
     lead_id = uuid.uuid4()
-    at = (datetime.now(UTC) + timedelta(minutes=5)).replace(microsecond=0)
+    at = (domain.clock.now() + timedelta(minutes=5)).replace(microsecond=0)
     await domain.jobs.schedule_escalation(lead_id, level=1, at=at)
     await domain.jobs.schedule_escalation(lead_id, level=1, at=at + timedelta(hours=1))
 
@@ -36,11 +36,11 @@ async def test_a_job_whose_result_is_kept_is_not_queued_again_and_a_past_moment_
     done, late = uuid.uuid4(), uuid.uuid4()
     await runtime.redis.set(f"{result_key_prefix}escalate:{done}:1", b"{}", ex=60)
     try:
-        await domain.jobs.schedule_escalation(done, level=1, at=datetime.now(UTC))
+        await domain.jobs.schedule_escalation(done, level=1, at=domain.clock.now())
         assert await runtime.redis.zscore(queue, f"escalate:{done}:1") is None
     finally:
         await runtime.redis.delete(f"{result_key_prefix}escalate:{done}:1")
 
-    before = to_unix_ms(datetime.now(UTC))
-    await domain.jobs.schedule_escalation(late, level=2, at=datetime.now(UTC) - timedelta(days=3))
+    before = to_unix_ms(domain.clock.now())
+    await domain.jobs.schedule_escalation(late, level=2, at=domain.clock.now() - timedelta(days=3))
     assert await runtime.redis.zscore(queue, f"escalate:{late}:2") >= before

@@ -23,7 +23,7 @@ from tests.factories import inquiry, make_practice, signed
 from tests.intake.helpers import NOTHING, stored_counts
 from tests.tcp_gate import TcpGate
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import FromPath, Parameter
 
 from router.core.domain import Domain
+from router.core.errors import LeadNotFound
 from router.leads.views import MAX_PAGE, get_lead, list_leads
 from router.privacy.auth import SignedIn
 from web.sessions import actor_of, provide_signed_in
@@ -66,5 +67,5 @@ class LeadsController(Controller):
                 session, domain, signed_in.viewer, lead_id, actor=actor_of(request, signed_in)
             )
         if lead is None:
-            raise NotFoundException(detail=f"no lead {lead_id} in your scope")
+            raise LeadNotFound(f"No lead {lead_id} in your scope.")
         return lead.as_json()

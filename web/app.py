@@ -22,7 +22,6 @@ from web.headers import SecurityHeaders
 from web.paths import TEMPLATES_DIR
 from web.problems import EXCEPTION_HANDLERS, problem_details_plugin, with_request_ids
 from web.routes import ROUTE_HANDLERS
-from web.sessions import BreakGlassEnded, break_glass_ended
 from web.template_helpers import install_template_helpers
 
 CSRF_EXEMPT = ["/webhooks/", "/healthz", "/readyz", "/schema", "/static/", "/n/"]
@@ -71,7 +70,7 @@ def create_app(
             DefineMiddleware(SessionBoundCsrf, domain=domain, exempt=CSRF_EXEMPT),
         ],
         plugins=[problem_details_plugin()],
-        exception_handlers={**EXCEPTION_HANDLERS, BreakGlassEnded: break_glass_ended},
+        exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=domain.settings.intake.max_body_bytes,
         # The process configures logging once (level from LEADROUTER_LOG_LEVEL); Litestar's own default
         # would add a second handler at INFO and print every message twice in another format.

@@ -9,12 +9,11 @@ from zoneinfo import ZoneInfo
 from arq import ArqRedis
 from litestar import Request, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from router.core.domain import Domain
-from router.core.errors import NotPermitted
+from router.core.errors import NotFound, NotPermitted
 from router.marketing.attribution_runs import attribution_overview, enqueue_run, request_run
 from router.privacy.access import Viewer, may_do
 from web.sessions import current_session
@@ -39,7 +38,7 @@ async def _render(
     async with domain.sessionmaker() as session:
         overview = await attribution_overview(session, practice_id, run_id=run, now=domain.clock.now())
     if overview is None:
-        raise NotFoundException("no such run for this practice")
+        raise NotFound("No such attribution run for this practice.")
     finished = waiting is not None and overview.pending is None
     context = {
         "viewer": viewer,

@@ -14,7 +14,7 @@ from realtime.hub import BoardHub
 from realtime.pushes import CommittedEvent, Push, Receiver
 from router.board.presence import touch_presence
 from router.board.snapshot import BoardLead, load_board_leads, record_board_pushes
-from router.core.clock import Clock, get_clock
+from router.core.clock import Clock
 from router.core.domain import Domain
 from web.paths import TEMPLATES_DIR
 from web.template_helpers import install_template_helpers
@@ -40,7 +40,7 @@ def board_environment(clock: Clock | None = None) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    install_template_helpers(env, clock or get_clock())
+    install_template_helpers(env, clock or Clock())
     return env
 
 
@@ -131,7 +131,7 @@ def make_board_hub(domain: Domain, redis: Redis, **options: Any) -> BoardHub:
         on_presence=presence,
         on_delivered=delivered,
         on_config_changed=configured,
-        clock=domain.clock,
+        now=lambda: domain.clock.now(),
         announcer=domain.announcer if isinstance(domain.announcer, RedisAnnouncer) else None,
         **options,
     )

@@ -96,7 +96,7 @@ async def _render(
         "office": office,
         "query": query,
         "quick_ranges": quick_ranges,
-        "zone_label": zone_words(whole.time_zone),
+        "zone_label": zone_words(whole.time_zone, at=domain.clock.now()),
         "period_error": period_error,
         "refresh_seconds": REFRESH_SECONDS,
     }

@@ -11,11 +11,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
-from markupsafe import escape
 
 from router.appointments.booking import booking_choices, booking_from_form
 from router.appointments.pms_booking import free_slot_choices
@@ -34,19 +33,11 @@ from router.leads.overflow import (
 from router.privacy.auth import SignedIn
 from router.workspace.activity import activity_stream
 from web.forms import Form
+from web.problems import REFUSALS_IN_PLACE
 from web.sessions import actor_of, current_session, provide_signed_in
 
 OVERFLOW_POLL_SECONDS = 30
 """Backstop only: pushes refresh the queue within milliseconds; this covers a socket that is down."""
-
-
-def _refused(request: Request[Any, Any, Any], exc: errors.ActionRefused) -> Response[str]:
-    """A refused action as a short message the console shows where the answer would go."""
-    return Response(
-        f'<p class="refused" role="alert">{escape(str(exc))}</p>',
-        media_type="text/html",
-        status_code=exc.status_code,
-    )
 
 
 @get("/overflow", include_in_schema=False)
@@ -91,7 +82,7 @@ class OverflowConsole(Controller):
     path = "/overflow/console"
     include_in_schema = False
     dependencies = {"signed_in": Provide(provide_signed_in)}
-    exception_handlers = {errors.ActionRefused: _refused}
+    opt = {REFUSALS_IN_PLACE: True}
 
     @get("/queue")
     async def queue(

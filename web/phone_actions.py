@@ -8,21 +8,14 @@ from typing import Any
 from litestar import Controller, Request, Response, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
-from litestar.plugins.problem_details import ProblemDetailsException
 from markupsafe import escape
 
 from router.core.domain import Domain
-from router.core.errors import PhoneActionRefused
 from router.phones.click_to_call import call_lead
 from router.phones.texts import send_sms_to_lead
 from router.privacy.auth import SignedIn
 from web.forms import Form
 from web.sessions import actor_of, provide_signed_in
-
-
-def _refused(request: Request[Any, Any, Any], exc: PhoneActionRefused) -> Response[Any]:
-    """A refused call or text as problem+json whose detail the page shows as it is."""
-    return ProblemDetailsException(status_code=409, title="Not sent", detail=str(exc)).to_response(request)
 
 
 def _status(message: str) -> Response[str]:
@@ -35,7 +28,6 @@ class PhoneActions(Controller):
     path = "/phone/leads"
     include_in_schema = False
     dependencies = {"signed_in": Provide(provide_signed_in)}
-    exception_handlers = {PhoneActionRefused: _refused}
 
     @post("/{lead_id:uuid}/call", status_code=200)
     async def call(

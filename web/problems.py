@@ -24,12 +24,14 @@ from litestar.plugins.problem_details import (
 )
 from litestar.response import Template
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from markupsafe import escape
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeout
 
 from router.core.db_errors import NothingWritten, WriteOutcomeUnknown, is_unavailable, sqlstate
 from router.core.errors import ActionRefused, InvalidFields
 from router.intake.normalize import InvalidInquiry
+from web.sessions import BreakGlassEnded, break_glass_ended
 
 log = logging.getLogger("leadrouter.web")
 
@@ -147,9 +149,6 @@ def unhandled(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     ).to_response(request)
 
 
-REFUSAL_TITLES = {403: "Not allowed", 404: "Not found", 422: "Invalid choice"}
-
-
 def wants_page(request: Request[Any, Any, Any]) -> bool:
     """A person's browser asking for a page (not htmx, not the API), who should get HTML back."""
     if request.headers.get("hx-request") or request.url.path.startswith("/api/"):
@@ -179,16 +178,27 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
     return ProblemDetailsException(status_code=exc.status_code, detail=exc.detail).to_response(request)
 
 
+REFUSALS_IN_PLACE = "refusals_in_place"
+"""Route option (`opt={REFUSALS_IN_PLACE: True}` on a controller): its htmx requests get a refusal as a
+short fragment the page shows where the answer would have gone."""
+
+
 def action_refused(request: Request[Any, Any, Any], exc: ActionRefused) -> Response[Any]:
-    """A refused action: an error page for a browser's page load, problem+json for scripts and the API."""
-    title = REFUSAL_TITLES.get(exc.status_code, "Conflict")
+    """A refused action: an error page for a browser's page load, a fragment for a console that shows
+    refusals in place, problem+json for the API, scripts and other htmx requests."""
     if wants_page(request):
-        return error_page(exc.status_code, str(exc), title)
+        return error_page(exc.status_code, str(exc), exc.title)
+    if request.headers.get("hx-request") and request.route_handler.opt.get(REFUSALS_IN_PLACE):
+        return Response(
+            f'<p class="refused" role="alert">{escape(str(exc))}</p>',
+            media_type="text/html",
+            status_code=exc.status_code,
+        )
     extra = None
     if isinstance(exc, InvalidFields):
         extra = {"errors": [{"field": name, "message": text} for name, text in exc.errors.items()]}
     return ProblemDetailsException(
-        status_code=exc.status_code, title=title, detail=str(exc), extra=extra
+        status_code=exc.status_code, title=exc.title, detail=str(exc), extra=extra
     ).to_response(request)
 
 
@@ -204,7 +214,9 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     ActionRefused: action_refused,
     NotFoundException: http_error,
+    BreakGlassEnded: break_glass_ended,
     Exception: unhandled,
 }
-"""Refused actions answer in the person's words; HTTP errors are the problem-details plugin's; every
-other exception ends in `unhandled`."""
+"""The one map from exceptions to answers: refused actions answer in the person's words, emergency
+access that ran out goes to the page that says so, a missing page is a page for a browser, HTTP errors
+are the problem-details plugin's, and every other exception ends in `unhandled`."""

@@ -18,6 +18,8 @@ from pathlib import PurePath
 
 from litestar.datastructures import UploadFile
 
+from router.core.errors import ActionRefused
+
 UPLOAD_CHUNK_BYTES = 1 << 16
 """Read size while enforcing the limit: a file too large is refused after limit + one chunk, not read."""
 
@@ -37,8 +39,11 @@ _SIGNATURES = (
 SAVE_AS_CSV = "In Excel or Numbers, use File > Save As (or Export) > CSV UTF-8, then upload that file."
 
 
-class UploadRefused(ValueError):
+class UploadRefused(ActionRefused, ValueError):
     """The file cannot be read as text; the message says why, for the page to show beside the field."""
+
+    status_code = 422
+    title = "File not read"
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
 from connectors.email.patient import patient_message
+from connectors.email.settings import EmailSettings
 from router.core.ports import EmailRefused, PatientEmail
-from router.core.settings import EmailSettings
 
 
 @dataclass(frozen=True)

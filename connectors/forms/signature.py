@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import binascii
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -39,9 +39,10 @@ def verify_delivery(body: bytes, headers: Mapping[str, str], secrets: Sequence[s
     raise SignatureRejected(last_error)
 
 
-def sign_delivery(body: bytes, *, secret: str, webhook_id: str, at: datetime | None = None) -> dict[str, str]:
-    """The headers a Standard Webhooks sender adds (the simulator, benchmarks and tests sign with it)."""
-    moment = at or datetime.now(UTC)
+def sign_delivery(body: bytes, *, secret: str, webhook_id: str, at: datetime) -> dict[str, str]:
+    """The headers a Standard Webhooks sender adds at `at` (the simulator, benchmarks and tests sign
+    with it; the receiver refuses a timestamp more than five minutes from its own clock)."""
+    moment = at
     signature = Webhook(secret).sign(msg_id=webhook_id, timestamp=moment, data=body.decode())
     return {
         "webhook-id": webhook_id,

@@ -23,7 +23,7 @@ from router.appointments.records import (
     PatientRecord,
     WrittenAppointment,
 )
-from router.core.ports import PmsRefused, PmsUnavailable
+from router.core.pms_ports import PmsRefused, PmsUnavailable
 
 PAGE_SIZE = 100
 """Resources per page of changes: a page is one request and one commit per resource, small enough

@@ -7,7 +7,7 @@ import httpx
 from connectors.pms.export_file import ExportFileError, read_export
 from connectors.pms.fhir import FhirPmsClient
 from router.appointments.records import ExportBatch
-from router.core.ports import PmsAddress, PmsClient, PmsRefused
+from router.core.pms_ports import PmsAddress, PmsClient, PmsRefused
 
 
 class PmsConnectors:

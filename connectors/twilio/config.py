@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
+from connectors.twilio.settings import TwilioSettings
 from router.core.settings import Settings
 
 REST_TIMEOUT_SECONDS = 10.0
@@ -26,9 +27,9 @@ class TwilioConfig:
     """The URL Twilio calls us at; signatures are computed over it, not over our internal address."""
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> TwilioConfig | None:
-        """The deployment's account, or None when Twilio is not configured."""
-        twilio = settings.twilio
+    def from_settings(cls, settings: Settings, twilio: TwilioSettings | None = None) -> TwilioConfig | None:
+        """The deployment's account (LEADROUTER_TWILIO_* unless given), or None when not configured."""
+        twilio = twilio or TwilioSettings()
         if not twilio.configured:
             return None
         return cls(

@@ -40,7 +40,7 @@ from router.core.phi_columns import (
     PATIENT_FIRST_NAME,
     PATIENT_LAST_NAME,
 )
-from router.core.ports import PmsAddress, PmsRefused, PmsUnavailable
+from router.core.pms_ports import PmsAddress, PmsRefused, PmsUnavailable
 
 log = logging.getLogger("leadrouter.pms")
 

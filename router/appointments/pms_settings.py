@@ -14,7 +14,7 @@ from router.appointments.patients import apply_patient, apply_treatment_plan
 from router.core.domain import Domain
 from router.core.errors import InvalidFields
 from router.core.models import PMS_KINDS, Appointment, Patient, PmsConnection, PmsSyncRun, Practice
-from router.core.ports import PmsRefused
+from router.core.pms_ports import PmsRefused
 from router.privacy import audit
 from router.privacy.access import Viewer, require
 

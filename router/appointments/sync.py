@@ -24,7 +24,7 @@ from router.appointments.patients import apply_patient
 from router.appointments.records import AppointmentRecord, PatientRecord
 from router.core.domain import Domain
 from router.core.models import Patient, PmsConnection, PmsSyncRun
-from router.core.ports import PmsAddress, PmsClient, PmsRefused, PmsUnavailable
+from router.core.pms_ports import PmsAddress, PmsClient, PmsRefused, PmsUnavailable
 from router.ops.marks import PMS_SYNC, record_mark
 from router.privacy import audit
 

@@ -168,34 +168,41 @@ async def export_csv(
             now=now,
             once_per_window=False,
         )
-        lines = []
-        for lead, office, by, wall, met, late in rows:
-            judged = (
-                "yes"
-                if met
-                else "no"
-                if late
-                else "closed before its deadline"
-                if lead.status == "closed"
-                else "not due yet"
-            )
-            lines.append(
-                [
-                    str(lead.id),
-                    _name(domain, lead),
-                    office or "",
-                    lead.source_channel,
-                    _local(lead.received_at, zone),
-                    _local(lead.sla_due_at, zone),
-                    _local(lead.first_contact_at, zone),
-                    "" if wall is None else round(float(wall)),
-                    ""
-                    if lead.first_contact_business_seconds is None
-                    else lead.first_contact_business_seconds,
-                    judged,
-                    by or "",
-                    lead.first_contact_source or "",
-                    lead.status,
-                ]
-            )
+        lines = [_lead_line(domain, zone, *row) for row in rows]
     return _csv(LEAD_COLUMNS, lines), len(lines)
+
+
+def _lead_line(
+    domain: Domain,
+    zone: ZoneInfo,
+    lead: Lead,
+    office: str | None,
+    by: str | None,
+    wall: Any,
+    met: bool | None,
+    late: bool | None,
+) -> list[Any]:
+    """One lead's row of the export, in the columns of LEAD_COLUMNS."""
+    if met:
+        judged = "yes"
+    elif late:
+        judged = "no"
+    elif lead.status == "closed":
+        judged = "closed before its deadline"
+    else:
+        judged = "not due yet"
+    return [
+        str(lead.id),
+        _name(domain, lead),
+        office or "",
+        lead.source_channel,
+        _local(lead.received_at, zone),
+        _local(lead.sla_due_at, zone),
+        _local(lead.first_contact_at, zone),
+        "" if wall is None else round(float(wall)),
+        "" if lead.first_contact_business_seconds is None else lead.first_contact_business_seconds,
+        judged,
+        by or "",
+        lead.first_contact_source or "",
+        lead.status,
+    ]

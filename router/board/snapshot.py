@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from router.appointments.booking import Choice, booking_choices
-from router.core.clock import utcnow
 from router.core.domain import Domain
 from router.core.models import Interaction, Lead, Location, StaffLocation, StaffUser
 from router.core.phi_columns import LEAD_FIRST_NAME, LEAD_LAST_NAME
@@ -327,7 +326,7 @@ async def record_board_pushes(
         )
     if rows:
         params = {
-            "occurred_at": utcnow(),
+            "occurred_at": domain.clock.now(),
             "actor_type": BOARD_PUSH.type,
             "actor_id": BOARD_PUSH.id,
             "ip": BOARD_PUSH.ip,

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from router.core.cache import TtlCache
-from router.core.clock import Clock, get_clock
+from router.core.clock import Clock, sessions_on_clock
 from router.core.crypto import BlindIndex, FieldCipher
+from router.core.pms_ports import PmsGateway, PmsNotConfigured
 from router.core.ports import (
     AttributionEngine,
     AttributionNotConfigured,
@@ -29,8 +30,6 @@ from router.core.ports import (
     PatientEmailSender,
     PhoneGateway,
     PhonesNotConfigured,
-    PmsGateway,
-    PmsNotConfigured,
     SmsNotConfigured,
     SmsSender,
     VirusScanner,
@@ -58,7 +57,7 @@ class Domain:
     cipher: FieldCipher
     blind_index: BlindIndex
     settings: Settings
-    clock: Clock = field(default_factory=get_clock)
+    clock: Clock = field(default_factory=Clock)
     lookups: TtlCache[object] = field(default_factory=TtlCache)
     """Form sources and practice configuration, read on every webhook (see router/cache.py)."""
     announcer: EventAnnouncer = field(default_factory=NullAnnouncer)
@@ -74,6 +73,11 @@ class Domain:
     scanner: VirusScanner = field(default_factory=NoScanner)
     chat: ChatReplies = field(default_factory=ChatNotConfigured)
     pms: PmsGateway = field(default_factory=PmsNotConfigured)
+
+    def __post_init__(self) -> None:
+        # Sessions carry this domain's clock (read when the clock is replaced, too) for the rows
+        # written with only a session at hand.
+        self.sessionmaker = sessions_on_clock(self.sessionmaker, lambda: self.clock)
 
     def transaction(self) -> UnitOfWork:
         """`async with domain.transaction() as session:` one transaction; its events ring the boards

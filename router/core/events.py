@@ -9,7 +9,7 @@ from sqlalchemy import DateTime, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.core.clock import utcnow
+from router.core.clock import clock_of
 from router.core.models import DomainEvent
 from router.core.unit_of_work import note_event
 
@@ -78,7 +78,7 @@ async def record_event(
             "location_id": location_id,
             "lead_id": lead_id,
             "payload": payload or {},
-            "created_at": utcnow(),
+            "created_at": clock_of(session).now(),
         },
     )
     assert event_id is not None

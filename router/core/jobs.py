@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from arq import ArqRedis
@@ -53,7 +53,7 @@ class ArqJobScheduler:
         now_ms = timestamp_ms()
         # arq defers by Redis's wall clock and rejects a deferral more than a day in the past
         # (negative expiry); a moment already past simply runs now.
-        score = to_unix_ms(at) if at is not None and at > datetime.now(UTC) else now_ms
+        score = max(to_unix_ms(at), now_ms) if at is not None else now_ms
         job = serialize_job(function, args, {}, None, now_ms, serializer=json_serializer)
         await self._enqueue_once(
             keys=[job_key_prefix + job_id, result_key_prefix + job_id, self._queue],

@@ -123,6 +123,22 @@ def _typed(**columns: Column[Any]) -> list[BindParameter[Any]]:
 
 def _build(models: tuple[type[Base], ...]) -> tuple[PreparedStatement, tuple[_RowShape, ...]]:
     shapes = tuple(_RowShape.of(model, f"r{i}") for i, model in enumerate(models))
+    parts, binds = _reservation_parts()
+    for i, shape in enumerate(shapes):
+        sql, row_binds = shape.insert_from_reserved(f"row_{i}")
+        parts.append(sql)
+        binds.extend(row_binds)
+    tail, tail_binds = _event_parts(len(shapes))
+    sql = (
+        "WITH "
+        + ",\n".join(parts + tail)
+        + "\nSELECT (SELECT id FROM event) AS id, (SELECT as_expected FROM person) AS person_as_expected"
+    )
+    return PreparedStatement(text(sql).bindparams(*binds, *tail_binds)), shapes
+
+
+def _reservation_parts() -> tuple[list[str], list[BindParameter[Any]]]:
+    """`person`, `reserved` and `household`: the statement's first parts and their parameters."""
     parts = [
         "person AS (SELECT lock_person_for_intake(:person_practice_id, :person_phone_index,"
         " :person_email_index, :person_lock_keys, :person_open_lead_ids) AS as_expected)",
@@ -149,44 +165,34 @@ def _build(models: tuple[type[Base], ...]) -> tuple[PreparedStatement, tuple[_Ro
         bindparam("person_open_lead_ids", type_=ARRAY(PG_UUID)),
         bindparam("household_lead_id", type_=PG_UUID),
     ]
-    for i, shape in enumerate(shapes):
-        sql, row_binds = shape.insert_from_reserved(f"row_{i}")
-        parts.append(sql)
-        binds.extend(row_binds)
-    parts.append(
+    return parts, binds
+
+
+def _event_parts(rows: int) -> tuple[list[str], list[BindParameter[Any]]]:
+    """`assigned`, `written` and `event` (after the `rows` row inserts) and their parameters."""
+    counted = " + ".join(f"(SELECT count(*) FROM row_{i})" for i in range(rows))
+    parts = [
         "assigned AS (UPDATE staff_users SET last_assigned_at = :at"
-        " WHERE id = :staff_id AND EXISTS (SELECT 1 FROM reserved) RETURNING 1)"
-    )
-    binds.extend(_typed(staff_id=_STAFF.c.id))
-    counted = " + ".join(f"(SELECT count(*) FROM row_{i})" for i in range(len(shapes)))
-    parts.append(
+        " WHERE id = :staff_id AND EXISTS (SELECT 1 FROM reserved) RETURNING 1)",
         f"written AS (SELECT {counted} + (SELECT count(*) FROM assigned)"
-        " + (SELECT count(*) FROM household) AS n)"
-    )
-    parts.append(
+        " + (SELECT count(*) FROM household) AS n)",
         "event AS (INSERT INTO domain_events (kind, practice_id, location_id, lead_id, payload, created_at)"
         " SELECT :event_kind, :practice_id, :location_id, :lead_id, :event_payload, :at"
         " FROM written, LATERAL (SELECT pg_advisory_xact_lock(:lock_key) WHERE written.n > 0)"
         " AS in_commit_order"
-        " RETURNING id)"
-    )
-    sql = (
-        "WITH "
-        + ",\n".join(parts)
-        + "\nSELECT (SELECT id FROM event) AS id, (SELECT as_expected FROM person) AS person_as_expected"
-    )
+        " RETURNING id)",
+    ]
     events = _EVENTS.c
-    binds.extend(
-        _typed(
-            event_kind=events.kind,
-            practice_id=events.practice_id,
-            location_id=events.location_id,
-            lead_id=events.lead_id,
-            event_payload=events.payload,
-            lock_key=events.id,
-        )
+    binds = _typed(
+        staff_id=_STAFF.c.id,
+        event_kind=events.kind,
+        practice_id=events.practice_id,
+        location_id=events.location_id,
+        lead_id=events.lead_id,
+        event_payload=events.payload,
+        lock_key=events.id,
     )
-    return PreparedStatement(text(sql).bindparams(*binds)), shapes
+    return parts, binds
 
 
 _STATEMENTS: dict[tuple[type[Base], ...], tuple[PreparedStatement, tuple[_RowShape, ...]]] = {}
@@ -251,18 +257,7 @@ async def write_new_lead(
     transaction that looked at their open leads under their locks, and commits it.
     """
     lead, touchpoint = rows[0], rows[1]
-    body = {
-        "lead_id": str(lead.id),
-        "status": "created",
-        "touchpoint_id": str(touchpoint.id),
-        "location_id": str(lead.location_id),
-        "assigned_user_id": str(staff.id) if staff else None,
-        "household_lead_id": str(lead.household_lead_id) if lead.household_lead_id else None,
-        "sla_due_at": lead.sla_due_at.isoformat(),
-        "score": lead.score,
-        "channel": lead.source_channel,
-        "event": "lead.created",
-    }
+    body = _created_answer(lead, touchpoint, staff)
     statement, params = new_lead_write(
         tuple(row for row in rows if row is not None),
         person=person,
@@ -292,16 +287,42 @@ async def write_new_lead(
         scoring_input=scoring_input,
     )
     if in_open_transaction:
-        [written] = await statement.fetch(session, params)
-        if written["id"] is not None:
-            progress.committing = True
-            await session.commit()
-            return dataclasses.replace(created, event_ids=(int(written["id"]),))
-        replay = await previous_answer(session, command) if written["person_as_expected"] else None
-        await session.rollback()
-        return replay
-    # A duplicate finds the first delivery's committed answer; should that row have gone meanwhile
-    # (the first delivery's transaction failed after all), the write is simply tried again.
+        return await _write_in_open_transaction(session, command, statement, params, created, progress)
+    return await _write_as_own_transaction(session, command, statement, params, created, progress)
+
+
+async def _write_in_open_transaction(
+    session: AsyncSession,
+    command: InquiryCommand,
+    statement: PreparedStatement,
+    params: dict[str, Any],
+    created: IntakeResult,
+    progress: WriteProgress,
+) -> IntakeResult | None:
+    """A known person's write, in the transaction holding their locks, which it commits."""
+    [written] = await statement.fetch(session, params)
+    if written["id"] is not None:
+        progress.committing = True
+        await session.commit()
+        return dataclasses.replace(created, event_ids=(int(written["id"]),))
+    replay = await previous_answer(session, command) if written["person_as_expected"] else None
+    await session.rollback()
+    return replay
+
+
+async def _write_as_own_transaction(
+    session: AsyncSession,
+    command: InquiryCommand,
+    statement: PreparedStatement,
+    params: dict[str, Any],
+    created: IntakeResult,
+    progress: WriteProgress,
+) -> IntakeResult | None:
+    """A new person's write as a transaction of its own.
+
+    A duplicate finds the first delivery's committed answer; should that row have gone meanwhile (the
+    first delivery's transaction failed after all), the write is simply tried again.
+    """
     for _ in range(WRITE_ATTEMPTS):
         progress.committing = True
         [written] = await statement.fetch(session, params, own_transaction=True)
@@ -316,6 +337,22 @@ async def write_new_lead(
         if replay is not None:
             return replay
     raise RuntimeError(f"delivery {command.idempotency_key!r} neither written nor answered")
+
+
+def _created_answer(lead: Lead, touchpoint: Touchpoint, staff: StaffCandidate | None) -> dict[str, Any]:
+    """The answer the sender gets for a new lead (and again on every retry)."""
+    return {
+        "lead_id": str(lead.id),
+        "status": "created",
+        "touchpoint_id": str(touchpoint.id),
+        "location_id": str(lead.location_id),
+        "assigned_user_id": str(staff.id) if staff else None,
+        "household_lead_id": str(lead.household_lead_id) if lead.household_lead_id else None,
+        "sla_due_at": lead.sla_due_at.isoformat(),
+        "score": lead.score,
+        "channel": lead.source_channel,
+        "event": "lead.created",
+    }
 
 
 WRITE_ATTEMPTS = 3

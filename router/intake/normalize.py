@@ -6,6 +6,7 @@ and lower-cased with `email-validator`, ZIP codes are checked against the offlin
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -246,45 +247,15 @@ def normalize_inquiry(
     errors = _unsafe_fields(raw)
     if errors:
         raise InvalidInquiry(errors)
-    clean: dict[str, Any] = {}
-
-    def attempt(name: str, convert: Any) -> Any:
-        if name not in raw or raw[name] is None:
-            return None
-        try:
-            value = convert(raw[name])
-        except ValueError as exc:
-            errors.append(FieldError(name, str(exc)))
-            return None
-        if value is not None:
-            clean[name] = value
-        return value
-
-    for name, limit in TEXT_LIMITS.items():
-        value = attempt(name, _text)
-        if value is not None and len(value) > limit:
-            errors.append(FieldError(name, f"must be at most {limit} characters"))
-            clean.pop(name)
-    for name in INT_FIELDS:
-        attempt(name, _int)
-    for name, choices in CHOICES.items():
-
-        def choice(value: Any, choices: tuple[str, ...] = choices) -> str | None:
-            text = _text(value)
-            if text is None:
-                return None
-            if text.lower() not in choices:
-                raise ValueError("must be one of " + ", ".join(choices))
-            return text.lower()
-
-        attempt(name, choice)
-    phone = attempt("phone", lambda v: normalize_phone(_text(v) or "", region) if _text(v) else None)
-    email = attempt("email", lambda v: normalize_email(_text(v) or "") if _text(v) else None)
-    zip_code = attempt("zip", _zip)
-    dob = attempt("date_of_birth", lambda v: _date_of_birth(v, now))
-    submitted_at = attempt("submitted_at", _timestamp)
-    consent_flag = attempt("sms_consent", _bool)
-
+    reader = _FieldReader(raw, errors)
+    reader.read_plain_fields()
+    phone = reader.read("phone", lambda v: normalize_phone(_text(v) or "", region) if _text(v) else None)
+    email = reader.read("email", lambda v: normalize_email(_text(v) or "") if _text(v) else None)
+    zip_code = reader.read("zip", _zip)
+    dob = reader.read("date_of_birth", lambda v: _date_of_birth(v, now))
+    submitted_at = reader.read("submitted_at", _timestamp)
+    consent_flag = reader.read("sms_consent", _bool)
+    clean = reader.clean
     withheld = strip_personal_data(clean)
     if name_required and "first_name" not in clean and "last_name" not in clean:
         errors.append(FieldError("first_name", "a name is required"))
@@ -294,7 +265,6 @@ def normalize_inquiry(
         errors.append(FieldError("sms_consent", "SMS consent needs a phone number"))
     if errors:
         raise InvalidInquiry(errors)
-
     contact = ContactDetails(
         first_name=clean.get("first_name"),
         last_name=clean.get("last_name"),
@@ -304,22 +274,78 @@ def normalize_inquiry(
         zip=zip_code,
         age_range=clean.get("age_range") or _age_range(dob, now),
     )
-    consent = None
-    if consent_flag is not None:
-        consent = ConsentCapture(
-            granted=consent_flag,
-            disclosure_version=clean.get("sms_consent_text_version"),
-            page=clean.get("consent_page"),
-            ip=clean.get("client_ip"),
-            captured_at=submitted_at or now,
-        )
+    return _inquiry(raw, clean, contact, _consent(clean, consent_flag, submitted_at or now), withheld)
+
+
+class _FieldReader:
+    """Converts an inquiry's fields one by one, keeping the clean values and an error per bad one."""
+
+    def __init__(self, raw: Mapping[str, Any], errors: list[FieldError]) -> None:
+        self.raw = raw
+        self.errors = errors
+        self.clean: dict[str, Any] = {}
+
+    def read(self, name: str, convert: Any) -> Any:
+        """`convert(raw[name])` kept as clean (None when absent or bad; a bad value is an error)."""
+        if name not in self.raw or self.raw[name] is None:
+            return None
+        try:
+            value = convert(self.raw[name])
+        except ValueError as exc:
+            self.errors.append(FieldError(name, str(exc)))
+            return None
+        if value is not None:
+            self.clean[name] = value
+        return value
+
+    def read_plain_fields(self) -> None:
+        """The text, whole-number and one-of-a-list fields."""
+        for name, limit in TEXT_LIMITS.items():
+            value = self.read(name, _text)
+            if value is not None and len(value) > limit:
+                self.errors.append(FieldError(name, f"must be at most {limit} characters"))
+                self.clean.pop(name)
+        for name in INT_FIELDS:
+            self.read(name, _int)
+        for name, choices in CHOICES.items():
+            self.read(name, functools.partial(_choice, choices=choices))
+
+
+def _choice(value: Any, *, choices: tuple[str, ...]) -> str | None:
+    text = _text(value)
+    if text is None:
+        return None
+    if text.lower() not in choices:
+        raise ValueError("must be one of " + ", ".join(choices))
+    return text.lower()
+
+
+def _consent(clean: dict[str, Any], granted: bool | None, captured_at: datetime) -> ConsentCapture | None:
+    if granted is None:
+        return None
+    return ConsentCapture(
+        granted=granted,
+        disclosure_version=clean.get("sms_consent_text_version"),
+        page=clean.get("consent_page"),
+        ip=clean.get("client_ip"),
+        captured_at=captured_at,
+    )
+
+
+def _inquiry(
+    raw: Mapping[str, Any],
+    clean: dict[str, Any],
+    contact: ContactDetails,
+    consent: ConsentCapture | None,
+    withheld: tuple[str, ...],
+) -> NormalizedInquiry:
     return NormalizedInquiry(
         contact=contact,
         treatment_interest=clean.get("treatment_interest"),
         message=clean.get("message"),
         last_dental_visit=clean.get("last_dental_visit"),
         requested_location=clean.get("location"),
-        submitted_at=submitted_at,
+        submitted_at=clean.get("submitted_at"),
         consent=consent,
         tracking={k: clean[k] for k in TRACKING_FIELDS if k in clean},
         fields=clean,

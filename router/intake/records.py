@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,7 +37,7 @@ from router.intake.commands import (
 from router.intake.matching import (
     fill_missing_contact,
 )
-from router.intake.normalize import TRACKING_FIELDS, NormalizedInquiry
+from router.intake.normalize import TRACKING_FIELDS, ContactDetails, NormalizedInquiry
 from router.intake.practice_view import PracticeView
 from router.practices.sla import contact_deadline
 from router.privacy import audit
@@ -133,7 +134,6 @@ def new_lead_rows(
     """The new lead and the rows that go with it (not yet in any session)."""
     now = command.received_at
     deadline = contact_deadline(now, location, view.settings)
-    cipher = domain.cipher
     contact = inquiry.contact
     lead_id = uuid.uuid4()  # generated here, so each field is sealed for this very row
     lead = Lead(
@@ -144,17 +144,7 @@ def new_lead_rows(
         referring_physician_id=command.referring_physician_id,
         referring_office_id=command.referring_office_id,
         urgent=command.urgent,
-        first_name_enc=cipher.seal(contact.first_name, column=LEAD_FIRST_NAME, row_id=lead_id),
-        last_name_enc=cipher.seal(contact.last_name, column=LEAD_LAST_NAME, row_id=lead_id),
-        phone_enc=cipher.seal(contact.phone, column=LEAD_PHONE, row_id=lead_id),
-        email_enc=cipher.seal(contact.email, column=LEAD_EMAIL, row_id=lead_id),
-        date_of_birth_enc=cipher.seal(
-            contact.date_of_birth.isoformat() if contact.date_of_birth else None,
-            column=LEAD_DATE_OF_BIRTH,
-            row_id=lead_id,
-        ),
-        phone_index=domain.blind_index.digest(contact.phone, kind="phone"),
-        email_index=domain.blind_index.digest(contact.email, kind="email"),
+        **_sealed_contact(domain, contact, lead_id),
         zip=contact.zip,
         age_range=contact.age_range,
         treatment_interest=inquiry.treatment_interest,
@@ -185,22 +175,52 @@ def new_lead_rows(
         occurred_at=now,
         actor=command.actor.id,
     )
-    record = audit.new_record(
+    record = _created_record(domain, command, inquiry, lead.id, touchpoint.id)
+    return lead, touchpoint, funnel, consent_record(command, inquiry, lead.id, domain), record
+
+
+def _created_record(
+    domain: Domain,
+    command: InquiryCommand,
+    inquiry: NormalizedInquiry,
+    lead_id: uuid.UUID,
+    touchpoint_id: uuid.UUID,
+) -> AuditRecord:
+    """The new lead's audit record: who sent it, through what, and which personal fields it gave."""
+    return audit.new_record(
+        at=domain.clock.now(),
         actor=command.actor,
         action="lead.create",
         practice_id=command.practice_id,
-        lead_id=lead.id,
+        lead_id=lead_id,
         details={
-            "touchpoint_id": str(touchpoint.id),
+            "touchpoint_id": str(touchpoint_id),
             "source": command.source_kind,
-            "fields": sorted(
-                k
-                for k in ("first_name", "last_name", "phone", "email", "date_of_birth", "message")
-                if inquiry.fields.get(k)
-            ),
+            "fields": sorted(k for k in _AUDITED_FIELDS if inquiry.fields.get(k)),
         },
     )
-    return lead, touchpoint, funnel, consent_record(command, inquiry, lead.id, domain), record
+
+
+_AUDITED_FIELDS = ("first_name", "last_name", "phone", "email", "date_of_birth", "message")
+"""The personal fields a new lead's audit record says were given (by name, never their values)."""
+
+
+def _sealed_contact(domain: Domain, contact: ContactDetails, lead_id: uuid.UUID) -> dict[str, Any]:
+    """A new lead's encrypted contact columns and their blind indexes."""
+    cipher = domain.cipher
+    return {
+        "first_name_enc": cipher.seal(contact.first_name, column=LEAD_FIRST_NAME, row_id=lead_id),
+        "last_name_enc": cipher.seal(contact.last_name, column=LEAD_LAST_NAME, row_id=lead_id),
+        "phone_enc": cipher.seal(contact.phone, column=LEAD_PHONE, row_id=lead_id),
+        "email_enc": cipher.seal(contact.email, column=LEAD_EMAIL, row_id=lead_id),
+        "date_of_birth_enc": cipher.seal(
+            contact.date_of_birth.isoformat() if contact.date_of_birth else None,
+            column=LEAD_DATE_OF_BIRTH,
+            row_id=lead_id,
+        ),
+        "phone_index": domain.blind_index.digest(contact.phone, kind="phone"),
+        "email_index": domain.blind_index.digest(contact.email, kind="email"),
+    }
 
 
 def consent_of(

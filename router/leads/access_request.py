@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.domain import Domain
 from router.core.errors import InvalidChoice
@@ -53,6 +54,36 @@ async def export_person(
 ) -> dict[str, Any]:
     """Everything held about the person with this email or phone, as JSON-ready data (audited)."""
     require(viewer, "patient.export")
+    indexes = _person_indexes(domain, email=email, phone=phone)
+    async with domain.transaction() as session:
+        leads = (
+            await session.scalars(
+                select(Lead).where(viewer.work_filter(), or_(*indexes)).order_by(Lead.received_at)
+            )
+        ).all()
+        names = dict((await session.execute(select(StaffUser.id, StaffUser.display_name))).all())
+        people = [await _lead_record(session, domain, lead, names) for lead in leads]
+        audit.record(
+            session,
+            actor=actor,
+            action="patient.exported",
+            practice_id=viewer.practice_id,
+            details={
+                "lead_ids": [str(lead.id) for lead in leads],
+                "by": "email" if email.strip() else "phone",
+            },
+        )
+    return {
+        "format": "leadrouter-access-request",
+        "version": EXPORT_VERSION,
+        "produced_at": domain.clock.now().isoformat(),
+        "produced_by": viewer.display_name,
+        "leads": people,
+    }
+
+
+def _person_indexes(domain: Domain, *, email: str, phone: str) -> list[Any]:
+    """The blind-index conditions that find the person's leads by the email or phone given."""
     indexes = []
     try:
         if email.strip():
@@ -67,123 +98,114 @@ async def export_person(
         raise InvalidChoice(f"That is not a valid email address or phone number ({exc}).") from exc
     if not indexes:
         raise InvalidChoice("Give the patient's email address or phone number.")
+    return indexes
+
+
+async def _lead_record(
+    session: AsyncSession, domain: Domain, lead: Lead, names: dict[uuid.UUID, str]
+) -> dict[str, Any]:
+    """One lead with everything attached to it."""
     cipher = domain.cipher
-    async with domain.transaction() as session:
-        leads = (
-            await session.scalars(
-                select(Lead).where(viewer.work_filter(), or_(*indexes)).order_by(Lead.received_at)
-            )
-        ).all()
-        lead_ids = [lead.id for lead in leads]
-        names = dict((await session.execute(select(StaffUser.id, StaffUser.display_name))).all())
-        people = []
-        for lead in leads:
-            people.append(
-                {
-                    "lead_id": str(lead.id),
-                    "received_at": _when(lead.received_at),
-                    "first_name": cipher.open(lead.first_name_enc, column=LEAD_FIRST_NAME, row_id=lead.id),
-                    "last_name": cipher.open(lead.last_name_enc, column=LEAD_LAST_NAME, row_id=lead.id),
-                    "phone": cipher.open(lead.phone_enc, column=LEAD_PHONE, row_id=lead.id),
-                    "email": cipher.open(lead.email_enc, column=LEAD_EMAIL, row_id=lead.id),
-                    "date_of_birth": cipher.open(
-                        lead.date_of_birth_enc, column=LEAD_DATE_OF_BIRTH, row_id=lead.id
-                    ),
-                    "zip": lead.zip,
-                    "treatment_interest": lead.treatment_interest,
-                    "source": lead.source_kind,
-                    "channel": lead.source_channel,
-                    "status": lead.status,
-                    "stage": lead.stage,
-                    "close_reason": lead.close_reason,
-                    "closed_at": _when(lead.closed_at),
-                    "phi_purged_at": _when(lead.phi_purged_at),
-                    "inquiries": await _inquiries(session, domain, lead.id),
-                    "notes": [
-                        {
-                            "at": _when(i.occurred_at),
-                            "kind": i.kind,
-                            "channel": i.channel,
-                            "outcome": i.outcome,
-                            "by": names.get(i.user_id),
-                            "note": cipher.open(i.note_enc, column=INTERACTION_NOTE, row_id=i.id),
-                        }
-                        for i in await _rows(
-                            session, Interaction, Interaction.lead_id == lead.id, Interaction.occurred_at
-                        )
-                    ],
-                    "texts": [
-                        {
-                            "at": _when(m.created_at),
-                            "direction": m.direction,
-                            "status": m.status,
-                            "phone": cipher.open(m.phone_enc, column=SMS_PHONE, row_id=m.id),
-                            "body": cipher.open(m.body_enc, column=SMS_BODY, row_id=m.id),
-                        }
-                        for m in await _rows(
-                            session, SmsMessage, SmsMessage.lead_id == lead.id, SmsMessage.created_at
-                        )
-                    ],
-                    "calls": [
-                        {
-                            "at": _when(c.created_at),
-                            "direction": c.direction,
-                            "status": c.status,
-                            "answered_by": c.answered_by,
-                            "duration_seconds": c.duration_seconds,
-                            "recorded": c.recording_sid is not None,
-                        }
-                        for c in await _rows(
-                            session, PhoneCall, PhoneCall.lead_id == lead.id, PhoneCall.created_at
-                        )
-                    ],
-                    "consents": [
-                        {
-                            "captured_at": _when(c.captured_at),
-                            "channel": c.channel,
-                            "granted": c.granted,
-                            "disclosure_version": c.disclosure_version,
-                            "page": c.page,
-                            "ip": cipher.open(c.ip_enc, column=CONSENT_IP, row_id=c.id),
-                        }
-                        for c in await _rows(
-                            session,
-                            ConsentRecord,
-                            ConsentRecord.lead_id == lead.id,
-                            ConsentRecord.captured_at,
-                        )
-                    ],
-                    "access_log": [
-                        {
-                            "at": _when(r.occurred_at),
-                            "who": names.get(_uuid(r.actor_id), r.actor_id)
-                            if r.actor_type == "user"
-                            else r.actor_id,
-                            "who_kind": r.actor_type,
-                            "action": r.action,
-                            "via": (r.details or {}).get("via"),
-                            "break_glass": (r.details or {}).get("break_glass"),
-                        }
-                        for r in await _rows(
-                            session, AuditRecord, AuditRecord.lead_id == lead.id, AuditRecord.id
-                        )
-                    ],
-                }
-            )
-        audit.record(
-            session,
-            actor=actor,
-            action="patient.exported",
-            practice_id=viewer.practice_id,
-            details={"lead_ids": [str(i) for i in lead_ids], "by": "email" if email.strip() else "phone"},
-        )
     return {
-        "format": "leadrouter-access-request",
-        "version": EXPORT_VERSION,
-        "produced_at": domain.clock.now().isoformat(),
-        "produced_by": viewer.display_name,
-        "leads": people,
+        "lead_id": str(lead.id),
+        "received_at": _when(lead.received_at),
+        "first_name": cipher.open(lead.first_name_enc, column=LEAD_FIRST_NAME, row_id=lead.id),
+        "last_name": cipher.open(lead.last_name_enc, column=LEAD_LAST_NAME, row_id=lead.id),
+        "phone": cipher.open(lead.phone_enc, column=LEAD_PHONE, row_id=lead.id),
+        "email": cipher.open(lead.email_enc, column=LEAD_EMAIL, row_id=lead.id),
+        "date_of_birth": cipher.open(lead.date_of_birth_enc, column=LEAD_DATE_OF_BIRTH, row_id=lead.id),
+        "zip": lead.zip,
+        "treatment_interest": lead.treatment_interest,
+        "source": lead.source_kind,
+        "channel": lead.source_channel,
+        "status": lead.status,
+        "stage": lead.stage,
+        "close_reason": lead.close_reason,
+        "closed_at": _when(lead.closed_at),
+        "phi_purged_at": _when(lead.phi_purged_at),
+        "inquiries": await _inquiries(session, domain, lead.id),
+        "notes": await _notes(session, domain, lead.id, names),
+        "texts": await _texts(session, domain, lead.id),
+        "calls": await _calls(session, lead.id),
+        "consents": await _consents(session, domain, lead.id),
+        "access_log": await _access_log(session, lead.id, names),
     }
+
+
+async def _notes(
+    session: AsyncSession, domain: Domain, lead_id: uuid.UUID, names: dict[uuid.UUID, str]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "at": _when(i.occurred_at),
+            "kind": i.kind,
+            "channel": i.channel,
+            "outcome": i.outcome,
+            "by": names.get(i.user_id),
+            "note": domain.cipher.open(i.note_enc, column=INTERACTION_NOTE, row_id=i.id),
+        }
+        for i in await _rows(session, Interaction, Interaction.lead_id == lead_id, Interaction.occurred_at)
+    ]
+
+
+async def _texts(session: AsyncSession, domain: Domain, lead_id: uuid.UUID) -> list[dict[str, Any]]:
+    return [
+        {
+            "at": _when(m.created_at),
+            "direction": m.direction,
+            "status": m.status,
+            "phone": domain.cipher.open(m.phone_enc, column=SMS_PHONE, row_id=m.id),
+            "body": domain.cipher.open(m.body_enc, column=SMS_BODY, row_id=m.id),
+        }
+        for m in await _rows(session, SmsMessage, SmsMessage.lead_id == lead_id, SmsMessage.created_at)
+    ]
+
+
+async def _calls(session: AsyncSession, lead_id: uuid.UUID) -> list[dict[str, Any]]:
+    return [
+        {
+            "at": _when(c.created_at),
+            "direction": c.direction,
+            "status": c.status,
+            "answered_by": c.answered_by,
+            "duration_seconds": c.duration_seconds,
+            "recorded": c.recording_sid is not None,
+        }
+        for c in await _rows(session, PhoneCall, PhoneCall.lead_id == lead_id, PhoneCall.created_at)
+    ]
+
+
+async def _consents(session: AsyncSession, domain: Domain, lead_id: uuid.UUID) -> list[dict[str, Any]]:
+    return [
+        {
+            "captured_at": _when(c.captured_at),
+            "channel": c.channel,
+            "granted": c.granted,
+            "disclosure_version": c.disclosure_version,
+            "page": c.page,
+            "ip": domain.cipher.open(c.ip_enc, column=CONSENT_IP, row_id=c.id),
+        }
+        for c in await _rows(
+            session, ConsentRecord, ConsentRecord.lead_id == lead_id, ConsentRecord.captured_at
+        )
+    ]
+
+
+async def _access_log(
+    session: AsyncSession, lead_id: uuid.UUID, names: dict[uuid.UUID, str]
+) -> list[dict[str, Any]]:
+    """Who read or changed the lead, when (the audit log's rows about it)."""
+    return [
+        {
+            "at": _when(r.occurred_at),
+            "who": names.get(_uuid(r.actor_id), r.actor_id) if r.actor_type == "user" else r.actor_id,
+            "who_kind": r.actor_type,
+            "action": r.action,
+            "via": (r.details or {}).get("via"),
+            "break_glass": (r.details or {}).get("break_glass"),
+        }
+        for r in await _rows(session, AuditRecord, AuditRecord.lead_id == lead_id, AuditRecord.id)
+    ]
 
 
 async def _inquiries(session, domain: Domain, lead_id: uuid.UUID) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]

@@ -16,6 +16,7 @@ from typing import Any
 
 from arq.worker import Retry
 from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.db_errors import is_unavailable
 from router.core.domain import Domain
@@ -116,70 +117,32 @@ async def escalate_lead(domain: Domain, lead_id: uuid.UUID, level: int) -> Escal
         lead.escalation_level = level
         lead.last_activity_at = now
         if level == 1:
-            lead.escalated_at = now
-            lead.overflow = True
-            lead.next_escalation_at = (
-                level2_due(
-                    sla_due_at=lead.sla_due_at or now,
-                    sla_started_at=lead.sla_started_at or lead.received_at,
-                    location=location,
-                    settings=settings,
-                )
-                if location is not None
-                else (lead.sla_due_at or now) + timedelta(minutes=settings.escalation_level2_minutes)
-            )
-            deliveries: list[dict[str, Any]] = [
-                {"user_id": None, "channel": "in_app", "status": "shown", "detail": ""}
-            ]
+            deliveries = _enter_overflow(lead, location, settings, now)
         else:
-            lead.next_escalation_at = None
-            managers = await managers_on_call(
-                session,
-                practice_id=lead.practice_id,
-                location=location,
-                time_zone=practice.time_zone,
-                settings=settings,
-                now=now,
-            )
-            deliveries = planned_deliveries(managers, settings)
-            if not managers:
-                log.warning(
-                    "lead %s: no manager on call for its level-2 alert; %s",
-                    lead.id,
-                    "the fallback contact gets it"
-                    if has_pending(deliveries)
-                    else "no fallback contact is set",
-                )
+            deliveries = await _plan_manager_alert(session, lead, location, practice, settings, now)
         alert = ManagerAlert(
             id=uuid.uuid4(),
             practice_id=lead.practice_id,
             location_id=lead.location_id,
             lead_id=lead.id,
             level=level,
-            message=alert_message(
-                level=level,
-                waited=now - lead.received_at,
-                location_name=location.name if location else practice.name,
-                link=lead_link(domain, lead.id),
-            ),
+            message=_message(domain, lead, level, location.name if location else practice.name, now),
             deliveries=deliveries,
             send_lease_until=now + ALERT_SEND_LEASE if has_pending(deliveries) else None,
             created_at=now,
         )
         session.add(alert)
+        details = {"level": level, "alert_id": str(alert.id)}
         audit.record(
             session,
             actor=ESCALATION_ACTOR,
             action="lead.escalate",
             practice_id=lead.practice_id,
             lead_id=lead.id,
-            details={"level": level, "alert_id": str(alert.id)},
+            details=details,
         )
         event_id = await record_lead_event(
-            session,
-            lead,
-            "lead.escalated",
-            {"level": level, "overflow": lead.overflow, "alert_id": str(alert.id)},
+            session, lead, "lead.escalated", {**details, "overflow": lead.overflow}
         )
         next_at = lead.next_escalation_at
     if level == 1 and next_at is not None:
@@ -195,6 +158,62 @@ async def escalate_lead(domain: Domain, lead_id: uuid.UUID, level: int) -> Escal
         alert_id=alert.id,
         deliveries=deliveries,
     )
+
+
+def _message(domain: Domain, lead: Lead, level: int, location_name: str, now: datetime) -> str:
+    return alert_message(
+        level=level,
+        waited=now - lead.received_at,
+        location_name=location_name,
+        link=lead_link(domain, lead.id),
+    )
+
+
+def _enter_overflow(
+    lead: Lead, location: Location | None, settings: PracticeSettings, now: datetime
+) -> list[dict[str, Any]]:
+    """Level 1: the lead goes to the overflow agents and level 2 is due later; shown in the app only."""
+    lead.escalated_at = now
+    lead.overflow = True
+    lead.next_escalation_at = (
+        level2_due(
+            sla_due_at=lead.sla_due_at or now,
+            sla_started_at=lead.sla_started_at or lead.received_at,
+            location=location,
+            settings=settings,
+        )
+        if location is not None
+        else (lead.sla_due_at or now) + timedelta(minutes=settings.escalation_level2_minutes)
+    )
+    return [{"user_id": None, "channel": "in_app", "status": "shown", "detail": ""}]
+
+
+async def _plan_manager_alert(
+    session: AsyncSession,
+    lead: Lead,
+    location: Location | None,
+    practice: Practice,
+    settings: PracticeSettings,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Level 2: the deliveries of the managers on call (or the fallback contact) to be sent."""
+    lead.next_escalation_at = None
+    managers = await managers_on_call(
+        session,
+        practice_id=lead.practice_id,
+        location=location,
+        time_zone=practice.time_zone,
+        settings=settings,
+        now=now,
+    )
+    deliveries = planned_deliveries(managers, settings)
+    if not managers:
+        log.warning(
+            "lead %s: no manager on call for its level-2 alert; %s",
+            lead.id,
+            "the fallback contact gets it" if has_pending(deliveries) else "no fallback contact is set",
+        )
+    return deliveries
 
 
 async def sweep_overdue(domain: Domain, *, limit: int = SWEEP_BATCH) -> dict[str, int]:

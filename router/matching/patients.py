@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.core.clock import get_clock
+from router.core.clock import clock_of
 from router.core.crypto import FieldCipher
 from router.core.models import LeadPatientMatch, Patient, TreatmentPlan
 from router.core.phi_columns import (
@@ -74,7 +74,7 @@ class SyncedPatients:
             method=METHODS.get(method, method),
             score=probability if probability is not None else 1.0,
             status="linked",
-            created_at=get_clock().now(),
+            created_at=clock_of(session).now(),
         )
         await session.execute(
             statement.on_conflict_do_update(

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.domain import Domain
 from router.core.errors import PhoneActionRefused
@@ -48,34 +50,7 @@ async def call_lead(domain: Domain, viewer: Viewer, lead_id: uuid.UUID, *, actor
         caller_id = await practice_number(session, lead.practice_id, lead.location_id)
         if caller_id is None:
             raise PhoneActionRefused("the practice has no Twilio number to call from")
-        interaction = Interaction(
-            id=uuid.uuid4(),
-            lead_id=lead.id,
-            practice_id=lead.practice_id,
-            kind="call",
-            channel="phone",
-            outcome="dialing",
-            user_id=staff.id,
-            occurred_at=now,
-            details={"direction": "outbound"},
-        )
-        session.add(interaction)
-        await session.flush([interaction])
-        call = PhoneCall(
-            id=uuid.uuid4(),
-            practice_id=lead.practice_id,
-            lead_id=lead.id,
-            location_id=lead.location_id,
-            interaction_id=interaction.id,
-            staff_user_id=staff.id,
-            direction="click_to_call",
-            status="queued",
-            status_rank=CALL_STATUS_ORDER["queued"],
-            routing_step="click_to_call",
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(call)
+        call = await _dialing(session, lead, staff, now)
         lead.last_activity_at = now
         audit.record(
             session,
@@ -100,6 +75,39 @@ async def call_lead(domain: Domain, viewer: Viewer, lead_id: uuid.UUID, *, actor
             .values(call_sid=call_sid)
         )
     return call.id
+
+
+async def _dialing(session: AsyncSession, lead: Lead, staff: StaffUser, now: datetime) -> PhoneCall:
+    """The queued call and its "dialing" entry on the lead's timeline."""
+    interaction = Interaction(
+        id=uuid.uuid4(),
+        lead_id=lead.id,
+        practice_id=lead.practice_id,
+        kind="call",
+        channel="phone",
+        outcome="dialing",
+        user_id=staff.id,
+        occurred_at=now,
+        details={"direction": "outbound"},
+    )
+    session.add(interaction)
+    await session.flush([interaction])
+    call = PhoneCall(
+        id=uuid.uuid4(),
+        practice_id=lead.practice_id,
+        lead_id=lead.id,
+        location_id=lead.location_id,
+        interaction_id=interaction.id,
+        staff_user_id=staff.id,
+        direction="click_to_call",
+        status="queued",
+        status_rank=CALL_STATUS_ORDER["queued"],
+        routing_step="click_to_call",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(call)
+    return call
 
 
 async def _call_failed(domain: Domain, call: PhoneCall, reason: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -93,26 +94,8 @@ async def receive_text(
             domain, practice_id, tracking, sender=sender, message_sid=message_sid, ip=ip
         )
     async with domain.transaction() as session:
-        sms_id = uuid.uuid4()
-        inserted = await session.scalar(
-            insert(SmsMessage)
-            .values(
-                id=sms_id,
-                message_sid=message_sid,
-                practice_id=practice_id,
-                direction="inbound",
-                automated=False,
-                practice_number=to,
-                phone_enc=domain.cipher.seal(sender, column=SMS_PHONE, row_id=sms_id),
-                phone_index=phone_index,
-                body_enc=domain.cipher.seal(body, column=SMS_BODY, row_id=sms_id),
-                status="received",
-                status_rank=max(SMS_STATUS_ORDER.values()),
-                created_at=now,
-                updated_at=now,
-            )
-            .on_conflict_do_nothing()
-            .returning(SmsMessage.id)
+        inserted = await _store_once(
+            session, domain, practice_id, message_sid=message_sid, sender=sender, to=to, body=body, now=now
         )
         if inserted is None:
             return InboundText(reply=None, duplicate=True)
@@ -124,21 +107,9 @@ async def receive_text(
             if lead_id is None
             else await session.get(Lead, lead_id, with_for_update=True)
         )
-        reply, kind = None, None
-        if keyword in OPT_OUT_WORDS:
-            kind = "opt_out"
-            if not was_out:
-                consent_of(session, practice_id, lead, phone_index, granted=False, to=to, now=now)
-                reply = UNSUBSCRIBED.format(practice=practice.name)
-        elif keyword in OPT_IN_WORDS and (was_out or keyword != "YES"):
-            kind = "opt_in"
-            consent_of(session, practice_id, lead, phone_index, granted=True, to=to, now=now)
-            if was_out:
-                reply = RESUBSCRIBED.format(practice=practice.name)
-        elif keyword in HELP_WORDS:
-            kind = "help"
-            contact = practice.support_phone or "our office"
-            reply = HELP_TEXT.format(practice=practice.name, contact=contact)
+        kind, reply = _answer_keyword(
+            session, keyword, practice, lead, phone_index, was_out=was_out, to=to, now=now
+        )
         flagged = kind is None and bool(LOOKS_LIKE_OPT_OUT.search(body))
         if lead is not None:
             await _on_timeline(
@@ -153,6 +124,71 @@ async def receive_text(
             details={"keyword": kind, "flagged": flagged},
         )
     return InboundText(reply=reply, lead_id=lead.id if lead else None, keyword=kind, flagged=flagged)
+
+
+async def _store_once(
+    session: AsyncSession,
+    domain: Domain,
+    practice_id: uuid.UUID,
+    *,
+    message_sid: str,
+    sender: str,
+    to: str,
+    body: str,
+    now: datetime,
+) -> uuid.UUID | None:
+    """The text, encrypted; None when this MessageSid is already stored (a retried webhook)."""
+    sms_id = uuid.uuid4()
+    return await session.scalar(
+        insert(SmsMessage)
+        .values(
+            id=sms_id,
+            message_sid=message_sid,
+            practice_id=practice_id,
+            direction="inbound",
+            automated=False,
+            practice_number=to,
+            phone_enc=domain.cipher.seal(sender, column=SMS_PHONE, row_id=sms_id),
+            phone_index=domain.blind_index.digest(sender, kind="phone"),
+            body_enc=domain.cipher.seal(body, column=SMS_BODY, row_id=sms_id),
+            status="received",
+            status_rank=max(SMS_STATUS_ORDER.values()),
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing()
+        .returning(SmsMessage.id)
+    )
+
+
+def _answer_keyword(
+    session: AsyncSession,
+    keyword: str,
+    practice: Practice,
+    lead: Lead | None,
+    phone_index: bytes | None,
+    *,
+    was_out: bool,
+    to: str,
+    now: datetime,
+) -> tuple[str | None, str | None]:
+    """STOP, START and HELP: the keyword's kind (None for any other text) and our reply, if any.
+
+    STOP and START record the consent change; a repeated STOP, or YES from a number that never opted
+    out, changes nothing and gets no reply.
+    """
+    if keyword in OPT_OUT_WORDS:
+        if was_out:
+            return "opt_out", None
+        consent_of(session, practice.id, lead, phone_index, granted=False, to=to, now=now)
+        return "opt_out", UNSUBSCRIBED.format(practice=practice.name)
+    if keyword in OPT_IN_WORDS and (was_out or keyword != "YES"):
+        consent_of(session, practice.id, lead, phone_index, granted=True, to=to, now=now)
+        return "opt_in", RESUBSCRIBED.format(practice=practice.name) if was_out else None
+    if keyword in HELP_WORDS:
+        contact = practice.support_phone or "our office"
+        return "help", HELP_TEXT.format(practice=practice.name, contact=contact)
+    return None, None
 
 
 def consent_of(

@@ -185,35 +185,7 @@ async def take_inbound_call(
         number = await session.scalar(select(TrackingNumber).where(TrackingNumber.phone_e164 == called))
     if number is None:
         raise UnknownTrackingNumber(called)
-    fields = {"phone": caller, "utm_campaign": number.campaign}
-    lead_id, created = None, False
-    try:
-        result = await ingest_inquiry(
-            domain,
-            InquiryCommand(
-                practice_id=number.practice_id,
-                source_kind="call",
-                fields={k: v for k, v in fields.items() if v},
-                received_at=now,
-                actor=audit.Actor("integration", "twilio", ip),
-                idempotency_scope="twilio-call",
-                idempotency_key=call_sid,
-                request_sha256=hashlib.sha256(f"{call_sid}|{caller}|{called}".encode()).digest(),
-                default_location_id=number.location_id,
-                channel=number.channel,
-                details={
-                    "tracking_number": number.phone_e164,
-                    "campaign": number.campaign,
-                    "call_sid": call_sid,
-                },
-            ),
-        )
-        lead_id, created = (
-            result.lead_id or uuid.UUID(result.body["lead_id"]),
-            result.body["status"] == "created",
-        )
-    except InvalidInquiry:
-        pass  # a withheld or foreign caller id still gets its call answered, just without a lead
+    lead_id, created = await _caller_lead(domain, number, call_sid=call_sid, caller=caller, ip=ip, now=now)
     async with domain.transaction() as session:
         settings = await load_phone_settings(session, number.practice_id)
         call_id = await session.scalar(
@@ -241,29 +213,66 @@ async def take_inbound_call(
             step = await _next_step(session, call, after=None, now=now)
         else:
             if lead_id is not None:
-                interaction = Interaction(
-                    id=uuid.uuid4(),
-                    lead_id=lead_id,
-                    practice_id=number.practice_id,
-                    kind="call",
-                    channel="phone",
-                    outcome="ringing",
-                    occurred_at=now,
-                    details={
-                        "direction": "inbound",
-                        "call_sid": call_sid,
-                        "tracking_number": number.phone_e164,
-                    },
-                )
-                session.add(interaction)
-                await session.flush([interaction])
-                call.interaction_id = interaction.id
+                call.interaction_id = await _ringing_on_timeline(session, number, lead_id, call_sid, now)
             step = await _next_step(session, call, after=None, now=now)
             await _enter(session, call, step, now)
     notice = None
     if settings.records_calls and step.kind != "voicemail":
         notice = settings.consent_notice or "This call may be recorded for quality and training."
     return CallAnswer(call_id=call.id, lead_id=lead_id, step=step, consent_notice=notice)
+
+
+async def _caller_lead(
+    domain: Domain, number: TrackingNumber, *, call_sid: str, caller: str, ip: str | None, now: datetime
+) -> tuple[uuid.UUID | None, bool]:
+    """The caller's lead (taken in as an inquiry of the number's channel) and whether it is new."""
+    fields = {"phone": caller, "utm_campaign": number.campaign}
+    try:
+        result = await ingest_inquiry(
+            domain,
+            InquiryCommand(
+                practice_id=number.practice_id,
+                source_kind="call",
+                fields={k: v for k, v in fields.items() if v},
+                received_at=now,
+                actor=audit.Actor("integration", "twilio", ip),
+                idempotency_scope="twilio-call",
+                idempotency_key=call_sid,
+                request_sha256=hashlib.sha256(f"{call_sid}|{caller}|{number.phone_e164}".encode()).digest(),
+                default_location_id=number.location_id,
+                channel=number.channel,
+                details={
+                    "tracking_number": number.phone_e164,
+                    "campaign": number.campaign,
+                    "call_sid": call_sid,
+                },
+            ),
+        )
+    except InvalidInquiry:
+        return (
+            None,
+            False,
+        )  # a withheld or foreign caller id still gets its call answered, just without a lead
+    return result.lead_id or uuid.UUID(result.body["lead_id"]), result.body["status"] == "created"
+
+
+async def _ringing_on_timeline(
+    session: AsyncSession, number: TrackingNumber, lead_id: uuid.UUID, call_sid: str, now: datetime
+) -> uuid.UUID:
+    """The call on the lead's timeline, ringing; its id."""
+    interaction = Interaction(
+        id=uuid.uuid4(),
+        lead_id=lead_id,
+        practice_id=number.practice_id,
+        kind="call",
+        channel="phone",
+        outcome="ringing",
+        occurred_at=now,
+        details={"direction": "inbound", "call_sid": call_sid, "tracking_number": number.phone_e164},
+    )
+    session.add(interaction)
+    await session.flush([interaction])
+    return interaction.id
 
 
 async def record_ring_result(domain: Domain, *, call_sid: str, step: str, outcome: str) -> RingStep:

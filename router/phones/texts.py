@@ -122,15 +122,7 @@ async def send_text(
         from_number = await _from_number(session, practice_id, lead_id)
         if from_number is None:
             return TextOutcome("blocked", reason="the practice has no Twilio number to text from")
-        lead = await session.get(Lead, lead_id) if lead_id else None
-        practice = await session.get(Practice, practice_id)
-        zones = recipient_zones(
-            zip_code=lead.zip if lead else None,
-            phone=phone,
-            fallback=practice.time_zone if practice else "UTC",
-        )
-        exempt = not automated and await _texted_us_recently(session, practice_id, phone_index or b"", now)
-        send_after = now if exempt else next_allowed(now, zones)
+        send_after = await _allowed_from(session, practice_id, lead_id, phone, phone_index, automated, now)
         message_id = uuid.uuid4()
         message = SmsMessage(
             id=message_id,
@@ -160,6 +152,28 @@ async def send_text(
         await domain.jobs.schedule_text(message.id, at=send_after)
         return TextOutcome("deferred", message.id, send_after=send_after)
     return await _deliver(domain, message.id)
+
+
+async def _allowed_from(
+    session: AsyncSession,
+    practice_id: uuid.UUID,
+    lead_id: uuid.UUID | None,
+    phone: str,
+    phone_index: bytes | None,
+    automated: bool,
+    now: datetime,
+) -> datetime:
+    """When the text may go: now, or when quiet hours end in the recipient's zones (a person's reply
+    to someone who just texted us is exempt)."""
+    lead = await session.get(Lead, lead_id) if lead_id else None
+    practice = await session.get(Practice, practice_id)
+    zones = recipient_zones(
+        zip_code=lead.zip if lead else None,
+        phone=phone,
+        fallback=practice.time_zone if practice else "UTC",
+    )
+    exempt = not automated and await _texted_us_recently(session, practice_id, phone_index or b"", now)
+    return now if exempt else next_allowed(now, zones)
 
 
 def _columns(message: SmsMessage) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -334,9 +335,7 @@ def may_add_offices(viewer: Viewer) -> bool:
     return may_do(viewer, "practice.administer")
 
 
-def zone_words(zone: str) -> str:
-    """A time zone in the words of the form, with its current abbreviation."""
-    from datetime import datetime
-
-    abbreviation = datetime.now(ZoneInfo(zone)).tzname() if zone else ""
+def zone_words(zone: str, *, at: datetime) -> str:
+    """A time zone in the words of the form, with its abbreviation at `at` (daylight saving or not)."""
+    abbreviation = at.astimezone(ZoneInfo(zone)).tzname() if zone else ""
     return f"{TIME_ZONES.get(zone, zone)} · {abbreviation}"

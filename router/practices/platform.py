@@ -120,18 +120,7 @@ async def add_practice(
         practice = Practice(id=uuid.uuid4(), slug=_slug(name, slugs), name=name, time_zone=zone, settings={})
         session.add(practice)
         await session.flush([practice])
-        location = Location(
-            id=uuid.uuid4(),
-            practice_id=practice.id,
-            slug=_slug(office, set()),
-            name=office,
-            time_zone=zone,
-            zip=zip_code,
-            latitude=coordinates[0],
-            longitude=coordinates[1],
-            business_hours={},
-            holidays=[],
-        )
+        location = _first_office(practice, office, zip_code, coordinates)
         session.add(location)
         await session.flush([location])
         admin, token = await add_invited(
@@ -155,6 +144,22 @@ async def add_practice(
         domain, user_id=admin.id, token=token, purpose="invite", inviter=viewer.display_name
     )
     return LinkSent(admin.id, admin_name, outcome)
+
+
+def _first_office(practice: Practice, name: str, zip_code: str, coordinates: tuple[float, float]) -> Location:
+    """A new practice's first office, with no hours yet (its admin sets them)."""
+    return Location(
+        id=uuid.uuid4(),
+        practice_id=practice.id,
+        slug=_slug(name, set()),
+        name=name,
+        time_zone=practice.time_zone,
+        zip=zip_code,
+        latitude=coordinates[0],
+        longitude=coordinates[1],
+        business_hours={},
+        holidays=[],
+    )
 
 
 @dataclass(frozen=True)

@@ -150,14 +150,9 @@ def read_settings_form(
     """The settings the form asks for and each manager's alert phone; `InvalidFields` naming every
     field that cannot be used (nothing is half-applied)."""
     read = FormReader(form)
-    minutes = {
-        "sla_minutes": ("Minutes to first contact", 1, 240),
-        "escalation_level2_minutes": ("Minutes before managers are texted", 1, 480),
-        "claim_timeout_minutes": ("Minutes a claim lasts", 1, 240),
-    }
     numbers = {
         name: read.integer(name, label=label, low=low, high=high)
-        for name, (label, low, high) in minutes.items()
+        for name, (label, low, high) in _MINUTES.items()
     }
     after_hours = read.choice("after_hours", label="what happens after hours", choices=AFTER_HOURS_RULES)
     stage = read.choice(
@@ -177,22 +172,7 @@ def read_settings_form(
         phone=read.phone("fallback.phone", label="The fallback phone", region=region),
         email=read.email("fallback.email", label="The fallback email"),
     )
-    phones: dict[uuid.UUID, str | None] = {}
-    on_call: dict[str, dict[str, list[list[str]]]] = {}
-    for manager in managers:
-        phones[manager.user_id] = read.phone(
-            f"{manager.prefix}-phone", label=f"{manager.name}'s phone", region=region
-        )
-        if read.raw(f"{manager.prefix}-mode") != ON_CALL_SCHEDULED:
-            continue
-        hours, hour_errors = read_weekly_hours(read.form, manager.prefix)
-        for name, message in hour_errors.items():
-            read.fail(name, f"{manager.name}: {message}")
-        if not hours and not hour_errors:
-            read.fail(
-                f"{manager.prefix}-mon-1-from", f"{manager.name}: give on-call hours, or choose their shift."
-            )
-        on_call[manager.email.casefold()] = hours
+    phones, on_call = _read_managers(read, managers, region)
     read.done()
     assert after_hours and stage and strategy
     settings = replace(
@@ -214,9 +194,9 @@ def read_settings_form(
         # On-call hours of people who are no longer managers are kept: they apply again if they return.
         manager_on_call={
             **{
-                email: hours
-                for email, hours in current.manager_on_call.items()
-                if email not in {m.email.casefold() for m in managers}
+                k: v
+                for k, v in current.manager_on_call.items()
+                if k not in {m.email.casefold() for m in managers}
             },
             **on_call,
         },
@@ -224,6 +204,37 @@ def read_settings_form(
     )
     settings.check()
     return settings, phones
+
+
+_MINUTES = {
+    "sla_minutes": ("Minutes to first contact", 1, 240),
+    "escalation_level2_minutes": ("Minutes before managers are texted", 1, 480),
+    "claim_timeout_minutes": ("Minutes a claim lasts", 1, 240),
+}
+"""The settings counted in minutes: (label, lowest, highest)."""
+
+
+def _read_managers(
+    read: FormReader, managers: list[ManagerRow], region: str
+) -> tuple[dict[uuid.UUID, str | None], dict[str, dict[str, list[list[str]]]]]:
+    """Each manager's alert phone, and the on-call hours of those on a schedule of their own."""
+    phones: dict[uuid.UUID, str | None] = {}
+    on_call: dict[str, dict[str, list[list[str]]]] = {}
+    for manager in managers:
+        phones[manager.user_id] = read.phone(
+            f"{manager.prefix}-phone", label=f"{manager.name}'s phone", region=region
+        )
+        if read.raw(f"{manager.prefix}-mode") != ON_CALL_SCHEDULED:
+            continue
+        hours, hour_errors = read_weekly_hours(read.form, manager.prefix)
+        for name, message in hour_errors.items():
+            read.fail(name, f"{manager.name}: {message}")
+        if not hours and not hour_errors:
+            read.fail(
+                f"{manager.prefix}-mon-1-from", f"{manager.name}: give on-call hours, or choose their shift."
+            )
+        on_call[manager.email.casefold()] = hours
+    return phones, on_call
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.domain import Domain
-from router.core.errors import InvalidFields
+from router.core.errors import ActionRefused, InvalidFields
 from router.core.models import AccountLink, Practice, StaffUser
 from router.core.ports import PortNotConfigured
 from router.privacy import audit
@@ -60,8 +60,11 @@ async def issue_link(
     return token
 
 
-class LinkUnusable(Exception):
+class LinkUnusable(ActionRefused):
     """The link cannot set a password; the message says why, in words for the person holding it."""
+
+    status_code = 410
+    title = "Link no longer works"
 
 
 @dataclass(frozen=True)

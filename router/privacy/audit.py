@@ -18,12 +18,13 @@ import hmac
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from router.core.clock import utcnow
+from router.core.clock import clock_of
 from router.core.models import AuditRecord
 
 SEALER_LOCK_KEY = 0x1EAD_A0D1
@@ -62,6 +63,7 @@ class Actor:
 
 def new_record(
     *,
+    at: datetime,
     actor: Actor,
     action: str,
     practice_id: uuid.UUID | None,
@@ -73,7 +75,7 @@ def new_record(
     if actor.break_glass is not None:
         details = {**details, "break_glass": actor.break_glass}
     return AuditRecord(
-        occurred_at=utcnow(),
+        occurred_at=at,
         actor_type=actor.type,
         actor_id=actor.id,
         action=action,
@@ -94,7 +96,14 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> AuditRecord:
     """Append an audit row in the current transaction; details carry ids and codes, never PHI."""
-    entry = new_record(actor=actor, action=action, practice_id=practice_id, lead_id=lead_id, details=details)
+    entry = new_record(
+        at=clock_of(session).now(),
+        actor=actor,
+        action=action,
+        practice_id=practice_id,
+        lead_id=lead_id,
+        details=details,
+    )
     session.add(entry)
     return entry
 

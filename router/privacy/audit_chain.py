@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from router.core.clock import utcnow
+from router.core.clock import clock_of
 from router.core.models import AuditRecord
 from router.core.settings import SecuritySettings
 from router.privacy.audit import CHAIN_KEYED_ACTION, GENESIS_HASH, chain_hash, legacy_chain_hash
@@ -57,7 +57,7 @@ async def current_head(session: AsyncSession) -> ChainHead | None:
     ).first()
     if row is None:
         return None
-    return ChainHead(int(row[0]), int(row[1]), bytes(row[2]).hex(), utcnow().isoformat())
+    return ChainHead(int(row[0]), int(row[1]), bytes(row[2]).hex(), clock_of(session).now().isoformat())
 
 
 @dataclass
@@ -199,6 +199,12 @@ async def verify_chain(
             f"exported head seq {head.seq} (row {head.row_id}, exported {head.at}) is missing from the "
             "table: sealed rows were deleted"
         )
+    await _count_unsealed(session, report, stale_before)
+    return report
+
+
+async def _count_unsealed(session: AsyncSession, report: VerifyReport, stale_before: datetime | None) -> None:
+    """Rows not chained yet; those older than `stale_before` should have been (a sealer is down)."""
     report.unsealed = (
         await session.scalar(
             select(func.count()).select_from(AuditRecord).where(AuditRecord.chain_seq.is_(None))
@@ -213,7 +219,6 @@ async def verify_chain(
         )
         if stale:
             report.problems.append(f"{stale} audit rows were never sealed")
-    return report
 
 
 async def verify_configured_chain(

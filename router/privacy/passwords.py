@@ -14,6 +14,8 @@ from functools import lru_cache
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
+from router.core.errors import ActionRefused
+
 MIN_LENGTH = 12
 """Longer than NIST's floor of 8: most accounts here reach patient records."""
 MAX_LENGTH = 128
@@ -22,8 +24,11 @@ MIN_ZXCVBN_SCORE = 3
 """zxcvbn's "safely unguessable" (about 10^8 guesses or more): guards against what no list holds."""
 
 
-class PasswordRejected(ValueError):
+class PasswordRejected(ActionRefused, ValueError):
     """The password breaks a rule; the message says which, in the person's words."""
+
+    status_code = 422
+    title = "Password not accepted"
 
 
 @lru_cache(maxsize=1)

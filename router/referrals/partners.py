@@ -111,6 +111,16 @@ async def _office(
     return office.id
 
 
+async def _existing_referrer(session: AsyncSession, read: FormReader, email: str | None) -> StaffUser | None:
+    """The referrer who already has this email's account; any other account with it is refused."""
+    if not email:
+        return None
+    existing = await session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email))
+    if existing is not None and (existing.role not in REFERRER_ROLES or existing.referring_office_id is None):
+        read.fail("email", f"{email} already has an account that is not a referrer's; use another email.")
+    return existing
+
+
 async def invite_referrer(
     domain: Domain, viewer: Viewer, form: Mapping[str, Any], *, actor: audit.Actor
 ) -> ReferrerInvited:
@@ -125,15 +135,7 @@ async def invite_referrer(
     )
     now = domain.clock.now()
     async with domain.sessionmaker() as session, session.begin():
-        existing = (
-            await session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email))
-            if email
-            else None
-        )
-        if existing is not None and (
-            existing.role not in REFERRER_ROLES or existing.referring_office_id is None
-        ):
-            read.fail("email", f"{email} already has an account that is not a referrer's; use another email.")
+        existing = await _existing_referrer(session, read, email)
         office_id = (
             existing.referring_office_id
             if existing is not None

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from router.core.clock import utcnow
 from router.core.domain import Domain
 from router.core.events import record_event
 from router.core.models import Lead
@@ -106,7 +105,7 @@ def explain_in_background(
 async def fill_missing_reasons(ctx: dict[str, Any]) -> dict[str, int]:
     """Worker sweep: explain scored leads whose after-commit explanation never landed."""
     domain: Domain = ctx["domain"]
-    now = utcnow()
+    now = domain.clock.now()
     async with domain.sessionmaker() as session:
         leads = (
             await session.scalars(

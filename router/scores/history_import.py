@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.domain import Domain
+from router.core.errors import ActionRefused
 from router.core.models import Location, Practice, Provider
 from router.privacy import audit
 from router.scores import registry
@@ -27,8 +28,11 @@ _TRAINING = asyncio.Semaphore(1)
 """One training from the upload screen at a time per process: it takes a core for seconds."""
 
 
-class HistoryRefused(Exception):
+class HistoryRefused(ActionRefused):
     """The import would teach the model a misread file; `reasons` say why."""
+
+    status_code = 422
+    title = "History not imported"
 
     def __init__(self, reasons: list[str], *, forcible: bool) -> None:
         super().__init__("; ".join(reasons))
@@ -185,6 +189,7 @@ async def upload_practice_history(
                 imported.labels,
                 imported.received_at,
                 source=f"practice file {file_name}",
+                trained_at=domain.clock.now(),
             )
         except ValueError as error:  # e.g. too few months for the time split
             outcome.training_error = str(error)

@@ -22,7 +22,7 @@ from router.privacy import audit
 from router.privacy.access import Viewer, require
 from router.scores.promotion import PromotionRefused, judge, promote, roll_back
 from router.scores.registry import UnknownModelVersion, serving_version
-from scoring.promotion import PromotionCheck
+from scoring.promotion_rule import PromotionCheck
 
 MIN_REASON_CHARACTERS = 10
 """A reason someone reading the audit log later can act on, not "ok"."""

@@ -17,12 +17,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.core.clock import utcnow
 from router.core.domain import Domain
 from router.core.models import ModelVersion, Practice
 from router.privacy import audit
@@ -89,18 +90,14 @@ async def recalibrate_practice(
         count = await closed_lead_count(session, practice_id)
         if count < minimum:
             return {"skipped": f"{count} closed leads; recalibration needs {minimum}"}
-        if own is not None and not force:
-            same_pooled = own.card.get("recalibrated_from") == pooled.version
-            if same_pooled and count < REFIT_GROWTH * own.card.get("recalibration", {}).get("leads", 0):
-                return {"skipped": "recalibrated recently", "version": own.version}
+        if own is not None and not force and _recently(own, pooled, count):
+            return {"skipped": "recalibrated recently", "version": own.version}
         history = await product_history(session, domain, practice_id)
     labels = np.asarray(history.labels, dtype=bool)
     features = feature_matrix(history.inputs)
-    calibration = pooled.card.get("calibration") or {}
-    pooled_calibration = (float(calibration.get("slope", 1.0)), float(calibration.get("intercept", 0.0)))
     margins = await asyncio.to_thread(raw_margins, pooled.onnx_model, features)
     try:
-        recal = recalibrate(margins, labels, pooled_calibration=pooled_calibration, min_leads=minimum)
+        recal = recalibrate(margins, labels, pooled_calibration=_calibration_of(pooled), min_leads=minimum)
     except ValueError as error:  # fewer usable leads than closed ones (e.g. without a first touchpoint)
         return {"skipped": str(error)}
     if recal.after.log_loss > recal.before.log_loss and not force:
@@ -112,36 +109,18 @@ async def recalibrate_practice(
         if await session.scalar(select(ModelVersion.id).where(ModelVersion.version == version)):
             return {"skipped": "already recalibrated on these leads", "version": version}
         current = await registry.active_version(session, practice_id, for_update=True)
-        row = ModelVersion(
-            id=uuid.uuid4(),
+        row = _recalibrated_row(
+            pooled,
+            recal,
             version=version,
             practice_id=practice_id,
-            status="active",
-            holdout_auc=pooled.holdout_auc,
-            metrics=pooled.metrics,
-            card_markdown=_card_markdown(pooled, recal, practice.name if practice else "this practice"),
-            card={
-                **pooled.card,
-                "pooled": True,
-                "recalibrated_from": pooled.version,
-                "recalibration": registry.json_safe(recal.as_dict()),
-                "calibration": {"slope": recal.slope, "intercept": recal.intercept},
-                "promotion_check": None,
-            },
-            feature_names=pooled.feature_names,
-            onnx_model=pooled.onnx_model,
-            booster=pooled.booster,
+            practice_name=practice.name if practice else "this practice",
             reference_scores=[round(float(s), 3) for s in scores[-REFERENCE_SCORES_MAX:]],
             holdout=registry.pack_holdout(features[-held:], labels[-held:]),
-            created_at=utcnow(),
-            promoted_at=utcnow(),
-            promoted_by=actor.id,
+            now=domain.clock.now(),
+            actor=actor,
         )
-        if current is not None:
-            current.status = "retired"
-            await session.flush([current])
-        session.add(row)
-        await session.flush([row])
+        await _activate(session, row, replacing=current)
         audit.record(
             session,
             actor=actor,
@@ -152,6 +131,67 @@ async def recalibrate_practice(
         await promotion.record_swap(session, row, replaced=current)
     log.info("recalibrated %s for practice %s on %d closed leads", pooled.version, practice_id, recal.leads)
     return {"version": version, "leads": recal.leads, "recalibration": recal.as_dict()}
+
+
+async def _activate(session: AsyncSession, row: ModelVersion, *, replacing: ModelVersion | None) -> None:
+    """Retire the practice's current version first: one active version per practice at any moment."""
+    if replacing is not None:
+        replacing.status = "retired"
+        await session.flush([replacing])
+    session.add(row)
+    await session.flush([row])
+
+
+def _calibration_of(pooled: ModelVersion) -> tuple[float, float]:
+    calibration = pooled.card.get("calibration") or {}
+    return float(calibration.get("slope", 1.0)), float(calibration.get("intercept", 0.0))
+
+
+def _recently(own: ModelVersion, pooled: ModelVersion, closed_leads: int) -> bool:
+    """The practice's recalibration is of this pooled version and its closed leads have not grown
+    enough since for a refit to tell anything new."""
+    same_pooled = own.card.get("recalibrated_from") == pooled.version
+    return same_pooled and closed_leads < REFIT_GROWTH * own.card.get("recalibration", {}).get("leads", 0)
+
+
+def _recalibrated_row(
+    pooled: ModelVersion,
+    recal: Recalibration,
+    *,
+    version: str,
+    practice_id: uuid.UUID,
+    practice_name: str,
+    reference_scores: list[float],
+    holdout: Any,
+    now: datetime,
+    actor: audit.Actor,
+) -> ModelVersion:
+    """The pooled champion with the practice's own calibration, active at once."""
+    return ModelVersion(
+        id=uuid.uuid4(),
+        version=version,
+        practice_id=practice_id,
+        status="active",
+        holdout_auc=pooled.holdout_auc,
+        metrics=pooled.metrics,
+        card_markdown=_card_markdown(pooled, recal, practice_name),
+        card={
+            **pooled.card,
+            "pooled": True,
+            "recalibrated_from": pooled.version,
+            "recalibration": registry.json_safe(recal.as_dict()),
+            "calibration": {"slope": recal.slope, "intercept": recal.intercept},
+            "promotion_check": None,
+        },
+        feature_names=pooled.feature_names,
+        onnx_model=pooled.onnx_model,
+        booster=pooled.booster,
+        reference_scores=reference_scores,
+        holdout=holdout,
+        created_at=now,
+        promoted_at=now,
+        promoted_by=actor.id,
+    )
 
 
 async def recalibrate_pooled_models(ctx: dict[str, Any]) -> dict[str, Any]:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.core.clock import utcnow
+from router.core.clock import clock_of
 from router.core.domain import Domain
+from router.core.errors import ActionRefused
 from router.core.events import record_event
 from router.core.models import ModelVersion
 from router.privacy import audit
@@ -23,11 +25,13 @@ from router.scores.registry import (
     unpack_holdout,
     version_scope,
 )
-from scoring.promotion import PromotionCheck, promotion_check
+from scoring.promotion_rule import PromotionCheck, promotion_check
 
 
-class PromotionRefused(Exception):
+class PromotionRefused(ActionRefused):
     """The challenger failed the promotion rule on its holdout (and no override was given)."""
+
+    title = "Not promoted"
 
 
 @dataclass(frozen=True)
@@ -90,29 +94,15 @@ async def promote(
     if champion is not None:
         champion.status = "retired"
         await session.flush([champion])  # leave the one-active-per-practice index before the new one enters
-    now = utcnow()
+    now = clock_of(session).now()
     challenger.status = "active"
     challenger.promoted_at = now
     challenger.promoted_by = actor.id
     challenger_auc = comparison.candidate_auc if comparison else None
     champion_auc = comparison.champion_auc if comparison else None
     if force:
-        audit.record(
-            session,
-            actor=actor,
-            action="model.promote_forced",
-            practice_id=challenger.practice_id,
-            details=json_safe(
-                {
-                    "version": version,
-                    "replaced": champion.version if champion else None,
-                    "challenger_auc": challenger_auc,
-                    "champion_auc": champion_auc,
-                    "rule_said": list(check.reasons),
-                    "reason": reason,
-                }
-            ),
-        )
+        details = {"challenger_auc": challenger_auc, "champion_auc": champion_auc, "reason": reason}
+        _record_forced(session, actor, challenger, champion, check, details)
     event_id = await record_swap(session, challenger, replaced=champion)
     return Promotion(
         version=version,
@@ -124,6 +114,33 @@ async def promote(
         event_id=event_id,
         check=check,
         compared_with=serving.version if serving is not None else None,
+    )
+
+
+def _record_forced(
+    session: AsyncSession,
+    actor: audit.Actor,
+    challenger: ModelVersion,
+    champion: ModelVersion | None,
+    check: PromotionCheck,
+    details: dict[str, Any],
+) -> None:
+    """A promotion over the rule's refusal: audited with what the rule said and the reason given."""
+    audit.record(
+        session,
+        actor=actor,
+        action="model.promote_forced",
+        practice_id=challenger.practice_id,
+        details=json_safe(
+            {
+                "version": challenger.version,
+                "replaced": champion.version if champion else None,
+                "challenger_auc": details["challenger_auc"],
+                "champion_auc": details["champion_auc"],
+                "rule_said": list(check.reasons),
+                "reason": details["reason"],
+            }
+        ),
     )
 
 
@@ -175,7 +192,7 @@ async def roll_back(
         current.status = "retired"
         await session.flush([current])
     target.status = "active"
-    target.promoted_at = utcnow()
+    target.promoted_at = clock_of(session).now()
     target.promoted_by = actor.id
     audit.record(
         session,

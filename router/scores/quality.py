@@ -10,7 +10,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.core.clock import utcnow
+from router.core.clock import clock_of
 from router.core.models import Lead, ModelVersion
 from router.scores.registry import (
     UnknownModelVersion,
@@ -82,7 +82,7 @@ async def score_drift(session: AsyncSession, practice_id: uuid.UUID | None) -> f
     query = select(Lead.score).where(
         Lead.score_version == row.version,
         Lead.score.is_not(None),
-        Lead.received_at >= utcnow() - timedelta(days=DRIFT_WINDOW_DAYS),
+        Lead.received_at >= clock_of(session).now() - timedelta(days=DRIFT_WINDOW_DAYS),
     )
     if practice_id is not None:
         query = query.where(Lead.practice_id == practice_id)

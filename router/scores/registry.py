@@ -2,7 +2,7 @@
 
 A version is stored as a candidate with its metrics, card, ONNX and booster bytes, reference scores
 and its holdout (feature matrix and outcomes, no PHI). A challenger replaces the model serving its
-practice (the practice's champion, else the pooled one) by `scoring.promotion`'s rule, both judged on
+practice (the practice's champion, else the pooled one) by `scoring.promotion_rule`'s rule, both judged on
 the challenger's own holdout: the 95% interval of the AUC difference must lie above -0.01 and the
 challenger's calibration slope within 0.9-1.1. The check is kept on the challenger's card. A manager
 may override the rule with a reason, and may always roll back to an earlier version with a reason;
@@ -25,11 +25,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
-from router.core.clock import utcnow
+from router.core.clock import clock_of
 from router.core.models import ModelVersion
 from scoring.export import onnx_probabilities
 from scoring.features import feature_matrix
-from scoring.runtime import ModelRuntime
+from scoring.serving import ModelRuntime
 from scoring.training import TrainingResult
 
 _LARGE_COLUMNS = (ModelVersion.onnx_model, ModelVersion.booster, ModelVersion.holdout)
@@ -112,7 +112,7 @@ async def store_version(
         booster=result.booster_bytes,
         reference_scores=list(result.score_reference_distribution),
         holdout=pack_holdout(feature_matrix(result.holdout_inputs), result.holdout_labels),
-        created_at=utcnow(),
+        created_at=clock_of(session).now(),
     )
     session.add(row)
     await session.flush([row])

@@ -11,7 +11,7 @@ from connectors.pms.fhir import FhirPmsClient
 from connectors.pms.fhir_demo import record_outcomes
 from connectors.pms.fhir_server import FhirTestServer
 from router.appointments.records import NewAppointment, NewPatient
-from router.core.ports import PmsRefused, PmsUnavailable
+from router.core.pms_ports import PmsRefused, PmsUnavailable
 
 pytestmark = pytest.mark.integration
 

@@ -158,7 +158,7 @@ async def test_the_worker_runs_a_queued_run_in_burst_mode(isolated):
 
     settings, runtime = isolated
     domain = runtime.domain
-    freeze(domain, datetime.now(UTC))
+    freeze(domain, domain.clock.now())
     await seed_demo(domain)
     await seed_history(domain, "lakeside-ortho", months=1)
     async with domain.sessionmaker() as session, session.begin():

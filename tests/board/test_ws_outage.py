@@ -16,7 +16,7 @@ from tests.factories import inquiry, make_practice, open_staff_session, signed
 from tests.fixtures.live import serve_in_thread
 from tests.tcp_gate import TcpGate
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.faults]
 
 RECHECK_SECONDS = 0.2
 """The boards' session re-check interval, shortened so the outage spans several re-checks."""

@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from leadrouter.embedded import EmbeddedServices
-from router.core.clock import FrozenClock, set_clock
+from router.core.clock import FrozenClock
 from router.core.domain import Domain
 from router.core.models import Lead
 from router.intake.pipeline import InquiryCommand, ingest_inquiry
@@ -30,7 +30,6 @@ def freeze(domain: Domain, at: datetime) -> FrozenClock:
     """Freeze the domain's clock and the process clock (the domain fixture restores both)."""
     clock = FrozenClock(at)
     domain.clock = clock
-    set_clock(clock)
     return clock
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -14,7 +14,7 @@ from leadrouter.worker import build_worker
 from tests.escalation.support import PrivateRedis, freeze, load_lead, new_lead
 from tests.factories import make_practice
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.faults]
 
 QUICK_RETRIES = (0.05, 0.1, 0.2)
 """The worker's back-off, shortened: the test waits for what it does, not for its pauses."""
@@ -51,7 +51,7 @@ async def overdue_setup(domain, settings, private_redis):
     time; the leads' deadlines are judged by the domain's clock)."""
     own = replace(settings, redis=replace(settings.redis, url=private_redis.url))
     runtime = build_runtime(own)
-    clock = freeze(runtime.domain, datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2))
+    clock = freeze(runtime.domain, domain.clock.now().replace(microsecond=0) - timedelta(hours=2))
     practice = await make_practice(runtime.domain, staff={"boss@bright.example": {"role": "manager"}})
     yield own, runtime, clock, practice
     await runtime.close()

@@ -1,7 +1,7 @@
 """The real arq worker in burst mode: the deferred job escalates, and the sweeper catches a lost job."""
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -41,7 +41,7 @@ async def test_deferred_jobs_escalate_both_levels(isolated):
     settings, runtime = isolated
     domain = runtime.domain
     # arq defers by real time: put the lead an hour in the real past so both jobs are due now.
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    start = domain.clock.now().replace(microsecond=0) - timedelta(hours=2)
     clock = freeze(domain, start)
     practice = await make_practice(domain, staff={"boss@bright.example": {"role": "manager"}})
     lead = await new_lead(domain, practice.practice.id)
@@ -63,7 +63,7 @@ async def test_deferred_jobs_escalate_both_levels(isolated):
 async def test_sweeper_cron_catches_a_lost_job(isolated):
     settings, runtime = isolated
     domain = runtime.domain
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    start = domain.clock.now().replace(microsecond=0) - timedelta(hours=2)
     clock = freeze(domain, start)
     practice = await make_practice(domain, staff={"boss@bright.example": {"role": "manager"}})
     lead = await new_lead(domain, practice.practice.id)

@@ -70,7 +70,7 @@ async def test_strategy(client, domain, strategy, expected):
     practice = await make_practice(domain, staff=staff, settings={"assignment": {"strategy": strategy}})
     a, b = practice.staff["a@x.example"], practice.staff["b@x.example"]
     # a holds two open leads but was assigned longest ago; b holds none but was assigned just now
-    await set_user(domain, b, last_assigned_at=datetime.now(UTC) - timedelta(minutes=1))
+    await set_user(domain, b, last_assigned_at=domain.clock.now() - timedelta(minutes=1))
     for n in (1, 2):
         body = await deliver(client, practice, **person(n))
         if body["assigned_user_id"] != str(a.id):
@@ -80,8 +80,8 @@ async def test_strategy(client, domain, strategy, expected):
                 await session.execute(
                     update(Lead).where(Lead.id == uuid.UUID(body["lead_id"])).values(assigned_user_id=a.id)
                 )
-    await set_user(domain, a, last_assigned_at=datetime.now(UTC) - timedelta(hours=1))
-    await set_user(domain, b, last_assigned_at=datetime.now(UTC) - timedelta(minutes=1))
+    await set_user(domain, a, last_assigned_at=domain.clock.now() - timedelta(hours=1))
+    await set_user(domain, b, last_assigned_at=domain.clock.now() - timedelta(minutes=1))
     body = await deliver(client, practice, **person(3))
     assert body["assigned_user_id"] == str(practice.staff[expected].id)
 
@@ -104,7 +104,7 @@ async def test_respect_availability(client, domain, respect, expected):
 
 @pytest.mark.parametrize(("respect", "expected"), [(True, "day@x.example"), (False, "night@x.example")])
 async def test_respect_shift(client, domain, respect, expected):
-    now_local = datetime.now(UTC)
+    now_local = domain.clock.now()
     closed = {d: [] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
     staff = {
         # night has no hours at all this week; day works around the clock; night was assigned least recently
@@ -144,7 +144,7 @@ async def test_priority_score_sends_high_scores_to_priority_staff(client, domain
     practice = await make_practice(
         domain, staff=staff, settings={"assignment": {"priority_score": threshold}}
     )
-    await set_user(domain, practice.staff["senior@x.example"], last_assigned_at=datetime.now(UTC))
+    await set_user(domain, practice.staff["senior@x.example"], last_assigned_at=domain.clock.now())
     original = domain.scorer
     domain.scorer = FixedScorer(85)
     try:
@@ -180,6 +180,9 @@ async def test_after_hours_lead_starts_its_clock_at_opening(client, domain):
     assert datetime.fromisoformat(body["sla_due_at"]) == datetime(2026, 12, 1, 8, 5, tzinfo=chicago)
 
 
+A_WEDNESDAY_NOON = datetime(2026, 1, 7, 18, 0, tzinfo=UTC)
+
+
 def test_staff_without_hours_of_their_own_follow_the_location_and_the_others_their_own():
     from router.core.models import Location
     from router.intake.assignment import StaffCandidate, pick_staff
@@ -200,10 +203,10 @@ def test_staff_without_hours_of_their_own_follow_the_location_and_the_others_the
     front, back = candidate(None, 0), candidate(None, 1)  # the office's hours: closed
     evening = candidate({d: [["00:00", "24:00"]] for d in days}, 2)  # own hours: around the clock
     chosen = pick_staff(
-        [front, back, evening], location, rules=AssignmentRules(), score=None, now=datetime.now(UTC)
+        [front, back, evening], location, rules=AssignmentRules(), score=None, now=A_WEDNESDAY_NOON
     )
     assert chosen == evening
     everyone_closed = pick_staff(
-        [front, back], location, rules=AssignmentRules(), score=None, now=datetime.now(UTC)
+        [front, back], location, rules=AssignmentRules(), score=None, now=A_WEDNESDAY_NOON
     )
     assert everyone_closed is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -83,9 +83,9 @@ async def test_bad_signature_is_401_and_stores_nothing(client, domain, practice,
     elif tamper == "altered_body":
         raw = raw.replace(b"Ana", b"Eve")
     elif tamper == "stale_timestamp":
-        raw, headers = signed(inquiry(), practice.secret, at=datetime.now(UTC) - timedelta(minutes=6))
+        raw, headers = signed(inquiry(), practice.secret, at=domain.clock.now() - timedelta(minutes=6))
     elif tamper == "future_timestamp":
-        raw, headers = signed(inquiry(), practice.secret, at=datetime.now(UTC) + timedelta(minutes=6))
+        raw, headers = signed(inquiry(), practice.secret, at=domain.clock.now() + timedelta(minutes=6))
     elif tamper == "garbage_signature":
         headers["webhook-signature"] = "v1,not-base64!!"
     response = await client.post(url(practice), content=raw, headers=headers)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from connectors.forms.payload import MalformedBody, parse_form_body
 from router.intake.normalize import KNOWN_FIELDS, InvalidInquiry, normalize_inquiry
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.fuzz]
 
 NOW = datetime(2026, 3, 4, 16, 0, tzinfo=UTC)
 flat_values = st.one_of(

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from connectors.twilio.twiml import BRIDGE_PATH, VOICE_PATH, VOICE_STATUS_PATH
-from router.core.clock import FrozenClock, set_clock
+from router.core.clock import FrozenClock
 from router.core.errors import PhoneActionRefused
 from router.core.models import Interaction, Lead, PhoneCall, StaffUser
 from router.phones.click_to_call import call_lead
@@ -26,7 +26,6 @@ NOON_CDT = datetime(2026, 6, 2, 17, 0, tzinfo=UTC)
 def frozen(domain):  # type: ignore[no-untyped-def]
     clock = FrozenClock(NOON_CDT)
     domain.clock = clock
-    set_clock(clock)
     return clock
 
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from connectors.twilio.twiml import BRIDGE_PATH, SMS_PATH
-from router.core.clock import FrozenClock, set_clock
+from router.core.clock import FrozenClock
 from router.core.models import PhoneCall, StaffUser
 from tests.factories import inquiry, open_staff_session, signed
 from tests.phones.helpers import CALLER, phone_practice, post_signed, sms_params
@@ -26,7 +26,6 @@ async def test_webhook_leads_contacted_by_board_phone_and_text_add_up_on_the_das
 ):
     clock = FrozenClock(TUESDAY_10AM_CDT)
     phones.clock = clock
-    set_clock(clock)
     practice = await phone_practice(
         phones,
         staff={

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from connectors.twilio.twiml import BRIDGE_PATH, RING_RESULT_PATH, SMS_PATH, VOICE_PATH
 from router.board.dashboard import DashboardScope
 from router.board.dashboard_view import load_dashboard
-from router.core.clock import FrozenClock, set_clock
+from router.core.clock import FrozenClock
 from router.core.models import Lead, PhoneCall, StaffUser
 from router.privacy.auth import create_user
 from tests.factories import PASSWORD, open_staff_session
@@ -42,7 +42,6 @@ WAIT = timedelta(minutes=2)
 def frozen(domain):  # type: ignore[no-untyped-def]
     clock = FrozenClock(TUESDAY_10AM_CDT)
     domain.clock = clock
-    set_clock(clock)
     return clock
 
 

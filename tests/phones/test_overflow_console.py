@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from connectors.twilio.twiml import RING_RESULT_PATH, VOICE_PATH
-from router.core.clock import FrozenClock, set_clock
+from router.core.clock import FrozenClock
 from router.core.models import Appointment, AuditRecord, Interaction, Lead
 from router.privacy.auth import create_user
 from tests.factories import open_staff_session
@@ -24,7 +24,6 @@ NOON_CDT = datetime(2026, 6, 2, 17, 0, tzinfo=UTC)
 def frozen(domain):  # type: ignore[no-untyped-def]
     clock = FrozenClock(NOON_CDT)
     domain.clock = clock
-    set_clock(clock)
     return clock
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import update
 
-from router.core.clock import FrozenClock, set_clock
+from router.core.clock import FrozenClock
 from router.core.models import StaffUser
 from tests.factories import open_staff_session
 from tests.phones.helpers import CALLER, form_lead, phone_practice
@@ -19,7 +19,6 @@ pytestmark = pytest.mark.integration
 async def test_call_and_text_buttons(twilio_client, phones, fake_twilio):
     clock = FrozenClock(datetime(2026, 6, 2, 17, 0, tzinfo=UTC))  # noon in Austin: not quiet hours
     phones.clock = clock
-    set_clock(clock)
     practice = await phone_practice(phones, staff={"desk@bright.example": {}})
     user = practice.staff["desk@bright.example"]
     async with phones.sessionmaker() as session, session.begin():

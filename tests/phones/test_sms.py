@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from connectors.twilio.twiml import SMS_PATH, SMS_STATUS_PATH, VOICE_PATH, VOICE_STATUS_PATH
-from router.core.clock import FrozenClock, set_clock
+from router.core.clock import FrozenClock
 from router.core.errors import PhoneActionRefused
 from router.core.models import ConsentRecord, Interaction, Lead, SmsMessage
 from router.phones.texts import send_deferred_text, send_sms_to_lead, send_text
@@ -38,7 +38,6 @@ ACTOR = Actor("user", "test")
 def frozen(domain):  # type: ignore[no-untyped-def]
     clock = FrozenClock(NOON_CDT)
     domain.clock = clock
-    set_clock(clock)
     return clock
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from connectors.twilio.signature import sign_webhook
 from connectors.twilio.twiml import RING_RESULT_PATH, VOICE_PATH, VOICE_STATUS_PATH
-from router.core.clock import FrozenClock, set_clock
+from router.core.clock import FrozenClock
 from router.core.models import AuditRecord, Interaction, Lead, PhoneCall, Touchpoint
 from router.core.phi_columns import INTERACTION_NOTE
 from tests.phones.helpers import (
@@ -33,7 +33,6 @@ TUESDAY_10AM_CDT = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 def frozen(domain):  # type: ignore[no-untyped-def]
     clock = FrozenClock(TUESDAY_10AM_CDT)
     domain.clock = clock
-    set_clock(clock)
     return clock
 
 

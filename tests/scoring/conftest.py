@@ -6,13 +6,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from scoring.runtime import ModelRuntime
+from scoring.serving import ModelRuntime
 from scoring.training import TrainingResult, train_models
 from simulator.inquiries import PracticeSimulator
 from simulator.training_data import TrainingSet, training_set
 
 SMALL_TREES = {"n_estimators": 40, "max_depth": 3}
 """Enough trees for meaningful explanations, few enough to train in about a second."""
+
+TRAINED_AT = datetime(2026, 1, 1, tzinfo=UTC)
+"""When the test models say they were trained."""
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +37,7 @@ def trained(small_history: TrainingSet) -> TrainingResult:
         true_probabilities=small_history.true_probabilities,
         seed=3,
         xgboost_params=SMALL_TREES,
+        trained_at=TRAINED_AT,
     )
 
 

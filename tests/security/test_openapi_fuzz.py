@@ -16,10 +16,11 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from connectors.forms.signature import sign_delivery
+from router.core.clock import Clock
 from tests.attribution_product.support import SITE_KEY, SITE_ORIGIN, practice_with_site
 from tests.factories import open_staff_session
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.fuzz]
 
 EXAMPLES_PER_OPERATION = 50
 
@@ -54,7 +55,9 @@ def _request(case, target) -> httpx.Request:
             raw = urlencode({k: "" if v is None else v for k, v in body.items()}).encode()
         else:
             raw = b"" if body is None else json.dumps(body).encode()
-        headers |= sign_delivery(raw, secret=practice.secret, webhook_id=f"msg_{uuid.uuid4().hex}")
+        headers |= sign_delivery(
+            raw, secret=practice.secret, webhook_id=f"msg_{uuid.uuid4().hex}", at=Clock().now()
+        )
         headers["content-type"] = case.media_type or "application/json"
         return httpx.Request(case.method, live_server.url + path, content=raw, headers=headers)
     if path.startswith("/collect/"):

@@ -11,8 +11,8 @@ import zipcodes
 
 from scoring.channels import CHANNELS, classify_channel
 from simulator.inquiries import PracticeSimulator
-from simulator.journeys import simulate_journeys
 from simulator.practices import demo_call_center, demo_practices
+from simulator.synthetic_journeys import simulate_journeys
 
 pytestmark = pytest.mark.unit
 START, END = datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 3, 1, tzinfo=UTC)

@@ -52,7 +52,7 @@ async def _choices(domain: Domain, signed_in: SignedIn) -> dict[str, Any]:
         offices = [(i, name) for i, name in offices if i in viewer.location_ids]
     return {
         "zone": ZoneInfo(zone or "UTC"),
-        "zone_label": zone_words(zone or "UTC"),
+        "zone_label": zone_words(zone or "UTC", at=domain.clock.now()),
         "people": [("", "Anyone"), *[(str(i), name) for i, name in people]],
         "offices": [("", "Every office"), *[(str(i), name) for i, name in offices]],
         "actions": [("", "Any action"), *sorted(ACTION_WORDS.items(), key=lambda item: item[1])],

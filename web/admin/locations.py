@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
@@ -52,7 +53,7 @@ async def _list_page(domain: Domain, signed_in: SignedIn, **context: Any) -> Tem
         may_add=may_add_offices(signed_in.viewer),
         zones=_zones(""),
         describe_hours=describe_hours,
-        zone_words=zone_words,
+        zone_words=functools.partial(zone_words, at=domain.clock.now()),
         **context,
     )
 

@@ -16,6 +16,9 @@ SMALL_TREES = {"n_estimators": 40, "max_depth": 3}
 STUMP = {"n_estimators": 1, "max_depth": 1}
 """One split: a deliberately worse challenger."""
 
+TRAINED_AT = datetime(2025, 11, 1, 3, 0, tzinfo=UTC)
+"""When the test models say they were trained (the end of their simulated history)."""
+
 
 @pytest.fixture(scope="session")
 def small_history() -> History:
@@ -43,12 +46,14 @@ def calibrated_on_its_holdout(result: TrainingResult) -> TrainingResult:
 
 @pytest.fixture(scope="session")
 def champion_result(small_history: History) -> TrainingResult:
-    return calibrated_on_its_holdout(train(small_history, seed=1, xgboost_params=SMALL_TREES))
+    return calibrated_on_its_holdout(
+        train(small_history, seed=1, xgboost_params=SMALL_TREES, trained_at=TRAINED_AT)
+    )
 
 
 @pytest.fixture(scope="session")
 def weak_result(small_history: History) -> TrainingResult:
-    return train(small_history, seed=1, xgboost_params=STUMP)
+    return train(small_history, seed=1, xgboost_params=STUMP, trained_at=TRAINED_AT)
 
 
 @pytest.fixture(scope="session")

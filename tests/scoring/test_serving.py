@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -12,11 +13,13 @@ import xgboost as xgb
 from scoring.channels import CHANNELS
 from scoring.features import FEATURE_NAMES, feature_vector
 from scoring.reasons import describe
-from scoring.runtime import ModelRuntime, ScorerRegistry
+from scoring.serving import ModelRuntime, ScorerRegistry
 from scoring.training import train_models
 
 pytestmark = pytest.mark.unit
 _INTERNAL = re.compile(r"_|\bnan\b|\bnone\b|\bnull\b", re.IGNORECASE)
+
+TRAINED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def test_score_is_calibrated_probability_times_100(runtime, trained):
@@ -92,6 +95,7 @@ def test_hot_swap_never_shows_a_half_loaded_model(runtime, trained, small_histor
             small_history.received_at,
             seed=99,
             xgboost_params={"n_estimators": 15, "max_depth": 2},
+            trained_at=TRAINED_AT,
         )
     )
     assert other.version != runtime.version

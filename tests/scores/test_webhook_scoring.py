@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select, update
 
 from leadrouter.model_training import store
-from router.core.clock import FrozenClock, set_clock, utcnow
+from router.core.clock import FrozenClock
 from router.core.models import DomainEvent, Lead
 from router.privacy import audit
 from router.scores import promotion
@@ -59,7 +59,7 @@ async def test_webhook_lead_carries_score_version_and_three_reasons(client, doma
     # Crash safety: reasons lost after commit are rebuilt from the stored lead, identically.
     async with domain.sessionmaker() as session, session.begin():
         await session.execute(update(Lead).where(Lead.id == lead.id).values(score_reasons=[]))
-    set_clock(FrozenClock(utcnow() + timedelta(minutes=2)))
+    domain.clock = FrozenClock(domain.clock.now() + timedelta(minutes=2))
     assert (await fill_missing_reasons({"domain": domain}))["explained"] == 1
     assert (await _lead(domain, lead.id)).score_reasons == lead.score_reasons
 

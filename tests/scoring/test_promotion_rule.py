@@ -7,7 +7,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from scoring.evaluation import logistic_fit
-from scoring.promotion import CALIBRATION_SLOPE_RANGE, MIN_AUC_DIFFERENCE, compare_aucs, promotion_check
+from scoring.promotion_rule import CALIBRATION_SLOPE_RANGE, MIN_AUC_DIFFERENCE, compare_aucs, promotion_check
 
 pytestmark = pytest.mark.unit
 

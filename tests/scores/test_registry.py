@@ -93,7 +93,6 @@ def test_drift_verdicts_in_plain_words():
 async def test_score_drift_compares_recent_scores_with_the_training_scores(domain, champion_result):
     import uuid
 
-    from router.core.clock import utcnow
     from router.core.models import Lead
     from tests.factories import make_practice
 
@@ -104,7 +103,7 @@ async def test_score_drift_compares_recent_scores_with_the_training_scores(domai
     async def add_leads(scores):
         async with domain.sessionmaker() as session, session.begin():
             for score in scores:
-                now = utcnow()
+                now = domain.clock.now()
                 session.add(
                     Lead(
                         id=uuid.uuid4(),

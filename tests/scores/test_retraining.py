@@ -4,22 +4,22 @@ import pytest
 from sqlalchemy import select
 
 from leadrouter.model_training import retrain_models, retraining_cron
-from router.core.clock import FrozenClock, set_clock
+from router.core.clock import FrozenClock
 from router.core.models import ModelVersion
 from router.core.settings import ScoringSettings
 from tests.factories import make_practice
-from tests.models.conftest import SMALL_TREES
+from tests.scores.conftest import SMALL_TREES
 
 
 @pytest.mark.integration
 async def test_monthly_retraining_trains_a_pooled_challenger_and_promotes_it(domain):
     await make_practice(domain)  # no closed leads: served by the pooled model
-    set_clock(FrozenClock(datetime(2026, 3, 1, 3, 0, tzinfo=UTC)))
+    domain.clock = FrozenClock(datetime(2026, 3, 1, 3, 0, tzinfo=UTC))
     first = await retrain_models({"domain": domain}, leads_per_day=1.0, xgboost_params=SMALL_TREES)
     assert first["bright"]["skipped"].startswith("0 closed leads")
     assert first["pooled"]["promoted"] is True and first["pooled"]["replaced"] is None
 
-    set_clock(FrozenClock(datetime(2026, 4, 1, 3, 0, tzinfo=UTC)))
+    domain.clock = FrozenClock(datetime(2026, 4, 1, 3, 0, tzinfo=UTC))
     second = await retrain_models({"domain": domain}, leads_per_day=1.0, xgboost_params=SMALL_TREES)
     assert second["pooled"]["version"] != first["pooled"]["version"]
     async with domain.sessionmaker() as session:
