@@ -37,6 +37,7 @@ CHANNEL_EFFECT = {
     "walk_in": 1.3,
     "chat": -0.1,
     "direct": 0.3,
+    "patient_referral": 0.9,
 }
 """Intent by channel: searches and referrals beat social and interruption media (industry pattern)."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -50,11 +50,12 @@ def html_body(email: PatientEmail) -> str:
     )
 
 
-def patient_message(email: PatientEmail) -> EmailMessage:
-    """The complete message, ready for SMTP."""
+def patient_message(email: PatientEmail, *, default_from: str) -> EmailMessage:
+    """The complete message, ready for SMTP (from the deployment's address when the practice set none)."""
     message = EmailMessage()
-    domain = email.sender_address.partition("@")[2] or None
-    message["From"] = formataddr((email.sender_name, email.sender_address))
+    sender = email.sender_address or parseaddr(default_from)[1]
+    domain = sender.partition("@")[2] or None
+    message["From"] = formataddr((email.sender_name, sender))
     message["To"] = str(Address(addr_spec=email.to))
     message["Subject"] = email.subject
     message["Date"] = formatdate(usegmt=True)

@@ -99,6 +99,6 @@ class SmtpEmailSender:
 
     async def send_patient_email(self, email: PatientEmail) -> str:
         """Submit one patient email; EmailRefused when certainly not accepted, else outcome unknown."""
-        message = patient_message(email)
+        message = patient_message(email, default_from=self._config.from_address)
         await asyncio.to_thread(self._submit_patient, message, email.sender_address)
         return str(message["Message-ID"])

@@ -96,7 +96,8 @@ class PatientEmail:
     """One patient email as the nurture engine composes it; the connector turns it into MIME."""
 
     sender_name: str
-    sender_address: str
+    sender_address: str | None
+    """The practice's own address; None sends from the deployment's default From address."""
     to: str
     subject: str
     text: str

@@ -200,12 +200,9 @@ async def patient_email(
     settings = await session.get(NurtureSettings, message.practice_id)
     base = domain.settings.intake.public_url.rstrip("/")
     now = domain.clock.now()
-    fallback = domain.settings.email.from_address
-    from email.utils import parseaddr
-
     return PatientEmail(
         sender_name=(settings.sender_name if settings else None) or (practice.name if practice else ""),
-        sender_address=(settings.sender_email if settings else None) or parseaddr(fallback)[1],
+        sender_address=(settings.sender_email if settings else None) or None,
         to=recipient,
         subject=domain.cipher.open(message.subject_enc, column=NURTURE_SUBJECT, row_id=message.id) or "",
         text=body,

@@ -24,7 +24,7 @@ from leadrouter.runtime import Runtime, build_runtime
 from leadrouter.server_process import free_ports
 from leadrouter.web_process import start_web_process
 from router.core.db import upgrade
-from router.core.settings import DatabaseSettings, EmailSettings, RedisSettings, SecuritySettings, Settings
+from router.core.settings import DatabaseSettings, RedisSettings, SecuritySettings, Settings
 from router.ops.marks import WORKER_HEARTBEAT, read_marks
 from tests.escalation.support import Mailbox, start_smtp_server
 from tests.factories import PracticeFixture, make_practice, open_staff_session
@@ -76,7 +76,6 @@ class World:
             database=DatabaseSettings(url=self.pg.url, migration_url="", pool_size=10),
             redis=RedisSettings(url=self.redis.url, prefix="lrfaults"),
             security=SecuritySettings(audit_head_file=heads, dev_mode=True),
-            email=EmailSettings(host="127.0.0.1", port=self._smtp.port, starttls=False),
         )
         self.runtime = build_runtime(settings)
         self.practice = await make_practice(
