@@ -17,11 +17,14 @@ from litestar.response import Template
 
 from router.appointments.booking import booking_from_form
 from router.board import presence
+from router.board.card import load_card_contact
 from router.board.snapshot import load_lead_choices
 from router.core import errors
 from router.core.domain import Domain
 from router.leads import actions
+from router.leads.desk_entry import add_lead_by_hand
 from router.privacy.auth import SignedIn
+from web.board_words import BOARD_HELPERS
 from web.forms import Form
 from web.sessions import actor_of, provide_signed_in
 
@@ -55,6 +58,22 @@ class BoardActions(Controller):
         if choices is None:
             raise errors.LeadNotFound("That lead is not on your board.")
         return Template("board_lead_more.html", context={"choices": choices})
+
+    @get("/leads/{lead_id:uuid}/contact")
+    async def contact_side(
+        self,
+        request: Request[Any, Any, Any],
+        domain: NamedDependency[Domain],
+        signed_in: NamedDependency[SignedIn],
+        lead_id: FromPath[uuid.UUID],
+    ) -> Template:
+        """A card's phone, email, message, Call and Text, read by the board showing it (audited hourly)."""
+        contact = await load_card_contact(
+            domain, signed_in.viewer, lead_id, actor=actor_of(request, signed_in)
+        )
+        if contact is None:
+            raise errors.LeadNotFound("That lead is not on your board.")
+        return Template("board_lead_contact.html", context={"contact": contact, **BOARD_HELPERS})
 
     @post("/leads/{lead_id:uuid}/claim", status_code=204)
     async def claim(
@@ -155,7 +174,7 @@ class BoardActions(Controller):
         signed_in: NamedDependency[SignedIn],
         data: Form,
     ) -> dict[str, Any]:
-        result = await actions.add_lead_by_hand(
+        result = await add_lead_by_hand(
             domain,
             signed_in.viewer,
             kind=data.get("kind", ""),

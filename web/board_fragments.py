@@ -15,6 +15,7 @@ from realtime.pushes import CommittedEvent, Push, Receiver
 from router.board.presence import touch_presence
 from router.board.snapshot import BoardLead, load_board_leads, record_board_pushes
 from router.core.domain import Domain
+from web.board_words import BOARD_HELPERS
 from web.paths import TEMPLATES_DIR
 
 LEAD_EVENTS_WITH_SOUND = {"lead.created": "new", "lead.escalated": "escalation"}
@@ -28,6 +29,12 @@ def _ascii(html: str) -> str:
     plain copy, where a single "·" or accented name makes every one of those encodings a conversion.
     """
     return html if html.isascii() else html.encode("ascii", "xmlcharrefreplace").decode("ascii")
+
+
+def _waiting(lead: BoardLead) -> bool:
+    """Open and nobody has reached the person yet: only such a lead sounds an alert (a walk-in typed
+    in at the desk arrives already contacted, and rings nobody)."""
+    return lead.is_open and lead.first_contact_at is None
 
 
 def board_environment() -> Environment:
@@ -51,7 +58,7 @@ class BoardFragments:
 
     def lead(self, lead: BoardLead, *, oob: bool) -> str:
         """One lead's row; `oob` marks it for an out-of-band swap over the websocket."""
-        return _ascii(self._lead.render(lead=lead, oob=oob))
+        return _ascii(self._lead.render(lead=lead, oob=oob, **BOARD_HELPERS))
 
     def position(
         self, *, event_id: int | None, kind: str, lead_id: uuid.UUID | None = None, **extra: Any
@@ -85,7 +92,7 @@ class BoardFragments:
                 event_id=event.id,
                 kind=event.kind,
                 lead_id=lead.id,
-                alert=LEAD_EVENTS_WITH_SOUND.get(event.kind, "") if lead.is_open else "",
+                alert=LEAD_EVENTS_WITH_SOUND.get(event.kind, "") if _waiting(lead) else "",
             )
             pushes.append(
                 Push(

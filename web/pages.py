@@ -14,6 +14,7 @@ from router.board.snapshot import ORDER_RULE, load_board, load_desk
 from router.core.domain import Domain
 from router.core.events import latest_event_id
 from router.intake.normalize import TREATMENT_INTERESTS
+from web.board_words import BOARD_HELPERS
 from web.sessions import actor_of, current_session
 
 
@@ -36,6 +37,7 @@ async def home(request: Request[Any, Any, Any], domain: NamedDependency[Domain])
         "nonce": secrets.token_urlsafe(16),
         "interests": TREATMENT_INTERESTS,
         "silence_seconds": int(CLIENT_SILENCE_SECONDS),
+        **BOARD_HELPERS,
     }
     return Template("board.html", context=context)
 
@@ -51,4 +53,4 @@ async def board_leads(
     async with domain.sessionmaker() as session, session.begin():
         position = await latest_event_id(session)
         leads = await load_board(session, domain, signed_in.viewer, actor=actor_of(request, signed_in))
-    return Template("board_leads.html", context={"leads": leads, "position": position})
+    return Template("board_leads.html", context={"leads": leads, "position": position, **BOARD_HELPERS})

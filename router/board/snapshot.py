@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from router.appointments.booking import Choice, booking_choices
+from router.board.card import CARD_READ_VIA, CARD_READ_WINDOW
 from router.core.clock import utcnow
 from router.core.domain import Domain
 from router.core.models import Interaction, Lead, Location, StaffLocation, StaffUser
@@ -45,6 +46,8 @@ class BoardLead:
     practice_id: uuid.UUID
     location_id: uuid.UUID | None
     location_name: str | None
+    time_zone: str
+    """The office's zone: the card's times are on its clock."""
     name: str
     source_kind: str
     source_channel: str
@@ -117,6 +120,7 @@ def _board_query():  # type: ignore[no-untyped-def]
         select(
             *_LEAD_COLUMNS,
             Location.name.label("location_name"),
+            Location.time_zone.label("time_zone"),
             assignee.display_name.label("assigned_to"),
             claimer.display_name.label("claimed_by"),
             attempts.label("attempts"),
@@ -160,6 +164,7 @@ def _row(domain: Domain, row: Mapping[str, Any]) -> BoardLead:
         practice_id=row["practice_id"],
         location_id=row["location_id"],
         location_name=row["location_name"],
+        time_zone=row["time_zone"] or "UTC",
         name=f"{first} {last}".strip() or "(no name given)",
         source_kind=row["source_kind"],
         source_channel=row["source_channel"],
@@ -187,7 +192,7 @@ def _row(domain: Domain, row: Mapping[str, Any]) -> BoardLead:
 async def load_board(
     session: AsyncSession, domain: Domain, viewer: Viewer, *, actor: audit.Actor
 ) -> list[BoardLead]:
-    """The viewer's open leads in priority order; each lead shown is a PHI read, so each is audited."""
+    """The viewer's open leads in priority order; showing a card is a PHI read, audited once an hour."""
     rows = (
         await session.execute(
             _board_query()
@@ -202,8 +207,14 @@ async def load_board(
         )
     ).mappings()
     leads = [_row(domain, row) for row in rows]
-    for lead in leads:
-        audit.record_read(session, actor=actor, practice_id=lead.practice_id, lead_id=lead.id, via="board")
+    await audit.record_reads_once(
+        session,
+        actor=actor,
+        leads=[(lead.id, lead.practice_id) for lead in leads],
+        via=CARD_READ_VIA,
+        now=domain.clock.now(),
+        window=CARD_READ_WINDOW,
+    )
     return leads
 
 

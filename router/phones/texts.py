@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.domain import Domain
-from router.core.errors import PhoneActionRefused
+from router.core.errors import InvalidFields, PhoneActionRefused
 from router.core.events import record_lead_event
 from router.core.models import ConsentRecord, Interaction, Lead, Practice, SmsMessage
 from router.core.phi_columns import INTERACTION_NOTE, LEAD_PHONE, SMS_BODY, SMS_PHONE
@@ -32,8 +32,11 @@ from router.privacy.access import Viewer, require
 
 log = logging.getLogger("leadrouter.sms")
 
-REPLY_WINDOW = timedelta(hours=2)
-"""A patient who texted within two hours is mid-conversation: a staff reply is expected, even late."""
+REPLY_WINDOW = timedelta(hours=24)
+"""A patient who texted within a day is in a conversation they started: a reply a person types is
+expected whenever it comes, so quiet hours do not hold it (they still hold every automated text)."""
+TEXT_MAX_CHARACTERS = 1600
+"""Twilio's limit for one message (it splits longer bodies itself, up to this)."""
 RETRY_AFTER = timedelta(minutes=2)
 """A transient provider fault (Twilio down, rate limited) is retried after this; outages last minutes."""
 SMS_STATUS_ORDER = {
@@ -81,9 +84,10 @@ async def opted_out(session: AsyncSession, practice_id: uuid.UUID, phone_index: 
     return granted is False
 
 
-async def _texted_us_recently(
+async def texted_us_recently(
     session: AsyncSession, practice_id: uuid.UUID, phone_index: bytes, now: datetime
 ) -> bool:
+    """The number texted the practice within the reply window."""
     latest = await session.scalar(
         select(SmsMessage.created_at)
         .where(
@@ -129,7 +133,7 @@ async def send_text(
             phone=phone,
             fallback=practice.time_zone if practice else "UTC",
         )
-        exempt = not automated and await _texted_us_recently(session, practice_id, phone_index or b"", now)
+        exempt = not automated and await texted_us_recently(session, practice_id, phone_index or b"", now)
         send_after = now if exempt else next_allowed(now, zones)
         message_id = uuid.uuid4()
         message = SmsMessage(
@@ -226,7 +230,9 @@ async def _deliver(domain: Domain, message_id: uuid.UUID) -> TextOutcome:
     except (PhoneGatewayError, PortNotConfigured) as exc:
         permanent = isinstance(exc, PortNotConfigured) or exc.permanent
         retry_at = domain.clock.now() + RETRY_AFTER
-        await _set_status(domain, message.id, "failed" if permanent else "deferred", send_after=retry_at)
+        await _set_status(
+            domain, message.id, "failed" if permanent else "deferred", send_after=retry_at, error=str(exc)
+        )
         if permanent:
             return TextOutcome("failed", message.id, reason=str(exc))
         await domain.jobs.schedule_text(message.id, at=retry_at)
@@ -242,7 +248,7 @@ async def _deliver(domain: Domain, message_id: uuid.UUID) -> TextOutcome:
 
 
 async def _set_status(
-    domain: Domain, message_id: uuid.UUID, status: str, *, send_after: datetime | None
+    domain: Domain, message_id: uuid.UUID, status: str, *, send_after: datetime | None, error: str = ""
 ) -> None:
     async with domain.sessionmaker() as session, session.begin():
         await session.execute(
@@ -254,9 +260,11 @@ async def _set_status(
             select(SmsMessage.interaction_id).where(SmsMessage.id == message_id)
         )
         if interaction_id:
-            await session.execute(
-                update(Interaction).where(Interaction.id == interaction_id).values(outcome=status)
-            )
+            interaction = await session.get(Interaction, interaction_id)
+            if interaction is not None:
+                interaction.outcome = status
+                if error and status == "failed":  # the provider's reason, shown on the card
+                    interaction.details = {**interaction.details, "error": error[:200]}
 
 
 async def send_deferred_text(domain: Domain, message_id: uuid.UUID) -> dict[str, str]:
@@ -341,7 +349,11 @@ async def send_sms_to_lead(
     require(viewer, "lead.text")
     body = body.strip()
     if not body:
-        raise PhoneActionRefused("write a message first")
+        raise InvalidFields({"body": "Write the message first."})
+    if len(body) > TEXT_MAX_CHARACTERS:
+        raise InvalidFields(
+            {"body": f"A text can be at most {TEXT_MAX_CHARACTERS:,} characters; this one has {len(body):,}."}
+        )
     async with domain.sessionmaker() as session, session.begin():
         lead = await session.scalar(select(Lead).where(Lead.id == lead_id, viewer.work_filter()))
         if lead is None:

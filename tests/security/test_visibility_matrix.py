@@ -1,9 +1,9 @@
 """Every role against every read path: each viewer sees exactly the leads their scope allows.
 
 The matrix is checked on the API (list and detail), the board page and its snapshot, the lead page,
-the board's "more" panel, the overflow console (page, queue, lead), live pushes of every event kind
-and the replay a reconnecting board gets. The app's routes are enumerated too: a GET or websocket
-route that is neither in the matrix nor declared free of lead data fails the suite, so a new read
+the board's "more" panel and contact side, the overflow console (page, queue, lead), live pushes of
+every event kind and the replay a reconnecting board gets. The app's routes are enumerated too: a GET
+or websocket route that is neither in the matrix nor declared free of lead data fails the suite, so a new read
 path cannot be added without saying who may read it.
 """
 
@@ -36,6 +36,7 @@ READ_PATHS = {
     "/",
     "/board/snapshot",
     "/board/leads/{lead_id:uuid}/more",
+    "/board/leads/{lead_id:uuid}/contact",
     "/board/ws",
     "/api/leads",
     "/api/leads/{lead_id:uuid}",
@@ -122,7 +123,12 @@ async def test_every_role_sees_exactly_its_leads_on_every_page_and_api(client, d
             assert answer.status_code == 200, (role, page)
             assert _shown(answer.text, world) == want, (role, page)
         for name, lead_id in world.leads.items():
-            for path in (f"/api/leads/{lead_id}", f"/leads/{lead_id}", f"/board/leads/{lead_id}/more"):
+            for path in (
+                f"/api/leads/{lead_id}",
+                f"/leads/{lead_id}",
+                f"/board/leads/{lead_id}/more",
+                f"/board/leads/{lead_id}/contact",
+            ):
                 status = (await client.get(path)).status_code
                 assert status == (200 if name in want else 404), (role, path, name)
 

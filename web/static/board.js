@@ -55,15 +55,41 @@
   });
 
   document.body.addEventListener("htmx:oobBeforeSwap", function (evt) {
-    // Keep a row's open "more" panel, with its loaded forms and anything typed, when someone else's
-    // action re-renders the row: the open panel moves into the new row in place of the closed one.
+    // Keep what this board has loaded or typed in a row when someone else's action re-renders it:
+    // the open "more" panel (forms and what was typed), the contact side (phone, email, message,
+    // Call and Text, read once per page) and the last confirmation move into the new row.
     var target = evt.detail.target;
     var fragment = evt.detail.fragment;
     if (!target || !fragment || !target.classList || !target.classList.contains("lead")) return;
-    var wasOpen = target.querySelector("details[open]");
-    var next = fragment.querySelector && fragment.querySelector("details");
-    if (wasOpen && next) next.parentNode.replaceChild(wasOpen, next);
+    var fresh = fragment.querySelector ? fragment : null;
+    if (!fresh) return;
+    [["details.more[open]", "details.more"], [".lead-contact[data-loaded]", ".lead-contact"], [".lead-feedback", ".lead-feedback"]]
+      .forEach(function (pair) {
+        var kept = target.querySelector(pair[0]);
+        var next = fresh.querySelector(pair[1]);
+        if (kept && next) next.parentNode.replaceChild(kept, next);
+      });
+    if (target.classList.contains("expanded")) {
+      var row = fresh.classList && fresh.classList.contains("lead") ? fresh : fresh.querySelector("li.lead");
+      if (row) row.classList.add("expanded");
+    }
   });
+
+  // --- the contact side: loaded once, asked again when an event may have changed what it says ---
+  var CONTACT_KINDS = ["lead.touched", "lead.sms_received", "lead.opt_out_flagged", "lead.contact_logged", "lead.call_updated", "lead.closed"];
+
+  document.body.addEventListener("htmx:afterSwap", function (evt) {
+    var el = evt.detail.target;
+    if (el && el.classList && el.classList.contains("lead-contact")) el.setAttribute("data-loaded", "1");
+  });
+
+  function refreshContact(row) {
+    var side = row && row.querySelector(".lead-contact[data-loaded]");
+    if (!side) return;
+    var typing = side.querySelector("textarea");
+    if (typing && typing.value.trim() !== "") return; // never wipe a text being written
+    htmx.ajax("GET", side.getAttribute("hx-get"), { target: side, swap: "innerHTML" });
+  }
 
   function priority(row) {
     var score = row.getAttribute("data-score");
@@ -204,7 +230,8 @@
     notePosition(marker);
     var alert = marker.getAttribute("data-alert");
     var row = document.getElementById("lead-" + marker.getAttribute("data-lead-id"));
-    if (alert === "new") { play("new"); alertInBackground(row); }
+    if (alert === "new") { play("new"); alertInBackground(row); announce(row); }
+    if (CONTACT_KINDS.indexOf(kind) >= 0) refreshContact(row);
     if (alert === "escalation") play("escalation", true);
     if (kind !== "heartbeat") tidy();
   });
@@ -236,20 +263,81 @@
     }
   }, 5000);
 
-  // --- errors of actions (e.g. "Maria has already claimed this lead") in the status line ---
+  // --- what an action did, next to the card it was done on ---
+  function cardOf(elt) { return elt && elt.closest ? elt.closest("li.lead") : null; }
+
+  function say(row, text, isError) {
+    var out = row && row.querySelector(".lead-feedback");
+    if (!out) return false;
+    out.textContent = text;
+    out.classList.toggle("error", !!isError);
+    return true;
+  }
+
+  function clearFieldErrors(form) {
+    form.querySelectorAll(".field-message[data-from-server]").forEach(function (el) { el.remove(); });
+    form.querySelectorAll("[aria-invalid]").forEach(function (el) {
+      el.removeAttribute("aria-invalid");
+      el.closest("label") && el.closest("label").classList.remove("field-error");
+    });
+  }
+
+  function showFieldErrors(form, errors) {
+    var first = null;
+    errors.forEach(function (error, i) {
+      var field = form.querySelector('[name="' + error.field + '"]');
+      if (!field) return false;
+      var message = document.createElement("p");
+      message.className = "field-message";
+      message.setAttribute("data-from-server", "1");
+      message.id = (form.id || "form-" + Math.random().toString(36).slice(2)) + "-error-" + i;
+      message.textContent = error.message;
+      var holder = field.closest("label") || field;
+      holder.classList.add("field-error");
+      holder.parentNode.insertBefore(message, holder.nextSibling);
+      field.setAttribute("aria-invalid", "true");
+      field.setAttribute("aria-describedby", message.id);
+      if (!first) first = field;
+    });
+    if (first) first.focus();
+    return first !== null;
+  }
+
   document.body.addEventListener("htmx:responseError", function (evt) {
-    var text = evt.detail.xhr.responseText, message = "That did not work.";
-    try { message = JSON.parse(text).detail || message; } catch (e) { /* not JSON */ }
+    var text = evt.detail.xhr.responseText, problem = {};
+    try { problem = JSON.parse(text); } catch (e) { /* not JSON */ }
+    var message = problem.detail || "That did not work; try again.";
+    var elt = evt.detail.elt, row = cardOf(elt);
+    var form = elt && elt.tagName === "FORM" ? elt : elt && elt.closest ? elt.closest("form") : null;
+    if (form) clearFieldErrors(form);
+    if (form && problem.errors && showFieldErrors(form, problem.errors)) {
+      if (row) say(row, "Not done: see the message beside the field.", true);
+      return;
+    }
+    if (row && say(row, message, true)) return;
     var status = document.getElementById("board-status");
     status.textContent = message;
     status.classList.add("error");
   });
+
   document.body.addEventListener("htmx:afterRequest", function (evt) {
-    if (evt.detail.successful) {
-      var status = document.getElementById("board-status");
-      if (status) { status.textContent = ""; status.classList.remove("error"); }
-    }
+    if (!evt.detail.successful) return;
+    var elt = evt.detail.elt, row = cardOf(elt);
+    if (elt && elt.tagName === "FORM") clearFieldErrors(elt);
+    var done = elt && elt.getAttribute && elt.getAttribute("data-done");
+    if (row && done) say(row, done, false);
+    var status = document.getElementById("board-status");
+    if (status) { status.textContent = ""; status.classList.remove("error"); }
   });
+
+  // --- screen readers hear new leads through a polite live region (the list itself stays quiet) ---
+  function announce(row) {
+    var region = document.getElementById("board-announcer");
+    if (!region || !row) return;
+    var name = row.querySelector(".lead-name");
+    var interest = row.querySelector(".interest");
+    region.textContent = "New lead: " + (name ? name.textContent.trim() : "") + (interest ? ", " + interest.textContent.trim() : "");
+  }
 
   function start() {
     notePosition(document.getElementById("board-position"));
