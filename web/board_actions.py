@@ -18,6 +18,7 @@ from litestar.response import Template
 from router.appointments.booking import booking_from_form
 from router.board import presence
 from router.board.card import load_card_contact
+from router.board.desk import save_board_view
 from router.board.snapshot import load_lead_choices
 from router.core import errors
 from router.core.domain import Domain
@@ -184,6 +185,22 @@ class BoardActions(Controller):
             actor=actor_of(request, signed_in),
         )
         return {"lead_id": result.body.get("lead_id"), "status": result.body.get("status")}
+
+    @post("/view", status_code=204)
+    async def view(
+        self,
+        domain: NamedDependency[Domain],
+        signed_in: NamedDependency[SignedIn],
+        data: Form,
+    ) -> None:
+        """Remember the board's filter, office tab and compact rows for this person."""
+        await save_board_view(
+            domain,
+            signed_in.viewer,
+            chosen=data.get("filter", ""),
+            location=data.get("location", ""),
+            compact=data.get("compact", ""),
+        )
 
     @post("/availability", status_code=204)
     async def availability(

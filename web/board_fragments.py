@@ -13,7 +13,8 @@ from realtime.announcer import RedisAnnouncer
 from realtime.hub import BoardHub
 from realtime.pushes import CommittedEvent, Push, Receiver
 from router.board.presence import touch_presence
-from router.board.snapshot import BoardLead, load_board_leads, record_board_pushes
+from router.board.push_audit import record_board_pushes
+from router.board.snapshot import BoardLead, load_board_leads
 from router.core.domain import Domain
 from web.board_words import BOARD_HELPERS
 from web.paths import TEMPLATES_DIR
@@ -82,12 +83,8 @@ class BoardFragments:
             lead = leads.get(event.lead_id) if event.lead_id else None
             if lead is None:
                 continue
-            if lead.id not in rows:
-                rows[lead.id] = (
-                    self.lead(lead, oob=True)
-                    if lead.is_open
-                    else f'<li id="lead-{lead.id}" hx-swap-oob="delete"></li>'
-                )
+            if lead.id not in rows:  # a closed lead moves to the board's "Recently closed" group
+                rows[lead.id] = self.lead(lead, oob=True)
             marker = self.position(
                 event_id=event.id,
                 kind=event.kind,

@@ -10,7 +10,8 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
 from realtime.constants import CLIENT_SILENCE_SECONDS
-from router.board.snapshot import ORDER_RULE, load_board, load_desk
+from router.board.desk import load_desk
+from router.board.snapshot import ORDER_RULE, load_board
 from router.core.domain import Domain
 from router.core.events import latest_event_id
 from router.intake.normalize import TREATMENT_INTERESTS

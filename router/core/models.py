@@ -205,6 +205,8 @@ class StaffUser(Base):
     last_assigned_at: Mapped[datetime | None] = _ts(nullable=True)
     last_seen_at: Mapped[datetime | None] = _ts(nullable=True)
     away_automatically: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    board_view: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    """How this person last left their board: filter (mine, unassigned, all), office tab, compact rows."""
     """Marked away because their board was gone too long (their board's return makes them available)."""
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = _ts(server_default=text("now()"))
@@ -411,6 +413,9 @@ class Lead(Base):
     closed_at: Mapped[datetime | None] = _ts(nullable=True)
     last_activity_at: Mapped[datetime] = _ts()
     touch_count: Mapped[int] = mapped_column(Integer, default=1)
+    says_urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    """The patient said it is an emergency or urgent (treatment "emergency", or their message): the
+    board puts it right after escalated leads."""
     created_at: Mapped[datetime] = _ts(server_default=text("now()"))
     phi_purged_at: Mapped[datetime | None] = _ts(nullable=True)
     """When the retention job removed the lead's PHI; its de-identified figures remain."""

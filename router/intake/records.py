@@ -39,6 +39,7 @@ from router.intake.normalize import TRACKING_FIELDS, NormalizedInquiry
 from router.intake.practice_view import PracticeView
 from router.practices.sla import contact_deadline
 from router.privacy import audit
+from scoring.text import read_message
 
 
 def touchpoint_row(
@@ -65,6 +66,11 @@ def touchpoint_row(
     )
 
 
+def says_urgent(inquiry: NormalizedInquiry) -> bool:
+    """The patient names an emergency, or their message sounds urgent (the scorer's own reading)."""
+    return inquiry.treatment_interest == "emergency" or read_message(inquiry.message).urgent
+
+
 def merge_rows(
     session: AsyncSession,
     domain: Domain,
@@ -79,6 +85,7 @@ def merge_rows(
     session.add(touchpoint)
     existing.touch_count += 1
     existing.last_activity_at = command.received_at
+    existing.says_urgent = existing.says_urgent or says_urgent(inquiry)
     fill_missing_contact(existing, inquiry, domain)
     audit.record(
         session,
@@ -158,6 +165,7 @@ def new_lead_rows(
         escalation_level=0,
         last_activity_at=now,
         touch_count=1,
+        says_urgent=says_urgent(inquiry),
     )
     touchpoint = touchpoint_row(command, inquiry, channel, domain)
     touchpoint.lead_id = lead.id

@@ -111,7 +111,7 @@ async def test_the_card_at_phone_width_does_not_scroll_sideways(browser, live_ph
     context, page = await board_page(browser, server, await open_staff_session(domain, ana), 390, 844)
     await page.wait_for_selector(f"#lead-{lead_id} .contact-phone", timeout=5000)
     assert await page.is_disabled(f"#lead-{lead_id} button.call")  # no phone on Ana's profile
-    assert "your profile has no phone number" in await page.inner_text(f"#lead-{lead_id} .phone-actions")
+    assert "adds your number on the Staff screen" in await page.inner_text(f"#lead-{lead_id} .phone-actions")
     await page.click(f"#lead-{lead_id} details.compose summary")
     assert await no_sideways_scroll(page)
     await page.screenshot(path=str(SHOTS / "board-card-390.png"), full_page=True)

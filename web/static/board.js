@@ -50,7 +50,9 @@
     if (!row || !row.classList || !row.classList.contains("lead")) return;
     if (row.getAttribute("hx-swap-oob") === "delete") return;
     row.removeAttribute("hx-swap-oob");
-    document.getElementById("board-leads").appendChild(row);
+    var list = groupList(row.getAttribute("data-group"));
+    if (!list) return;
+    list.appendChild(row);
     htmx.process(row);
   });
 
@@ -71,7 +73,11 @@
       });
     if (target.classList.contains("expanded")) {
       var row = fresh.classList && fresh.classList.contains("lead") ? fresh : fresh.querySelector("li.lead");
-      if (row) row.classList.add("expanded");
+      if (row) {
+        row.classList.add("expanded");
+        var button = row.querySelector("button.expand");
+        if (button) button.setAttribute("aria-expanded", "true");
+      }
     }
   });
 
@@ -91,10 +97,17 @@
     htmx.ajax("GET", side.getAttribute("hx-get"), { target: side, swap: "innerHTML" });
   }
 
+  // --- groups, order, filters: Needs contact, In progress, Recently closed; Mine / Unassigned / All ---
+  var RECENTLY_CLOSED_MS = 2 * 60 * 60 * 1000; // a closed lead stays in its folded group for two hours
+
+  function groupList(group) { return document.querySelector('#board-leads ol[data-group="' + group + '"]'); }
+
   function priority(row) {
+    if (row.getAttribute("data-group") === "closed") return [-Date.parse(row.getAttribute("data-closed") || 0), row.id];
     var score = row.getAttribute("data-score");
     return [
       -parseInt(row.getAttribute("data-escalation") || "0", 10),
+      row.getAttribute("data-urgent") === "1" ? 0 : 1,
       score === "" ? 1 : 0,
       -(parseInt(score || "0", 10)),
       Date.parse(row.getAttribute("data-received")),
@@ -111,24 +124,113 @@
     return 0;
   }
 
-  function tidy() {
-    var list = document.getElementById("board-leads");
-    if (!list) return;
-    var rows = Array.prototype.slice.call(list.querySelectorAll(":scope > li.lead"));
-    var sorted = rows.slice().sort(compare);
-    var moved = sorted.some(function (row, i) { return row !== rows[i]; });
-    if (moved) {
-      var focused = document.activeElement;
-      sorted.forEach(function (row) { list.appendChild(row); });
-      if (focused && list.contains(focused)) focused.focus();
-    }
-    var me = document.body.getAttribute("data-user-id");
-    sorted.forEach(function (row) {
-      row.classList.toggle("mine", row.getAttribute("data-claimed-by") === me);
+  function view() {
+    return {
+      filter: document.body.getAttribute("data-filter") || "all",
+      location: document.body.getAttribute("data-location") || "all",
+      compact: document.body.classList.contains("compact"),
+    };
+  }
+
+  function isMine(row, me) {
+    return row.getAttribute("data-claimed-by") === me || row.getAttribute("data-assigned") === me;
+  }
+
+  function passes(row, filter, location, me) {
+    if (location !== "all" && row.getAttribute("data-location") !== location) return false;
+    if (filter === "mine") return isMine(row, me);
+    if (filter === "unassigned") return !row.getAttribute("data-assigned") && !row.getAttribute("data-claimed-by");
+    return true;
+  }
+
+  function setCount(selector, n) {
+    var el = document.querySelector(selector);
+    if (el) el.textContent = String(n);
+  }
+
+  function applyFilters(rows) {
+    var v = view(), me = document.body.getAttribute("data-user-id");
+    var open = rows.filter(function (row) { return row.getAttribute("data-group") !== "closed"; });
+    ["mine", "unassigned", "all"].forEach(function (filter) {
+      setCount('[data-count-filter="' + filter + '"]', open.filter(function (row) { return passes(row, filter, v.location, me); }).length);
     });
-    document.body.classList.toggle("board-empty", sorted.length === 0);
+    document.querySelectorAll("[data-count-location]").forEach(function (el) {
+      var place = el.getAttribute("data-count-location");
+      el.textContent = String(open.filter(function (row) { return passes(row, v.filter, place, me); }).length);
+    });
+    var shown = { needs: 0, progress: 0, closed: 0 };
+    rows.forEach(function (row) {
+      var visible = passes(row, v.filter, v.location, me);
+      row.classList.toggle("filtered-out", !visible);
+      if (visible) shown[row.getAttribute("data-group")] += 1;
+    });
+    Object.keys(shown).forEach(function (group) { setCount('[data-count-group="' + group + '"]', shown[group]); });
+    document.querySelectorAll(".board-filters [data-filter]").forEach(function (b) { b.setAttribute("aria-pressed", b.getAttribute("data-filter") === v.filter ? "true" : "false"); });
+    document.querySelectorAll(".board-filters [data-location]").forEach(function (b) { b.setAttribute("aria-pressed", b.getAttribute("data-location") === v.location ? "true" : "false"); });
+    var compact = document.getElementById("compact-toggle");
+    if (compact) compact.setAttribute("aria-pressed", v.compact ? "true" : "false");
+  }
+
+  function tidy() {
+    var root = document.getElementById("board-leads");
+    if (!root) return;
+    var now = Date.now();
+    var rows = Array.prototype.slice.call(root.querySelectorAll("li.lead"));
+    rows = rows.filter(function (row) {
+      var closed = row.getAttribute("data-closed");
+      if (row.getAttribute("data-group") === "closed" && closed && now - Date.parse(closed) > RECENTLY_CLOSED_MS) {
+        row.remove();
+        return false;
+      }
+      return true;
+    });
+    var focused = document.activeElement;
+    var moved = false;
+    ["needs", "progress", "closed"].forEach(function (group) {
+      var list = groupList(group);
+      if (!list) return;
+      var members = rows.filter(function (row) { return row.getAttribute("data-group") === group; });
+      var current = Array.prototype.slice.call(list.children);
+      var sorted = members.slice().sort(compare);
+      var same = sorted.length === current.length && sorted.every(function (row, i) { return row === current[i]; });
+      if (!same) {
+        moved = true;
+        sorted.forEach(function (row) { list.appendChild(row); });
+      }
+    });
+    if (moved && focused && root.contains(focused)) focused.focus();
+    var me = document.body.getAttribute("data-user-id");
+    rows.forEach(function (row) { row.classList.toggle("mine", row.getAttribute("data-claimed-by") === me); });
+    document.body.classList.toggle("board-empty", rows.length === 0);
+    applyFilters(rows);
     tick();
   }
+
+  function saveView() {
+    var v = view();
+    var body = new URLSearchParams({ filter: v.filter, location: v.location, compact: v.compact ? "true" : "false" });
+    var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+    headers["content-type"] = "application/x-www-form-urlencoded";
+    fetch("/board/view", { method: "POST", body: body, headers: headers, credentials: "same-origin" });
+  }
+
+  document.addEventListener("click", function (evt) {
+    var tab = evt.target.closest && evt.target.closest(".board-filters button");
+    if (tab) {
+      if (tab.hasAttribute("data-filter")) document.body.setAttribute("data-filter", tab.getAttribute("data-filter"));
+      if (tab.hasAttribute("data-location")) document.body.setAttribute("data-location", tab.getAttribute("data-location"));
+      if (tab.id === "compact-toggle") document.body.classList.toggle("compact");
+      tidy();
+      saveView();
+      return;
+    }
+    var expand = evt.target.closest && evt.target.closest("li.lead button.expand");
+    if (expand) {
+      var row = expand.closest("li.lead");
+      var open = row.classList.toggle("expanded");
+      expand.setAttribute("aria-expanded", open ? "true" : "false");
+    }
+  });
 
   // --- timers: waiting time and the countdown to the contact deadline ---
   function span(ms) {
