@@ -151,3 +151,38 @@ async def test_groups_order_and_filters(browser, live_server, domain):
     assert await small.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     await small.screenshot(path=str(SHOTS / "board-groups-390.png"), full_page=True)
     await phone.close()
+
+
+async def test_the_close_form_answers_beside_its_fields_and_the_card_says_what_was_done(
+    browser, live_server, domain
+):
+    practice = await make_practice(domain, staff={"ana@bright.example": {"name": "Ana Ruiz"}})
+    lead_id = await new_lead(domain, practice, first_name="Closing")
+    token = await open_staff_session(domain, practice.staff["ana@bright.example"])
+    context, page = await open_board(browser, live_server, token)
+    card = f"#lead-{lead_id}"
+    await page.click(f"{card} button.when-unclaimed")
+    await until_true(page, f"document.querySelector('{card} .lead-feedback').textContent.includes('Claimed')")
+    await until_true(page, f"document.querySelector('ol[data-group=\"progress\"] {card}') !== null")
+    assert "Claimed: it is yours now." in await page.inner_text(
+        f"{card} .lead-feedback"
+    )  # kept across the push
+
+    await page.click(f"{card} details.more summary")
+    await page.wait_for_selector(f"{card} form.close-form", timeout=5000)
+    await page.select_option(f"{card} select[name=reason]", "appointment_booked")
+    await page.fill(f"{card} input[name=appointment_at]", "2020-01-06T09:30")
+    await page.click(f"{card} form.close-form button[type=submit]")
+    beside = f"{card} form.close-form .field-message"
+    await page.wait_for_selector(beside, timeout=5000)
+    assert "has passed" in await page.inner_text(beside)
+    assert await page.evaluate("document.activeElement.name") == "appointment_at"
+    await page.screenshot(path=str(SHOTS / "board-close-refused-1440.png"), full_page=True)
+
+    await page.fill(f"{card} input[name=appointment_at]", "2031-03-04T09:30")
+    await page.click(f"{card} form.close-form button[type=submit]")
+    await until_true(page, f"document.querySelector('ol[data-group=\"closed\"] {card}') !== null")
+    # The row moved into the folded Recently closed group, and took what the card said with it.
+    await until_true(page, f"document.querySelector('{card} .lead-feedback').textContent === 'Closed.'")
+    assert await page.locator(beside).count() == 0
+    await context.close()

@@ -8,15 +8,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from connectors.twilio.twiml import VOICE_STATUS_PATH
+from connectors.twilio.twiml import VOICE_PATH, VOICE_STATUS_PATH
 from router.board.card import load_card_contact
+from router.board.snapshot import load_board_leads
 from router.core.clock import FrozenClock, set_clock
 from router.core.errors import PhoneActionRefused
-from router.core.models import Interaction, PhoneCall, StaffUser
+from router.core.models import Interaction, Lead, PhoneCall, StaffUser
 from router.phones.click_to_call import call_lead
 from router.phones.texts import send_sms_to_lead
 from router.privacy.audit import Actor
-from tests.phones.helpers import CALLER, form_lead, phone_practice, post_signed
+from tests.phones.helpers import CALLER, call_params, form_lead, new_sid, phone_practice, post_signed
 from tests.phones.test_sms import viewer_for
 
 pytestmark = pytest.mark.integration
@@ -88,3 +89,27 @@ async def test_a_number_the_provider_refuses_shows_its_reason_on_the_card(phones
     await send_sms_to_lead(phones, viewer, lead_id, "Trying again.", actor=actor)  # accepted this time
     card = await load_card_contact(phones, viewer, lead_id, actor=actor)
     assert card is not None and card.last_failure is None
+
+
+async def test_a_missed_call_shows_voicemail_and_texted_back_on_the_card(
+    twilio_client, twilio_config, phones, fake_twilio
+):
+    await phone_practice(phones, hours={"sat": [["09:00", "10:00"]]}, overflow_mode=None, text_back=True)
+    sid = new_sid()
+    await post_signed(twilio_client, twilio_config, VOICE_PATH, call_params(sid))
+    recording = {
+        "CallSid": sid,
+        "RecordingSid": "RE" + "2" * 32,
+        "RecordingUrl": "https://api.twilio.com/2010-04-01/Accounts/AC/Recordings/RE2",
+        "RecordingDuration": "9",
+        "RecordingStatus": "completed",
+    }
+    await post_signed(twilio_client, twilio_config, "/webhooks/twilio/voice/recording", recording)
+    done = {"CallSid": sid, "CallStatus": "completed", "CallDuration": "20"}
+    await post_signed(twilio_client, twilio_config, VOICE_STATUS_PATH, done)
+    assert len(fake_twilio.made("Messages")) == 1
+    async with phones.sessionmaker() as session:
+        lead_id = await session.scalar(select(Lead.id))
+    async with phones.sessionmaker() as session:
+        row = (await load_board_leads(session, phones, [lead_id]))[lead_id]
+    assert row.badges == ("Texted back", "Voicemail")

@@ -89,11 +89,20 @@
     if (el && el.classList && el.classList.contains("lead-contact")) el.setAttribute("data-loaded", "1");
   });
 
+  // Never pull the contact side from under someone using it (a text being written, a refusal beside
+  // the box): it is read again after the next event instead.
+  function inUse(side) {
+    return !!side.querySelector("details.compose[open]") || side.contains(document.activeElement);
+  }
+
+  document.body.addEventListener("htmx:beforeSwap", function (evt) {
+    var side = evt.detail.target;
+    if (side && side.matches && side.matches(".lead-contact[data-loaded]") && inUse(side)) evt.detail.shouldSwap = false;
+  });
+
   function refreshContact(row) {
     var side = row && row.querySelector(".lead-contact[data-loaded]");
-    if (!side) return;
-    var typing = side.querySelector("textarea");
-    if (typing && typing.value.trim() !== "") return; // never wipe a text being written
+    if (!side || inUse(side)) return;
     htmx.ajax("GET", side.getAttribute("hx-get"), { target: side, swap: "innerHTML" });
   }
 
@@ -366,7 +375,12 @@
   }, 5000);
 
   // --- what an action did, next to the card it was done on ---
-  function cardOf(elt) { return elt && elt.closest ? elt.closest("li.lead") : null; }
+  // The card as it is on the page now: the push of an action's own event can replace the row
+  // before the action's answer arrives, leaving the button or form that asked in a detached row.
+  function cardOf(elt) {
+    var row = elt && elt.closest ? elt.closest("li.lead") : null;
+    return row ? document.getElementById(row.id) || row : null;
+  }
 
   function say(row, text, isError) {
     var out = row && row.querySelector(".lead-feedback");
@@ -405,29 +419,51 @@
     return first !== null;
   }
 
+  function problemOf(xhr) {
+    try { return JSON.parse(xhr.responseText) || {}; } catch (e) { return {}; }
+  }
+
+  // A card's action is followed to its answer through its request, not through htmx's events on the
+  // button or form: the action's own push may have replaced the row (and detached them) by then.
+  document.body.addEventListener("htmx:beforeSend", function (evt) {
+    var elt = evt.detail.elt, row = elt && elt.closest ? elt.closest("li.lead") : null;
+    if (!row) return;
+    var rowId = row.id, done = elt.getAttribute && elt.getAttribute("data-done");
+    var form = elt.tagName === "FORM" ? elt : elt.closest("form");
+    evt.detail.xhr.addEventListener("loadend", function () {
+      var xhr = evt.detail.xhr, live = document.getElementById(rowId);
+      if (form) clearFieldErrors(form);
+      if (xhr.status >= 200 && xhr.status < 300) {
+        var said = done || new DOMParser().parseFromString(xhr.responseText || "", "text/html").body.textContent.trim();
+        if (said) say(live, said, false);
+        return;
+      }
+      var problem = problemOf(xhr);
+      if (form && document.contains(form) && problem.errors && showFieldErrors(form, problem.errors)) {
+        say(live, "Not done: see the message beside the field.", true);
+        return;
+      }
+      say(live, problem.detail || "That did not work; try again.", true);
+    });
+  });
+
+  // Actions outside a card (the walk-in form, availability) answer in the status line or beside fields.
   document.body.addEventListener("htmx:responseError", function (evt) {
-    var text = evt.detail.xhr.responseText, problem = {};
-    try { problem = JSON.parse(text); } catch (e) { /* not JSON */ }
-    var message = problem.detail || "That did not work; try again.";
-    var elt = evt.detail.elt, row = cardOf(elt);
-    var form = elt && elt.tagName === "FORM" ? elt : elt && elt.closest ? elt.closest("form") : null;
+    var elt = evt.detail.elt;
+    if (!elt || (elt.closest && elt.closest("li.lead"))) return;
+    var problem = problemOf(evt.detail.xhr);
+    var form = elt.tagName === "FORM" ? elt : elt.closest && elt.closest("form");
     if (form) clearFieldErrors(form);
-    if (form && problem.errors && showFieldErrors(form, problem.errors)) {
-      if (row) say(row, "Not done: see the message beside the field.", true);
-      return;
-    }
-    if (row && say(row, message, true)) return;
+    if (form && problem.errors && showFieldErrors(form, problem.errors)) return;
     var status = document.getElementById("board-status");
-    status.textContent = message;
+    status.textContent = problem.detail || "That did not work; try again.";
     status.classList.add("error");
   });
 
   document.body.addEventListener("htmx:afterRequest", function (evt) {
     if (!evt.detail.successful) return;
-    var elt = evt.detail.elt, row = cardOf(elt);
+    var elt = evt.detail.elt;
     if (elt && elt.tagName === "FORM") clearFieldErrors(elt);
-    var done = elt && elt.getAttribute && elt.getAttribute("data-done");
-    if (row && done) say(row, done, false);
     var status = document.getElementById("board-status");
     if (status) { status.textContent = ""; status.classList.remove("error"); }
   });
