@@ -44,10 +44,22 @@ def local_time(moment: datetime | None, zone: str | None) -> str:
     return moment.astimezone(ZoneInfo(zone or "UTC")).strftime("%H:%M %Z")
 
 
+def local_day_time(moment: datetime | None, zone: str | None) -> str:
+    """A date and time on the office's clock ("2026-12-04 11:04 CST")."""
+    if moment is None:
+        return ""
+    return moment.astimezone(ZoneInfo(zone or "UTC")).strftime("%Y-%m-%d %H:%M %Z")
+
+
 def utc_title(moment: datetime | None) -> str:
     """The same moment in UTC, for a tooltip."""
     return moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M UTC") if moment else ""
 
 
-BOARD_HELPERS: dict[str, Any] = {"plain": plain, "local_time": local_time, "utc_title": utc_title}
+BOARD_HELPERS: dict[str, Any] = {
+    "plain": plain,
+    "local_time": local_time,
+    "local_day_time": local_day_time,
+    "utc_title": utc_title,
+}
 """Passed to every board template render (pages and pushes alike)."""

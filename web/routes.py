@@ -54,7 +54,7 @@ from web.health import healthz, readyz
 from web.models_admin import model_card_page, model_promote, model_roll_back
 from web.models_page import history_upload, models_page
 from web.overflow import OverflowConsole, overflow_page
-from web.pages import board_leads, home
+from web.pages import board_leads, board_search, home
 from web.paths import STATIC_DIR
 from web.patient_export import export_download, export_page
 from web.phone_actions import PhoneActions
@@ -66,6 +66,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     readyz,
     home,
     board_leads,
+    board_search,
     BoardActions,
     board_socket,
     login_page,

@@ -186,3 +186,23 @@ async def test_the_close_form_answers_beside_its_fields_and_the_card_says_what_w
     await until_true(page, f"document.querySelector('{card} .lead-feedback').textContent === 'Closed.'")
     assert await page.locator(beside).count() == 0
     await context.close()
+
+
+async def test_the_search_page_at_desk_and_phone_width(browser, live_server, domain):
+    practice = await make_practice(domain, staff={"ana@bright.example": {"name": "Ana Ruiz"}})
+    await new_lead(domain, practice, first_name="Maria", phone="(512) 555-0171")
+    token = await open_staff_session(domain, practice.staff["ana@bright.example"])
+    for width, height in ((1440, 900), (390, 844)):
+        context, page = await open_board(browser, live_server, token, width, height)
+        await page.click("a.search-link")
+        await page.fill("#name", "maria")
+        await page.click(".search-form button[type=submit]")
+        await page.wait_for_selector(".found-leads li")
+        assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        await page.screenshot(path=str(SHOTS / f"board-search-{width}.png"), full_page=True)
+        await page.fill("#phone", "call me")
+        await page.click(".search-form button[type=submit]")
+        await page.wait_for_selector("#phone-error")
+        assert await page.evaluate("document.activeElement.id") == "error-summary"
+        await page.screenshot(path=str(SHOTS / f"board-search-refused-{width}.png"), full_page=True)
+        await context.close()

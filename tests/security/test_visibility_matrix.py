@@ -20,6 +20,7 @@ from realtime.connection import BoardConnection
 from realtime.pushes import CommittedEvent
 from router.core.events import EVENT_KINDS
 from router.core.models import Lead
+from router.privacy.access import PRACTICE_STAFF_ROLES
 from tests.board.helpers import CollectingSocket
 from tests.factories import open_staff_session, viewer_of
 from tests.security.conftest import World
@@ -37,6 +38,7 @@ READ_PATHS = {
     "/board/snapshot",
     "/board/leads/{lead_id:uuid}/more",
     "/board/leads/{lead_id:uuid}/contact",
+    "/board/search",
     "/board/ws",
     "/api/leads",
     "/api/leads/{lead_id:uuid}",
@@ -131,6 +133,14 @@ async def test_every_role_sees_exactly_its_leads_on_every_page_and_api(client, d
             ):
                 status = (await client.get(path)).status_code
                 assert status == (200 if name in want else 404), (role, path, name)
+
+        found = await client.get(
+            "/board/search", params={"since": "2000-01-01"}, headers={"accept": "text/html"}
+        )
+        if role in PRACTICE_STAFF_ROLES or role == "other_practice_admin":
+            assert found.status_code == 200 and _shown(found.text, world) == want, role
+        else:
+            assert found.status_code == 403 and _shown(found.text, world) == set(), role
 
         is_agent = role == "overflow_agent"
         console = await client.get("/overflow", headers={"accept": "text/html"})
