@@ -53,7 +53,7 @@ def practice_create(
         raise click.ClickException(str(exc)) from exc
 
     async def action(runtime: Any) -> None:
-        async with runtime.domain.sessionmaker() as session, session.begin():
+        async with runtime.domain.transaction() as session:
             session.add(
                 Practice(
                     id=uuid.uuid4(),
@@ -94,7 +94,7 @@ def practice_settings(slug: str, changes_json: str | None) -> None:
         raise click.ClickException("--set must be a JSON object")
 
     async def action(runtime: Any) -> dict[str, Any]:
-        async with runtime.domain.sessionmaker() as session, session.begin():
+        async with runtime.domain.transaction() as session:
             found = await _practice_by_slug(session, slug)
             practice_row = await session.get(Practice, found.id, with_for_update=True)
             merged = PracticeSettings.from_json(practice_row.settings).to_json()
@@ -147,7 +147,7 @@ def location_create(
     business_hours = json.loads(hours) if hours else {}
 
     async def action(runtime: Any) -> None:
-        async with runtime.domain.sessionmaker() as session, session.begin():
+        async with runtime.domain.transaction() as session:
             owner = await _practice_by_slug(session, practice_slug)
             zone = time_zone or owner.time_zone
             try:
@@ -212,7 +212,7 @@ def user_create(
     password = password or getpass.getpass("Password (10+ characters): ")
 
     async def action(runtime: Any) -> None:
-        async with runtime.domain.sessionmaker() as session, session.begin():
+        async with runtime.domain.transaction() as session:
             practice_id, location_ids, center_id = None, [], None
             if practice_slug:
                 owner = await _practice_by_slug(session, practice_slug)
@@ -275,7 +275,7 @@ def form_source_create(practice_slug: str, key: str, name: str, default_location
     from router.intake.form_sources import create_form_source
 
     async def action(runtime: Any) -> str:
-        async with runtime.domain.sessionmaker() as session, session.begin():
+        async with runtime.domain.transaction() as session:
             owner = await _practice_by_slug(session, practice_slug)
             default_id = None
             if default_location:
@@ -308,7 +308,7 @@ def form_source_rotate(key: str) -> None:
     from router.intake.form_sources import ROTATION_OVERLAP, rotate_secret
 
     async def action(runtime: Any) -> str:
-        async with runtime.domain.sessionmaker() as session, session.begin():
+        async with runtime.domain.transaction() as session:
             try:
                 return await rotate_secret(session, runtime.domain, key=key)
             except LookupError as exc:

@@ -94,7 +94,7 @@ def run_command(practice: str, enqueue: bool, order: int, as_json: bool) -> None
 
     async def action(runtime: Any) -> AttributionRun | None:
         domain = runtime.domain
-        async with domain.sessionmaker() as session, session.begin():
+        async with domain.transaction() as session:
             practice_id = await _practice_id(session, practice)
             run, created = await request_run(
                 session, practice_id, requested_by="cli", now=domain.clock.now(), order=order
@@ -156,7 +156,7 @@ def spend_import(practice: str, file: pathlib.Path) -> None:
     text = file.read_text(encoding="utf-8-sig")
 
     async def action(runtime: Any) -> tuple[int, list[Any]]:
-        async with runtime.domain.sessionmaker() as session, session.begin():
+        async with runtime.domain.transaction() as session:
             practice_id = await _practice_id(session, practice)
             return await import_spend(session, practice_id, text, now=runtime.domain.clock.now())
 
@@ -186,7 +186,7 @@ def seed_history_command(practice: str, months: int, seed: int, run_after: bool)
         except LookupError as error:
             raise click.ClickException(str(error)) from error
         if summary.created and run_after:
-            async with domain.sessionmaker() as session, session.begin():
+            async with domain.transaction() as session:
                 practice_id = await _practice_id(session, practice)
                 run, _ = await request_run(session, practice_id, requested_by="seed", now=domain.clock.now())
             await execute_run(domain, run.id)
@@ -216,7 +216,7 @@ def tracking_site_add(practice: str, origins: tuple[str, ...], public_url: str) 
     from router.marketing.tracking import create_tracking_site
 
     async def action(runtime: Any) -> str:
-        async with runtime.domain.sessionmaker() as session, session.begin():
+        async with runtime.domain.transaction() as session:
             practice_id = await _practice_id(session, practice)
             try:
                 site = await create_tracking_site(session, practice_id, list(origins))

@@ -11,6 +11,8 @@ from rich.console import Console
 from attribution.cli import attribution_command
 from leadrouter.admin_cli import COMMANDS as ADMIN_COMMANDS
 from leadrouter.attribution_cli import COMMANDS as ATTRIBUTION_COMMANDS
+from leadrouter.backup_cli import COMMANDS as BACKUP_COMMANDS
+from leadrouter.channels_cli import COMMANDS as CHANNELS_COMMANDS
 from leadrouter.commands import (
     refuse_development_secrets,
     require_urls,
@@ -83,6 +85,8 @@ for _command in (
     *TRAINING_COMMANDS,
     *MODELS_COMMANDS,
     *ATTRIBUTION_COMMANDS,
+    *BACKUP_COMMANDS,
+    *CHANNELS_COMMANDS,
 ):
     cli.add_command(_command)
 

@@ -52,7 +52,7 @@ class DemoSummary:
 async def seed_demo(domain: Domain) -> DemoSummary:
     """Create the demo practices, locations, providers, form sources, staff and call center."""
     summary = DemoSummary(created=False)
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         practice_ids: dict[str, uuid.UUID] = {}
         for spec in demo_practices():
             existing = await session.scalar(select(Practice).where(Practice.slug == spec.slug))

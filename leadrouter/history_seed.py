@@ -296,7 +296,7 @@ async def seed_history(
         raise LookupError(f"{practice_slug!r} is not a demo practice (seed-demo creates them)")
     now = (now or domain.clock.now()).astimezone(UTC)
     start = now - timedelta(days=30 * months)
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         practice = await session.scalar(select(Practice).where(Practice.slug == practice_slug))
         if practice is None:
             raise LookupError(f"no practice {practice_slug!r}; run `leadrouter seed-demo` first")
@@ -339,7 +339,7 @@ async def seed_demo_history(domain: Domain, *, months: int = 6) -> list[HistoryS
         summary = await seed_history(domain, spec.slug, months=months)
         summaries.append(summary)
         if summary.created:
-            async with domain.sessionmaker() as session, session.begin():
+            async with domain.transaction() as session:
                 practice_id = await session.scalar(select(Practice.id).where(Practice.slug == spec.slug))
                 assert practice_id is not None
                 run, _ = await request_run(session, practice_id, requested_by="seed", now=domain.clock.now())

@@ -107,7 +107,7 @@ def train(
 
 async def store(domain: Domain, result: TrainingResult, *, practice_id: uuid.UUID | None, source: str) -> str:
     """Save a trained version as a candidate; returns its version."""
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         row = await registry.store_version(
             session,
             result,

@@ -11,6 +11,9 @@ from litestar import Litestar
 from redis.asyncio import ConnectionPool
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from connectors.chat_transcript.webhook import ChatTranscriptController
+from connectors.chatwoot.client import ChatwootReplies
+from connectors.chatwoot.webhook import ChatwootWebhookController
 from connectors.email.smtp import SmtpConfig, SmtpEmailSender
 from connectors.forms.webhook import FormWebhookController
 from connectors.tracking.collect import TRACKING_HANDLERS
@@ -87,6 +90,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
         jobs=ArqJobScheduler(redis, settings.redis.queue_name),
         scorer=scorer,
         attribution=PackageAttributionEngine(),
+        chat=ChatwootReplies(),
         **email_port,
     )
     twilio = TwilioConfig.from_settings(settings)
@@ -105,6 +109,8 @@ def build_web_app(runtime: Runtime | None = None) -> Litestar:
         runtime.redis,
         route_handlers=[
             FormWebhookController,
+            ChatwootWebhookController,
+            ChatTranscriptController,
             *TRACKING_HANDLERS,
             *([twilio_webhooks(runtime.twilio)] if runtime.twilio else []),
         ],

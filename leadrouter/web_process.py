@@ -50,8 +50,11 @@ def start_web_process(
     )
 
 
-def wait_until_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    """Return once `url`/healthz answers 200; raise if the process exits or the time runs out."""
+def wait_until_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 90) -> None:
+    """Return once `url`/healthz answers 200; raise if the process exits or the time runs out.
+
+    A cold start imports the model runtime and the explainer (about 5 s on a quiet machine); the
+    limit leaves room for a machine busy with other work."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -62,4 +65,4 @@ def wait_until_ready(url: str, process: subprocess.Popen[bytes], timeout: float 
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    raise RuntimeError("web process did not become ready")
+    raise RuntimeError(f"web process did not become ready within {timeout:.0f} s")

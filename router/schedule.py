@@ -14,13 +14,16 @@ from arq.worker import func
 from router.board.presence import mark_absent_staff_away
 from router.core.domain import Domain
 from router.leads.alerts import resend_pending_alerts_task
+from router.leads.call_backs import surface_due_call_backs_task
 from router.leads.claim_timeouts import release_stale_claims
 from router.leads.escalation import escalate_lead_task, sweep_overdue_task
 from router.leads.retention import purge_expired_phi
 from router.marketing.attribution_runs import nightly_attribution, run_attribution
+from router.ops.marks import AUDIT_SEAL, ESCALATION_SWEEP, marked, worker_heartbeat
 from router.phones.texts import send_deferred_text_task, send_due_texts_task
 from router.privacy import audit
 from router.privacy.audit_chain import HeadSink, export_head
+from router.referrals.outcomes import monthly_summaries_task, outcome_reports_task
 from router.scores.explanations import fill_missing_reasons
 from router.scores.pooled_calibration import recalibrate_pooled_models
 
@@ -33,6 +36,9 @@ ALERT_SWEEP_SECONDS = {15, 45}
 its lease lapses, at one indexed query per sweep."""
 CLAIM_SWEEP_SECONDS = {0, 15, 30, 45}
 """Every 15 s: timeouts are minutes long, so a claim returns at most 15 s late, at one small query a run."""
+CALL_BACK_SECONDS = {5, 20, 35, 50}
+"""Every 15 s: a call-back an agent promised for 10:30 is back in front of people by 10:30:15, at one
+indexed query (pending tasks by due time) a run."""
 PRESENCE_SWEEP_SECONDS = {0, 30}
 """Twice a minute: someone who left is skipped by assignment at most 30 s after the 3 minutes."""
 REASONS_SWEEP_SECONDS = {30}
@@ -50,6 +56,13 @@ RETENTION_HOUR_UTC = 9
 """03:00-04:00 in US time zones: after the nightly attribution run, before any practice opens."""
 RETENTION_TIMEOUT_SECONDS = 1800
 """Purging is a few updates per batch of 200 leads; half an hour covers a backlog after an outage."""
+HEARTBEAT_SECONDS = {0, 15, 30, 45}
+"""Every 15 s: the status page turns amber after three missed beats (45 s), soon enough to act on
+before the 5-minute SLA, at one small upsert per beat."""
+OUTCOME_REPORT_SECONDS = {20}
+"""Once a minute: a referrer hears within a minute that their patient was seen, at one indexed query."""
+MONTHLY_SUMMARY_HOUR_UTC = 14
+"""08:00-09:00 in US time zones on the first of the month: in the referring offices' morning mail."""
 NIGHTLY_ATTRIBUTION_HOUR_UTC = 8
 """02:15-03:15 in US Central time: after the day's leads and the evening's PMS sync, before opening."""
 
@@ -89,15 +102,26 @@ WORKER_FUNCTIONS: list[Any] = [
 """Jobs the domain enqueues by name (router.core.jobs.ArqJobScheduler)."""
 
 CRON_JOBS: list[Any] = [
-    cron(seal_audit_log, second=AUDIT_SEAL_SECONDS, run_at_startup=True, unique=True),
+    cron(worker_heartbeat, second=HEARTBEAT_SECONDS, run_at_startup=True, unique=True),
+    cron(marked(AUDIT_SEAL, seal_audit_log), second=AUDIT_SEAL_SECONDS, run_at_startup=True, unique=True),
     cron(export_audit_head, second=AUDIT_HEAD_EXPORT_SECONDS, unique=True),
-    cron(sweep_overdue_task, second=ESCALATION_SWEEP_SECONDS, run_at_startup=True, unique=True),
+    cron(
+        marked(ESCALATION_SWEEP, sweep_overdue_task),
+        second=ESCALATION_SWEEP_SECONDS,
+        run_at_startup=True,
+        unique=True,
+    ),
     cron(resend_pending_alerts_task, second=ALERT_SWEEP_SECONDS, run_at_startup=True, unique=True),
     cron(release_stale_claims, second=CLAIM_SWEEP_SECONDS, run_at_startup=True, unique=True),
     cron(mark_absent_staff_away, second=PRESENCE_SWEEP_SECONDS, unique=True),
+    cron(surface_due_call_backs_task, second=CALL_BACK_SECONDS, run_at_startup=True, unique=True),
     cron(fill_missing_reasons, second=REASONS_SWEEP_SECONDS, unique=True),
     cron(send_due_texts_task, second=DUE_TEXTS_SECONDS, run_at_startup=True, unique=True),
     cron(nightly_attribution, hour={NIGHTLY_ATTRIBUTION_HOUR_UTC}, minute={15}, unique=True),
+    cron(outcome_reports_task, second=OUTCOME_REPORT_SECONDS, unique=True),
+    cron(
+        monthly_summaries_task, day={1}, hour={MONTHLY_SUMMARY_HOUR_UTC}, minute={0}, second={0}, unique=True
+    ),
     cron(
         purge_expired_phi_task,
         hour={RETENTION_HOUR_UTC},
@@ -115,4 +139,5 @@ CRON_JOBS: list[Any] = [
         timeout=RECALIBRATION_TIMEOUT_SECONDS,
     ),
 ]
-"""Periodic jobs: the sweepers that catch lost jobs, the audit sealer, and nightly attribution."""
+"""Periodic jobs: the heartbeat, the sweepers that catch lost jobs, the audit sealer, and nightly
+attribution; the heartbeat, the escalation sweep and the sealer leave a mark for the status page."""

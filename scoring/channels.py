@@ -21,8 +21,13 @@ CHANNELS = (
     "walk_in",
     "chat",
     "direct",
+    "patient_referral",
 )
-"""Every channel the product reports on, in the order reports list them."""
+"""Every channel the product reports on, in the order reports list them. A channel's position is its
+code in the models' features: a new channel goes last, so models trained before it keep their codes."""
+
+PATIENT_REFERRAL = "patient_referral"
+"""A patient sent by another patient (word of mouth), apart from physicians' referrals and review sites."""
 
 _SEARCH_ENGINES = ("google.", "bing.", "yahoo.", "duckduckgo.", "ecosia.")
 _SOCIAL_SITES = ("facebook.", "instagram.", "tiktok.", "twitter.", "x.com", "linkedin.", "nextdoor.")

@@ -170,6 +170,15 @@ VALUE_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "phone": ("phone call", "call", "calls", "inbound call", "telephone", "call in", "phone in"),
         "walk_in": ("walk in", "walkin", "walk ins", "in person", "in office"),
         "chat": ("live chat", "web chat", "website chat", "chat widget"),
+        "patient_referral": (
+            "patient referral",
+            "word of mouth",
+            "friend referral",
+            "family referral",
+            "referred by a patient",
+            "referred by a friend",
+            "friend or family",
+        ),
         "direct": ("website", "web", "web form", "website form", "online form", "contact form", "typed in"),
     },
     "treatment_interest": {
@@ -334,8 +343,8 @@ VALUE_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
 
 AMBIGUOUS_VALUES: dict[str, dict[str, tuple[str, ...]]] = {
     "channel": {
-        "referral": ("physician_referral", "referral_site", "direct"),
-        "referred": ("physician_referral", "referral_site", "direct"),
+        "referral": ("physician_referral", "patient_referral", "referral_site", "direct"),
+        "referred": ("physician_referral", "patient_referral", "referral_site", "direct"),
         "google": ("google_ads", "organic_search"),
         "bing": ("google_ads", "organic_search"),
         "internet": ("organic_search", "direct"),

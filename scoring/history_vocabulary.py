@@ -72,7 +72,8 @@ CODES: dict[str, tuple[str, ...]] = {
 CHOICE_HINTS = {
     "physician_referral": "a doctor or dentist sent them",
     "referral_site": "a review or listing site",
-    "direct": "a patient or friend, or unknown",
+    "direct": "typed our address, or unknown",
+    "patient_referral": "another patient, a friend or family sent them",
     "google_ads": "a Google or Bing ad",
     "organic_search": "an unpaid web search",
     "yes": "became a patient",

@@ -24,6 +24,7 @@ _CHANNEL_WORDS = {
     "walk_in": "walked in",
     "chat": "started in the website chat",
     "direct": "came to our website directly",
+    "patient_referral": "was sent by another patient",
 }
 _TREATMENT_WORDS = {
     "general": "asked about a checkup",

@@ -38,7 +38,7 @@ class LeadsController(Controller):
         ),
         limit: int = Parameter(default=50, ge=1, le=MAX_PAGE),
     ) -> dict[str, Any]:
-        async with domain.sessionmaker() as session, session.begin():
+        async with domain.transaction() as session:
             leads = await list_leads(
                 session,
                 domain,
@@ -61,7 +61,7 @@ class LeadsController(Controller):
         signed_in: NamedDependency[SignedIn],
         lead_id: FromPath[uuid.UUID],
     ) -> dict[str, Any]:
-        async with domain.sessionmaker() as session, session.begin():
+        async with domain.transaction() as session:
             lead = await get_lead(
                 session, domain, signed_in.viewer, lead_id, actor=actor_of(request, signed_in)
             )

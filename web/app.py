@@ -23,15 +23,19 @@ from web.paths import TEMPLATES_DIR
 from web.problems import EXCEPTION_HANDLERS, problem_details_plugin, with_request_ids
 from web.routes import ROUTE_HANDLERS
 from web.sessions import BreakGlassEnded, break_glass_ended
+from web.template_helpers import install_template_helpers
 
 CSRF_EXEMPT = ["/webhooks/", "/healthz", "/readyz", "/schema", "/static/"]
 """Machine-to-machine endpoints authenticate by signature, not by cookie, so CSRF does not apply."""
 
 
-def _template_globals(engine: JinjaTemplateEngine) -> None:
-    """What every page may ask: whether the viewer may do an action, and a role in plain words."""
+def _template_globals(engine: JinjaTemplateEngine, domain: Domain) -> None:
+    """What every page may ask: whether the viewer may do an action, a role or code in plain words,
+    and a time in the location's zone (web/template_helpers.py).
+    """
     engine.engine.globals["may"] = may_do
     engine.engine.globals["role_name"] = lambda role: ROLE_NAMES.get(role, role)
+    install_template_helpers(engine.engine, domain.clock)
 
 
 def create_app(
@@ -51,7 +55,9 @@ def create_app(
             "redis": Provide(lambda: redis, use_cache=True, sync_to_thread=False),
         },
         template_config=TemplateConfig(
-            directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=_template_globals
+            directory=TEMPLATES_DIR,
+            engine=JinjaTemplateEngine,
+            engine_callback=lambda engine: _template_globals(engine, domain),
         ),
         # The JSON and YAML documents only: the documentation UIs load their scripts from a CDN.
         openapi_config=OpenAPIConfig(

@@ -92,7 +92,7 @@ async def attribution_run_now(
     if signed_in is None:
         return Redirect("/login")
     practice_id = _practice_of(signed_in.viewer)
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         queued, _ = await request_run(
             session, practice_id, requested_by=str(signed_in.viewer.user_id), now=domain.clock.now()
         )

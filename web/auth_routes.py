@@ -132,7 +132,7 @@ async def second_factor(
 
 @post("/logout", include_in_schema=False)
 async def logout(request: Request[Any, Any, Any], domain: NamedDependency[Domain]) -> Redirect:
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         await close_session(session, request.cookies.get(SESSION_COOKIE), now=domain.clock.now())
     response = Redirect("/login")
     response.delete_cookie(SESSION_COOKIE)

@@ -25,11 +25,10 @@ from router.core.domain import Domain
 from router.leads import actions
 from router.leads.desk_entry import add_lead_by_hand
 from router.privacy.auth import SignedIn
-from web.board_words import BOARD_HELPERS
 from web.forms import Form
 from web.sessions import actor_of, provide_signed_in
 
-LEAD_FIELDS = ("first_name", "last_name", "phone", "email", "treatment_interest", "message")
+LEAD_FIELDS = ("first_name", "last_name", "phone", "email", "treatment_interest", "message", "referred_by")
 
 
 def _uuid(value: str | None, what: str) -> uuid.UUID:
@@ -74,7 +73,7 @@ class BoardActions(Controller):
         )
         if contact is None:
             raise errors.LeadNotFound("That lead is not on your board.")
-        return Template("board_lead_contact.html", context={"contact": contact, **BOARD_HELPERS})
+        return Template("board_lead_contact.html", context={"contact": contact})
 
     @post("/leads/{lead_id:uuid}/claim", status_code=204)
     async def claim(

@@ -15,9 +15,10 @@ from realtime.pushes import CommittedEvent, Push, Receiver
 from router.board.presence import touch_presence
 from router.board.push_audit import record_board_pushes
 from router.board.snapshot import BoardLead, load_board_leads
+from router.core.clock import Clock, get_clock
 from router.core.domain import Domain
-from web.board_words import BOARD_HELPERS
 from web.paths import TEMPLATES_DIR
+from web.template_helpers import install_template_helpers
 
 LEAD_EVENTS_WITH_SOUND = {"lead.created": "new", "lead.escalated": "escalation"}
 """Which events make the board play which alert."""
@@ -38,14 +39,16 @@ def _waiting(lead: BoardLead) -> bool:
     return lead.is_open and lead.first_contact_at is None
 
 
-def board_environment() -> Environment:
+def board_environment(clock: Clock | None = None) -> Environment:
     """The Jinja2 environment of the board's fragments (the page's engine loads the same files)."""
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    install_template_helpers(env, clock or get_clock())
+    return env
 
 
 class BoardFragments:
@@ -53,13 +56,13 @@ class BoardFragments:
 
     def __init__(self, domain: Domain) -> None:
         self._domain = domain
-        env = board_environment()
+        env = board_environment(domain.clock)
         self._lead = env.get_template("board_lead.html")
         self._position = env.get_template("board_position.html")
 
     def lead(self, lead: BoardLead, *, oob: bool) -> str:
         """One lead's row; `oob` marks it for an out-of-band swap over the websocket."""
-        return _ascii(self._lead.render(lead=lead, oob=oob, **BOARD_HELPERS))
+        return _ascii(self._lead.render(lead=lead, oob=oob))
 
     def position(
         self, *, event_id: int | None, kind: str, lead_id: uuid.UUID | None = None, **extra: Any

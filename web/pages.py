@@ -17,19 +17,32 @@ from router.core.domain import Domain
 from router.core.errors import InvalidFields
 from router.core.events import latest_event_id
 from router.intake.normalize import TREATMENT_INTERESTS
-from web.board_words import BOARD_HELPERS
+from router.privacy.access import OVERFLOW_AGENT, PHYSICIAN, PHYSICIAN_OFFICE, PLATFORM_OPERATOR
 from web.sessions import actor_of, current_session
+
+LANDING_PAGES = {
+    OVERFLOW_AGENT: "/overflow",
+    PHYSICIAN: "/referrals",
+    PHYSICIAN_OFFICE: "/referrals",
+    PLATFORM_OPERATOR: "/admin",
+}
+"""Where a role starts (signing in lands on `/`): agents work the queue, referrers follow their
+referrals, the operator administers; front desk and managers start on the board."""
 
 SEARCH_FIELDS = ("name", "phone", "email", "since", "until", "status")
 
 
 @get("/", include_in_schema=False)
 async def home(request: Request[Any, Any, Any], domain: NamedDependency[Domain]) -> Template | Redirect:
-    """The board; the stream position is read before the snapshot, so the replay covers any gap."""
+    """The board (or the role's own start page); the stream position is read before the snapshot,
+    so the replay covers any gap."""
     signed_in = await current_session(request, domain)
     if signed_in is None:
         return Redirect("/login")
-    async with domain.sessionmaker() as session, session.begin():
+    landing = LANDING_PAGES.get(signed_in.viewer.role)
+    if landing is not None and not signed_in.viewer.break_glass:
+        return Redirect(landing)
+    async with domain.transaction() as session:
         position = await latest_event_id(session)
         leads = await load_board(session, domain, signed_in.viewer, actor=actor_of(request, signed_in))
         desk = await load_desk(session, signed_in.viewer)
@@ -42,7 +55,6 @@ async def home(request: Request[Any, Any, Any], domain: NamedDependency[Domain])
         "nonce": secrets.token_urlsafe(16),
         "interests": TREATMENT_INTERESTS,
         "silence_seconds": int(CLIENT_SILENCE_SECONDS),
-        **BOARD_HELPERS,
     }
     return Template("board.html", context=context)
 
@@ -55,10 +67,10 @@ async def board_leads(
     signed_in = await current_session(request, domain)
     if signed_in is None:
         return Redirect("/login")
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         position = await latest_event_id(session)
         leads = await load_board(session, domain, signed_in.viewer, actor=actor_of(request, signed_in))
-    return Template("board_leads.html", context={"leads": leads, "position": position, **BOARD_HELPERS})
+    return Template("board_leads.html", context={"leads": leads, "position": position})
 
 
 @get("/board/search", include_in_schema=False)
@@ -84,6 +96,5 @@ async def board_search(
         "errors": errors,
         "search": search,
         "results": results,
-        **BOARD_HELPERS,
     }
     return Template("board_search.html", context=context, status_code=422 if errors else 200)

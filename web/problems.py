@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotFoundException
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
     ProblemDetailsException,
@@ -136,6 +137,8 @@ def unhandled(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         _kinds(exc),
         _where(exc),
     )
+    if wants_page(request):
+        return error_page(500, "Something went wrong on our side. It has been logged; try again in a moment.")
     return ProblemDetailsException(
         status_code=500,
         title="Internal server error",
@@ -154,15 +157,33 @@ def wants_page(request: Request[Any, Any, Any]) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
+PAGE_TITLES = {403: "Not allowed", 404: "Page not found", 500: "Something went wrong"}
+
+
+def error_page(status_code: int, message: str, title: str | None = None) -> Template:
+    """The HTML error page: what happened, a link to the person's start page, and the request id."""
+    context = {
+        "title": title or PAGE_TITLES.get(status_code, "That did not work"),
+        "message": message,
+        "viewer": None,
+        "request_id": request_id.get(),
+        "status_code": status_code,
+    }
+    return Template("error.html", context=context, status_code=status_code)
+
+
+def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """Litestar's own 404 (no such page) as a page for a browser, problem+json for everyone else."""
+    if wants_page(request):
+        return error_page(exc.status_code, "There is no page at this address. It may have moved.")
+    return ProblemDetailsException(status_code=exc.status_code, detail=exc.detail).to_response(request)
+
+
 def action_refused(request: Request[Any, Any, Any], exc: ActionRefused) -> Response[Any]:
     """A refused action: an error page for a browser's page load, problem+json for scripts and the API."""
     title = REFUSAL_TITLES.get(exc.status_code, "Conflict")
     if wants_page(request):
-        return Template(
-            "error.html",
-            context={"title": title, "message": str(exc), "viewer": None},
-            status_code=exc.status_code,
-        )
+        return error_page(exc.status_code, str(exc), title)
     extra = None
     if isinstance(exc, InvalidFields):
         extra = {"errors": [{"field": name, "message": text} for name, text in exc.errors.items()]}
@@ -180,6 +201,10 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
     )
 
 
-EXCEPTION_HANDLERS: dict[Any, Any] = {ActionRefused: action_refused, Exception: unhandled}
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    ActionRefused: action_refused,
+    NotFoundException: http_error,
+    Exception: unhandled,
+}
 """Refused actions answer in the person's words; HTTP errors are the problem-details plugin's; every
 other exception ends in `unhandled`."""

@@ -49,21 +49,28 @@ from web.attribution_page import attribution_body, attribution_page, attribution
 from web.auth_routes import login, login_page, logout, second_factor, second_factor_page, second_factor_qr
 from web.board_actions import BoardActions
 from web.break_glass import break_glass_end, break_glass_page, break_glass_start
+from web.chat import LEAD_FRAGMENT_HANDLERS
 from web.dashboard import dashboard_export, dashboard_page, dashboard_panel
 from web.health import healthz, readyz
+from web.inbox import inbox_list, inbox_page, inbox_unread
 from web.models_admin import model_card_page, model_promote, model_roll_back
 from web.models_page import history_upload, models_page
-from web.overflow import OverflowConsole, overflow_page
+from web.overflow import OverflowConsole, overflow_lead_page, overflow_page
 from web.pages import board_leads, board_search, home
 from web.paths import STATIC_DIR
 from web.patient_export import export_download, export_page
 from web.phone_actions import PhoneActions
-from web.timeline import timeline_page
+from web.referrals import REFERRER_HANDLERS
+from web.referrers import REFERRERS_HANDLERS
+from web.status import status_json, status_page
+from web.timeline import call_recording, lead_live, timeline_page
 from web.ws import board_socket
 
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     healthz,
     readyz,
+    status_page,
+    status_json,
     home,
     board_leads,
     board_search,
@@ -76,6 +83,9 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     second_factor_qr,
     second_factor,
     *ACCOUNT_HANDLERS,
+    *REFERRER_HANDLERS,
+    *REFERRERS_HANDLERS,
+    *LEAD_FRAGMENT_HANDLERS,
     LeadsController,
     models_page,
     history_upload,
@@ -84,11 +94,17 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     model_roll_back,
     PhoneActions,
     overflow_page,
+    overflow_lead_page,
     OverflowConsole,
     dashboard_page,
     dashboard_panel,
     dashboard_export,
     timeline_page,
+    inbox_page,
+    inbox_list,
+    inbox_unread,
+    lead_live,
+    call_recording,
     break_glass_page,
     break_glass_start,
     break_glass_end,

@@ -27,7 +27,7 @@ async def current_session(request: Request[Any, Any, Any], domain: Domain) -> Si
     """The session of this request (loaded once per request), or None."""
     if "signed_in" in request.state:
         return request.state.signed_in  # type: ignore[no-any-return]
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         signed_in = await resume_session(
             session,
             request.cookies.get(SESSION_COOKIE),

@@ -49,7 +49,7 @@ def origin_allowed(socket: WebSocket[Any, Any, Any], public_url: str) -> bool:
 
 
 async def _session(domain: Domain, token: str | None) -> SignedIn | None:
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         return await resume_session(session, token, settings=domain.settings.security, now=domain.clock.now())
 
 

@@ -113,6 +113,15 @@ async def _refused(
         log.warning("could not record a refused delivery to form %s: %s", source.key, type(exc).__name__)
 
 
+async def _note_answered(domain: Domain, source_key: str, **delivery: Any) -> None:
+    """Note an answered delivery after the answer went out; a database outage costs only this note
+    (one line in the log, not a traceback after the response)."""
+    try:
+        await record_delivery(domain, **delivery)
+    except Exception as exc:  # the sender has its answer; the troubleshooting list misses one line
+        log.warning("could not record a delivery to form %s: %s", source_key, type(exc).__name__)
+
+
 async def _receive(
     request: Request[Any, Any, Any], domain: Domain, source: FormSourceView, now: datetime
 ) -> Response[Any]:
@@ -149,8 +158,9 @@ async def _receive(
         ) from exc
     headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
     delivered = BackgroundTask(
-        record_delivery,
+        _note_answered,
         domain,
+        source.key,
         form_source_id=source.id,
         received_at=now,
         status_code=result.status_code,

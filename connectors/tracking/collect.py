@@ -125,7 +125,7 @@ async def collect(
     verdict = await limiter.hit(f"visitor:{site_key}:{visit.visitor_id}", PER_VISITOR, now=now)
     if not verdict.allowed:
         raise _too_many(verdict.retry_after, origin)
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         await record_page_visit(session, site, visit, now=domain.clock.now())
     return Response(None, status_code=204, headers=_cors(origin))
 

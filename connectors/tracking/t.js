@@ -45,6 +45,13 @@
     var value = params.get(key);
     if (value) { ad[key] = value; landedFromAd = true; }
   });
+  var referralCode = params.get("lr_ref");
+  if (referralCode && /^[A-Za-z0-9]{4,16}$/.test(referralCode)) {
+    store("sessionStorage", "_lr_ref", referralCode);
+    landedFromAd = true; // a patient's referral link starts a visit of its own, like an ad click
+  } else {
+    referralCode = null;
+  }
   var now = Date.now();
   var visitId = load("sessionStorage", "_lr_visit");
   var lastSeen = Number(load("sessionStorage", "_lr_seen") || 0);
@@ -59,6 +66,7 @@
     referrer: document.referrer ? new URL(document.referrer).origin : ""
   };
   for (var key in ad) visit[key] = ad[key];
+  if (referralCode) visit.referral_code = referralCode;
   var body = JSON.stringify(visit);
   // text/plain keeps this a simple CORS request (no preflight); the server reads it as JSON.
   if (!(navigator.sendBeacon && navigator.sendBeacon(endpoint, new Blob([body], { type: "text/plain" })))) {
@@ -69,6 +77,9 @@
   function fillForms() {
     var fields = document.querySelectorAll('input[name="visitor_id"]');
     for (var i = 0; i < fields.length; i++) if (!fields[i].value) fields[i].value = visitorId;
+    var code = load("sessionStorage", "_lr_ref");
+    var codes = document.querySelectorAll('input[name="referral_code"]');
+    for (var j = 0; code && j < codes.length; j++) if (!codes[j].value) codes[j].value = code;
   }
   window.leadrouter = { visitorId: visitorId, visitId: visitId };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fillForms);

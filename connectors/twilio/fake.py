@@ -56,6 +56,7 @@ class FakeTwilio:
     async def start(self) -> FakeTwilio:
         app = web.Application()
         app.router.add_post("/2010-04-01/Accounts/{sid}/{resource}.json", self._create)
+        app.router.add_get("/2010-04-01/Accounts/{sid}/Recordings/{recording}.mp3", self._recording)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
@@ -100,6 +101,14 @@ class FakeTwilio:
         if resource == "Messages":
             body["body"] = record.value("Body")
         return web.json_response(body, status=201)
+
+    async def _recording(self, request: web.Request) -> web.Response:
+        """A recording's audio: a few bytes that stand for the MP3 (its sid in them, so tests can tell)."""
+        self.requests.append(FakeRequest(request.method, request.path, {}, request.match_info["sid"]))
+        if not self._authorized(request) or request.match_info["sid"] != self.account_sid:
+            return self._error(401, 20003, "Authenticate")
+        recording = request.match_info["recording"]
+        return web.Response(body=b"ID3" + recording.encode(), content_type="audio/mpeg")
 
     @staticmethod
     def _error(status: int, code: int, message: str) -> web.Response:

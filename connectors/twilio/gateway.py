@@ -13,6 +13,8 @@ from connectors.twilio.config import TwilioConfig
 from connectors.twilio.twiml import BRIDGE_PATH, SMS_STATUS_PATH, VOICE_STATUS_PATH
 from router.core.ports import PhoneGatewayError
 
+RECORDING_TIMEOUT_SECONDS = 20.0
+"""A voicemail is a few hundred kilobytes; twenty seconds means Twilio is not answering."""
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 """Twilio's answers that mean "later": rate limited or a server fault; other 4xx will never succeed."""
 
@@ -63,3 +65,25 @@ class TwilioPhoneGateway:
         except (TwilioRestException, aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise _error(exc) from exc
         return str(call.sid)
+
+    async def fetch_recording(self, recording_sid: str) -> bytes:
+        """GET the recording's MP3 from the account's Recordings resource with Basic auth."""
+        config = self.config
+        url = (
+            f"{config.api_base_url.rstrip('/')}/2010-04-01/Accounts/{config.account_sid}"
+            f"/Recordings/{recording_sid}.mp3"
+        )
+        timeout = aiohttp.ClientTimeout(total=RECORDING_TIMEOUT_SECONDS)
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=timeout) as http,
+                http.get(url, auth=aiohttp.BasicAuth(config.account_sid, config.auth_token)) as answer,
+            ):
+                if answer.status != 200:
+                    raise PhoneGatewayError(
+                        f"Twilio answered {answer.status} for the recording",
+                        permanent=answer.status not in RETRYABLE_STATUS,
+                    )
+                return await answer.read()
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise _error(exc) from exc

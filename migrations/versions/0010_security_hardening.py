@@ -103,7 +103,12 @@ def _bind_phi_to_columns(bind) -> None:  # type: ignore[no-untyped-def]
     from router.core.settings import Settings
 
     cipher = FieldCipher.from_config(Settings().security.phi_keys)
+    inspector = sa.inspect(bind)
     for phi in PHI_COLUMNS:
+        if not inspector.has_table(phi.table) or phi.column not in {
+            c["name"] for c in inspector.get_columns(phi.table)
+        }:
+            continue  # added by a later revision: it holds no value of the first format
         table = sa.table(phi.table, sa.column("id"), sa.column(phi.column, sa.LargeBinary))
         total = bind.execute(
             sa.text(f"SELECT count(*) FROM {phi.table} WHERE substring({phi.column} from 1 for 1) = '\\x01'")

@@ -1,12 +1,11 @@
-"""board workspace: leads that say they are urgent, and how each person left their board
+"""board workspace: how each person left their board; open emergency leads marked urgent
 
 Revision ID: 0013_board_workspace
-Revises: 0012_appointments
+Revises: 0017_ops_status
 
-`leads.says_urgent` lets the board put emergencies and urgent messages right after escalated leads
-(intake sets it from the treatment and the message; existing leads asking for emergency care are
-marked here, their messages cannot be read by a migration). `staff_users.board_view` remembers a
-person's filter, office tab and row density across devices.
+`staff_users.board_view` remembers a person's filter, office tab and row density across devices.
+Intake now marks a lead urgent when the patient names an emergency or writes that it is urgent;
+open leads asking for emergency care are marked here (a migration cannot read their messages).
 """
 
 from __future__ import annotations
@@ -16,16 +15,13 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0013_board_workspace"
-down_revision = "0012_appointments"
+down_revision = "0017_ops_status"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column(
-        "leads", sa.Column("says_urgent", sa.Boolean(), server_default=sa.text("false"), nullable=False)
-    )
-    op.execute("UPDATE leads SET says_urgent = true WHERE treatment_interest = 'emergency'")
+    op.execute("UPDATE leads SET urgent = true WHERE treatment_interest = 'emergency' AND status = 'open'")
     op.add_column(
         "staff_users", sa.Column("board_view", postgresql.JSONB(astext_type=sa.Text()), nullable=True)
     )
@@ -33,4 +29,3 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_column("staff_users", "board_view")
-    op.drop_column("leads", "says_urgent")

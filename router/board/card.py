@@ -13,7 +13,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,8 +48,7 @@ class CardContact:
 
     lead_id: uuid.UUID
     phone: str | None
-    """E.164, for the `tel:` link."""
-    phone_display: str | None
+    """E.164, for the `tel:` link (pages show it with the `phone` filter)."""
     email: str | None
     message: str | None
     message_cut: bool
@@ -65,22 +63,6 @@ class CardContact:
     last_failure: LastAttempt | None
     viewer_user_id: uuid.UUID
     text_max: int = TEXT_MAX_CHARACTERS
-
-
-def national_phone(e164: str | None) -> str | None:
-    """A number as people in its country write it ((512) 555-0101); other countries' in full."""
-    if not e164:
-        return None
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    style = (
-        phonenumbers.PhoneNumberFormat.NATIONAL
-        if number.country_code == 1
-        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    )
-    return phonenumbers.format_number(number, style)
 
 
 def _excerpt(text: str | None) -> tuple[str | None, bool]:
@@ -180,7 +162,6 @@ async def load_card_contact(
     return CardContact(
         lead_id=lead.id,
         phone=phone,
-        phone_display=national_phone(phone),
         email=email,
         message=message,
         message_cut=cut,

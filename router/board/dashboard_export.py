@@ -81,7 +81,7 @@ async def breach_names(
     ids = list(lead_ids)
     if not ids:
         return {}
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         leads = (await session.scalars(select(Lead).where(Lead.id.in_(ids), viewer.lead_filter()))).all()
         await _audit_reads(
             session, actor=actor, leads=leads, via="dashboard", now=domain.clock.now(), once_per_window=True
@@ -132,7 +132,7 @@ async def export_csv(
     times in the practice's zone; returns the text and how many leads it names (each audited)."""
     now = domain.clock.now()
     zone = ZoneInfo(scope.time_zone)
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         if kind == "breaches":
             ids = [row.lead_id for row in await breaches_in(session, scope, now, period)]
             where = [Lead.id.in_(ids)]

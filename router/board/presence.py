@@ -25,7 +25,7 @@ BOARD_STAFF_ROLES = ("front_desk", "manager")
 PRESENCE = audit.Actor.system("presence")
 
 
-async def _announce_changes(
+async def _record_changes(
     session: AsyncSession, rows: Collection[Any], *, availability: str, automatic: bool
 ) -> list[int]:
     event_ids = []
@@ -54,7 +54,7 @@ async def touch_presence(domain: Domain, user_ids: Collection[uuid.UUID], *, now
     """Staff with a board open were seen now; those marked away automatically are available again."""
     if not user_ids:
         return []
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         await session.execute(
             update(StaffUser).where(StaffUser.id.in_(list(user_ids))).values(last_seen_at=now)
         )
@@ -66,8 +66,7 @@ async def touch_presence(domain: Domain, user_ids: Collection[uuid.UUID], *, now
                 .returning(StaffUser.id, StaffUser.practice_id)
             )
         ).all()
-        event_ids = await _announce_changes(session, back, availability="available", automatic=True)
-    await domain.announcer.announce(event_ids)
+        event_ids = await _record_changes(session, back, availability="available", automatic=True)
     return event_ids
 
 
@@ -78,7 +77,7 @@ async def mark_absent_staff_away(ctx: dict[str, Any]) -> dict[str, int]:
     """
     domain: Domain = ctx["domain"]
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         gone = (
             await session.execute(
                 update(StaffUser)
@@ -91,8 +90,7 @@ async def mark_absent_staff_away(ctx: dict[str, Any]) -> dict[str, int]:
                 .returning(StaffUser.id, StaffUser.practice_id)
             )
         ).all()
-        event_ids = await _announce_changes(session, gone, availability="away", automatic=True)
-    await domain.announcer.announce(event_ids)
+        await _record_changes(session, gone, availability="away", automatic=True)
     return {"marked_away": len(gone)}
 
 
@@ -102,7 +100,7 @@ async def set_availability(
     """Set one's own availability (available, busy, away); assignment reads it for the next lead."""
     if availability not in AVAILABILITY:
         raise InvalidChoice(f"availability must be one of: {', '.join(AVAILABILITY)}")
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         await session.execute(
             update(StaffUser)
             .where(StaffUser.id == viewer.user_id)
@@ -123,5 +121,4 @@ async def set_availability(
             lead_id=None,
             payload={"user_id": str(viewer.user_id), "availability": availability, "automatic": False},
         )
-    await domain.announcer.announce([event_id])
     return ActionResult(None, event_id)

@@ -26,9 +26,9 @@ from router.privacy.access import MANAGING_ROLES, PRACTICE_STAFF_ROLES, Viewer
 BOARD_SIZE = 200
 """Most open leads one board shows: a front desk with more than this needs a search, not a longer list."""
 ORDER_RULE = (
-    "Needs contact: escalated first, then leads who say it is an emergency or urgent, then highest "
-    "score (unscored last), then longest waiting. In progress: the same order. Recently closed: last "
-    "two hours, newest first."
+    "Needs contact: escalated first, then urgent ones (an urgent referral, or the patient says it is "
+    "an emergency or urgent), then highest score (unscored last), then longest waiting. In progress: "
+    "the same order. Recently closed: last two hours, newest first."
 )
 """The priority order in the staff's words; the board shows it above the list."""
 RECENTLY_CLOSED = timedelta(hours=2)
@@ -65,6 +65,7 @@ class BoardLead:
     sla_due_at: datetime | None
     escalation_level: int
     overflow: bool
+    urgent: bool
     referring_physician_id: uuid.UUID | None
     referring_office_id: uuid.UUID | None
     status: str
@@ -75,7 +76,6 @@ class BoardLead:
     claimed_at: datetime | None
     first_contact_at: datetime | None
     attempts: int
-    says_urgent: bool = False
     close_reason: str | None = None
     closed_at: datetime | None = None
     badges: tuple[str, ...] = ()
@@ -105,7 +105,7 @@ def priority_key(lead: BoardLead) -> tuple[Any, ...]:
     """The board's order as a sort key (the same rule the SQL and the page's script apply)."""
     return (
         -lead.escalated_now,
-        not lead.says_urgent,
+        not lead.urgent,
         lead.score is None,
         -(lead.score or 0),
         lead.received_at,
@@ -129,6 +129,7 @@ _LEAD_COLUMNS = (
     Lead.sla_due_at,
     Lead.escalation_level,
     Lead.overflow,
+    Lead.urgent,
     Lead.referring_physician_id,
     Lead.referring_office_id,
     Lead.status,
@@ -136,7 +137,6 @@ _LEAD_COLUMNS = (
     Lead.claimed_by_user_id,
     Lead.claimed_at,
     Lead.first_contact_at,
-    Lead.says_urgent,
     Lead.close_reason,
     Lead.closed_at,
 )
@@ -243,6 +243,7 @@ def _row(domain: Domain, row: Mapping[str, Any]) -> BoardLead:
         received_at=row["received_at"],
         sla_due_at=row["sla_due_at"],
         escalation_level=row["escalation_level"],
+        urgent=row["urgent"],
         overflow=row["overflow"],
         referring_physician_id=row["referring_physician_id"],
         referring_office_id=row["referring_office_id"],
@@ -254,7 +255,6 @@ def _row(domain: Domain, row: Mapping[str, Any]) -> BoardLead:
         claimed_at=row["claimed_at"],
         first_contact_at=row["first_contact_at"],
         attempts=int(row["attempts"] or 0),
-        says_urgent=row["says_urgent"],
         badges=_badges(domain, row),
         close_reason=row["close_reason"],
         closed_at=row["closed_at"],
@@ -298,7 +298,7 @@ async def load_board(
             .where(viewer.lead_filter(), Lead.status == "open")
             .order_by(
                 escalated_now.desc(),
-                Lead.says_urgent.desc(),
+                Lead.urgent.desc(),
                 Lead.score.desc().nulls_last(),
                 Lead.received_at,
                 Lead.id,

@@ -31,6 +31,8 @@ class PhiColumn:
     column: str
     legacy_context: str
     """The associated data of the first format (before per-column binding)."""
+    binary: bool = False
+    """Holds bytes (a file's content), sealed with `seal_bytes`; text columns hold UTF-8."""
 
     def associated_data(self, row_id: object) -> bytes:
         return f"{self.table}.{self.column}/{row_id}".encode()
@@ -71,14 +73,23 @@ class FieldCipher:
         """Ciphertext `version|key id|.|nonce|sealed`, bound to `column` of row `row_id`."""
         if plaintext is None:
             return None
-        nonce = os.urandom(_NONCE_BYTES)
-        sealed = self._sealers[self.current_key_id].encrypt(
-            nonce, plaintext.encode("utf-8"), column.associated_data(row_id)
-        )
-        return _BOUND + self.current_key_id.encode() + b"." + nonce + sealed
+        return self.seal_bytes(plaintext.encode("utf-8"), column=column, row_id=row_id)
 
     def open(self, ciphertext: bytes | None, *, column: PhiColumn, row_id: object) -> str | None:
         """The plaintext of a value sealed for this column and row (InvalidTag for any other)."""
+        opened = self.open_bytes(ciphertext, column=column, row_id=row_id)
+        return None if opened is None else opened.decode("utf-8")
+
+    def seal_bytes(self, plaintext: bytes | None, *, column: PhiColumn, row_id: object) -> bytes | None:
+        """`seal` for bytes (a file's content): the same format, bound to `column` of row `row_id`."""
+        if plaintext is None:
+            return None
+        nonce = os.urandom(_NONCE_BYTES)
+        sealed = self._sealers[self.current_key_id].encrypt(nonce, plaintext, column.associated_data(row_id))
+        return _BOUND + self.current_key_id.encode() + b"." + nonce + sealed
+
+    def open_bytes(self, ciphertext: bytes | None, *, column: PhiColumn, row_id: object) -> bytes | None:
+        """The bytes of a value sealed for this column and row (InvalidTag for any other)."""
         if ciphertext is None:
             return None
         version, sealer, nonce, sealed = self._parts(ciphertext)
@@ -87,7 +98,7 @@ class FieldCipher:
                 f"{column.table}.{column.column} holds a value sealed before per-column binding; "
                 "run `leadrouter migrate` (or `leadrouter keys rotate`) to re-encrypt it"
             )
-        return sealer.decrypt(nonce, sealed, column.associated_data(row_id)).decode("utf-8")
+        return sealer.decrypt(nonce, sealed, column.associated_data(row_id))
 
     def is_current(self, ciphertext: bytes) -> bool:
         """Sealed under the current key in the current format (rotation skips these)."""
@@ -105,10 +116,10 @@ class FieldCipher:
             return None
         version, sealer, nonce, sealed = self._parts(ciphertext)
         if version == _LEGACY:
-            plaintext = sealer.decrypt(nonce, sealed, column.legacy_context.encode()).decode("utf-8")
+            plaintext = sealer.decrypt(nonce, sealed, column.legacy_context.encode())
         else:
-            plaintext = self.open(ciphertext, column=column, row_id=row_id)
-        return self.seal(plaintext, column=column, row_id=row_id)
+            plaintext = self.open_bytes(ciphertext, column=column, row_id=row_id)
+        return self.seal_bytes(plaintext, column=column, row_id=row_id)
 
     def _parts(self, ciphertext: bytes) -> tuple[bytes, AESGCM, bytes, bytes]:
         ciphertext = bytes(ciphertext)

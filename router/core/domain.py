@@ -13,19 +13,24 @@ from router.core.crypto import BlindIndex, FieldCipher
 from router.core.ports import (
     AttributionEngine,
     AttributionNotConfigured,
+    ChatNotConfigured,
+    ChatReplies,
     EmailNotConfigured,
     EmailSender,
     EventAnnouncer,
     JobScheduler,
     LeadScorer,
+    NoScanner,
     NoScorer,
     NullAnnouncer,
     PhoneGateway,
     PhonesNotConfigured,
     SmsNotConfigured,
     SmsSender,
+    VirusScanner,
 )
 from router.core.settings import Settings
+from router.core.unit_of_work import UnitOfWork
 
 
 class _NoJobs:
@@ -54,6 +59,13 @@ class Domain:
     email: EmailSender = field(default_factory=EmailNotConfigured)
     phones: PhoneGateway = field(default_factory=PhonesNotConfigured)
     attribution: AttributionEngine = field(default_factory=AttributionNotConfigured)
+    scanner: VirusScanner = field(default_factory=NoScanner)
+    chat: ChatReplies = field(default_factory=ChatNotConfigured)
+
+    def transaction(self) -> UnitOfWork:
+        """`async with domain.transaction() as session:` one transaction; its events ring the boards
+        after it commits (router/core/unit_of_work.py)."""
+        return UnitOfWork(self.sessionmaker, self.announcer)
 
     def forget_practice(self, practice_id: uuid.UUID) -> None:
         """Drop this process's cached configuration of a practice (its settings, locations, form sources).

@@ -11,15 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.clock import utcnow
 from router.core.models import DomainEvent
+from router.core.unit_of_work import note_event
 
 EVENT_ORDER_LOCK_KEY = 0x1EAD_E7E7
 """Advisory lock held from the event insert to commit: ids then increase in commit order, so a
 board resuming "after id N" can never miss an event that committed later with a smaller id.
 
 Every transaction takes its locks in one order, so that none waits for another while holding what
-that one waits for: a person's intake locks (router/person_match.py) first, then row locks, and this
+that one waits for: a person's intake locks (router/intake/matching.py) first, then row locks, and this
 lock last. A row lock taken implicitly after it (the foreign-key check of a row written in the same
-statement) must already be held: see the `household` lock in router/rows.py."""
+statement) must already be held: see the `household` lock in router/intake/new_lead.py."""
 
 EVENT_KINDS = (
     "lead.created",
@@ -42,6 +43,8 @@ EVENT_KINDS = (
     "lead.disposition",
     "lead.handed_back",
     "lead.deadline_changed",
+    "lead.call_back_due",
+    "lead.texts_read",
     "practice.configured",
 )
 
@@ -60,7 +63,9 @@ async def record_event(
     lead_id: uuid.UUID | None,
     payload: dict[str, Any] | None = None,
 ) -> int:
-    """Append a domain event; call it as the transaction's last write to keep the lock short."""
+    """Append a domain event; call it as the transaction's last write to keep the lock short.
+
+    The id is noted in the session: `domain.transaction()` rings the boards with it after commit."""
     if kind not in EVENT_KINDS:
         raise ValueError(f"unknown domain event kind {kind!r}")
     event_id = await session.scalar(
@@ -76,6 +81,7 @@ async def record_event(
         },
     )
     assert event_id is not None
+    note_event(session, int(event_id))
     return int(event_id)
 
 

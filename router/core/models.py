@@ -402,6 +402,9 @@ class Lead(Base):
     """When the next escalation level is due (set at level 1), so the sweeper finds lost level-2 jobs."""
     overflow: Mapped[bool] = mapped_column(Boolean, default=False)
     """Visible in the overflow agents' queue."""
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    """Sent as urgent (a physician's urgent referral), or the patient names an emergency or writes
+    that it is urgent (intake reads the message): sorts before other leads, after escalated ones."""
     first_contact_at: Mapped[datetime | None] = _ts(nullable=True)
     first_contact_source: Mapped[str | None] = mapped_column(String(20))
     """What made first contact: board, call, sms_reply, booking."""
@@ -413,9 +416,6 @@ class Lead(Base):
     closed_at: Mapped[datetime | None] = _ts(nullable=True)
     last_activity_at: Mapped[datetime] = _ts()
     touch_count: Mapped[int] = mapped_column(Integer, default=1)
-    says_urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
-    """The patient said it is an emergency or urgent (treatment "emergency", or their message): the
-    board puts it right after escalated leads."""
     created_at: Mapped[datetime] = _ts(server_default=text("now()"))
     phi_purged_at: Mapped[datetime | None] = _ts(nullable=True)
     """When the retention job removed the lead's PHI; its de-identified figures remain."""
@@ -477,6 +477,8 @@ class Touchpoint(Base):
     keyword_match_type: Mapped[str | None] = mapped_column(String(16))
     last_dental_visit: Mapped[str | None] = mapped_column(String(20))
     message_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    referred_by_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """Who sent the patient, in the words the form or the front desk gave (a patient referral)."""
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     """Non-PHI extras of the vendor payload kept for scoring and attribution."""
 
@@ -534,6 +536,44 @@ class Interaction(Base):
     note_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     occurred_at: Mapped[datetime] = _ts()
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class CallBackTask(Base):
+    """An overflow agent's "call back at": at `due_at` the lead returns to the top of the agents' queue
+    and shows on the practice's board with the agent's note (the disposition's interaction)."""
+
+    __tablename__ = "call_back_tasks"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    lead_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    interaction_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("interactions.id", ondelete="SET NULL")
+    )
+    """The disposition that asked for it; its note (encrypted there) is the task's note."""
+    due_at: Mapped[datetime] = _ts()
+    created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = _ts()
+    surfaced_at: Mapped[datetime | None] = _ts(nullable=True)
+    """When the worker put the lead back in front of people (once)."""
+    done_at: Mapped[datetime | None] = _ts(nullable=True)
+    """When someone acted on the lead again, or it closed: the task no longer shows."""
+    __table_args__ = (
+        Index("ix_call_back_tasks_pending_due", "due_at", postgresql_where=text("surfaced_at IS NULL")),
+    )
+
+
+class TextRead(Base):
+    """How far a lead's texts have been read at the practice (a shared inbox, as a team reads it)."""
+
+    __tablename__ = "text_reads"
+    lead_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True)
+    read_through: Mapped[datetime] = _ts()
+    """Texts received up to this moment have been seen."""
+    read_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
 
 
 class ConsentRecord(Base):
@@ -830,3 +870,173 @@ class AttributionRun(Base):
     requested_at: Mapped[datetime] = _ts()
     finished_at: Mapped[datetime | None] = _ts(nullable=True)
     __table_args__ = (Index("ix_attribution_runs_practice_requested", "practice_id", "requested_at"),)
+
+
+class OpsMark(Base):
+    """When a piece of the running service last did its job (router/ops/marks.py names them)."""
+
+    __tablename__ = "ops_marks"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    """worker_heartbeat, escalation_sweep, audit_seal, pms_sync, backup."""
+    at: Mapped[datetime] = _ts()
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """What the run reported (counts, a file name, the process); never PHI."""
+
+
+REFERRAL_URGENCIES = ("routine", "soon", "urgent")
+"""How soon a referring physician asks for the patient to be seen."""
+
+
+class ReferralPartner(Base):
+    """A referring office that sends patients to a practice: its physicians and staff may refer there."""
+
+    __tablename__ = "referral_partners"
+    practice_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("practices.id", ondelete="CASCADE"), primary_key=True
+    )
+    referring_office_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("referring_offices.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = _ts()
+
+
+class Referral(Base):
+    """A patient a physician's office sent electronically: who sent it, why, how soon; its lead."""
+
+    __tablename__ = "referrals"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    referring_office_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("referring_offices.id", ondelete="SET NULL"), index=True
+    )
+    referring_physician_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL"), index=True
+    )
+    """The physician the referral is from (their office staff may send it on their behalf)."""
+    submitted_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    lead_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"), index=True)
+    """The lead it created or joined; NULL only between the referral's save and its intake."""
+    urgency: Mapped[str] = mapped_column(String(12))
+    preferred_location_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("locations.id", ondelete="SET NULL")
+    )
+    reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    clinical_notes_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    submission_key: Mapped[str] = mapped_column(String(64), unique=True)
+    """The form's one-time key: the same form sent twice is one referral."""
+    submitted_at: Mapped[datetime] = _ts()
+    __table_args__ = (Index("ix_referrals_practice_submitted", "practice_id", "submitted_at"),)
+
+
+class ReferralAttachment(Base):
+    """A file sent with a referral (a PDF or an image), encrypted: its name and its bytes."""
+
+    __tablename__ = "referral_attachments"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
+    file_name_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    content_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    media_type: Mapped[str] = mapped_column(String(64))
+    """The type read from the content (never the name or the browser's claim)."""
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    scanned_by: Mapped[str] = mapped_column(String(64))
+    """The virus scanner that passed it ("none" when no scanner is configured)."""
+    created_at: Mapped[datetime] = _ts()
+
+
+class ReferralReport(Base):
+    """An outcome a referrer is told about: their patient was seen, accepted or completed treatment."""
+
+    __tablename__ = "referral_reports"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"))
+    stage: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = _ts()
+    provider_name: Mapped[str | None] = mapped_column(String(200))
+    """Who saw the patient, once the practice-management system says so."""
+    created_at: Mapped[datetime] = _ts()
+    notified: Mapped[list[Any]] = mapped_column(default=list)
+    """One entry per person emailed: {"user_id", "status"} (the email holds no patient data)."""
+    __table_args__ = (UniqueConstraint("referral_id", "stage", name="uq_referral_reports_referral_stage"),)
+
+
+class ChatSource(Base):
+    """A practice's chat widget (Chatwoot) or chat-transcript sender, posting to its own webhook."""
+
+    __tablename__ = "chat_sources"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    """chatwoot or transcript (Standard Webhooks, like the forms)."""
+    name: Mapped[str] = mapped_column(String(200))
+    default_location_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("locations.id", ondelete="SET NULL")
+    )
+    signing_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """Chatwoot's webhook secret (or the transcript sender's signing secret)."""
+    url_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """A secret in the webhook's URL, for Chatwoot versions that do not sign."""
+    api_base_url: Mapped[str | None] = mapped_column(String(300))
+    account_id: Mapped[int | None] = mapped_column(Integer)
+    api_token_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """The Chatwoot access token replies are sent with."""
+    created_at: Mapped[datetime] = _ts()
+
+
+class ChatConversation(Base):
+    """One chat conversation, and the lead it became."""
+
+    __tablename__ = "chat_conversations"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    chat_source_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("chat_sources.id", ondelete="CASCADE"))
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(100))
+    lead_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = _ts()
+    updated_at: Mapped[datetime] = _ts()
+    __table_args__ = (
+        UniqueConstraint("chat_source_id", "external_id", name="uq_chat_conversations_source_external"),
+    )
+
+
+class ChatMessage(Base):
+    """One chat message in or out; a reply typed in the product waits here until Chatwoot takes it."""
+
+    __tablename__ = "chat_messages"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    conversation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("chat_conversations.id", ondelete="CASCADE"), index=True
+    )
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    direction: Mapped[str] = mapped_column(String(8))
+    """in (the patient) or out (the practice)."""
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    """Who typed a reply in the product."""
+    body_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16))
+    """received, sending, sent or failed."""
+    error: Mapped[str | None] = mapped_column(Text)
+    """Why a reply was not delivered (no patient data)."""
+    sent_at: Mapped[datetime] = _ts()
+    created_at: Mapped[datetime] = _ts()
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "external_id", name="uq_chat_messages_conversation_external"),
+    )
+
+
+class PatientReferralCode(Base):
+    """A short code an existing patient shares: a visit or inquiry carrying it is a patient referral."""
+
+    __tablename__ = "patient_referral_codes"
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"), index=True)
+    lead_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), unique=True)
+    """The referring patient's lead (their patient record once the appointments work lands)."""
+    created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = _ts()

@@ -21,6 +21,15 @@ SMS_PHONE = PhiColumn("sms_messages", "phone_enc", "lead")
 SMS_BODY = PhiColumn("sms_messages", "body_enc", "lead")
 STAFF_TOTP_SECRET = PhiColumn("staff_users", "totp_secret_enc", "staff_totp")
 """Not PHI, but a secret that must not sit in the clear beside the password hash."""
+TOUCHPOINT_REFERRED_BY = PhiColumn("touchpoints", "referred_by_enc", "lead")
+REFERRAL_REASON = PhiColumn("referrals", "reason_enc", "referral")
+REFERRAL_CLINICAL_NOTES = PhiColumn("referrals", "clinical_notes_enc", "referral")
+REFERRAL_FILE_NAME = PhiColumn("referral_attachments", "file_name_enc", "referral")
+REFERRAL_FILE = PhiColumn("referral_attachments", "content_enc", "referral", binary=True)
+CHAT_MESSAGE_BODY = PhiColumn("chat_messages", "body_enc", "lead")
+CHAT_SIGNING_SECRET = PhiColumn("chat_sources", "signing_secret_enc", "chat_source_secret")
+CHAT_URL_SECRET = PhiColumn("chat_sources", "url_secret_enc", "chat_source_secret")
+CHAT_API_TOKEN = PhiColumn("chat_sources", "api_token_enc", "chat_source_secret")
 
 PHI_COLUMNS: tuple[PhiColumn, ...] = (
     LEAD_FIRST_NAME,
@@ -35,5 +44,14 @@ PHI_COLUMNS: tuple[PhiColumn, ...] = (
     SMS_PHONE,
     SMS_BODY,
     STAFF_TOTP_SECRET,
+    TOUCHPOINT_REFERRED_BY,
+    REFERRAL_REASON,
+    REFERRAL_CLINICAL_NOTES,
+    REFERRAL_FILE_NAME,
+    REFERRAL_FILE,
+    CHAT_MESSAGE_BODY,
+    CHAT_SIGNING_SECRET,
+    CHAT_URL_SECRET,
+    CHAT_API_TOKEN,
 )
 """Every encrypted column; a test checks this against the schema (columns ending in _enc/_encrypted)."""

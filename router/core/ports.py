@@ -118,6 +118,10 @@ class PhoneGateway(Protocol):
         """Ring `to`; when answered the provider asks our signed callback what to do with call `call_id`."""
         ...
 
+    async def fetch_recording(self, recording_sid: str) -> bytes:
+        """A call's recording as MP3, fetched with the account's credentials (never a public link)."""
+        ...
+
 
 class PhonesNotConfigured:
     """The telephony port without Twilio settings (LEADROUTER_TWILIO_ACCOUNT_SID unset)."""
@@ -126,6 +130,9 @@ class PhonesNotConfigured:
         raise PortNotConfigured("Twilio not configured")
 
     async def start_call(self, *, from_number: str, to: str, call_id: uuid.UUID) -> str:
+        raise PortNotConfigured("Twilio not configured")
+
+    async def fetch_recording(self, recording_sid: str) -> bytes:
         raise PortNotConfigured("Twilio not configured")
 
 
@@ -152,3 +159,52 @@ class AttributionNotConfigured:
         self, journeys: PracticeJourneys, spend: dict[str, dict[str, float]], *, order: int
     ) -> AttributedRun:
         raise PortNotConfigured("attribution engine not configured")
+
+
+@dataclass(frozen=True)
+class ScanVerdict:
+    """What a virus scanner said of a file: clean, or the name of what it found."""
+
+    clean: bool
+    scanner: str
+    """Which scanner answered ("none" when no scanner is configured)."""
+    found: str | None = None
+
+
+class VirusScanner(Protocol):
+    """Scans an uploaded file's bytes before they are stored; raises when the scanner cannot answer."""
+
+    async def scan(self, content: bytes) -> ScanVerdict: ...
+
+
+class NoScanner:
+    """No scanner configured: every file passes, marked as unscanned ("none") where it is stored."""
+
+    async def scan(self, content: bytes) -> ScanVerdict:
+        return ScanVerdict(clean=True, scanner="none")
+
+
+@dataclass(frozen=True)
+class ChatAccount:
+    """Where a chat source's replies go: a Chatwoot installation, its account and access token."""
+
+    api_base_url: str
+    account_id: int
+    api_token: str
+
+
+class ChatDeliveryError(Exception):
+    """The chat service refused or could not be reached; the message says why, without patient data."""
+
+
+class ChatReplies(Protocol):
+    """Sends a reply typed in the product into a chat conversation; returns the service's message id."""
+
+    async def send_reply(self, account: ChatAccount, *, conversation_id: str, content: str) -> str: ...
+
+
+class ChatNotConfigured:
+    """No chat connector wired in: every reply says so."""
+
+    async def send_reply(self, account: ChatAccount, *, conversation_id: str, content: str) -> str:
+        raise PortNotConfigured("chat replies not configured")

@@ -201,6 +201,17 @@ class ScoringSettings:
 
 
 @dataclass(frozen=True)
+class OpsSettings:
+    """Running the service: the status endpoint's token for monitoring, where backups go."""
+
+    status_token: str = field(default_factory=lambda: _env("LEADROUTER_STATUS_TOKEN", ""))
+    """Bearer token a monitoring system sends to GET /api/status; empty: only signed-in operators and
+    practice admins may read it. It reveals no lead data, only whether the service's parts run."""
+    backup_dir: str = field(default_factory=lambda: _env("LEADROUTER_BACKUP_DIR", "var/backups"))
+    """Where `leadrouter backup` writes its files when no path is given."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every subsystem's settings."""
 
@@ -211,6 +222,7 @@ class Settings:
     email: EmailSettings = field(default_factory=EmailSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
     scoring: ScoringSettings = field(default_factory=ScoringSettings)
+    ops: OpsSettings = field(default_factory=OpsSettings)
 
 
 @lru_cache(maxsize=1)

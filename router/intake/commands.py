@@ -42,6 +42,9 @@ class InquiryCommand:
     channel: str | None = None
     """Known channel (a tracking number's); else classified from the ad-click parameters."""
     referring_physician_id: uuid.UUID | None = None
+    referring_office_id: uuid.UUID | None = None
+    urgent: bool = False
+    """An urgent referral: the lead sorts before other leads, after escalated ones."""
     details: dict[str, Any] = field(default_factory=dict)
 
 

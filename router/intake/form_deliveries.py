@@ -35,7 +35,7 @@ async def record_delivery(
     webhook_id: str | None = None,
 ) -> None:
     """Append one delivery and trim the source's history (its own short transaction)."""
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         session.add(
             FormDelivery(
                 form_source_id=form_source_id,

@@ -116,7 +116,7 @@ async def add_form(
     read = FormReader(form)
     name = read.text("name", label="The form's name", required=True)
     office = read.raw("default_location_id")
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         offices = set(
             (
                 await session.scalars(select(Location.id).where(Location.practice_id == viewer.practice_id))
@@ -145,7 +145,7 @@ async def add_form(
 
 async def new_secret(domain: Domain, viewer: Viewer, source_id: uuid.UUID, *, actor: audit.Actor) -> str:
     """Rotate the form's secret: the new one is returned (shown once), the old one lasts 24 hours."""
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         source = _source_of(viewer, await session.get(FormSource, source_id))
         secret = await rotate_secret(session, domain, key=source.key)
         audit.record(

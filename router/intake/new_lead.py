@@ -1,22 +1,19 @@
 """A new lead's whole write as one statement: reservation, rows, staff rotation and ordered event.
 
-The intake's transaction used to be twelve round trips (begin, reservation, five inserts, staff
-update, answer, event, commit). Here it is one statement, which PostgreSQL runs as its own
-transaction:
+One statement, which PostgreSQL runs as its own transaction, in place of a round trip per row:
 
 - `person` takes the person's intake locks and checks, with a snapshot taken after they were granted,
   that their open leads are still those the intake decided on (none for a new person); if a
   concurrent inquiry of theirs committed a lead meanwhile, nothing is written and the intake merges;
 - `reserved` inserts the delivery id with the answer; a concurrent duplicate waits on the unique key
   and then inserts nothing, and so does every other part, because each selects FROM `reserved`;
-- `household` locks the household's lead against key changes before the ordering lock is taken (the
-  foreign key check would otherwise lock it after, the reverse of every other transaction's order);
+- `household` locks the household's lead before the event ordering lock is taken (its foreign key
+  check would otherwise lock it after: the lock order is stated in router/core/events.py);
 - one data-modifying CTE per new row (lead, touchpoint, funnel event, consent, audit); foreign keys
   between them hold because PostgreSQL checks them at the end of the statement;
 - `assigned` moves the chosen staff member to the back of the round robin;
 - the main INSERT appends the domain event under the ordering lock, taken only after every other
-  part has run (`written` counts their rows), so the lock is the statement's last acquisition as it
-  is in every other transaction that writes an event; ids then follow commit order.
+  part has run (`written` counts their rows), as `EVENT_ORDER_LOCK_KEY` requires.
 
 It answers one row: the event's id (NULL when nothing was written) and whether the person's open
 leads were as expected (false: the intake must look again).

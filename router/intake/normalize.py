@@ -42,6 +42,8 @@ TEXT_LIMITS = {
     "referrer": 2000,
     "landing_page": 2000,
     "ad_creative": 200,
+    "referred_by": 200,
+    "referral_code": 32,
 }
 INT_FIELDS = ("pages_visited", "time_on_site_seconds", "form_completion_seconds")
 INT_LIMIT = 10_000_000
@@ -149,6 +151,10 @@ class NormalizedInquiry:
     withheld_fields: tuple[str, ...] = ()
     """Tracking fields not stored because they carried an email address or a phone number (the
     inquiry itself is still taken: losing a patient's request over a URL would be worse)."""
+    referred_by: str | None = None
+    """The patient who sent them, as the person wrote it (PHI: encrypted on the touchpoint)."""
+    referral_code: str | None = None
+    """An existing patient's referral-link code the website passed along."""
 
 
 def normalize_phone(raw: str, region: str = "US") -> str:
@@ -319,6 +325,8 @@ def normalize_inquiry(
         fields=clean,
         unknown_fields=tuple(sorted(k for k in raw if k not in KNOWN_FIELDS)),
         withheld_fields=withheld,
+        referred_by=clean.get("referred_by"),
+        referral_code=clean.get("referral_code"),
     )
 
 

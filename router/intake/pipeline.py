@@ -3,7 +3,7 @@
 One transaction writes the lead (or the touchpoint on the person's open lead), its funnel event,
 consent record, audit record, idempotency answer and domain event; only after it commits are the
 boards' hubs woken and the escalation job deferred to the deadline. For a new lead that transaction
-is a single statement (router/rows.py).
+is a single statement (router/intake/new_lead.py).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from router.core.models import (
     Location,
 )
 from router.core.prepared import PreparedStatement
+from router.core.unit_of_work import ring_after_answer
 from router.intake.assignment import (
     STAFF_CANDIDATES_SQL,
     StaffCandidate,
@@ -67,9 +68,14 @@ from router.intake.practice_view import PracticeView, load_practice
 from router.intake.records import merge_rows, new_lead_rows
 from router.practices.locations import nearest_location
 from router.scores.explanations import explain_in_background
-from scoring.channels import classify_channel
+from scoring.channels import PATIENT_REFERRAL, classify_channel
 
 log = logging.getLogger("leadrouter.intake")
+
+
+def referral_channel(inquiry: NormalizedInquiry) -> str | None:
+    """ "patient_referral" when the person named who sent them or came through a patient's link."""
+    return PATIENT_REFERRAL if inquiry.referred_by or inquiry.referral_code else None
 
 
 # The hot path's statements are built once: SQLAlchemy then reuses their cache keys and compiled
@@ -108,7 +114,7 @@ async def store_inquiry(domain: Domain, command: InquiryCommand) -> IntakeResult
     """The intake's writes alone; the caller runs `announce_intake` after answering the sender.
 
     The common case, a person with no open lead, costs two statements: one read (is this person
-    known? who can take the lead?) and one write that is its own transaction (see router/rows.py).
+    known? who can take the lead?) and one write that is its own transaction (see router/intake/new_lead.py).
     A known person goes through the ORM: merge into their open lead, or a new lead of their household.
 
     A deadlock or serialization failure is run again here (a bounded number of times); a database
@@ -168,12 +174,16 @@ async def _store(
     progress: WriteProgress,
 ) -> IntakeResult:
     async with domain.sessionmaker() as session:
-        channel = command.channel or classify_channel(
-            utm_source=inquiry.tracking.get("utm_source"),
-            utm_medium=inquiry.tracking.get("utm_medium"),
-            gclid=inquiry.tracking.get("gclid"),
-            fbclid=inquiry.tracking.get("fbclid"),
-            referrer=inquiry.tracking.get("referrer"),
+        channel = (
+            command.channel
+            or referral_channel(inquiry)
+            or classify_channel(
+                utm_source=inquiry.tracking.get("utm_source"),
+                utm_medium=inquiry.tracking.get("utm_medium"),
+                gclid=inquiry.tracking.get("gclid"),
+                fbclid=inquiry.tracking.get("fbclid"),
+                referrer=inquiry.tracking.get("referrer"),
+            )
         )
         rules = view.settings.assignment
         nearest = nearest_location(inquiry.contact.zip, view.locations)
@@ -351,8 +361,8 @@ async def _after_commit(domain: Domain, result: IntakeResult) -> None:
     A lost doorbell is recovered by the hubs' replay from the event table, a lost escalation job by
     the worker's sweeper, so Redis being down never turns a stored lead into an error for the sender.
     """
+    await ring_after_answer(domain.announcer, result.event_ids)
     try:
-        await domain.announcer.announce(result.event_ids)
         if result.body["event"] == "lead.created" and result.lead_id and result.sla_due_at:
             await domain.jobs.schedule_escalation(result.lead_id, level=1, at=result.sla_due_at)
     except Exception:  # the sender must get its 2xx: the lead is committed

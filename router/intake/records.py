@@ -23,6 +23,7 @@ from router.core.phi_columns import (
     LEAD_LAST_NAME,
     LEAD_PHONE,
     TOUCHPOINT_MESSAGE,
+    TOUCHPOINT_REFERRED_BY,
 )
 from router.core.ports import LeadScore
 from router.intake.assignment import (
@@ -57,11 +58,10 @@ def touchpoint_row(
         treatment_interest=inquiry.treatment_interest,
         last_dental_visit=inquiry.last_dental_visit,
         message_enc=domain.cipher.seal(inquiry.message, column=TOUCHPOINT_MESSAGE, row_id=touchpoint_id),
-        details=(
-            {**command.details, "withheld_personal_data": list(inquiry.withheld_fields)}
-            if inquiry.withheld_fields
-            else dict(command.details)
+        referred_by_enc=domain.cipher.seal(
+            inquiry.referred_by, column=TOUCHPOINT_REFERRED_BY, row_id=touchpoint_id
         ),
+        details=_details(command, inquiry),
         **{key: tracking.get(key) for key in TRACKING_FIELDS},
     )
 
@@ -69,6 +69,16 @@ def touchpoint_row(
 def says_urgent(inquiry: NormalizedInquiry) -> bool:
     """The patient names an emergency, or their message sounds urgent (the scorer's own reading)."""
     return inquiry.treatment_interest == "emergency" or read_message(inquiry.message).urgent
+
+
+def _details(command: InquiryCommand, inquiry: NormalizedInquiry) -> dict[str, object]:
+    """The touchpoint's non-PHI extras: the sender's, withheld fields, a patient's referral code."""
+    details: dict[str, object] = dict(command.details)
+    if inquiry.withheld_fields:
+        details["withheld_personal_data"] = list(inquiry.withheld_fields)
+    if inquiry.referral_code:
+        details["referral_code"] = inquiry.referral_code
+    return details
 
 
 def merge_rows(
@@ -85,7 +95,11 @@ def merge_rows(
     session.add(touchpoint)
     existing.touch_count += 1
     existing.last_activity_at = command.received_at
-    existing.says_urgent = existing.says_urgent or says_urgent(inquiry)
+    if command.referring_physician_id and existing.referring_physician_id is None:
+        existing.referring_physician_id = command.referring_physician_id
+    if command.referring_office_id and existing.referring_office_id is None:
+        existing.referring_office_id = command.referring_office_id
+    existing.urgent = existing.urgent or command.urgent or says_urgent(inquiry)
     fill_missing_contact(existing, inquiry, domain)
     audit.record(
         session,
@@ -134,6 +148,8 @@ def new_lead_rows(
         location_id=location.id,
         household_lead_id=household_id,
         referring_physician_id=command.referring_physician_id,
+        referring_office_id=command.referring_office_id,
+        urgent=command.urgent or says_urgent(inquiry),
         first_name_enc=cipher.seal(contact.first_name, column=LEAD_FIRST_NAME, row_id=lead_id),
         last_name_enc=cipher.seal(contact.last_name, column=LEAD_LAST_NAME, row_id=lead_id),
         phone_enc=cipher.seal(contact.phone, column=LEAD_PHONE, row_id=lead_id),
@@ -165,7 +181,6 @@ def new_lead_rows(
         escalation_level=0,
         last_activity_at=now,
         touch_count=1,
-        says_urgent=says_urgent(inquiry),
     )
     touchpoint = touchpoint_row(command, inquiry, channel, domain)
     touchpoint.lead_id = lead.id

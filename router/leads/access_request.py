@@ -68,7 +68,7 @@ async def export_person(
     if not indexes:
         raise InvalidChoice("Give the patient's email address or phone number.")
     cipher = domain.cipher
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         leads = (
             await session.scalars(
                 select(Lead).where(viewer.work_filter(), or_(*indexes)).order_by(Lead.received_at)

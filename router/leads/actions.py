@@ -70,18 +70,13 @@ def _require_open(lead: Lead) -> None:
         raise ActionRefused(f"This lead is already closed ({(lead.close_reason or '').replace('_', ' ')}).")
 
 
-async def _announce(domain: Domain, result: ActionResult) -> ActionResult:
-    await domain.announcer.announce([result.event_id])
-    return result
-
-
 async def claim_lead(
     domain: Domain, viewer: Viewer, lead_id: uuid.UUID, *, actor: audit.Actor
 ) -> ActionResult:
     """Take a lead; one conditional UPDATE decides, so of many simultaneous claims exactly one wins."""
     require(viewer, "lead.claim")
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         won = (
             await session.execute(
                 update(Lead)
@@ -99,7 +94,7 @@ async def claim_lead(
             await _refuse_claim(session, viewer, lead_id)
         audit.record(session, actor=actor, action="lead.claim", practice_id=won.practice_id, lead_id=won.id)
         event_id = await record_lead_event(session, won, "lead.claimed", {"user_id": str(viewer.user_id)})
-    return await _announce(domain, ActionResult(lead_id, event_id))
+    return ActionResult(lead_id, event_id)
 
 
 async def _refuse_claim(session: AsyncSession, viewer: Viewer, lead_id: uuid.UUID) -> NoReturn:
@@ -125,7 +120,7 @@ async def release_lead(
     domain: Domain, viewer: Viewer, lead_id: uuid.UUID, *, actor: audit.Actor
 ) -> ActionResult:
     """Give a claimed lead back to the queue (its claimer, or a manager)."""
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         lead = await lead_for_update(session, viewer, lead_id, "lead.release")
         _require_open(lead)
         if lead.claimed_by_user_id is None:
@@ -146,7 +141,7 @@ async def release_lead(
             details=details,
         )
         event_id = await record_lead_event(session, lead, "lead.released", details)
-    return await _announce(domain, ActionResult(lead_id, event_id))
+    return ActionResult(lead_id, event_id)
 
 
 async def log_contact_attempt(
@@ -155,7 +150,7 @@ async def log_contact_attempt(
     """Record a try that did not reach the person; the SLA clock keeps running."""
     _choose(outcome, ATTEMPT_OUTCOMES, "the outcome")
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         lead = await lead_for_update(session, viewer, lead_id, "lead.log_attempt")
         _require_open(lead)
         lead.last_activity_at = now
@@ -171,7 +166,7 @@ async def log_contact_attempt(
             details={"outcome": outcome},
         )
         event_id = await record_lead_event(session, lead, "lead.contact_logged", {"outcome": outcome})
-    return await _announce(domain, ActionResult(lead_id, event_id))
+    return ActionResult(lead_id, event_id)
 
 
 async def log_contact_made(
@@ -189,7 +184,7 @@ async def log_contact_made(
     if note and len(note) > NOTE_LIMIT:
         raise InvalidChoice(f"A note can be at most {NOTE_LIMIT} characters.")
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         lead = await lead_for_update(session, viewer, lead_id, "lead.log_contact")
         _require_open(lead)
         first = await record_first_contact(
@@ -211,7 +206,7 @@ async def log_contact_made(
         event_id = await record_lead_event(
             session, lead, "lead.contacted", {"channel": channel, "first": first}
         )
-    return await _announce(domain, ActionResult(lead_id, event_id))
+    return ActionResult(lead_id, event_id)
 
 
 async def close_lead(
@@ -229,7 +224,7 @@ async def close_lead(
     if reason == "appointment_booked" and booking is None:
         raise InvalidFields({"appointment_at": "Enter the appointment's date and time."})
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         lead = await lead_for_update(session, viewer, lead_id, "lead.close")
         _require_open(lead)
         lead.status = "closed"
@@ -256,7 +251,7 @@ async def close_lead(
             details=details,
         )
         event_id = await record_lead_event(session, lead, "lead.closed", details)
-    return await _announce(domain, ActionResult(lead_id, event_id))
+    return ActionResult(lead_id, event_id)
 
 
 async def reassign_lead(
@@ -264,7 +259,7 @@ async def reassign_lead(
 ) -> ActionResult:
     """A manager hands a lead to someone at its location; a claim by anyone else ends."""
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         lead = await lead_for_update(session, viewer, lead_id, "lead.reassign")
         _require_open(lead)
         works_there = await session.scalar(
@@ -297,7 +292,7 @@ async def reassign_lead(
         event_id = await record_lead_event(
             session, lead, "lead.assigned", {**details, "by": str(viewer.user_id)}
         )
-    return await _announce(domain, ActionResult(lead_id, event_id))
+    return ActionResult(lead_id, event_id)
 
 
 def _interaction(

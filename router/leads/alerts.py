@@ -177,7 +177,7 @@ async def send_alert(domain: Domain, alert_id: uuid.UUID) -> list[dict[str, Any]
 async def _record(domain: Domain, alert_id: uuid.UUID, deliveries: list[dict[str, Any]]) -> None:
     """Store the outcomes so far; renew the lease while sends remain, drop it when none do."""
     lease = domain.clock.now() + ALERT_SEND_LEASE if has_pending(deliveries) else None
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         await session.execute(
             update(ManagerAlert)
             .where(ManagerAlert.id == alert_id)
@@ -192,7 +192,7 @@ async def resend_pending_alerts(domain: Domain, *, limit: int = ALERT_SWEEP_BATC
     """
     now = domain.clock.now()
     lapsed = and_(ManagerAlert.send_lease_until.is_not(None), ManagerAlert.send_lease_until <= now)
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         claimed = (
             await session.scalars(
                 update(ManagerAlert)

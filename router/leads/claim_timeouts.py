@@ -49,7 +49,7 @@ async def release_stale_claims(ctx: dict[str, Any]) -> dict[str, int]:
 
 async def _release(domain: Domain, lead_id: uuid.UUID, holder: uuid.UUID, claimed_at: datetime) -> bool:
     """Release only the very claim that timed out (a fresh claim or a contact in between wins)."""
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         row = (
             await session.execute(
                 update(Lead)
@@ -75,7 +75,7 @@ async def _release(domain: Domain, lead_id: uuid.UUID, holder: uuid.UUID, claime
             lead_id=lead_id,
             details=details,
         )
-        event_id = await record_event(
+        await record_event(
             session,
             kind="lead.released",
             practice_id=row.practice_id,
@@ -83,6 +83,5 @@ async def _release(domain: Domain, lead_id: uuid.UUID, holder: uuid.UUID, claime
             lead_id=lead_id,
             payload=details,
         )
-    await domain.announcer.announce([event_id])
     log.info("claim on lead %s by %s timed out", lead_id, holder)
     return True

@@ -62,7 +62,7 @@ async def add_lead_by_hand(
         idempotency_key=nonce,
         request_sha256=hashlib.sha256(json.dumps(clean, sort_keys=True).encode()).digest(),
         default_location_id=location_id,
-        channel=kind,
+        channel=None if clean.get("referred_by") else kind,  # a patient's referral is its own channel
     )
     result = await store_inquiry(domain, command)
     events: tuple[int, ...] = ()

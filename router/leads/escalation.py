@@ -104,7 +104,7 @@ async def escalate_lead(domain: Domain, lead_id: uuid.UUID, level: int) -> Escal
     if level not in LEVELS:
         raise ValueError(f"escalation level must be one of {LEVELS}")
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         lead = await session.get(Lead, lead_id, with_for_update={"key_share": True}, populate_existing=True)
         reason = _why_not(lead, level, now)
         if reason is not None or lead is None:
@@ -182,7 +182,6 @@ async def escalate_lead(domain: Domain, lead_id: uuid.UUID, level: int) -> Escal
             {"level": level, "overflow": lead.overflow, "alert_id": str(alert.id)},
         )
         next_at = lead.next_escalation_at
-    await domain.announcer.announce([event_id])
     if level == 1 and next_at is not None:
         await domain.jobs.schedule_escalation(lead_id, level=2, at=next_at)
     if level == 2 and has_pending(deliveries):

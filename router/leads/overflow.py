@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -19,15 +19,23 @@ from router.appointments.booking import BookingRequest, add_booking
 from router.core.domain import Domain
 from router.core.errors import ActionRefused, InvalidChoice, InvalidFields, LeadNotFound, NotPermitted
 from router.core.events import record_lead_event
-from router.core.models import FunnelEvent, Interaction, Lead, Location, Practice, StaffUser, Touchpoint
+from router.core.models import FunnelEvent, Interaction, Lead, Location, Practice, StaffUser
 from router.core.phi_columns import (
     INTERACTION_NOTE,
     LEAD_FIRST_NAME,
     LEAD_LAST_NAME,
     LEAD_PHONE,
-    TOUCHPOINT_MESSAGE,
 )
 from router.leads.actions import ActionResult, claim_lead
+from router.leads.call_backs import (
+    DueCallBack,
+    add_call_back,
+    call_back_time,
+    due_call_back_at,
+    due_call_backs,
+    finish_call_backs,
+    waiting_for_call_back,
+)
 from router.leads.first_contact import record_first_contact
 from router.privacy import audit
 from router.privacy.access import Viewer, may_do
@@ -58,16 +66,13 @@ class OverflowLead:
     escalation_level: int
     claimed_by_user_id: uuid.UUID | None
     claimed_by: str | None
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    """Something that happened on the lead: an inquiry, a call, a text, a note."""
-
-    at: datetime
-    kind: str
-    summary: str
-    note: str | None
+    practice_id: uuid.UUID | None = None
+    location_id: uuid.UUID | None = None
+    time_zone: str | None = None
+    """The patient's (the office's) zone: the console shows their local time and takes call-backs in it."""
+    call_back_due_at: datetime | None = None
+    """A call-back of an agent that has fallen due: the lead is back at the top with its note."""
+    call_back_note: str | None = None
 
 
 def _name(domain: Domain, lead: Lead) -> str:
@@ -76,15 +81,27 @@ def _name(domain: Domain, lead: Lead) -> str:
     return " ".join(p for p in (first, last) if p) or "Caller (no name yet)"
 
 
-def _queue_query(viewer: Viewer):  # type: ignore[no-untyped-def]
+def _queue_query(viewer: Viewer, now: datetime):  # type: ignore[no-untyped-def]
+    """Call-backs that fell due first (earliest due first), then oldest, then highest score; a lead
+    whose call-back is not due yet waits outside the queue."""
     claimer = aliased(StaffUser)
+    call_back_due = due_call_back_at()
     return (
-        select(Lead, Practice.name, Location.name, claimer.display_name)
+        select(
+            Lead,
+            Practice.name,
+            Location.name,
+            claimer.display_name,
+            func.coalesce(Location.time_zone, Practice.time_zone),
+            call_back_due,
+        )
         .join(Practice, Practice.id == Lead.practice_id)
         .outerjoin(Location, Location.id == Lead.location_id)
         .outerjoin(claimer, claimer.id == Lead.claimed_by_user_id)
-        .where(viewer.work_filter(), Lead.status == "open")
-        .order_by(Lead.received_at.asc(), Lead.score.desc().nulls_last(), Lead.id)
+        .where(viewer.work_filter(), Lead.status == "open", ~waiting_for_call_back(now))
+        .order_by(
+            call_back_due.asc().nulls_last(), Lead.received_at.asc(), Lead.score.desc().nulls_last(), Lead.id
+        )
     )
 
 
@@ -107,49 +124,32 @@ async def load_overflow_queue(
 ) -> list[OverflowLead]:
     """The agent's queue, every lead's read audited."""
     _require_agent(viewer)
-    rows = (await session.execute(_queue_query(viewer).limit(QUEUE_SIZE))).all()
-    queue = [_row(domain, row) for row in rows]
+    rows = (await session.execute(_queue_query(viewer, domain.clock.now()).limit(QUEUE_SIZE))).all()
+    notes = await due_call_backs(session, domain, [row[0].id for row in rows if row[5] is not None])
+    queue = [_row(domain, row, notes) for row in rows]
     for row in queue:
         audit.record_read(session, actor=actor, practice_id=None, lead_id=row.id, via="overflow")
     return queue
 
 
-async def load_timeline(
+async def load_queue_lead(
     session: AsyncSession, domain: Domain, viewer: Viewer, lead_id: uuid.UUID, *, actor: audit.Actor
-) -> tuple[OverflowLead, list[TimelineEntry]]:
-    """One lead's context for the agent: the queue row and its timeline, oldest first (audited)."""
+) -> OverflowLead:
+    """One lead of the agent's queue (its read audited); the page adds its activity stream."""
     _require_agent(viewer)
-    row = (await session.execute(_queue_query(viewer).where(Lead.id == lead_id))).first()
+    query = _queue_query(viewer, domain.clock.now()).where(Lead.id == lead_id)
+    row = (await session.execute(query)).first()
     if row is None:
         raise LeadNotFound("That lead is not in your overflow queue.")
     lead = row[0]
-    touchpoints = (await session.scalars(select(Touchpoint).where(Touchpoint.lead_id == lead_id))).all()
-    interactions = (await session.scalars(select(Interaction).where(Interaction.lead_id == lead_id))).all()
-    open_ = domain.cipher.open
-    timeline = [
-        TimelineEntry(
-            t.occurred_at,
-            "inquiry",
-            f"{t.kind} via {t.channel}",
-            open_(t.message_enc, column=TOUCHPOINT_MESSAGE, row_id=t.id),
-        )
-        for t in touchpoints
-    ] + [
-        TimelineEntry(
-            i.occurred_at,
-            i.kind,
-            " ".join(p for p in (i.channel, i.outcome, _duration(i)) if p),
-            open_(i.note_enc, column=INTERACTION_NOTE, row_id=i.id),
-        )
-        for i in interactions
-    ]
-    timeline.sort(key=lambda entry: entry.at)
+    notes = await due_call_backs(session, domain, [lead.id])
     audit.record_read(session, actor=actor, practice_id=lead.practice_id, lead_id=lead.id, via="overflow")
-    return _row(domain, row), timeline
+    return _row(domain, row, notes)
 
 
-def _row(domain: Domain, row) -> OverflowLead:  # type: ignore[no-untyped-def]
-    lead, practice_name, location_name, claimer = row
+def _row(domain: Domain, row, notes: dict[uuid.UUID, DueCallBack]) -> OverflowLead:  # type: ignore[no-untyped-def]
+    lead, practice_name, location_name, claimer, time_zone, _ = row
+    call_back = notes.get(lead.id)
     return OverflowLead(
         id=lead.id,
         practice_name=practice_name,
@@ -165,12 +165,12 @@ def _row(domain: Domain, row) -> OverflowLead:  # type: ignore[no-untyped-def]
         escalation_level=lead.escalation_level,
         claimed_by_user_id=lead.claimed_by_user_id,
         claimed_by=claimer,
+        practice_id=lead.practice_id,
+        location_id=lead.location_id,
+        time_zone=time_zone,
+        call_back_due_at=call_back.due_at if call_back else None,
+        call_back_note=call_back.note if call_back else None,
     )
-
-
-def _duration(interaction: Interaction) -> str | None:
-    seconds = (interaction.details or {}).get("duration_seconds")
-    return f"{seconds} s" if seconds else None
 
 
 async def _claimed_lead(session: AsyncSession, viewer: Viewer, lead_id: uuid.UUID) -> Lead:
@@ -193,64 +193,37 @@ async def record_disposition(
     *,
     disposition: str,
     note: str | None,
-    call_back_at: datetime | None,
+    call_back_at: str | None,
     actor: audit.Actor,
     booking: BookingRequest | None = None,
 ) -> int:
-    """What the agent's call came to; reaching the person is first contact, a booking moves the funnel."""
+    """What the agent's call came to. Reaching the person is first contact. "Booked" stores the
+    appointment, closes the lead and hands it back in one step; "call back" (a time in the patient's
+    zone) becomes a task that brings the lead back when it falls due."""
     _require_agent(viewer)
     if disposition not in DISPOSITIONS:
         raise InvalidChoice(f"Disposition must be one of {', '.join(DISPOSITIONS)}.")
-    if disposition == "call_back" and call_back_at is None:
-        raise InvalidChoice("Say when to call back.")
     if disposition == "booked" and booking is None:
         raise InvalidFields({"appointment_at": "Enter the appointment's date and time."})
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         lead = await _claimed_lead(session, viewer, lead_id)
-        note_id = uuid.uuid4()
-        session.add(
-            Interaction(
-                id=note_id,
-                lead_id=lead.id,
-                practice_id=lead.practice_id,
-                kind="disposition",
-                channel="phone",
-                outcome=disposition,
-                user_id=viewer.user_id,
-                note_enc=domain.cipher.seal(note or None, column=INTERACTION_NOTE, row_id=note_id),
-                occurred_at=now,
-                details={
-                    "call_back_at": call_back_at.isoformat() if call_back_at else None,
-                    "by": "overflow",
-                },
-            )
-        )
+        due_at = None
+        if disposition == "call_back":
+            due_at = call_back_time(call_back_at, await _time_zone(session, lead), now)
+        await finish_call_backs(session, lead.id, now)
+        outcome = _interaction(domain, lead, viewer, "disposition", disposition, note, now)
+        outcome.details = {"call_back_at": due_at.isoformat() if due_at else None, "by": "overflow"}
+        session.add(outcome)
         if disposition in SPOKE_WITH_LEAD:
-            await record_first_contact(
-                session,
-                lead,
-                now,
-                "booking" if disposition == "booked" else "call",
-                user_id=viewer.user_id,
-                actor=actor.id,
+            source = "booking" if disposition == "booked" else "call"
+            await record_first_contact(session, lead, now, source, user_id=viewer.user_id, actor=actor.id)
+        if due_at is not None:
+            await session.flush([outcome])
+            add_call_back(
+                session, lead, due_at=due_at, interaction_id=outcome.id, user_id=viewer.user_id, now=now
             )
-        if disposition == "booked":
-            assert booking is not None
-            await add_booking(
-                session, lead, booking, source="overflow", booked_by_user_id=viewer.user_id, now=now
-            )
-        if disposition == "booked" and lead.stage in ("lead", "contacted"):
-            lead.stage = "appointment_scheduled"
-            session.add(
-                FunnelEvent(
-                    practice_id=lead.practice_id,
-                    lead_id=lead.id,
-                    stage=lead.stage,
-                    occurred_at=now,
-                    actor=actor.id,
-                )
-            )
+            lead.claimed_by_user_id, lead.claimed_at = None, None  # back to the queue when due, for anyone
         lead.last_activity_at = now
         audit.record(
             session,
@@ -260,11 +233,89 @@ async def record_disposition(
             lead_id=lead.id,
             details={"disposition": disposition},
         )
+        if disposition == "booked":
+            assert booking is not None
+            await _book_close_and_hand_back(
+                session, domain, lead, viewer, booking, note, now=now, actor=actor
+            )
+        kind = "lead.closed" if disposition == "booked" else "lead.disposition"
         event = await record_lead_event(
-            session, lead, "lead.disposition", {"disposition": disposition, "user_id": str(viewer.user_id)}
+            session,
+            lead,
+            kind,
+            {"disposition": disposition, "user_id": str(viewer.user_id), "by": "overflow"},
         )
-    await domain.announcer.announce([event])
     return event
+
+
+async def _time_zone(session: AsyncSession, lead: Lead) -> str:
+    """The patient's zone: their office's (the practice's when the lead has no office)."""
+    zone = await session.scalar(select(Location.time_zone).where(Location.id == lead.location_id))
+    return zone or str(
+        await session.scalar(select(Practice.time_zone).where(Practice.id == lead.practice_id))
+    )
+
+
+def _interaction(
+    domain: Domain, lead: Lead, viewer: Viewer, kind: str, outcome: str, note: str | None, now: datetime
+) -> Interaction:
+    interaction_id = uuid.uuid4()
+    return Interaction(
+        id=interaction_id,
+        lead_id=lead.id,
+        practice_id=lead.practice_id,
+        kind=kind,
+        channel="phone" if kind == "disposition" else None,
+        outcome=outcome,
+        user_id=viewer.user_id,
+        note_enc=domain.cipher.seal(
+            (note or "").strip() or None, column=INTERACTION_NOTE, row_id=interaction_id
+        ),
+        occurred_at=now,
+        details={"by": "overflow"},
+    )
+
+
+async def _book_close_and_hand_back(
+    session: AsyncSession,
+    domain: Domain,
+    lead: Lead,
+    viewer: Viewer,
+    booking: BookingRequest,
+    note: str | None,
+    *,
+    now: datetime,
+    actor: audit.Actor,
+) -> None:
+    """The appointment row, the close ("appointment booked") and the hand-back with the agent's note."""
+    appointment = await add_booking(
+        session, lead, booking, source="overflow", booked_by_user_id=viewer.user_id, now=now
+    )
+    if lead.stage in ("lead", "contacted"):
+        lead.stage = "appointment_scheduled"
+        session.add(
+            FunnelEvent(
+                practice_id=lead.practice_id,
+                lead_id=lead.id,
+                stage=lead.stage,
+                occurred_at=now,
+                actor=actor.id,
+            )
+        )
+    lead.status, lead.close_reason, lead.closed_at = "closed", "appointment_booked", now
+    lead.overflow, lead.claimed_by_user_id, lead.claimed_at = False, None, None
+    session.add(_interaction(domain, lead, viewer, "closed", "appointment_booked", None, now))
+    session.add(_interaction(domain, lead, viewer, "handback", "handed_back", note or "Booked", now))
+    details = {"reason": "appointment_booked", "appointment_id": str(appointment.id)}
+    audit.record(
+        session,
+        actor=actor,
+        action="lead.close",
+        practice_id=lead.practice_id,
+        lead_id=lead.id,
+        details=details,
+    )
+    audit.record(session, actor=actor, action="lead.hand_back", practice_id=lead.practice_id, lead_id=lead.id)
 
 
 async def hand_back(
@@ -273,34 +324,20 @@ async def hand_back(
     """Return the lead to the practice's board with the agent's note; it leaves the overflow queue."""
     _require_agent(viewer)
     if not note.strip():
-        raise InvalidChoice("Write a note for the practice.")
+        raise InvalidFields({"note": "Write a note for the practice: what happened, what they should do."})
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         lead = await _claimed_lead(session, viewer, lead_id)
+        await finish_call_backs(session, lead.id, now)
         lead.overflow, lead.claimed_by_user_id, lead.claimed_at, lead.last_activity_at = (
             False,
             None,
             None,
             now,
         )
-        note_id = uuid.uuid4()
-        session.add(
-            Interaction(
-                id=note_id,
-                lead_id=lead.id,
-                practice_id=lead.practice_id,
-                kind="handback",
-                channel=None,
-                outcome="handed_back",
-                user_id=viewer.user_id,
-                note_enc=domain.cipher.seal(note.strip(), column=INTERACTION_NOTE, row_id=note_id),
-                occurred_at=now,
-                details={"by": "overflow"},
-            )
-        )
+        session.add(_interaction(domain, lead, viewer, "handback", "handed_back", note, now))
         audit.record(
             session, actor=actor, action="lead.hand_back", practice_id=lead.practice_id, lead_id=lead.id
         )
         event = await record_lead_event(session, lead, "lead.handed_back", {"user_id": str(viewer.user_id)})
-    await domain.announcer.announce([event])
     return event

@@ -107,7 +107,7 @@ async def purge_expired_phi(domain: Domain, *, now: datetime | None = None) -> P
         settings = PracticeSettings.from_json(raw_settings)
         report.purged[slug] = 0
         while True:
-            async with domain.sessionmaker() as session, session.begin():
+            async with domain.transaction() as session:
                 lead_ids = list(
                     (
                         await session.scalars(

@@ -115,7 +115,7 @@ async def _spend_by_channel(
 
 async def execute_run(domain: Domain, run_id: uuid.UUID) -> dict[str, Any]:
     """Read, compute and store one queued run; a failure is stored on the run, not raised."""
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         run = await session.get(AttributionRun, run_id, with_for_update=True)
         if run is None or run.status in ("done", "failed"):
             return {"run_id": str(run_id), "status": run.status if run else "missing"}
@@ -149,7 +149,7 @@ async def execute_run(domain: Domain, run_id: uuid.UUID) -> dict[str, Any]:
             exc_info=not isinstance(error, (ValueError, PortNotConfigured)),
         )
         outcome = {"status": "failed", "error": str(error)}
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         run = await session.get(AttributionRun, run_id, with_for_update=True)
         assert run is not None
         for name, value in outcome.items():
@@ -173,7 +173,7 @@ async def nightly_attribution(ctx: dict[str, Any]) -> dict[str, int]:
     """arq cron: queue a run for every practice (a pending one is reused, not doubled)."""
     domain: Domain = ctx["domain"]
     queued = 0
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         practice_ids = (await session.scalars(select(Practice.id))).all()
         runs = [
             (await request_run(session, pid, requested_by="nightly", now=domain.clock.now()))[0]

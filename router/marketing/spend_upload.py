@@ -30,7 +30,7 @@ async def upload_spend(
     """Import an uploaded spend export for the viewer's practice; InvalidFields when unusable."""
     require(viewer, "spend.import")
     assert viewer.practice_id is not None
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         try:
             written, problems = await import_spend(session, viewer.practice_id, text, now=domain.clock.now())
         except SpendFileError as exc:

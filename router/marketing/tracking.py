@@ -31,10 +31,11 @@ from router.intake.urls import (
     clean_referrer,
     origin_of,
 )
-from scoring.channels import classify_channel
+from scoring.channels import PATIENT_REFERRAL, classify_channel
 
 VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 """The script's ids are 22 URL-safe characters; anything else did not come from it."""
+REFERRAL_CODE = re.compile(r"^[A-Za-z0-9]{4,16}$")
 CLICK_ID = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
 """Google and Meta click ids are URL-safe tokens."""
 MAX_TEXT = 200
@@ -66,6 +67,8 @@ class PageVisit:
     landing_page: str
     referrer: str | None
     ad: dict[str, str]
+    referral_code: str | None = None
+    """An existing patient's referral-link code the visit landed with (`?lr_ref=`)."""
 
 
 def clean_visit(body: Mapping[str, Any]) -> PageVisit:
@@ -115,6 +118,9 @@ def clean_visit(body: Mapping[str, Any]) -> PageVisit:
             problems.append(VisitProblem(name, "carries an email address or phone number"))
         else:
             ad[name] = value[:MAX_TEXT]
+    referral_code = text_field("referral_code", limit=16)
+    if referral_code is not None and not REFERRAL_CODE.match(referral_code):
+        problems.append(VisitProblem("referral_code", "must be 4-16 letters and digits"))
     referrer_url = text_field("referrer")
     referrer = None
     if referrer_url:
@@ -123,7 +129,7 @@ def clean_visit(body: Mapping[str, Any]) -> PageVisit:
     if problems:
         raise InvalidVisit(problems)
     assert visitor_id and visit_id and landing_page
-    return PageVisit(visitor_id, visit_id, landing_page, referrer, ad)
+    return PageVisit(visitor_id, visit_id, landing_page, referrer, ad, referral_code)
 
 
 async def record_page_visit(
@@ -151,7 +157,9 @@ async def record_page_visit(
         practice_id=site.practice_id,
         lead_id=None,
         kind="web_visit",
-        channel=classify_channel(
+        channel=PATIENT_REFERRAL
+        if visit.referral_code
+        else classify_channel(
             utm_source=visit.ad.get("utm_source"),
             utm_medium=visit.ad.get("utm_medium"),
             gclid=visit.ad.get("gclid"),
@@ -164,7 +172,11 @@ async def record_page_visit(
         landing_page=visit.landing_page,
         pages_visited=1,
         time_on_site_seconds=0,
-        details={"visit_id": visit.visit_id, "site": site.key},
+        details={
+            "visit_id": visit.visit_id,
+            "site": site.key,
+            **({"referral_code": visit.referral_code} if visit.referral_code else {}),
+        },
         **visit.ad,
     )
     session.add(touchpoint)

@@ -88,8 +88,7 @@ async def record_call_status(
     if rank is None:
         return CallStatusChange(changed=False)
     now = domain.clock.now()
-    events: list[int] = []
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         if call_id is not None:  # click-to-call: the sid may not be stored yet when the first callback comes
             await session.execute(
                 update(PhoneCall)
@@ -115,17 +114,14 @@ async def record_call_status(
                     interaction.outcome = _missed_outcome(call, status)
                 interaction.details = {**interaction.details, "duration_seconds": duration, "status": status}
         if final and call.lead_id:
-            events.append(
-                await record_event(
-                    session,
-                    kind="lead.call_updated",
-                    practice_id=call.practice_id,
-                    location_id=call.location_id,
-                    lead_id=call.lead_id,
-                    payload={"call_id": str(call.id), "status": status},
-                )
+            await record_event(
+                session,
+                kind="lead.call_updated",
+                practice_id=call.practice_id,
+                location_id=call.location_id,
+                lead_id=call.lead_id,
+                payload={"call_id": str(call.id), "status": status},
             )
-    await domain.announcer.announce(events)
     if missed and call.direction == "inbound" and call.caller_is_new:
         await text_back_missed_call(domain, call.id)
     return CallStatusChange(changed=True, final=final, call_id=call.id, lead_id=call.lead_id)
@@ -142,7 +138,7 @@ async def attach_recording(
     domain: Domain, *, call_sid: str, recording_sid: str, recording_url: str, duration: int | None
 ) -> bool:
     """A recording (voicemail or answered call) on the lead's timeline; the same one twice changes nothing."""
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         call = await session.scalar(
             select(PhoneCall)
             .where(PhoneCall.call_sid == call_sid, PhoneCall.recording_sid.is_distinct_from(recording_sid))
@@ -166,7 +162,7 @@ async def attach_recording(
 
 async def attach_transcript(domain: Domain, *, call_sid: str, transcription_sid: str, text: str) -> bool:
     """The voicemail's transcript, encrypted as PHI on the call's interaction; duplicates change nothing."""
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         call = await session.scalar(
             select(PhoneCall)
             .where(PhoneCall.call_sid == call_sid, PhoneCall.transcription_sid.is_(None))

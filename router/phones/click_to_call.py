@@ -36,7 +36,7 @@ async def call_lead(domain: Domain, viewer: Viewer, lead_id: uuid.UUID, *, actor
     """Start a click-to-call; the attempt is on the lead's timeline at once, its outcome by callback."""
     require(viewer, "lead.call")
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         lead = await session.scalar(select(Lead).where(Lead.id == lead_id, viewer.work_filter()))
         staff = await session.get(StaffUser, viewer.user_id)
         if lead is None:
@@ -85,16 +85,15 @@ async def call_lead(domain: Domain, viewer: Viewer, lead_id: uuid.UUID, *, actor
             lead_id=lead.id,
             details={"call_id": str(call.id)},
         )
-        event = await record_lead_event(
+        await record_lead_event(
             session, lead, "lead.contact_logged", {"channel": "phone", "call_id": str(call.id)}
         )
-    await domain.announcer.announce([event])
     try:
         call_sid = await domain.phones.start_call(from_number=caller_id, to=staff.phone, call_id=call.id)
     except (PhoneGatewayError, PortNotConfigured) as exc:
         await _call_failed(domain, call, str(exc))
         raise PhoneActionRefused(f"the call could not be started: {exc}") from exc
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         await session.execute(
             update(PhoneCall)
             .where(PhoneCall.id == call.id, PhoneCall.call_sid.is_(None))
@@ -104,7 +103,7 @@ async def call_lead(domain: Domain, viewer: Viewer, lead_id: uuid.UUID, *, actor
 
 
 async def _call_failed(domain: Domain, call: PhoneCall, reason: str) -> None:
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         await session.execute(
             update(PhoneCall).where(PhoneCall.id == call.id).values(status="failed", status_rank=4)
         )
@@ -117,7 +116,7 @@ async def _call_failed(domain: Domain, call: PhoneCall, reason: str) -> None:
 
 async def bridge_for(domain: Domain, call_id: uuid.UUID) -> Bridge | None:
     """The lead's number for Twilio to dial (a read of PHI by the integration, audited)."""
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         call = await session.get(PhoneCall, call_id)
         lead = await session.get(Lead, call.lead_id) if call and call.lead_id else None
         if call is None or lead is None or call.direction != "click_to_call":
@@ -140,11 +139,9 @@ async def bridge_for(domain: Domain, call_id: uuid.UUID) -> Bridge | None:
 async def record_bridge_result(domain: Domain, call_id: uuid.UUID, *, outcome: str) -> bool:
     """The lead answered (first contact, by this staff member) or did not; a repeat changes nothing."""
     now = domain.clock.now()
-    events: list[int] = []
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         call = await session.get(PhoneCall, call_id, with_for_update=True)
         if call is None or call.answered_at is not None or outcome not in ANSWERED:
             return False
-        events += await mark_call_answered(session, call, by="click_to_call", now=now)
-    await domain.announcer.announce(events)
+        await mark_call_answered(session, call, by="click_to_call", now=now)
     return True

@@ -92,8 +92,7 @@ async def receive_text(
         lead_id = await _lead_for_sender(
             domain, practice_id, tracking, sender=sender, message_sid=message_sid, ip=ip
         )
-    events: list[int] = []
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         sms_id = uuid.uuid4()
         inserted = await session.scalar(
             insert(SmsMessage)
@@ -142,7 +141,7 @@ async def receive_text(
             reply = HELP_TEXT.format(practice=practice.name, contact=contact)
         flagged = kind is None and bool(LOOKS_LIKE_OPT_OUT.search(body))
         if lead is not None:
-            events += await _on_timeline(
+            await _on_timeline(
                 session, domain, lead, message_id=inserted, body=body, keyword=kind, flagged=flagged, now=now
             )
         audit.record(
@@ -153,7 +152,6 @@ async def receive_text(
             lead_id=lead.id if lead else None,
             details={"keyword": kind, "flagged": flagged},
         )
-    await domain.announcer.announce(events)
     return InboundText(reply=reply, lead_id=lead.id if lead else None, keyword=kind, flagged=flagged)
 
 
@@ -208,7 +206,7 @@ async def _lead_for_sender(
     ip: str | None,
 ) -> uuid.UUID | None:
     """The sender's lead; a text from a new number to a tracking number is a new inquiry of its channel."""
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         lead = await _latest_lead(session, practice_id, domain.blind_index.digest(sender, kind="phone"))
         if lead is not None:
             return lead.id

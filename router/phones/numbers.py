@@ -93,7 +93,7 @@ async def configure_tracking_number(
     domain: Domain, *, practice_slug: str, location_slug: str, phone: str, channel: str, campaign: str | None
 ) -> TrackingNumber:
     """Admin: add a tracking number (the CLI and the demo seeding use this)."""
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         location = await _practice_location(session, practice_slug, location_slug)
         return await add_tracking_number(
             session, location=location, phone=phone, channel=channel, campaign=campaign
@@ -131,7 +131,7 @@ async def configure_phone_settings(
         raise ValueError(f"overflow_mode must be one of {', '.join(OVERFLOW_MODES)}")
     if changes.get("practice_number"):
         changes["practice_number"] = normalize_phone(str(changes["practice_number"]))
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         location = await _practice_location(session, practice_slug, None)
         row = await session.get(PracticePhoneSettings, location.practice_id, with_for_update=True)
         if row is None:

@@ -128,7 +128,7 @@ async def add_number(domain: Domain, viewer: Viewer, form: Mapping[str, Any], *,
     channel = read.choice("channel", label="where the number is printed", choices=CHANNELS)
     campaign = read.text("campaign", label="The campaign", max_length=200)
     office_text = read.raw("location_id")
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         office = None
         try:
             office = await session.get(Location, uuid.UUID(office_text)) if office_text else None
@@ -166,7 +166,7 @@ async def add_number(domain: Domain, viewer: Viewer, form: Mapping[str, Any], *,
 
 async def remove_number(domain: Domain, viewer: Viewer, number_id: uuid.UUID, *, actor: audit.Actor) -> None:
     practice_id = _practice(viewer)
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         number = await session.get(TrackingNumber, number_id)
         if number is None or number.practice_id != practice_id:
             raise LeadNotFound("No such tracking number.")
@@ -207,7 +207,7 @@ async def save_phone_settings(
         read.fail("text_back_message", "Write the text a caller gets after a missed call.")
     read.done()
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         practice = await session.get(Practice, practice_id)
         assert practice is not None
         row = await session.get(

@@ -82,3 +82,33 @@ def next_allowed(moment: datetime, zones: tuple[ZoneInfo, ...]) -> datetime:
     # Known flaw: zones further apart than the 13-hour window share no time at all; we then wait for
     # the latest zone's morning, which is early evening elsewhere rather than night.
     return openings[-1]
+
+
+def latest_allowed(moment: datetime, zones: tuple[ZoneInfo, ...]) -> datetime:
+    """`moment` itself when allowed, else the latest earlier instant allowed in every zone.
+
+    For messages that must not arrive late (a reminder before a visit): moving one out of the quiet
+    hours means sending it the evening before, never the morning after.
+    """
+    if allowed_at(moment, zones):
+        return moment
+    last_minute = timedelta(minutes=1)
+    closings = sorted(
+        (
+            closing - last_minute
+            for zone in zones
+            for days in range(-_SEARCH_DAYS, 1)
+            if (
+                closing := datetime.combine(
+                    moment.astimezone(zone).date() + timedelta(days=days), ALLOWED_UNTIL, tzinfo=zone
+                )
+            )
+            - last_minute
+            < moment
+        ),
+        reverse=True,
+    )
+    for closing in closings:
+        if allowed_at(closing, zones):
+            return closing
+    return closings[-1]

@@ -214,8 +214,7 @@ async def take_inbound_call(
         )
     except InvalidInquiry:
         pass  # a withheld or foreign caller id still gets its call answered, just without a lead
-    events: list[int] = []
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         settings = await load_phone_settings(session, number.practice_id)
         call_id = await session.scalar(
             insert(PhoneCall)
@@ -260,8 +259,7 @@ async def take_inbound_call(
                 await session.flush([interaction])
                 call.interaction_id = interaction.id
             step = await _next_step(session, call, after=None, now=now)
-            events += await _enter(session, call, step, now)
-    await domain.announcer.announce(events)
+            await _enter(session, call, step, now)
     notice = None
     if settings.records_calls and step.kind != "voicemail":
         notice = settings.consent_notice or "This call may be recorded for quality and training."
@@ -271,8 +269,7 @@ async def take_inbound_call(
 async def record_ring_result(domain: Domain, *, call_sid: str, step: str, outcome: str) -> RingStep:
     """A ring step ended (Dial action / Enqueue action): answered ends the flow, else the next step."""
     now = domain.clock.now()
-    events: list[int] = []
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         call = await session.scalar(select(PhoneCall).where(PhoneCall.call_sid == call_sid).with_for_update())
         if call is None:
             raise UnknownCall(call_sid)
@@ -281,10 +278,9 @@ async def record_ring_result(domain: Domain, *, call_sid: str, step: str, outcom
         if call.routing_step != step:  # a retried callback for a step already left: same answer, no writes
             return await _next_step(session, call, after=step, now=now)
         if outcome in ANSWERED:
-            events += await mark_call_answered(session, call, by=step, now=now)
+            await mark_call_answered(session, call, by=step, now=now)
             following = RingStep("hangup")
         else:
             following = await _next_step(session, call, after=step, now=now)
-            events += await _enter(session, call, following, now)
-    await domain.announcer.announce(events)
+            await _enter(session, call, following, now)
     return following

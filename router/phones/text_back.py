@@ -13,7 +13,7 @@ from router.phones.texts import TextOutcome, send_text
 
 async def text_back_missed_call(domain: Domain, call_id: uuid.UUID) -> TextOutcome | None:
     """A new caller nobody answered gets one "sorry we missed you" text, when the practice wants it."""
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         call = await session.get(PhoneCall, call_id)
         if call is None or call.lead_id is None or call.text_back_at is not None:
             return None

@@ -116,7 +116,7 @@ async def send_text(
     now = domain.clock.now()
     phone = normalize_phone(to)
     phone_index = domain.blind_index.digest(phone, kind="phone")
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         if dedupe_key and (
             previous := await session.scalar(select(SmsMessage).where(SmsMessage.dedupe_key == dedupe_key))
         ):
@@ -159,8 +159,7 @@ async def send_text(
         )
         if inserted is None:  # a concurrent sender with the same dedupe key won
             return TextOutcome("pending", reason="already being sent")
-        events = await _log_on_timeline(session, message, body=body, domain=domain, now=now)
-    await domain.announcer.announce(events)
+        await _log_on_timeline(session, message, body=body, domain=domain, now=now)
     if message.status == "deferred":
         await domain.jobs.schedule_text(message.id, at=send_after)
         return TextOutcome("deferred", message.id, send_after=send_after)
@@ -237,7 +236,7 @@ async def _deliver(domain: Domain, message_id: uuid.UUID) -> TextOutcome:
             return TextOutcome("failed", message.id, reason=str(exc))
         await domain.jobs.schedule_text(message.id, at=retry_at)
         return TextOutcome("deferred", message.id, send_after=retry_at, reason=str(exc))
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         await session.execute(
             update(SmsMessage)
             .where(SmsMessage.id == message.id)
@@ -250,7 +249,7 @@ async def _deliver(domain: Domain, message_id: uuid.UUID) -> TextOutcome:
 async def _set_status(
     domain: Domain, message_id: uuid.UUID, status: str, *, send_after: datetime | None, error: str = ""
 ) -> None:
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         await session.execute(
             update(SmsMessage)
             .where(SmsMessage.id == message_id)
@@ -270,7 +269,7 @@ async def _set_status(
 async def send_deferred_text(domain: Domain, message_id: uuid.UUID) -> dict[str, str]:
     """The deferred text's time has come: check the rules again (opt-out, quiet hours), then send."""
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         message = await session.scalar(
             select(SmsMessage)
             .where(SmsMessage.id == message_id, SmsMessage.status == "deferred")
@@ -324,7 +323,7 @@ async def record_text_status(
     rank = SMS_STATUS_ORDER.get(status)
     if rank is None:
         return False
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         if message_id is not None:  # the callback may beat us to storing the sid
             await session.execute(
                 update(SmsMessage)
@@ -354,7 +353,7 @@ async def send_sms_to_lead(
         raise InvalidFields(
             {"body": f"A text can be at most {TEXT_MAX_CHARACTERS:,} characters; this one has {len(body):,}."}
         )
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         lead = await session.scalar(select(Lead).where(Lead.id == lead_id, viewer.work_filter()))
         if lead is None:
             raise PhoneActionRefused("no such lead in your scope")

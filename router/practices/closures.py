@@ -24,7 +24,7 @@ from router.practices.deadlines import (
 )
 from router.practices.location_admin import editable_office
 from router.practices.settings import PracticeSettings
-from router.practices.settings_admin import announce_configuration, configuration_changed
+from router.practices.settings_admin import record_configuration_change
 from router.privacy import audit
 from router.privacy.access import Viewer, require
 
@@ -83,7 +83,7 @@ async def change_closure(
     except ValueError as exc:
         raise InvalidFields({"closure_day": "Enter the date of the closure, like 2026-11-26."}) from exc
     name = " ".join(name.split())[:80] or "Closed"
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         location = editable_office(
             viewer, await session.get(Location, location_id, with_for_update=True, populate_existing=True)
         )
@@ -120,8 +120,8 @@ async def change_closure(
             },
         )
         await apply_deadline_changes(session, moved)
-        event_id = await announce_configuration(session, location.practice_id, "location")
-    await configuration_changed(domain, location.practice_id, event_id)
+        await record_configuration_change(session, location.practice_id, "location")
+    domain.forget_practice(location.practice_id)
     await schedule_moved_deadlines(domain, moved)
     return len(moved)
 

@@ -33,7 +33,7 @@ from router.practices.deadlines import (
 )
 from router.practices.hours_form import read_weekly_hours, weekly_hours_values
 from router.practices.settings import PracticeSettings
-from router.practices.settings_admin import announce_configuration, configuration_changed
+from router.practices.settings_admin import record_configuration_change
 from router.privacy import audit
 from router.privacy.access import PRACTICE_ADMIN, Viewer, may_do, require
 from scoring.geo import zip_coordinates
@@ -198,7 +198,7 @@ async def _save_office(
     actor: audit.Actor,
 ) -> LocationSaved:
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         location = editable_office(
             viewer, await session.get(Location, location_id, with_for_update=True, populate_existing=True)
         )
@@ -243,8 +243,8 @@ async def _save_office(
             details={"location_id": str(location.id), "changes": changed, "deadlines_moved": len(moved)},
         )
         await apply_deadline_changes(session, moved)
-        event_id = await announce_configuration(session, location.practice_id, "location")
-    await configuration_changed(domain, location.practice_id, event_id)
+        await record_configuration_change(session, location.practice_id, "location")
+    domain.forget_practice(location.practice_id)
     await schedule_moved_deadlines(domain, moved)
     return LocationSaved(saved=True, moved=len(moved), changed=changed)
 
@@ -263,7 +263,7 @@ async def add_office(
     """A new office of the practice (practice admins); its hours are set on its own page next."""
     require(viewer, "practice.administer")
     details = read_office_form(form, with_hours=False)
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         practice_id = viewer.practice_id
         assert practice_id is not None
         taken = set(
@@ -291,8 +291,8 @@ async def add_office(
             practice_id=practice_id,
             details={"location_id": str(location.id), "name": location.name, "zip": location.zip},
         )
-        event_id = await announce_configuration(session, practice_id, "location")
-    await configuration_changed(domain, practice_id, event_id)
+        await record_configuration_change(session, practice_id, "location")
+    domain.forget_practice(practice_id)
     return location.id
 
 
@@ -301,7 +301,7 @@ async def set_office_open(
 ) -> Location:
     """Deactivate an office (no new leads; waiting ones stay on the boards) or open it again."""
     require(viewer, "practice.administer")
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         location = editable_office(viewer, await session.get(Location, location_id, with_for_update=True))
         if not active:
             others = await session.scalar(
@@ -325,8 +325,8 @@ async def set_office_open(
             practice_id=location.practice_id,
             details={"location_id": str(location.id)},
         )
-        event_id = await announce_configuration(session, location.practice_id, "location")
-    await configuration_changed(domain, location.practice_id, event_id)
+        await record_configuration_change(session, location.practice_id, "location")
+    domain.forget_practice(location.practice_id)
     return location
 
 

@@ -110,7 +110,7 @@ async def add_practice(
     email = read.email("admin_email", label="The practice admin's email", required=True)
     admin_name = read.text("admin_name", label="The practice admin's name", required=True)
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         taken = await email_taken(session, email, practice_id=None) if email else None
         if taken:
             read.fail("admin_email", taken)
@@ -201,7 +201,7 @@ async def add_call_center(
         read.fail("time_zone", "Choose the call center's time zone.")
     read.done()
     assert name
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         slugs = set((await session.scalars(select(CallCenter.slug))).all())
         center = CallCenter(
             id=uuid.uuid4(),
@@ -234,7 +234,7 @@ async def set_served_practices(
 ) -> int:
     """Which practices the call center serves (its agents then see those practices' overflow)."""
     require(viewer, "platform.administer")
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         center = await _center(session, center_id)
         known = {str(i): i for i in (await session.scalars(select(Practice.id))).all()}
         wanted = {known[c] for c in chosen if c in known}
@@ -280,7 +280,7 @@ async def invite_agent(
     email = read.email("email", label="The agent's email", required=True)
     name = read.text("display_name", label="The agent's name", required=True)
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         center = await _center(session, center_id)
         taken = await email_taken(session, email, practice_id=None) if email else None
         if taken:
@@ -316,7 +316,7 @@ async def set_agent_active(
 ) -> StaffUser:
     """Deactivate an overflow agent (signed out at once, their console closed) or bring them back."""
     require(viewer, "platform.administer")
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         agent = await session.get(StaffUser, user_id, with_for_update=True)
         if agent is None or agent.role != OVERFLOW_AGENT:
             raise LeadNotFound("No such agent.")

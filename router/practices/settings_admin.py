@@ -237,7 +237,7 @@ async def save_settings(
     """Save the settings form as one change (or refuse it whole), audited, and live in every process."""
     practice_id = _practice_of(viewer)
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         practice = await session.get(Practice, practice_id, with_for_update=True, populate_existing=True)
         assert practice is not None
         current = PracticeSettings.from_json(practice.settings)
@@ -273,12 +273,12 @@ async def save_settings(
             practice_id=practice_id,
             details={"changes": changed, "revision": practice.revision},
         )
-        event_id = await announce_configuration(session, practice_id, "settings")
-    await configuration_changed(domain, practice_id, event_id)
+        await record_configuration_change(session, practice_id, "settings")
+    domain.forget_practice(practice_id)
     return SettingsSaved(changed)
 
 
-async def announce_configuration(session: AsyncSession, practice_id: uuid.UUID, what: str) -> int:
+async def record_configuration_change(session: AsyncSession, practice_id: uuid.UUID, what: str) -> int:
     """The `practice.configured` event of a saved change (the transaction's last write)."""
     return await record_event(
         session,
@@ -288,9 +288,3 @@ async def announce_configuration(session: AsyncSession, practice_id: uuid.UUID, 
         lead_id=None,
         payload={"what": what},
     )
-
-
-async def configuration_changed(domain: Domain, practice_id: uuid.UUID, event_id: int) -> None:
-    """After commit: drop this process's copy now and ring every other process's hub."""
-    domain.forget_practice(practice_id)
-    await domain.announcer.announce([event_id])

@@ -22,7 +22,14 @@ from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.errors import NotPermitted
-from router.core.models import BreakGlassGrant, CallCenterPractice, Lead, StaffLocation, StaffUser
+from router.core.models import (
+    BreakGlassGrant,
+    CallCenterPractice,
+    Lead,
+    Referral,
+    StaffLocation,
+    StaffUser,
+)
 
 FRONT_DESK = "front_desk"
 MANAGER = "manager"
@@ -50,6 +57,7 @@ ACTIONS: dict[str, str] = {
     "lead.add_by_hand": "Add a walk-in or phone inquiry",
     "lead.text": "Text a patient",
     "lead.call": "Call a patient from the board",
+    "texts.inbox": "Read the practice's text inbox",
     "overflow.work": "Work the overflow queue (disposition, hand back)",
     "dashboard.view": "See the SLA dashboard",
     "attribution.view": "See and run attribution",
@@ -63,6 +71,11 @@ ACTIONS: dict[str, str] = {
     "platform.administer": "Manage practices and call centers",
     "break_glass.start": "Open a patient's record outside their scope (break-glass)",
     "patient.export": "Export everything held about a patient (access request)",
+    "status.view": "See the service's status (worker, queue, backups, servers)",
+    "referral.send": "Refer a patient and follow the referrals they or their office sent",
+    "referrers.manage": "Invite referring physicians and see referrer scorecards",
+    "chat.reply": "Reply to a patient's chat",
+    "lead.referral_link": "Make a patient's referral link",
 }
 """Every action a person can be allowed, in plain words (the role table in docs/security.md)."""
 
@@ -76,6 +89,9 @@ _DESK_ACTIONS = frozenset(
         "lead.add_by_hand",
         "lead.text",
         "lead.call",
+        "chat.reply",
+        "lead.referral_link",
+        "texts.inbox",
     }
 )
 _MANAGING_ACTIONS = _DESK_ACTIONS | {
@@ -91,11 +107,12 @@ _MANAGING_ACTIONS = _DESK_ACTIONS | {
     "audit.review",
     "break_glass.start",
     "patient.export",
+    "referrers.manage",
 }
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     FRONT_DESK: _DESK_ACTIONS,
     MANAGER: _MANAGING_ACTIONS,
-    PRACTICE_ADMIN: _MANAGING_ACTIONS | {"practice.administer"},
+    PRACTICE_ADMIN: _MANAGING_ACTIONS | {"practice.administer", "status.view"},
     OVERFLOW_AGENT: frozenset(
         {
             "lead.claim",
@@ -107,9 +124,9 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "overflow.work",
         }
     ),
-    PHYSICIAN: frozenset(),
-    PHYSICIAN_OFFICE: frozenset(),
-    PLATFORM_OPERATOR: frozenset({"platform.administer", "break_glass.start"}),
+    PHYSICIAN: frozenset({"referral.send"}),
+    PHYSICIAN_OFFICE: frozenset({"referral.send"}),
+    PLATFORM_OPERATOR: frozenset({"platform.administer", "break_glass.start", "status.view"}),
 }
 """What each role may do. Lead actions apply only to leads in the person's own scope."""
 BREAK_GLASS_ROLES = frozenset(
@@ -227,6 +244,15 @@ class Viewer:
         if lead.practice_id != self.practice_id:
             return False
         return role == PRACTICE_ADMIN or lead.location_id in self.location_ids
+
+    def referral_filter(self) -> ColumnElement[bool]:
+        """SQL condition on referrals: a referrer's own (as `work_filter` reads a referred lead)."""
+        conditions = []
+        if self.role == PHYSICIAN:
+            conditions.append(Referral.referring_physician_id == self.user_id)
+        if self.role in REFERRER_ROLES and self.referring_office_id is not None:
+            conditions.append(Referral.referring_office_id == self.referring_office_id)
+        return or_(*conditions) if conditions else false()
 
     def may_see_practice(self, practice_id: uuid.UUID) -> bool:
         """Whether practice-level pages (dashboard, attribution, models) of this practice are theirs."""

@@ -108,7 +108,7 @@ async def use_link(domain: Domain, token: str, *, password: str, repeated: str, 
     if password != repeated:
         errors["repeat"] = "The two passwords are not the same."
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         link, user = await _open(session, token, now, lock=True)
         try:
             apply_password(user, password, now=now)

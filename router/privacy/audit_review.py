@@ -217,7 +217,7 @@ async def review(
     domain: Domain, viewer: Viewer, chosen: AuditFilter, *, actor: audit.Actor
 ) -> tuple[list[AuditLine], int | None]:
     """The newest matching records (a page), and the id to continue from when there are more."""
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         zone = await _zone(session, viewer)
         records = list(
             (
@@ -246,7 +246,7 @@ async def access_report(
 ) -> list[AuditLine]:
     """Everyone who viewed or changed one lead, oldest first (the HIPAA access report); empty when
     the lead is not in the viewer's scope."""
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         records = list(
             (
                 await session.scalars(
@@ -305,7 +305,7 @@ async def find_leads(domain: Domain, viewer: Viewer, *, phone: str, email: str) 
 
 async def export_review(domain: Domain, viewer: Viewer, chosen: AuditFilter, *, actor: audit.Actor) -> str:
     """Every matching record (up to `EXPORT_LIMIT`) as CSV, oldest first, times in the practice's zone."""
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         zone = await _zone(session, viewer)
         records = list(
             (
@@ -373,7 +373,7 @@ async def check_chain(domain: Domain, viewer: Viewer, *, actor: audit.Actor) -> 
         problems=list(getattr(report, "problems", [])),
         checked_at=now,
     )
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         audit.record(
             session,
             actor=actor,

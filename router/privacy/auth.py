@@ -223,7 +223,7 @@ async def end_user_sessions(
     `keep_session_key` spares the session that made the change (a user changing their own password).
     """
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         user = await session.get(StaffUser, user_id)
         ended = await revoke_user_sessions(session, user_id, now=now, keep_session_key=keep_session_key)
         audit.record(
@@ -233,7 +233,7 @@ async def end_user_sessions(
             practice_id=user.practice_id if user else None,
             details={"user_id": str(user_id), "reason": reason, "sessions": ended},
         )
-        event_id = await record_event(
+        await record_event(
             session,
             kind="staff.access_changed",
             practice_id=user.practice_id if user else None,
@@ -241,7 +241,6 @@ async def end_user_sessions(
             lead_id=None,
             payload={"user_id": str(user_id), "reason": reason},
         )
-    await domain.announcer.announce([event_id])
     return ended
 
 
@@ -256,7 +255,7 @@ async def set_password(
 ) -> None:
     """Give a user a new password (PasswordRejected when it breaks a rule), audited; every other
     session of theirs ends and their boards close (`keep_session_key` spares the one that asked)."""
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         user = await session.get(StaffUser, user_id, with_for_update=True)
         if user is None:
             raise AuthError("no such account")

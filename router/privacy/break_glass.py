@@ -59,7 +59,7 @@ async def start_break_glass(
     if viewer.role != PLATFORM_OPERATOR and practice_id != viewer.practice_id:
         raise NotPermitted("You can only open records of your own practice.")
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         practice = await session.get(Practice, practice_id)
         if practice is None:
             raise InvalidChoice("Choose a practice.")
@@ -102,7 +102,7 @@ async def start_break_glass(
 async def end_break_glass(domain: Domain, viewer: Viewer, *, actor: audit.Actor) -> bool:
     """Close the viewer's open grant before it runs out; True when there was one."""
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         ended = (
             await session.execute(
                 update(BreakGlassGrant)
@@ -149,7 +149,7 @@ async def acknowledge_lapsed(domain: Domain, viewer: Viewer) -> None:
     if not viewer.break_glass_lapsed:
         return
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         await session.execute(
             update(BreakGlassGrant)
             .where(

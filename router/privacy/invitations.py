@@ -97,7 +97,7 @@ async def invite(domain: Domain, viewer: Viewer, form: Mapping[str, Any], *, act
     phone = read.phone("phone", label="Their mobile number")
     locations = chosen_offices(read, offered)
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         taken = await email_taken(session, email, practice_id=viewer.practice_id) if email else None
         if taken:
             read.fail("email", taken)
@@ -135,7 +135,7 @@ async def send_new_link(
     if purpose not in ("invite", "reset"):
         raise InvalidChoice("Choose what to send.")
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         user = await session.get(StaffUser, user_id, with_for_update=True)
         current = (await locations_of(session, [user_id]))[user_id] if user else frozenset()
         user = managed_person(viewer, user, current)

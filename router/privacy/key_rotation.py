@@ -20,6 +20,8 @@ from router.core.phi_columns import PHI_COLUMNS
 
 BATCH_SIZE = 500
 """Rows re-encrypted per transaction: small enough not to hold locks on busy leads for long."""
+FILE_BATCH_SIZE = 5
+"""Rows of a file column (up to 10 MB each) per transaction: a batch stays within tens of megabytes."""
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,9 @@ async def rotate_phi_key(
         column, key_column = target.table.c[target.column], target.key_column
         last_key = None
         while True:
-            async with domain.sessionmaker() as session, session.begin():
-                rows = await _batch(session, target.table, key_column, column, last_key)
+            async with domain.transaction() as session:
+                size = FILE_BATCH_SIZE if target.phi.binary else BATCH_SIZE
+                rows = await _batch(session, target.table, key_column, column, last_key, size)
                 if not rows:
                     break
                 last_key = rows[-1][0]
@@ -81,8 +84,8 @@ async def rotate_phi_key(
     return counts
 
 
-async def _batch(session: AsyncSession, table: Table, key_column, column, after) -> list:  # type: ignore[no-untyped-def]
-    query = select(key_column, column).where(column.is_not(None)).order_by(key_column).limit(BATCH_SIZE)
+async def _batch(session: AsyncSession, table: Table, key_column, column, after, size) -> list:  # type: ignore[no-untyped-def]
+    query = select(key_column, column).where(column.is_not(None)).order_by(key_column).limit(size)
     if after is not None:
         query = query.where(key_column > after)
     return list((await session.execute(query)).all())

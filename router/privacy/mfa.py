@@ -107,7 +107,7 @@ async def enrol(
 
     Replacing an existing device ends the user's other sessions (the caller does, after commit).
     """
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         user = await session.get(StaffUser, user_id, with_for_update=True)
         if user is None or not user.is_active:
             raise NotPermitted("This account is not active.")
@@ -186,7 +186,7 @@ async def reset_mfa(domain: Domain, viewer: Viewer, user_id: uuid.UUID, *, actor
     email, their sessions ended; they enrol again at their next sign-in."""
     from router.privacy.auth import end_user_sessions
 
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         user = await session.get(StaffUser, user_id, with_for_update=True)
         if user is None or not may_reset_mfa(viewer, user):
             raise NotPermitted("You cannot reset this person's second factor.")

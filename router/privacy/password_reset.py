@@ -38,7 +38,7 @@ async def request_password_reset(domain: Domain, email: str, *, base_url: str, i
     """Email a reset link when the address belongs to an active account; silent otherwise."""
     now = domain.clock.now()
     token = secrets.token_urlsafe(32)
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         user = await session.scalar(
             select(StaffUser).where(StaffUser.email == email.strip().lower(), StaffUser.is_active.is_(True))
         )
@@ -85,7 +85,7 @@ async def complete_password_reset(domain: Domain, token: str, new_password: str,
     """Set the new password through a link (InvalidChoice when spent or expired; PasswordRejected
     when the password breaks a rule, which leaves the link usable)."""
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         user_id = await reset_link_user(domain, token)
         user = await session.get(StaffUser, user_id) if user_id else None
         if user is None:

@@ -80,7 +80,7 @@ class SignIn:
     ) -> bool:
         """Audit and log a failure; count it unless the attempt was refused unseen (locked, waiting)."""
         locked = await self.throttle.failed(email=email, ip=ip) if count else False
-        async with self.domain.sessionmaker() as session, session.begin():
+        async with self.domain.transaction() as session:
             audit.record(
                 session,
                 actor=audit.Actor("user" if user else "anonymous", str(user.id) if user else "unknown", ip),
@@ -110,7 +110,7 @@ class SignIn:
             reason = "locked" if refusal.locked else "throttled"
             await self._failed(email=email, ip=ip, user=None, reason=reason, count=False)
             return Refused(refusal.message, refusal.retry_after)
-        async with self.domain.sessionmaker() as session, session.begin():
+        async with self.domain.transaction() as session:
             try:
                 user = await authenticate(session, email=email, password=password)
             except AuthError:
@@ -186,7 +186,7 @@ class SignIn:
                 )
             except Exception:  # a wrong first code: counted like any wrong code
                 return await self._wrong_code(token, pending, ip)
-        async with self.domain.sessionmaker() as session, session.begin():
+        async with self.domain.transaction() as session:
             user = await session.get(StaffUser, pending.user_id, with_for_update=True)
             if user is None or not user.is_active:
                 return Refused("This account is not active.")

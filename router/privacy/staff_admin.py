@@ -225,7 +225,7 @@ async def save_member(
     require(viewer, "staff.manage")
     offered = await offices_for(domain, viewer)
     values = read_member_form(form, viewer, offered)
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         user = await session.get(StaffUser, user_id, with_for_update=True, populate_existing=True)
         current = (await locations_of(session, [user_id]))[user_id] if user else frozenset()
         user = managed_person(viewer, user, current)
@@ -278,7 +278,7 @@ async def set_active(
 ) -> StaffUser:
     """Deactivate a person (they are signed out everywhere and their boards close at once), or bring
     them back (they sign in with their old password)."""
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         user = await session.get(StaffUser, user_id, with_for_update=True, populate_existing=True)
         current = (await locations_of(session, [user_id]))[user_id] if user else frozenset()
         user = managed_person(viewer, user, current)

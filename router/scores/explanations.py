@@ -61,12 +61,12 @@ async def explain_after_commit(
     reasons = await _reasons(domain, practice_id, scoring_input, version)
     if not reasons:
         return None
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         lead = await session.get(Lead, lead_id, with_for_update=True)
         if lead is None or lead.score_version != version or lead.score_reasons:
             return None
         lead.score_reasons = list(reasons)
-        event_id = await record_event(
+        await record_event(
             session,
             kind="lead.scored",
             practice_id=practice_id,
@@ -74,7 +74,6 @@ async def explain_after_commit(
             lead_id=lead_id,
             payload={"version": version, "score": lead.score},
         )
-    await domain.announcer.announce([event_id])
     return list(reasons)
 
 

@@ -104,7 +104,7 @@ async def store_imported_candidate(
 ) -> str:
     """Store the trained version as a candidate and, when refusals were forced, the audit record."""
     report = imported.report
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         row = await registry.store_version(
             session,
             result,

@@ -108,7 +108,7 @@ async def promote_from_page(
     """Promote a candidate of the practice; the rule must agree unless `override` (with the reason)."""
     practice_id = _practice(viewer, "models.promote")
     reason = _reason(reason, "reason")
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         row = await session.scalar(select(ModelVersion).where(ModelVersion.version == version))
         if row is None or row.practice_id != practice_id:
             raise LeadNotFound("No such model version of your practice.")
@@ -130,8 +130,6 @@ async def promote_from_page(
                 "override": override,
             },
         )
-    if done.event_id is not None:
-        await domain.announcer.announce([done.event_id])
     return {"version": done.version, "replaced": done.previous_version}
 
 
@@ -141,11 +139,9 @@ async def roll_back_from_page(
     """Put the practice's previous model back (audited with the reason by the rollback itself)."""
     practice_id = _practice(viewer, "models.promote")
     reason = _reason(reason, "rollback_reason")
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         try:
             done = await roll_back(session, practice_id, actor=actor, reason=reason)
         except (UnknownModelVersion, ValueError) as exc:
             raise InvalidFields({"rollback_reason": f"Nothing to roll back to: {exc}."}) from exc
-    if done.event_id is not None:
-        await domain.announcer.announce([done.event_id])
     return {"version": done.version, "replaced": done.previous_version}

@@ -108,7 +108,7 @@ async def recalibrate_practice(
     scores = 100.0 * _sigmoid(recal.slope * margins + recal.intercept)
     held = max(round(labels.size * EVALUATION_SHARE), 1)
     version = f"{pooled.version}-cal-{practice_id.hex[:8]}-{labels.size}"
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         if await session.scalar(select(ModelVersion.id).where(ModelVersion.version == version)):
             return {"skipped": "already recalibrated on these leads", "version": version}
         current = await registry.active_version(session, practice_id, for_update=True)
@@ -149,8 +149,7 @@ async def recalibrate_practice(
             practice_id=practice_id,
             details={"version": version, "from": pooled.version, "leads": recal.leads},
         )
-        event_id = await promotion.announce_swap(session, row, replaced=current)
-    await domain.announcer.announce([event_id])
+        await promotion.record_swap(session, row, replaced=current)
     log.info("recalibrated %s for practice %s on %d closed leads", pooled.version, practice_id, recal.leads)
     return {"version": version, "leads": recal.leads, "recalibration": recal.as_dict()}
 

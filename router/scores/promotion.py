@@ -113,7 +113,7 @@ async def promote(
                 }
             ),
         )
-    event_id = await announce_swap(session, challenger, replaced=champion)
+    event_id = await record_swap(session, challenger, replaced=champion)
     return Promotion(
         version=version,
         practice_id=challenger.practice_id,
@@ -127,7 +127,7 @@ async def promote(
     )
 
 
-async def announce_swap(session: AsyncSession, active: ModelVersion, *, replaced: ModelVersion | None) -> int:
+async def record_swap(session: AsyncSession, active: ModelVersion, *, replaced: ModelVersion | None) -> int:
     """The `model.promoted` event every serving process follows."""
     return await record_event(
         session,
@@ -188,7 +188,7 @@ async def roll_back(
             "reason": reason,
         },
     )
-    event_id = await announce_swap(session, target, replaced=current)
+    event_id = await record_swap(session, target, replaced=current)
     return Promotion(
         version=target.version,
         practice_id=practice_id,
@@ -209,10 +209,8 @@ async def roll_back_and_announce(
     to_version: str | None = None,
 ) -> Promotion:
     """Roll back in one transaction, then wake every process so each swaps to the restored version."""
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         promotion = await roll_back(session, practice_id, actor=actor, reason=reason, to_version=to_version)
-    if promotion.event_id is not None:
-        await domain.announcer.announce([promotion.event_id])
     return promotion
 
 
@@ -220,8 +218,6 @@ async def promote_and_announce(
     domain: Domain, version: str, *, actor: audit.Actor, force: bool = False, reason: str | None = None
 ) -> Promotion:
     """Promote in one transaction, then wake every process so each hot-swaps to the new champion."""
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         promotion = await promote(session, version, actor=actor, force=force, reason=reason)
-    if promotion.event_id is not None:
-        await domain.announcer.announce([promotion.event_id])
     return promotion

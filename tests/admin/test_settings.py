@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from router.core.models import AuditRecord, Lead, Practice
-from router.practices.settings_admin import announce_configuration
+from router.practices.settings_admin import record_configuration_change
 from tests.admin.conftest import form_values, sign_in
 from tests.factories import inquiry, signed
 
@@ -135,7 +135,7 @@ async def test_another_processs_cached_settings_are_dropped_by_its_hub_on_the_ev
     async with domain.sessionmaker() as session, session.begin():  # another process saves
         row = await session.get(Practice, practice_id)
         row.settings = {"sla_minutes": 9}
-        await announce_configuration(session, practice_id, "settings")
+        await record_configuration_change(session, practice_id, "settings")
     assert (await load_practice(domain, practice_id)).settings.sla_minutes == 5  # this copy is stale
     await hub.deliver_once()  # what the hub does on the doorbell or its 2 s poll
     assert (await load_practice(domain, practice_id)).settings.sla_minutes == 9

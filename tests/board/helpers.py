@@ -1,13 +1,16 @@
-"""Shared helpers of the board tests: a lead from a form inquiry, a board's collected messages."""
+"""Shared helpers of the board tests: a lead from a form inquiry, a board served by a hub, its messages."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
 import uuid
 from typing import Any
 
+from realtime.connection import BoardConnection
+from router.core.events import latest_event_id
 from router.intake.pipeline import InquiryCommand, ingest_inquiry
 from router.privacy.audit import Actor
 from tests.factories import inquiry
@@ -76,8 +79,6 @@ async def until_true(page: Any, expression: str, within: float = 5.0) -> None:
     Playwright's wait_for_function compiles its predicate inside the page, which the pages' Content
     Security Policy (no eval) forbids; an evaluate from outside is not subject to it.
     """
-    import asyncio
-
     deadline = asyncio.get_running_loop().time() + within
     while not await page.evaluate(expression):
         if asyncio.get_running_loop().time() > deadline:
@@ -95,3 +96,32 @@ def watch_policy_violations(page: Any) -> list[str]:
         ),
     )
     return violations
+
+
+async def until(predicate: Any, within: float = 5.0) -> None:
+    """Wait until `predicate()` is true (a hub delivers on its own task)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.01)
+
+
+def connect(hub: Any, viewer: Any, after: int) -> tuple[CollectingSocket, BoardConnection, asyncio.Task[Any]]:
+    """A board of `viewer` served by `hub` from position `after`: (its socket, the board, its task)."""
+    socket = CollectingSocket()
+    board = BoardConnection(
+        viewer=viewer,
+        after=after,
+        send_text=socket.send_text,
+        close=socket.close,
+        session_key=f"session-of-{viewer.user_id}",
+    )
+    task = asyncio.create_task(hub.serve(board))
+    return socket, board, task
+
+
+async def current_position(domain: Any) -> int:
+    """The newest committed event id."""
+    async with domain.sessionmaker() as session:
+        return await latest_event_id(session)

@@ -123,7 +123,7 @@ async def test_groups_order_and_filters(browser, live_server, domain):
     await until_true(page, f"document.querySelector('ol[data-group=\"progress\"] #lead-{plain}') !== null")
     assert await ids_in(page, "needs") == [str(escalated), str(urgent)]
     await page.click(".closed-group summary")
-    assert await page.is_visible(f"#lead-{closed}") and "spam" in await page.inner_text(f"#lead-{closed}")
+    assert await page.is_visible(f"#lead-{closed}") and "Spam" in await page.inner_text(f"#lead-{closed}")
 
     # Compact rows, and the view is remembered for the person (on any device).
     await page.click("#compact-toggle")

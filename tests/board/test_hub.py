@@ -15,7 +15,7 @@ from router.core.events import latest_event_id, record_event
 from router.core.models import AuditRecord, DomainEvent, Lead
 from router.leads import actions
 from router.privacy.audit import Actor
-from tests.board.helpers import CollectingSocket, marker_of, new_lead
+from tests.board.helpers import CollectingSocket, connect, current_position, marker_of, new_lead, until
 from tests.factories import make_practice, viewer_of
 from web.board_fragments import BoardFragments, make_board_hub
 
@@ -25,14 +25,6 @@ TWO_OFFICES = {
     "downtown": {"zip": "78701", "latitude": 30.27, "longitude": -97.74},
     "lakeway": {"zip": "78734", "latitude": 30.36, "longitude": -97.98},
 }
-
-
-async def until(predicate, within=5.0):
-    deadline = asyncio.get_running_loop().time() + within
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.01)
 
 
 @pytest.fixture
@@ -57,24 +49,6 @@ async def hub(domain, runtime):
     await asyncio.wait_for(hub.pubsub_connected.wait(), 5)
     yield hub
     await hub.stop()
-
-
-def connect(hub, viewer, after):
-    socket = CollectingSocket()
-    board = BoardConnection(
-        viewer=viewer,
-        after=after,
-        send_text=socket.send_text,
-        close=socket.close,
-        session_key=f"session-of-{viewer.user_id}",
-    )
-    task = asyncio.create_task(hub.serve(board))
-    return socket, board, task
-
-
-async def current_position(domain):
-    async with domain.sessionmaker() as session:
-        return await latest_event_id(session)
 
 
 def actor(viewer):

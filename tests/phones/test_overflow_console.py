@@ -100,18 +100,13 @@ async def test_a_rung_out_call_is_claimed_by_one_agent_worked_and_handed_back(
         f"/overflow/console/leads/{lead.id}/disposition",
         data={
             "disposition": "booked",
-            "note": "Booked Tue 9am cleaning",
+            "note": "Booked, confirm insurance",
             "appointment_at": "2031-03-04T09:00",
         },
         headers=hana_headers,
     )
     assert booked.status_code == 200, booked.text
-    back = await twilio_client.post(
-        f"/overflow/console/leads/{lead.id}/hand-back",
-        data={"note": "Booked, confirm insurance"},
-        headers=hana_headers,
-    )
-    assert back.status_code == 200
+    assert "Booked and handed back" in booked.text  # one step: the booking, the close and the hand-back
     async with phones.sessionmaker() as session:
         lead = await session.get(Lead, lead.id)
         kinds = [
@@ -126,10 +121,11 @@ async def test_a_rung_out_call_is_claimed_by_one_agent_worked_and_handed_back(
             ).all()
         )
     assert lead is not None and not lead.overflow and lead.claimed_by_user_id is None
+    assert lead.status == "closed" and lead.close_reason == "appointment_booked"
     assert lead.stage == "appointment_scheduled" and lead.first_contact_at is not None
     assert [(a.source, a.booked_by_user_id) for a in appointments] == [("overflow", agents["hana"][0].id)]
-    assert {"disposition", "handback"} <= set(kinds)
-    assert {"lead.read", "lead.claim", "lead.disposition", "lead.hand_back"} <= actions
+    assert {"disposition", "closed", "handback"} <= set(kinds)
+    assert {"lead.read", "lead.claim", "lead.disposition", "lead.close", "lead.hand_back"} <= actions
     page, _ = await _console(twilio_client, agents["hana"][1])
     assert f'id="overflow-{lead.id}"' not in page.text
     async with phones.sessionmaker() as session:  # the practice's board says what happened

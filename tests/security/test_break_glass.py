@@ -144,4 +144,5 @@ async def test_when_access_runs_out_any_page_goes_once_to_the_notice(client, dom
     assert board.status_code == 303 and board.headers["location"] == "/break-glass"
     notice = await client.get("/break-glass")
     assert "Your emergency access ended" in notice.text
-    assert (await client.get("/", follow_redirects=False)).status_code == 200  # told once, then back to work
+    home = await client.get("/", follow_redirects=False)  # told once, then back to their own work
+    assert home.status_code == 302 and home.headers["location"] == "/admin"

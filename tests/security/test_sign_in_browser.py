@@ -48,6 +48,9 @@ async def test_a_manager_signs_in_sets_up_the_authenticator_and_changes_the_pass
         await page.fill("input[name=password]", PASSWORD)
         await page.click("button[type=submit]")
         await page.wait_for_selector("img.qr")
+        await page.locator("img.qr").evaluate(
+            "img => img.complete || new Promise(done => { img.onload = img.onerror = done; })"
+        )
         loaded = await page.evaluate("document.querySelector('img.qr').naturalWidth")
         assert loaded > 100  # the QR code is drawn by our server and allowed by the policy
         await shot(page, "second-factor-setup", width)

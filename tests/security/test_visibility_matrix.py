@@ -10,6 +10,7 @@ path cannot be added without saying who may read it.
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -19,12 +20,13 @@ from sqlalchemy import update
 from realtime.connection import BoardConnection
 from realtime.pushes import CommittedEvent
 from router.core.events import EVENT_KINDS
-from router.core.models import Lead
+from router.core.models import Lead, SmsMessage
 from router.privacy.access import PRACTICE_STAFF_ROLES
 from tests.board.helpers import CollectingSocket
 from tests.factories import open_staff_session, viewer_of
 from tests.security.conftest import World
 from web.board_fragments import BoardFragments
+from web.pages import LANDING_PAGES
 
 pytestmark = pytest.mark.integration
 
@@ -43,9 +45,14 @@ READ_PATHS = {
     "/api/leads",
     "/api/leads/{lead_id:uuid}",
     "/leads/{lead_id:uuid}",
+    "/leads/{lead_id:uuid}/live",
+    "/leads/{lead_id:uuid}/calls/{call_id:uuid}/recording",
     "/overflow",
     "/overflow/console/queue",
     "/overflow/console/leads/{lead_id:uuid}",
+    "/overflow/leads/{lead_id:uuid}",
+    "/inbox",
+    "/inbox/list",
     "/dashboard",
     "/dashboard/panel",
     "/dashboard/export.csv",
@@ -53,12 +60,20 @@ READ_PATHS = {
     "/admin/audit/export.csv",
     "/admin/audit/patients",
     "/admin/audit/leads/{lead_id:uuid}",
+    "/referrals",
+    "/referrals/list",
+    "/referrals/files/{file_id:uuid}",
+    "/leads/{lead_id:uuid}/chat",
+    "/leads/{lead_id:uuid}/referral",
+    "/leads/{lead_id:uuid}/referral-link",
 }
 """GET and websocket routes that show leads: each is exercised for every role below."""
 
 NO_LEAD_DATA = {
     "/healthz": "liveness",
     "/readyz": "readiness",
+    "/status": "the service's status: worker, queue, sweeps, backups, servers; counts only",
+    "/api/status": "the status page as JSON for monitoring; counts only",
     "/login": "the sign-in form",
     "/login/second-factor": "the code form (before any session)",
     "/login/second-factor/qr.svg": "the QR code of the person's own new authenticator",
@@ -88,8 +103,14 @@ NO_LEAD_DATA = {
     "/admin/practices": "practices and their counts (platform operator)",
     "/admin/call-centers": "call centers, agents, practices served (platform operator)",
     "/models/versions/{version:str}": "a model's card: aggregate metrics",
+    "/referrals/new": "the referral form: the referrer's practices, offices and physicians",
+    "/referrers": "referrer scorecards (aggregates), referring offices and the invitation form",
+    "/inbox/unread": "a count of unread conversations in the viewer's scope (a number, no lead)",
 }
 """GET routes that show no lead (a route added here needs a reason)."""
+
+
+REFERRERS = ("physician", "physician_office", "other_physician")
 
 
 def _shown(html: str, world: World) -> set[str]:
@@ -122,13 +143,21 @@ async def test_every_role_sees_exactly_its_leads_on_every_page_and_api(client, d
         assert {name for name, i in world.leads.items() if str(i) in listed.text} == want, role
         for page in ("/", "/board/snapshot"):
             answer = await client.get(page)
+            landing = LANDING_PAGES.get(person.role) if page == "/" else None
+            if landing is not None:  # their own start page, checked below (the referrals page elsewhere)
+                assert answer.status_code in (302, 303) and answer.headers["location"] == landing, role
+                continue
             assert answer.status_code == 200, (role, page)
             assert _shown(answer.text, world) == want, (role, page)
         for name, lead_id in world.leads.items():
             for path in (
                 f"/api/leads/{lead_id}",
                 f"/leads/{lead_id}",
+                f"/leads/{lead_id}/live",
                 f"/board/leads/{lead_id}/more",
+                f"/leads/{lead_id}/chat",
+                f"/leads/{lead_id}/referral",
+                f"/leads/{lead_id}/referral-link",
                 f"/board/leads/{lead_id}/contact",
             ):
                 status = (await client.get(path)).status_code
@@ -152,9 +181,10 @@ async def test_every_role_sees_exactly_its_leads_on_every_page_and_api(client, d
         else:
             assert "text/html" in console.headers["content-type"]  # an error page, not a traceback
         for name, lead_id in world.leads.items():
-            status = (await client.get(f"/overflow/console/leads/{lead_id}")).status_code
             allowed = 200 if name in want else 404
-            assert status == (allowed if is_agent else 403), (role, name)
+            for path in (f"/overflow/console/leads/{lead_id}", f"/overflow/leads/{lead_id}"):
+                status = (await client.get(path)).status_code
+                assert status == (allowed if is_agent else 403), (role, name, path)
 
         dashboard = await client.get("/dashboard")
         panel = await client.get("/dashboard/panel")
@@ -213,3 +243,84 @@ async def test_a_replay_from_the_start_lists_only_the_viewers_leads(domain, runt
         assert pushes is not None
         names = {lead_id: name for name, lead_id in world.leads.items()}
         assert {names[p.lead_id] for p in pushes} == world.expected[role], role
+
+
+async def test_referral_pages_and_files_show_exactly_the_viewers_referrals(client, domain, world):
+    from router.core.models import Referral, ReferralAttachment
+    from router.core.phi_columns import REFERRAL_FILE, REFERRAL_FILE_NAME
+
+    files = {}
+    async with domain.sessionmaker() as session, session.begin():
+        for name in ("referral", "other_referral"):
+            lead = await session.get(Lead, world.leads[name])
+            referral = Referral(
+                id=uuid.uuid4(),
+                practice_id=lead.practice_id,
+                referring_office_id=lead.referring_office_id,
+                referring_physician_id=lead.referring_physician_id,
+                lead_id=lead.id,
+                urgency="routine",
+                submission_key=uuid.uuid4().hex,
+                submitted_at=domain.clock.now(),
+            )
+            session.add(referral)
+            await session.flush()
+            file_id = uuid.uuid4()
+            session.add(
+                ReferralAttachment(
+                    id=file_id,
+                    referral_id=referral.id,
+                    file_name_enc=domain.cipher.seal("x.pdf", column=REFERRAL_FILE_NAME, row_id=file_id),
+                    content_enc=domain.cipher.seal_bytes(b"%PDF-1.4", column=REFERRAL_FILE, row_id=file_id),
+                    media_type="application/pdf",
+                    size_bytes=8,
+                    scanned_by="none",
+                    created_at=domain.clock.now(),
+                )
+            )
+            files[name] = file_id
+    patients = {"referral": "Remy", "other_referral": "Orla"}
+    for role, person in world.people.items():
+        client.cookies.clear()
+        client.cookies.set("lr_session", await open_staff_session(domain, person))
+        want = world.expected[role] & set(patients)
+        listed = await client.get("/referrals/list")
+        if role in REFERRERS:
+            assert listed.status_code == 200, role
+            assert {name for name, first in patients.items() if first in listed.text} == want, role
+        else:
+            assert listed.status_code == 403, role
+        for name, file_id in files.items():
+            status = (await client.get(f"/referrals/files/{file_id}")).status_code
+            assert status == (200 if name in want else 404), (role, name)
+            status = (await client.get(f"/leads/{world.leads[name]}/referral")).status_code
+            assert status == (200 if name in want else 404), (role, name)
+
+
+async def test_the_text_inbox_lists_exactly_the_viewers_conversations(client, domain, world):
+    async with domain.sessionmaker() as session, session.begin():
+        for lead_id in world.leads.values():
+            lead = await session.get(Lead, lead_id)
+            assert lead is not None
+            session.add(
+                SmsMessage(
+                    practice_id=lead.practice_id,
+                    lead_id=lead_id,
+                    direction="inbound",
+                    status="received",
+                    created_at=domain.clock.now(),
+                    updated_at=domain.clock.now(),
+                )
+            )
+    for role, person in world.people.items():
+        client.cookies.clear()
+        client.cookies.set("lr_session", await open_staff_session(domain, person))
+        inbox, listing = await client.get("/inbox"), await client.get("/inbox/list")
+        count = await client.get("/inbox/unread")
+        if role in ("front_desk", "manager", "practice_admin", "other_practice_admin"):
+            assert inbox.status_code == listing.status_code == 200, role
+            assert _shown(inbox.text, world) == _shown(listing.text, world) == world.expected[role], role
+            assert f">{len(world.expected[role])}<" in count.text, role
+        else:
+            assert inbox.status_code == listing.status_code == 403, role
+            assert count.text == "", role

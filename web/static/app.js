@@ -22,6 +22,15 @@
     if (panel) panel.insertAdjacentHTML("afterbegin", evt.detail.xhr.responseText);
   });
 
+  // The navigation's unread-texts count follows the board's live feed too (pages without the board's
+  // socket use web/static/live.js, which does the same).
+  var TEXT_KINDS = ["lead.sms_received", "lead.contacted", "lead.opt_out_flagged", "lead.texts_read", "lead.contact_logged"];
+  document.body.addEventListener("htmx:wsAfterMessage", function () {
+    var marker = document.getElementById("board-position");
+    var badge = document.getElementById("unread-texts");
+    if (marker && badge && TEXT_KINDS.indexOf(marker.getAttribute("data-event-kind")) >= 0) window.htmx.trigger(badge, "refresh");
+  });
+
   // The upload component (web/templates/_upload.html): a file over data-max-bytes is refused before it
   // is sent, with the same words the server would use.
   document.body.addEventListener("change", function (evt) {

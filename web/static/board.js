@@ -251,8 +251,8 @@
 
   function tick() {
     var now = Date.now();
-    document.querySelectorAll("#board-leads time.waiting").forEach(function (el) {
-      el.textContent = span(now - Date.parse(el.getAttribute("datetime")));
+    document.querySelectorAll("#board-leads .waiting[data-since]").forEach(function (el) {
+      el.textContent = span(now - Date.parse(el.getAttribute("data-since")));
     });
     document.querySelectorAll("#board-leads .countdown").forEach(function (el) {
       var left = Date.parse(el.getAttribute("data-due")) - now;

@@ -1,0 +1,1 @@
+"""Chat conversations: chat sources, conversations becoming leads, transcripts, replies from the product."""

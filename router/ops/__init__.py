@@ -1,0 +1,1 @@
+"""Running the service: when each part last did its job, the operator's status checks, backups."""
