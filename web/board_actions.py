@@ -18,10 +18,13 @@ from litestar.response import Template
 from router.appointments.booking import booking_from_form
 from router.appointments.pms_booking import free_slot_choices
 from router.board import presence
+from router.board.card import load_card_contact
+from router.board.desk import save_board_view
 from router.board.snapshot import load_lead_choices
 from router.core import errors
 from router.core.domain import Domain
 from router.leads import actions
+from router.leads.desk_entry import add_lead_by_hand
 from router.privacy.auth import SignedIn
 from web.forms import Form
 from web.sessions import actor_of, provide_signed_in
@@ -57,6 +60,22 @@ class BoardActions(Controller):
             raise errors.LeadNotFound("That lead is not on your board.")
         slots = await free_slot_choices(domain, choices.location_id)
         return Template("board_lead_more.html", context={"choices": choices, "slots": slots})
+
+    @get("/leads/{lead_id:uuid}/contact")
+    async def contact_side(
+        self,
+        request: Request[Any, Any, Any],
+        domain: NamedDependency[Domain],
+        signed_in: NamedDependency[SignedIn],
+        lead_id: FromPath[uuid.UUID],
+    ) -> Template:
+        """A card's phone, email, message, Call and Text, read by the board showing it (audited hourly)."""
+        contact = await load_card_contact(
+            domain, signed_in.viewer, lead_id, actor=actor_of(request, signed_in)
+        )
+        if contact is None:
+            raise errors.LeadNotFound("That lead is not on your board.")
+        return Template("board_lead_contact.html", context={"contact": contact})
 
     @post("/leads/{lead_id:uuid}/claim", status_code=204)
     async def claim(
@@ -157,7 +176,7 @@ class BoardActions(Controller):
         signed_in: NamedDependency[SignedIn],
         data: Form,
     ) -> dict[str, Any]:
-        result = await actions.add_lead_by_hand(
+        result = await add_lead_by_hand(
             domain,
             signed_in.viewer,
             kind=data.get("kind", ""),
@@ -167,6 +186,22 @@ class BoardActions(Controller):
             actor=actor_of(request, signed_in),
         )
         return {"lead_id": result.body.get("lead_id"), "status": result.body.get("status")}
+
+    @post("/view", status_code=204)
+    async def view(
+        self,
+        domain: NamedDependency[Domain],
+        signed_in: NamedDependency[SignedIn],
+        data: Form,
+    ) -> None:
+        """Remember the board's filter, office tab and compact rows for this person."""
+        await save_board_view(
+            domain,
+            signed_in.viewer,
+            chosen=data.get("filter", ""),
+            location=data.get("location", ""),
+            compact=data.get("compact", ""),
+        )
 
     @post("/availability", status_code=204)
     async def availability(

@@ -13,7 +13,8 @@ from realtime.announcer import RedisAnnouncer
 from realtime.hub import BoardHub
 from realtime.pushes import CommittedEvent, Push, Receiver
 from router.board.presence import touch_presence
-from router.board.snapshot import BoardLead, load_board_leads, record_board_pushes
+from router.board.push_audit import record_board_pushes
+from router.board.snapshot import BoardLead, load_board_leads
 from router.core.clock import Clock
 from router.core.domain import Domain
 from web.paths import TEMPLATES_DIR
@@ -30,6 +31,12 @@ def _ascii(html: str) -> str:
     plain copy, where a single "·" or accented name makes every one of those encodings a conversion.
     """
     return html if html.isascii() else html.encode("ascii", "xmlcharrefreplace").decode("ascii")
+
+
+def _waiting(lead: BoardLead) -> bool:
+    """Open and nobody has reached the person yet: only such a lead sounds an alert (a walk-in typed
+    in at the desk arrives already contacted, and rings nobody)."""
+    return lead.is_open and lead.first_contact_at is None
 
 
 def board_environment(clock: Clock | None = None) -> Environment:
@@ -79,17 +86,13 @@ class BoardFragments:
             lead = leads.get(event.lead_id) if event.lead_id else None
             if lead is None:
                 continue
-            if lead.id not in rows:
-                rows[lead.id] = (
-                    self.lead(lead, oob=True)
-                    if lead.is_open
-                    else f'<li id="lead-{lead.id}" hx-swap-oob="delete"></li>'
-                )
+            if lead.id not in rows:  # a closed lead moves to the board's "Recently closed" group
+                rows[lead.id] = self.lead(lead, oob=True)
             marker = self.position(
                 event_id=event.id,
                 kind=event.kind,
                 lead_id=lead.id,
-                alert=LEAD_EVENTS_WITH_SOUND.get(event.kind, "") if lead.is_open else "",
+                alert=LEAD_EVENTS_WITH_SOUND.get(event.kind, "") if _waiting(lead) else "",
             )
             pushes.append(
                 Push(

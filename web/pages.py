@@ -10,8 +10,11 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
 from realtime.constants import CLIENT_SILENCE_SECONDS
-from router.board.snapshot import ORDER_RULE, load_board, load_desk
+from router.board.desk import load_desk
+from router.board.search import parse_search, search_leads
+from router.board.snapshot import ORDER_RULE, load_board
 from router.core.domain import Domain
+from router.core.errors import InvalidFields
 from router.core.events import latest_event_id
 from router.intake.normalize import TREATMENT_INTERESTS
 from router.privacy.access import OVERFLOW_AGENT, PHYSICIAN, PHYSICIAN_OFFICE, PLATFORM_OPERATOR
@@ -25,6 +28,8 @@ LANDING_PAGES = {
 }
 """Where a role starts (signing in lands on `/`): agents work the queue, referrers follow their
 referrals, the operator administers; front desk and managers start on the board."""
+
+SEARCH_FIELDS = ("name", "phone", "email", "since", "until", "status")
 
 
 @get("/", include_in_schema=False)
@@ -66,3 +71,30 @@ async def board_leads(
         position = await latest_event_id(session)
         leads = await load_board(session, domain, signed_in.viewer, actor=actor_of(request, signed_in))
     return Template("board_leads.html", context={"leads": leads, "position": position})
+
+
+@get("/board/search", include_in_schema=False)
+async def board_search(
+    request: Request[Any, Any, Any], domain: NamedDependency[Domain]
+) -> Template | Redirect:
+    """Find a lead, open or closed, by name, phone or email (exact), dates and status."""
+    signed_in = await current_session(request, domain)
+    if signed_in is None:
+        return Redirect("/login")
+    values = {key: request.query_params.get(key, "") for key in SEARCH_FIELDS}
+    errors: dict[str, str] = {}
+    search = results = None
+    try:
+        search = parse_search(values)
+    except InvalidFields as refused:
+        errors = refused.errors
+    if search is not None:
+        results = await search_leads(domain, signed_in.viewer, search, actor=actor_of(request, signed_in))
+    context = {
+        "viewer": signed_in.viewer,
+        "values": values,
+        "errors": errors,
+        "search": search,
+        "results": results,
+    }
+    return Template("board_search.html", context=context, status_code=422 if errors else 200)

@@ -61,7 +61,7 @@ from web.models_page import history_upload, models_page
 from web.nurture import NURTURE_HANDLERS
 from web.nurture_public import NURTURE_PUBLIC_HANDLERS
 from web.overflow import OverflowConsole, overflow_lead_page, overflow_page
-from web.pages import board_leads, home
+from web.pages import board_leads, board_search, home
 from web.paths import STATIC_DIR
 from web.patient_export import export_download, export_page
 from web.phone_actions import PhoneActions
@@ -78,6 +78,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     status_json,
     home,
     board_leads,
+    board_search,
     BoardActions,
     board_socket,
     login_page,

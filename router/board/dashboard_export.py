@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.board.dashboard import DashboardScope, DateRange, breached, breaches_in, epoch, met_sla
 from router.core.domain import Domain
-from router.core.models import AuditRecord, Lead, Location, StaffUser
+from router.core.models import Lead, Location, StaffUser
 from router.core.phi_columns import LEAD_FIRST_NAME, LEAD_LAST_NAME
 from router.privacy import audit
 from router.privacy.access import Viewer
@@ -60,24 +60,18 @@ async def _audit_reads(
     now: datetime,
     once_per_window: bool,
 ) -> None:
-    recent: set[uuid.UUID] = set()
-    if once_per_window and leads:
-        recent = set(
-            (
-                await session.scalars(
-                    select(AuditRecord.lead_id).where(
-                        AuditRecord.lead_id.in_([lead.id for lead in leads]),
-                        AuditRecord.actor_id == actor.id,
-                        AuditRecord.action == "lead.read",
-                        AuditRecord.details["via"].astext == via,
-                        AuditRecord.occurred_at > now - READ_AUDIT_WINDOW,
-                    )
-                )
-            ).all()
+    if once_per_window:
+        await audit.record_reads_once(
+            session,
+            actor=actor,
+            leads=[(lead.id, lead.practice_id) for lead in leads],
+            via=via,
+            now=now,
+            window=READ_AUDIT_WINDOW,
         )
+        return
     for lead in leads:
-        if lead.id not in recent:
-            audit.record_read(session, actor=actor, practice_id=lead.practice_id, lead_id=lead.id, via=via)
+        audit.record_read(session, actor=actor, practice_id=lead.practice_id, lead_id=lead.id, via=via)
 
 
 async def breach_names(

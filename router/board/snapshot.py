@@ -5,19 +5,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, String, bindparam, func, select, text
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy import and_, bindparam, case, func, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from router.appointments.booking import Choice, booking_choices
+from router.board.card import CARD_READ_VIA, CARD_READ_WINDOW
 from router.core.domain import Domain
 from router.core.models import Interaction, Lead, Location, StaffLocation, StaffUser
-from router.core.phi_columns import LEAD_FIRST_NAME, LEAD_LAST_NAME
+from router.core.phi_columns import INTERACTION_NOTE, LEAD_FIRST_NAME, LEAD_LAST_NAME
 from router.core.prepared import PreparedStatement
 from router.privacy import audit
 from router.privacy.access import MANAGING_ROLES, PRACTICE_STAFF_ROLES, Viewer
@@ -25,9 +26,14 @@ from router.privacy.access import MANAGING_ROLES, PRACTICE_STAFF_ROLES, Viewer
 BOARD_SIZE = 200
 """Most open leads one board shows: a front desk with more than this needs a search, not a longer list."""
 ORDER_RULE = (
-    "Escalated first, then urgent referrals, then highest score (unscored last), then longest waiting."
+    "Needs contact: escalated first, then urgent ones (an urgent referral, or the patient says it is "
+    "an emergency or urgent), then highest score (unscored last), then longest waiting. In progress: "
+    "the same order. Recently closed: last two hours, newest first."
 )
 """The priority order in the staff's words; the board shows it above the list."""
+RECENTLY_CLOSED = timedelta(hours=2)
+"""How long a closed lead stays on the board, in its own folded group, for "who took that one?"."""
+RECENTLY_CLOSED_SIZE = 100
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,8 @@ class BoardLead:
     practice_id: uuid.UUID
     location_id: uuid.UUID | None
     location_name: str | None
+    time_zone: str
+    """The office's zone: the card's times are on its clock."""
     name: str
     source_kind: str
     source_channel: str
@@ -68,16 +76,35 @@ class BoardLead:
     claimed_at: datetime | None
     first_contact_at: datetime | None
     attempts: int
+    close_reason: str | None = None
+    closed_at: datetime | None = None
+    badges: tuple[str, ...] = ()
+    """What the timeline says at a glance: booked by overflow, handed back (with the note), texted
+    back (the automatic text after a missed call), voicemail."""
 
     @property
     def is_open(self) -> bool:
         return self.status == "open"
 
+    @property
+    def escalated_now(self) -> int:
+        """The escalation level that still counts: none once someone reached the person."""
+        return 0 if self.first_contact_at is not None else self.escalation_level
+
+    @property
+    def group(self) -> str:
+        """Which part of the board the lead sits in: needs contact, in progress, recently closed."""
+        if not self.is_open:
+            return "closed"
+        if self.first_contact_at is not None or self.claimed_by_user_id is not None:
+            return "progress"
+        return "needs"
+
 
 def priority_key(lead: BoardLead) -> tuple[Any, ...]:
     """The board's order as a sort key (the same rule the SQL and the page's script apply)."""
     return (
-        -lead.escalation_level,
+        -lead.escalated_now,
         not lead.urgent,
         lead.score is None,
         -(lead.score or 0),
@@ -110,30 +137,65 @@ _LEAD_COLUMNS = (
     Lead.claimed_by_user_id,
     Lead.claimed_at,
     Lead.first_contact_at,
+    Lead.close_reason,
+    Lead.closed_at,
 )
 """The lead's columns a row shows (not the whole lead: its other PHI and history stay unread)."""
+
+
+def _activity():  # type: ignore[no-untyped-def]
+    """What the lead's timeline says, in one pass over its interactions: attempts and the badges."""
+    kind, outcome = Interaction.kind, Interaction.outcome
+    return (
+        select(
+            func.count().filter(kind == "contact_attempt").label("attempts"),
+            func.bool_or(and_(kind == "disposition", outcome == "booked")).label("booked_by_overflow"),
+            func.bool_or(and_(kind == "call", outcome == "voicemail")).label("voicemail"),
+            func.bool_or(and_(kind == "sms", Interaction.details["automated"].astext == "true")).label(
+                "texted_back"
+            ),
+        )
+        .where(Interaction.lead_id == Lead.id)
+        .correlate(Lead)
+        .lateral("activity")
+    )
+
+
+def _handback():  # type: ignore[no-untyped-def]
+    """The latest hand-back from the overflow call center, whose note the card quotes."""
+    return (
+        select(Interaction.id.label("handback_id"), Interaction.note_enc.label("handback_note_enc"))
+        .where(Interaction.lead_id == Lead.id, Interaction.kind == "handback")
+        .order_by(Interaction.occurred_at.desc())
+        .limit(1)
+        .correlate(Lead)
+        .lateral("handback")
+    )
 
 
 def _board_query():  # type: ignore[no-untyped-def]
     assignee = aliased(StaffUser)
     claimer = aliased(StaffUser)
-    attempts = (
-        select(func.count(Interaction.id))
-        .where(Interaction.lead_id == Lead.id, Interaction.kind == "contact_attempt")
-        .correlate(Lead)
-        .scalar_subquery()
-    )
+    activity, handback = _activity(), _handback()
     return (
         select(
             *_LEAD_COLUMNS,
             Location.name.label("location_name"),
+            Location.time_zone.label("time_zone"),
             assignee.display_name.label("assigned_to"),
             claimer.display_name.label("claimed_by"),
-            attempts.label("attempts"),
+            activity.c.attempts,
+            activity.c.booked_by_overflow,
+            activity.c.voicemail,
+            activity.c.texted_back,
+            handback.c.handback_id,
+            handback.c.handback_note_enc,
         )
         .outerjoin(Location, Location.id == Lead.location_id)
         .outerjoin(assignee, assignee.id == Lead.assigned_user_id)
         .outerjoin(claimer, claimer.id == Lead.claimed_by_user_id)
+        .join(activity, true())
+        .outerjoin(handback, true())
     )
 
 
@@ -170,6 +232,7 @@ def _row(domain: Domain, row: Mapping[str, Any]) -> BoardLead:
         practice_id=row["practice_id"],
         location_id=row["location_id"],
         location_name=row["location_name"],
+        time_zone=row["time_zone"] or "UTC",
         name=f"{first} {last}".strip() or "(no name given)",
         source_kind=row["source_kind"],
         source_channel=row["source_channel"],
@@ -192,19 +255,49 @@ def _row(domain: Domain, row: Mapping[str, Any]) -> BoardLead:
         claimed_at=row["claimed_at"],
         first_contact_at=row["first_contact_at"],
         attempts=int(row["attempts"] or 0),
+        badges=_badges(domain, row),
+        close_reason=row["close_reason"],
+        closed_at=row["closed_at"],
     )
+
+
+HANDBACK_NOTE_CHARACTERS = 80
+"""The badge quotes the start of the agent's note; the lead's page has all of it."""
+
+
+def _badges(domain: Domain, row: Mapping[str, Any]) -> tuple[str, ...]:
+    badges = []
+    if row["booked_by_overflow"]:
+        badges.append("Booked by overflow")
+    if row["handback_id"] is not None:
+        note = domain.cipher.open(
+            row["handback_note_enc"], column=INTERACTION_NOTE, row_id=row["handback_id"]
+        )
+        note = " ".join((note or "").split())
+        if len(note) > HANDBACK_NOTE_CHARACTERS:
+            note = note[:HANDBACK_NOTE_CHARACTERS].rsplit(" ", 1)[0] + "…"
+        badges.append(f"Handed back: {note}" if note else "Handed back")
+    if row["texted_back"]:
+        badges.append("Texted back")
+    if row["voicemail"]:
+        badges.append("Voicemail")
+    return tuple(badges)
 
 
 async def load_board(
     session: AsyncSession, domain: Domain, viewer: Viewer, *, actor: audit.Actor
 ) -> list[BoardLead]:
-    """The viewer's open leads in priority order; each lead shown is a PHI read, so each is audited."""
-    rows = (
+    """The viewer's open leads in priority order, then those closed in the last two hours.
+
+    Showing a card is a PHI read, audited once per lead, viewer and hour.
+    """
+    escalated_now = case((Lead.first_contact_at.is_(None), Lead.escalation_level), else_=0)
+    open_rows = (
         await session.execute(
             _board_query()
             .where(viewer.lead_filter(), Lead.status == "open")
             .order_by(
-                Lead.escalation_level.desc(),
+                escalated_now.desc(),
                 Lead.urgent.desc(),
                 Lead.score.desc().nulls_last(),
                 Lead.received_at,
@@ -213,9 +306,28 @@ async def load_board(
             .limit(BOARD_SIZE)
         )
     ).mappings()
-    leads = [_row(domain, row) for row in rows]
-    for lead in leads:
-        audit.record_read(session, actor=actor, practice_id=lead.practice_id, lead_id=lead.id, via="board")
+    leads = [_row(domain, row) for row in open_rows]
+    closed_rows = (
+        await session.execute(
+            _board_query()
+            .where(
+                viewer.lead_filter(),
+                Lead.status != "open",
+                Lead.closed_at > domain.clock.now() - RECENTLY_CLOSED,
+            )
+            .order_by(Lead.closed_at.desc(), Lead.id)
+            .limit(RECENTLY_CLOSED_SIZE)
+        )
+    ).mappings()
+    leads += [_row(domain, row) for row in closed_rows]
+    await audit.record_reads_once(
+        session,
+        actor=actor,
+        leads=[(lead.id, lead.practice_id) for lead in leads],
+        via=CARD_READ_VIA,
+        now=domain.clock.now(),
+        window=CARD_READ_WINDOW,
+    )
     return leads
 
 
@@ -268,94 +380,4 @@ async def load_lead_choices(session: AsyncSession, viewer: Viewer, lead_id: uuid
         location_id=location_id,
         locations=locations,
         providers=providers,
-    )
-
-
-BOARD_PUSH = audit.Actor.system("board-push")
-"""Actor of the audit rows for leads pushed to live boards (the receiving users are in the details)."""
-
-
-_PUSH_AUDIT = PreparedStatement(
-    text(
-        "INSERT INTO audit_log (occurred_at, actor_type, actor_id, action, practice_id, lead_id, ip, details)"
-        " SELECT :occurred_at, :actor_type, :actor_id, 'lead.read', r.practice_id, r.lead_id, :ip, r.details"
-        " FROM jsonb_to_recordset(:rows) AS r(practice_id uuid, lead_id uuid, details jsonb)"
-    ).bindparams(
-        bindparam("occurred_at", type_=DateTime(timezone=True)),
-        bindparam("actor_type", type_=String),
-        bindparam("actor_id", type_=String),
-        bindparam("ip", type_=String),
-        bindparam("rows", type_=JSONB),
-    )
-)
-"""One statement, its own transaction: the hub reports every push it makes, so this runs per event."""
-
-
-async def record_board_pushes(
-    domain: Domain,
-    deliveries: Sequence[
-        tuple[
-            int,
-            uuid.UUID | None,
-            uuid.UUID | None,
-            Sequence[tuple[uuid.UUID, str | None, uuid.UUID | None]],
-        ]
-    ],
-) -> None:
-    """Audit PHI pushed to boards: one row per pushed event, naming the event and every receiving session.
-
-    A receiver who saw the lead only through break-glass access is flagged with the grant's id.
-    """
-    rows = []
-    for event_id, practice_id, lead_id, receivers in deliveries:
-        details: dict[str, Any] = {
-            "via": "push",
-            "event_id": event_id,
-            "user_ids": sorted({str(user) for user, _, _ in receivers}),
-            "sessions": sorted({key for _, key, _ in receivers if key}),
-        }
-        grants = sorted({str(grant) for _, _, grant in receivers if grant})
-        if grants:
-            details["break_glass"] = grants
-        rows.append(
-            {
-                "practice_id": str(practice_id) if practice_id else None,
-                "lead_id": str(lead_id) if lead_id else None,
-                "details": details,
-            }
-        )
-    if rows:
-        params = {
-            "occurred_at": domain.clock.now(),
-            "actor_type": BOARD_PUSH.type,
-            "actor_id": BOARD_PUSH.id,
-            "ip": BOARD_PUSH.ip,
-            "rows": rows,
-        }
-        async with domain.sessionmaker() as session:
-            await _PUSH_AUDIT.fetch(session, params, own_transaction=True)
-
-
-@dataclass(frozen=True)
-class Desk:
-    """The viewer's own side of the board: their availability and the locations they can add leads at."""
-
-    availability: str
-    away_automatically: bool
-    locations: tuple[tuple[uuid.UUID, str], ...]
-
-
-async def load_desk(session: AsyncSession, viewer: Viewer) -> Desk:
-    user = await session.get(StaffUser, viewer.user_id)
-    locations = (
-        await session.execute(
-            select(Location.id, Location.name)
-            .where(Location.id.in_(viewer.location_ids))
-            .order_by(Location.name)
-        )
-    ).all()
-    return Desk(
-        availability=user.availability if user else "away",
-        away_automatically=bool(user and user.away_automatically),
-        locations=tuple((row[0], row[1]) for row in locations),
     )

@@ -209,6 +209,8 @@ class StaffUser(Base):
     last_assigned_at: Mapped[datetime | None] = _ts(nullable=True)
     last_seen_at: Mapped[datetime | None] = _ts(nullable=True)
     away_automatically: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    board_view: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    """How this person last left their board: filter (mine, unassigned, all), office tab, compact rows."""
     """Marked away because their board was gone too long (their board's return makes them available)."""
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = _ts(server_default=text("now()"))
@@ -405,7 +407,8 @@ class Lead(Base):
     overflow: Mapped[bool] = mapped_column(Boolean, default=False)
     """Visible in the overflow agents' queue."""
     urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
-    """Sent as urgent (a physician's urgent referral): sorts before other leads, after escalated ones."""
+    """Sent as urgent (a physician's urgent referral), or the patient names an emergency or writes
+    that it is urgent (intake reads the message): sorts before other leads, after escalated ones."""
     first_contact_at: Mapped[datetime | None] = _ts(nullable=True)
     first_contact_source: Mapped[str | None] = mapped_column(String(20))
     """What made first contact: board, call, sms_reply, booking."""

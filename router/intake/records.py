@@ -41,6 +41,7 @@ from router.intake.normalize import TRACKING_FIELDS, ContactDetails, NormalizedI
 from router.intake.practice_view import PracticeView
 from router.practices.sla import contact_deadline
 from router.privacy import audit
+from scoring.text import read_message
 
 
 def touchpoint_row(
@@ -64,6 +65,11 @@ def touchpoint_row(
         details=_details(command, inquiry),
         **{key: tracking.get(key) for key in TRACKING_FIELDS},
     )
+
+
+def says_urgent(inquiry: NormalizedInquiry) -> bool:
+    """The patient names an emergency, or their message sounds urgent (the scorer's own reading)."""
+    return inquiry.treatment_interest == "emergency" or read_message(inquiry.message).urgent
 
 
 def _details(command: InquiryCommand, inquiry: NormalizedInquiry) -> dict[str, object]:
@@ -94,7 +100,7 @@ def merge_rows(
         existing.referring_physician_id = command.referring_physician_id
     if command.referring_office_id and existing.referring_office_id is None:
         existing.referring_office_id = command.referring_office_id
-    existing.urgent = existing.urgent or command.urgent
+    existing.urgent = existing.urgent or command.urgent or says_urgent(inquiry)
     fill_missing_contact(existing, inquiry, domain)
     audit.record(
         session,
@@ -143,7 +149,7 @@ def new_lead_rows(
         household_lead_id=household_id,
         referring_physician_id=command.referring_physician_id,
         referring_office_id=command.referring_office_id,
-        urgent=command.urgent,
+        urgent=command.urgent or says_urgent(inquiry),
         **_sealed_contact(domain, contact, lead_id),
         zip=contact.zip,
         age_range=contact.age_range,

@@ -6,13 +6,10 @@ change it cannot see.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,19 +24,16 @@ from router.core.models import (
     FunnelEvent,
     Interaction,
     Lead,
-    Location,
     StaffLocation,
     StaffUser,
 )
 from router.core.phi_columns import INTERACTION_NOTE
-from router.intake.pipeline import InquiryCommand, IntakeResult, ingest_inquiry
 from router.leads.first_contact import record_first_contact
 from router.privacy import audit
-from router.privacy.access import PRACTICE_ADMIN, Viewer, may_do, require
+from router.privacy.access import Viewer, may_do, require
 
 ATTEMPT_OUTCOMES = ("no_answer", "voicemail_left")
 CONTACT_CHANNELS = ("phone", "sms", "email", "in_person")
-HAND_ENTRY_KINDS = ("walk_in", "phone")
 NOTE_LIMIT = 2000
 """Characters of a contact note: a few paragraphs; longer text belongs in the practice's PMS."""
 
@@ -303,55 +297,6 @@ async def reassign_lead(
             session, lead, "lead.assigned", {**details, "by": str(viewer.user_id)}
         )
     return ActionResult(lead_id, event_id)
-
-
-async def add_lead_by_hand(
-    domain: Domain,
-    viewer: Viewer,
-    *,
-    kind: str,
-    location_id: uuid.UUID,
-    fields: Mapping[str, Any],
-    nonce: str,
-    actor: audit.Actor,
-) -> IntakeResult:
-    """A walk-in or phone inquiry typed in at the desk, through the same intake as every webhook.
-
-    The form's one-time nonce is the idempotency key, so a double submit stores one lead.
-    """
-    require(viewer, "lead.add_by_hand")
-    _choose(kind, HAND_ENTRY_KINDS, "the kind of inquiry")
-    if viewer.practice_id is None or not await _works_at(domain, viewer, location_id):
-        raise NotPermitted("You can only add leads at your own locations.")
-    if not nonce or len(nonce) > 100:
-        raise InvalidChoice("The form is missing its one-time key; reload the board and try again.")
-    clean = {key: value for key, value in fields.items() if value not in (None, "")}
-    command = InquiryCommand(
-        practice_id=viewer.practice_id,
-        source_kind=kind,
-        fields=clean,
-        received_at=domain.clock.now(),
-        actor=actor,
-        idempotency_scope=f"board:{viewer.user_id}",
-        idempotency_key=nonce,
-        request_sha256=hashlib.sha256(json.dumps(clean, sort_keys=True).encode()).digest(),
-        default_location_id=location_id,
-        channel=None if clean.get("referred_by") else kind,  # a patient's referral is its own channel
-    )
-    return await ingest_inquiry(domain, command)
-
-
-async def _works_at(domain: Domain, viewer: Viewer, location_id: uuid.UUID) -> bool:
-    """Whether the location is one of the viewer's own (a practice admin's: any of their practice's)."""
-    if location_id in viewer.location_ids:
-        return True
-    if viewer.role != PRACTICE_ADMIN:
-        return False
-    async with domain.sessionmaker() as session:
-        found = await session.scalar(
-            select(Location.id).where(Location.id == location_id, Location.practice_id == viewer.practice_id)
-        )
-    return found is not None
 
 
 def _interaction(

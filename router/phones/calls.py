@@ -129,7 +129,8 @@ async def record_call_status(
 
 def _missed_outcome(call: PhoneCall, status: str) -> str:
     if call.direction == "click_to_call":
-        return "not_connected"
+        # The call's own leg rings the staff member; the patient is dialled only once they pick up.
+        return "staff_no_answer" if status in ("no-answer", "busy", "canceled") else "not_connected"
     return "voicemail" if call.recording_sid else "missed"
 
 

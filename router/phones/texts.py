@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.domain import Domain
-from router.core.errors import PhoneActionRefused
+from router.core.errors import InvalidFields, PhoneActionRefused
 from router.core.events import record_lead_event
 from router.core.models import ConsentRecord, Interaction, Lead, Practice, SmsMessage
 from router.core.phi_columns import INTERACTION_NOTE, LEAD_PHONE, SMS_BODY, SMS_PHONE
@@ -27,13 +27,14 @@ from router.core.ports import PhoneGatewayError, PortNotConfigured
 from router.intake.normalize import normalize_phone
 from router.phones.numbers import practice_number
 from router.phones.quiet_hours import next_allowed, recipient_zones
+from router.phones.send_window import allowed_from
 from router.privacy import audit
 from router.privacy.access import Viewer, require
 
 log = logging.getLogger("leadrouter.sms")
 
-REPLY_WINDOW = timedelta(hours=2)
-"""A patient who texted within two hours is mid-conversation: a staff reply is expected, even late."""
+TEXT_MAX_CHARACTERS = 1600
+"""Twilio's limit for one message (it splits longer bodies itself, up to this)."""
 RETRY_AFTER = timedelta(minutes=2)
 """A transient provider fault (Twilio down, rate limited) is retried after this; outages last minutes."""
 SMS_STATUS_ORDER = {
@@ -81,22 +82,6 @@ async def opted_out(session: AsyncSession, practice_id: uuid.UUID, phone_index: 
     return granted is False
 
 
-async def _texted_us_recently(
-    session: AsyncSession, practice_id: uuid.UUID, phone_index: bytes, now: datetime
-) -> bool:
-    latest = await session.scalar(
-        select(SmsMessage.created_at)
-        .where(
-            SmsMessage.practice_id == practice_id,
-            SmsMessage.phone_index == phone_index,
-            SmsMessage.direction == "inbound",
-        )
-        .order_by(SmsMessage.created_at.desc())
-        .limit(1)
-    )
-    return latest is not None and now - latest <= REPLY_WINDOW
-
-
 async def send_text(
     domain: Domain,
     *,
@@ -122,7 +107,7 @@ async def send_text(
         from_number = await _from_number(session, practice_id, lead_id)
         if from_number is None:
             return TextOutcome("blocked", reason="the practice has no Twilio number to text from")
-        send_after = await _allowed_from(session, practice_id, lead_id, phone, phone_index, automated, now)
+        send_after = await allowed_from(session, practice_id, lead_id, phone, phone_index, automated, now)
         message_id = uuid.uuid4()
         message = SmsMessage(
             id=message_id,
@@ -152,28 +137,6 @@ async def send_text(
         await domain.jobs.schedule_text(message.id, at=send_after)
         return TextOutcome("deferred", message.id, send_after=send_after)
     return await _deliver(domain, message.id)
-
-
-async def _allowed_from(
-    session: AsyncSession,
-    practice_id: uuid.UUID,
-    lead_id: uuid.UUID | None,
-    phone: str,
-    phone_index: bytes | None,
-    automated: bool,
-    now: datetime,
-) -> datetime:
-    """When the text may go: now, or when quiet hours end in the recipient's zones (a person's reply
-    to someone who just texted us is exempt)."""
-    lead = await session.get(Lead, lead_id) if lead_id else None
-    practice = await session.get(Practice, practice_id)
-    zones = recipient_zones(
-        zip_code=lead.zip if lead else None,
-        phone=phone,
-        fallback=practice.time_zone if practice else "UTC",
-    )
-    exempt = not automated and await _texted_us_recently(session, practice_id, phone_index or b"", now)
-    return now if exempt else next_allowed(now, zones)
 
 
 def _columns(message: SmsMessage) -> dict[str, Any]:
@@ -239,7 +202,9 @@ async def _deliver(domain: Domain, message_id: uuid.UUID) -> TextOutcome:
     except (PhoneGatewayError, PortNotConfigured) as exc:
         permanent = isinstance(exc, PortNotConfigured) or exc.permanent
         retry_at = domain.clock.now() + RETRY_AFTER
-        await _set_status(domain, message.id, "failed" if permanent else "deferred", send_after=retry_at)
+        await _set_status(
+            domain, message.id, "failed" if permanent else "deferred", send_after=retry_at, error=str(exc)
+        )
         if permanent:
             return TextOutcome("failed", message.id, reason=str(exc))
         await domain.jobs.schedule_text(message.id, at=retry_at)
@@ -255,7 +220,7 @@ async def _deliver(domain: Domain, message_id: uuid.UUID) -> TextOutcome:
 
 
 async def _set_status(
-    domain: Domain, message_id: uuid.UUID, status: str, *, send_after: datetime | None
+    domain: Domain, message_id: uuid.UUID, status: str, *, send_after: datetime | None, error: str = ""
 ) -> None:
     async with domain.transaction() as session:
         await session.execute(
@@ -267,9 +232,11 @@ async def _set_status(
             select(SmsMessage.interaction_id).where(SmsMessage.id == message_id)
         )
         if interaction_id:
-            await session.execute(
-                update(Interaction).where(Interaction.id == interaction_id).values(outcome=status)
-            )
+            interaction = await session.get(Interaction, interaction_id)
+            if interaction is not None:
+                interaction.outcome = status
+                if error and status == "failed":  # the provider's reason, shown on the card
+                    interaction.details = {**interaction.details, "error": error[:200]}
 
 
 async def send_deferred_text(domain: Domain, message_id: uuid.UUID) -> dict[str, str]:
@@ -354,7 +321,11 @@ async def send_sms_to_lead(
     require(viewer, "lead.text")
     body = body.strip()
     if not body:
-        raise PhoneActionRefused("write a message first")
+        raise InvalidFields({"body": "Write the message first."})
+    if len(body) > TEXT_MAX_CHARACTERS:
+        raise InvalidFields(
+            {"body": f"A text can be at most {TEXT_MAX_CHARACTERS:,} characters; this one has {len(body):,}."}
+        )
     async with domain.transaction() as session:
         lead = await session.scalar(select(Lead).where(Lead.id == lead_id, viewer.work_filter()))
         if lead is None:

@@ -17,8 +17,9 @@ import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, text
@@ -120,6 +121,41 @@ def record_read(
         lead_id=lead_id,
         details={"via": via},
     )
+
+
+async def record_reads_once(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    leads: Sequence[tuple[uuid.UUID, uuid.UUID | None]],
+    via: str,
+    now: datetime,
+    window: timedelta,
+) -> int:
+    """`record_read` for each (lead, practice) the actor has no read of through `via` within `window`.
+
+    For views that refresh or re-render often (the board's cards, the dashboard): "who saw this
+    patient, and when" is answered to the window without a row per render. Returns the rows written.
+    """
+    if not leads:
+        return 0
+    recent = set(
+        (
+            await session.scalars(
+                select(AuditRecord.lead_id).where(
+                    AuditRecord.lead_id.in_([lead_id for lead_id, _ in leads]),
+                    AuditRecord.actor_id == actor.id,
+                    AuditRecord.action == "lead.read",
+                    AuditRecord.details["via"].astext == via,
+                    AuditRecord.occurred_at > now - window,
+                )
+            )
+        ).all()
+    )
+    due = {lead_id: practice_id for lead_id, practice_id in leads if lead_id not in recent}
+    for lead_id, practice_id in due.items():
+        record_read(session, actor=actor, practice_id=practice_id, lead_id=lead_id, via=via)
+    return len(due)
 
 
 def _canonical(row: AuditRecord) -> bytes:

@@ -21,7 +21,9 @@ FORM = Actor("integration", "form:test")
 async def new_lead(domain: Any, practice: Any, **fields: Any) -> uuid.UUID:
     """Take in one web-form inquiry (unique phone and email unless given) and return its lead id."""
     n = uuid.uuid4().int % 9000 + 1000
-    body = inquiry(phone=f"(512) 555-{n:04d}", email=f"p{n}-{uuid.uuid4().hex[:6]}@example.com", **fields)
+    fields.setdefault("phone", f"(512) 555-{n:04d}")
+    fields.setdefault("email", f"p{n}-{uuid.uuid4().hex[:6]}@example.com")
+    body = inquiry(**fields)
     result = await ingest_inquiry(
         domain,
         InquiryCommand(

@@ -10,6 +10,7 @@ from router.core import errors
 from router.core.models import AuditRecord, DomainEvent, FunnelEvent, Interaction, Lead, StaffUser
 from router.core.phi_columns import INTERACTION_NOTE
 from router.leads import actions
+from router.leads.desk_entry import add_lead_by_hand
 from router.privacy.audit import Actor
 from tests.board.helpers import new_lead
 from tests.factories import add_desk_staff, make_practice, viewer_of
@@ -190,10 +191,10 @@ async def test_a_lead_added_by_hand_is_stored_once_per_form_nonce(domain, desk):
         "phone": "(512) 555-0147",
         "treatment_interest": "implants",
     }
-    first = await actions.add_lead_by_hand(
+    first = await add_lead_by_hand(
         domain, me, kind="walk_in", location_id=location_id, fields=fields, nonce="n-1", actor=actor_for(me)
     )
-    again = await actions.add_lead_by_hand(
+    again = await add_lead_by_hand(
         domain, me, kind="walk_in", location_id=location_id, fields=fields, nonce="n-1", actor=actor_for(me)
     )
     assert first.status_code == 201 and again.replayed and again.body["lead_id"] == first.body["lead_id"]

@@ -103,7 +103,7 @@ async def test_a_board_whose_socket_is_cut_misses_nothing_after_it_reconnects(
     async with domain.sessionmaker() as session:
         position = await latest_event_id(session)
     await until_true(page, f"window.leadrouterBoard.lastEventId === {position}")
-    assert await page.locator("#board-leads > li.lead").count() == 2
+    assert await page.locator("#board-leads li.lead").count() == 2
     await context.close()
 
 

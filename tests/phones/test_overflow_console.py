@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from connectors.twilio.twiml import RING_RESULT_PATH, VOICE_PATH
+from router.board.snapshot import load_board_leads
 from router.core.clock import FrozenClock
 from router.core.models import Appointment, AuditRecord, Interaction, Lead
 from router.privacy.auth import create_user
@@ -126,6 +127,9 @@ async def test_a_rung_out_call_is_claimed_by_one_agent_worked_and_handed_back(
     assert {"lead.read", "lead.claim", "lead.disposition", "lead.close", "lead.hand_back"} <= actions
     page, _ = await _console(twilio_client, agents["hana"][1])
     assert f'id="overflow-{lead.id}"' not in page.text
+    async with phones.sessionmaker() as session:  # the practice's board says what happened
+        row = (await load_board_leads(session, phones, [lead.id]))[lead.id]
+    assert row.badges[:2] == ("Booked by overflow", "Handed back: Booked, confirm insurance")
 
 
 async def test_the_queue_is_oldest_first_then_highest_score(twilio_client, phones, frozen):

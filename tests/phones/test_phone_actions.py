@@ -37,4 +37,4 @@ async def test_call_and_text_buttons(twilio_client, phones, fake_twilio):
     assert texted.status_code == 200 and "Text sent" in texted.text
     assert len(fake_twilio.made("Calls")) == 1 and len(fake_twilio.made("Messages")) == 1
     empty = await twilio_client.post(f"/phone/leads/{lead_id}/sms", data={"body": "  "}, headers=headers)
-    assert empty.status_code == 409 and "write a message" in empty.text
+    assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "body"

@@ -1,9 +1,9 @@
 """Every role against every read path: each viewer sees exactly the leads their scope allows.
 
 The matrix is checked on the API (list and detail), the board page and its snapshot, the lead page,
-the board's "more" panel, the overflow console (page, queue, lead), live pushes of every event kind
-and the replay a reconnecting board gets. The app's routes are enumerated too: a GET or websocket
-route that is neither in the matrix nor declared free of lead data fails the suite, so a new read
+the board's "more" panel and contact side, the overflow console (page, queue, lead), live pushes of
+every event kind and the replay a reconnecting board gets. The app's routes are enumerated too: a GET
+or websocket route that is neither in the matrix nor declared free of lead data fails the suite, so a new read
 path cannot be added without saying who may read it.
 """
 
@@ -21,6 +21,7 @@ from realtime.connection import BoardConnection
 from realtime.pushes import CommittedEvent
 from router.core.events import EVENT_KINDS
 from router.core.models import Lead, SmsMessage
+from router.privacy.access import PRACTICE_STAFF_ROLES
 from tests.board.helpers import CollectingSocket
 from tests.factories import open_staff_session, viewer_of
 from tests.security.conftest import World
@@ -38,6 +39,8 @@ READ_PATHS = {
     "/",
     "/board/snapshot",
     "/board/leads/{lead_id:uuid}/more",
+    "/board/leads/{lead_id:uuid}/contact",
+    "/board/search",
     "/board/ws",
     "/api/leads",
     "/api/leads/{lead_id:uuid}",
@@ -166,9 +169,18 @@ async def test_every_role_sees_exactly_its_leads_on_every_page_and_api(client, d
                 f"/leads/{lead_id}/chat",
                 f"/leads/{lead_id}/referral",
                 f"/leads/{lead_id}/referral-link",
+                f"/board/leads/{lead_id}/contact",
             ):
                 status = (await client.get(path)).status_code
                 assert status == (200 if name in want else 404), (role, path, name)
+
+        found = await client.get(
+            "/board/search", params={"since": "2000-01-01"}, headers={"accept": "text/html"}
+        )
+        if role in PRACTICE_STAFF_ROLES or role == "other_practice_admin":
+            assert found.status_code == 200 and _shown(found.text, world) == want, role
+        else:
+            assert found.status_code == 403 and _shown(found.text, world) == set(), role
 
         is_agent = role == "overflow_agent"
         console = await client.get("/overflow", headers={"accept": "text/html"})

@@ -50,22 +50,69 @@
     if (!row || !row.classList || !row.classList.contains("lead")) return;
     if (row.getAttribute("hx-swap-oob") === "delete") return;
     row.removeAttribute("hx-swap-oob");
-    document.getElementById("board-leads").appendChild(row);
+    var list = groupList(row.getAttribute("data-group"));
+    if (!list) return;
+    list.appendChild(row);
     htmx.process(row);
   });
 
   document.body.addEventListener("htmx:oobBeforeSwap", function (evt) {
-    // Keep a row's open "more" panel, with its loaded forms and anything typed, when someone else's
-    // action re-renders the row: the open panel moves into the new row in place of the closed one.
+    // Keep what this board has loaded or typed in a row when someone else's action re-renders it:
+    // the open "more" panel (forms and what was typed), the contact side (phone, email, message,
+    // Call and Text, read once per page) and the last confirmation move into the new row.
     var target = evt.detail.target;
     var fragment = evt.detail.fragment;
     if (!target || !fragment || !target.classList || !target.classList.contains("lead")) return;
-    var wasOpen = target.querySelector("details[open]");
-    var next = fragment.querySelector && fragment.querySelector("details");
-    if (wasOpen && next) next.parentNode.replaceChild(wasOpen, next);
+    var fresh = fragment.querySelector ? fragment : null;
+    if (!fresh) return;
+    [["details.more[open]", "details.more"], [".lead-contact[data-loaded]", ".lead-contact"], [".lead-feedback", ".lead-feedback"]]
+      .forEach(function (pair) {
+        var kept = target.querySelector(pair[0]);
+        var next = fresh.querySelector(pair[1]);
+        if (kept && next) next.parentNode.replaceChild(kept, next);
+      });
+    if (target.classList.contains("expanded")) {
+      var row = fresh.classList && fresh.classList.contains("lead") ? fresh : fresh.querySelector("li.lead");
+      if (row) {
+        row.classList.add("expanded");
+        var button = row.querySelector("button.expand");
+        if (button) button.setAttribute("aria-expanded", "true");
+      }
+    }
   });
 
+  // --- the contact side: loaded once, asked again when an event may have changed what it says ---
+  var CONTACT_KINDS = ["lead.touched", "lead.sms_received", "lead.opt_out_flagged", "lead.contact_logged", "lead.call_updated", "lead.closed"];
+
+  document.body.addEventListener("htmx:afterSwap", function (evt) {
+    var el = evt.detail.target;
+    if (el && el.classList && el.classList.contains("lead-contact")) el.setAttribute("data-loaded", "1");
+  });
+
+  // Never pull the contact side from under someone using it (a text being written, a refusal beside
+  // the box): it is read again after the next event instead.
+  function inUse(side) {
+    return !!side.querySelector("details.compose[open]") || side.contains(document.activeElement);
+  }
+
+  document.body.addEventListener("htmx:beforeSwap", function (evt) {
+    var side = evt.detail.target;
+    if (side && side.matches && side.matches(".lead-contact[data-loaded]") && inUse(side)) evt.detail.shouldSwap = false;
+  });
+
+  function refreshContact(row) {
+    var side = row && row.querySelector(".lead-contact[data-loaded]");
+    if (!side || inUse(side)) return;
+    htmx.ajax("GET", side.getAttribute("hx-get"), { target: side, swap: "innerHTML" });
+  }
+
+  // --- groups, order, filters: Needs contact, In progress, Recently closed; Mine / Unassigned / All ---
+  var RECENTLY_CLOSED_MS = 2 * 60 * 60 * 1000; // a closed lead stays in its folded group for two hours
+
+  function groupList(group) { return document.querySelector('#board-leads ol[data-group="' + group + '"]'); }
+
   function priority(row) {
+    if (row.getAttribute("data-group") === "closed") return [-Date.parse(row.getAttribute("data-closed") || 0), row.id];
     var score = row.getAttribute("data-score");
     return [
       -parseInt(row.getAttribute("data-escalation") || "0", 10),
@@ -86,24 +133,113 @@
     return 0;
   }
 
-  function tidy() {
-    var list = document.getElementById("board-leads");
-    if (!list) return;
-    var rows = Array.prototype.slice.call(list.querySelectorAll(":scope > li.lead"));
-    var sorted = rows.slice().sort(compare);
-    var moved = sorted.some(function (row, i) { return row !== rows[i]; });
-    if (moved) {
-      var focused = document.activeElement;
-      sorted.forEach(function (row) { list.appendChild(row); });
-      if (focused && list.contains(focused)) focused.focus();
-    }
-    var me = document.body.getAttribute("data-user-id");
-    sorted.forEach(function (row) {
-      row.classList.toggle("mine", row.getAttribute("data-claimed-by") === me);
+  function view() {
+    return {
+      filter: document.body.getAttribute("data-filter") || "all",
+      location: document.body.getAttribute("data-location") || "all",
+      compact: document.body.classList.contains("compact"),
+    };
+  }
+
+  function isMine(row, me) {
+    return row.getAttribute("data-claimed-by") === me || row.getAttribute("data-assigned") === me;
+  }
+
+  function passes(row, filter, location, me) {
+    if (location !== "all" && row.getAttribute("data-location") !== location) return false;
+    if (filter === "mine") return isMine(row, me);
+    if (filter === "unassigned") return !row.getAttribute("data-assigned") && !row.getAttribute("data-claimed-by");
+    return true;
+  }
+
+  function setCount(selector, n) {
+    var el = document.querySelector(selector);
+    if (el) el.textContent = String(n);
+  }
+
+  function applyFilters(rows) {
+    var v = view(), me = document.body.getAttribute("data-user-id");
+    var open = rows.filter(function (row) { return row.getAttribute("data-group") !== "closed"; });
+    ["mine", "unassigned", "all"].forEach(function (filter) {
+      setCount('[data-count-filter="' + filter + '"]', open.filter(function (row) { return passes(row, filter, v.location, me); }).length);
     });
-    document.body.classList.toggle("board-empty", sorted.length === 0);
+    document.querySelectorAll("[data-count-location]").forEach(function (el) {
+      var place = el.getAttribute("data-count-location");
+      el.textContent = String(open.filter(function (row) { return passes(row, v.filter, place, me); }).length);
+    });
+    var shown = { needs: 0, progress: 0, closed: 0 };
+    rows.forEach(function (row) {
+      var visible = passes(row, v.filter, v.location, me);
+      row.classList.toggle("filtered-out", !visible);
+      if (visible) shown[row.getAttribute("data-group")] += 1;
+    });
+    Object.keys(shown).forEach(function (group) { setCount('[data-count-group="' + group + '"]', shown[group]); });
+    document.querySelectorAll(".board-filters [data-filter]").forEach(function (b) { b.setAttribute("aria-pressed", b.getAttribute("data-filter") === v.filter ? "true" : "false"); });
+    document.querySelectorAll(".board-filters [data-location]").forEach(function (b) { b.setAttribute("aria-pressed", b.getAttribute("data-location") === v.location ? "true" : "false"); });
+    var compact = document.getElementById("compact-toggle");
+    if (compact) compact.setAttribute("aria-pressed", v.compact ? "true" : "false");
+  }
+
+  function tidy() {
+    var root = document.getElementById("board-leads");
+    if (!root) return;
+    var now = Date.now();
+    var rows = Array.prototype.slice.call(root.querySelectorAll("li.lead"));
+    rows = rows.filter(function (row) {
+      var closed = row.getAttribute("data-closed");
+      if (row.getAttribute("data-group") === "closed" && closed && now - Date.parse(closed) > RECENTLY_CLOSED_MS) {
+        row.remove();
+        return false;
+      }
+      return true;
+    });
+    var focused = document.activeElement;
+    var moved = false;
+    ["needs", "progress", "closed"].forEach(function (group) {
+      var list = groupList(group);
+      if (!list) return;
+      var members = rows.filter(function (row) { return row.getAttribute("data-group") === group; });
+      var current = Array.prototype.slice.call(list.children);
+      var sorted = members.slice().sort(compare);
+      var same = sorted.length === current.length && sorted.every(function (row, i) { return row === current[i]; });
+      if (!same) {
+        moved = true;
+        sorted.forEach(function (row) { list.appendChild(row); });
+      }
+    });
+    if (moved && focused && root.contains(focused)) focused.focus();
+    var me = document.body.getAttribute("data-user-id");
+    rows.forEach(function (row) { row.classList.toggle("mine", row.getAttribute("data-claimed-by") === me); });
+    document.body.classList.toggle("board-empty", rows.length === 0);
+    applyFilters(rows);
     tick();
   }
+
+  function saveView() {
+    var v = view();
+    var body = new URLSearchParams({ filter: v.filter, location: v.location, compact: v.compact ? "true" : "false" });
+    var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+    headers["content-type"] = "application/x-www-form-urlencoded";
+    fetch("/board/view", { method: "POST", body: body, headers: headers, credentials: "same-origin" });
+  }
+
+  document.addEventListener("click", function (evt) {
+    var tab = evt.target.closest && evt.target.closest(".board-filters button");
+    if (tab) {
+      if (tab.hasAttribute("data-filter")) document.body.setAttribute("data-filter", tab.getAttribute("data-filter"));
+      if (tab.hasAttribute("data-location")) document.body.setAttribute("data-location", tab.getAttribute("data-location"));
+      if (tab.id === "compact-toggle") document.body.classList.toggle("compact");
+      tidy();
+      saveView();
+      return;
+    }
+    var expand = evt.target.closest && evt.target.closest("li.lead button.expand");
+    if (expand) {
+      var row = expand.closest("li.lead");
+      var open = row.classList.toggle("expanded");
+      expand.setAttribute("aria-expanded", open ? "true" : "false");
+    }
+  });
 
   // --- timers: waiting time and the countdown to the contact deadline ---
   function span(ms) {
@@ -115,8 +251,8 @@
 
   function tick() {
     var now = Date.now();
-    document.querySelectorAll("#board-leads time.waiting").forEach(function (el) {
-      el.textContent = span(now - Date.parse(el.getAttribute("datetime")));
+    document.querySelectorAll("#board-leads .waiting[data-since]").forEach(function (el) {
+      el.textContent = span(now - Date.parse(el.getAttribute("data-since")));
     });
     document.querySelectorAll("#board-leads .countdown").forEach(function (el) {
       var left = Date.parse(el.getAttribute("data-due")) - now;
@@ -205,7 +341,8 @@
     notePosition(marker);
     var alert = marker.getAttribute("data-alert");
     var row = document.getElementById("lead-" + marker.getAttribute("data-lead-id"));
-    if (alert === "new") { play("new"); alertInBackground(row); }
+    if (alert === "new") { play("new"); alertInBackground(row); announce(row); }
+    if (CONTACT_KINDS.indexOf(kind) >= 0) refreshContact(row);
     if (alert === "escalation") play("escalation", true);
     if (kind !== "heartbeat") tidy();
   });
@@ -237,20 +374,108 @@
     }
   }, 5000);
 
-  // --- errors of actions (e.g. "Maria has already claimed this lead") in the status line ---
+  // --- what an action did, next to the card it was done on ---
+  // The card as it is on the page now: the push of an action's own event can replace the row
+  // before the action's answer arrives, leaving the button or form that asked in a detached row.
+  function cardOf(elt) {
+    var row = elt && elt.closest ? elt.closest("li.lead") : null;
+    return row ? document.getElementById(row.id) || row : null;
+  }
+
+  function say(row, text, isError) {
+    var out = row && row.querySelector(".lead-feedback");
+    if (!out) return false;
+    out.textContent = text;
+    out.classList.toggle("error", !!isError);
+    return true;
+  }
+
+  function clearFieldErrors(form) {
+    form.querySelectorAll(".field-message[data-from-server]").forEach(function (el) { el.remove(); });
+    form.querySelectorAll("[aria-invalid]").forEach(function (el) {
+      el.removeAttribute("aria-invalid");
+      el.closest("label") && el.closest("label").classList.remove("field-error");
+    });
+  }
+
+  function showFieldErrors(form, errors) {
+    var first = null;
+    errors.forEach(function (error, i) {
+      var field = form.querySelector('[name="' + error.field + '"]');
+      if (!field) return false;
+      var message = document.createElement("p");
+      message.className = "field-message";
+      message.setAttribute("data-from-server", "1");
+      message.id = (form.id || "form-" + Math.random().toString(36).slice(2)) + "-error-" + i;
+      message.textContent = error.message;
+      var holder = field.closest("label") || field;
+      holder.classList.add("field-error");
+      holder.parentNode.insertBefore(message, holder.nextSibling);
+      field.setAttribute("aria-invalid", "true");
+      field.setAttribute("aria-describedby", message.id);
+      if (!first) first = field;
+    });
+    if (first) first.focus();
+    return first !== null;
+  }
+
+  function problemOf(xhr) {
+    try { return JSON.parse(xhr.responseText) || {}; } catch (e) { return {}; }
+  }
+
+  // A card's action is followed to its answer through its request, not through htmx's events on the
+  // button or form: the action's own push may have replaced the row (and detached them) by then.
+  document.body.addEventListener("htmx:beforeSend", function (evt) {
+    var elt = evt.detail.elt, row = elt && elt.closest ? elt.closest("li.lead") : null;
+    if (!row) return;
+    var rowId = row.id, done = elt.getAttribute && elt.getAttribute("data-done");
+    var form = elt.tagName === "FORM" ? elt : elt.closest("form");
+    evt.detail.xhr.addEventListener("loadend", function () {
+      var xhr = evt.detail.xhr, live = document.getElementById(rowId);
+      if (form) clearFieldErrors(form);
+      if (xhr.status >= 200 && xhr.status < 300) {
+        var said = done || new DOMParser().parseFromString(xhr.responseText || "", "text/html").body.textContent.trim();
+        if (said) say(live, said, false);
+        return;
+      }
+      var problem = problemOf(xhr);
+      if (form && document.contains(form) && problem.errors && showFieldErrors(form, problem.errors)) {
+        say(live, "Not done: see the message beside the field.", true);
+        return;
+      }
+      say(live, problem.detail || "That did not work; try again.", true);
+    });
+  });
+
+  // Actions outside a card (the walk-in form, availability) answer in the status line or beside fields.
   document.body.addEventListener("htmx:responseError", function (evt) {
-    var text = evt.detail.xhr.responseText, message = "That did not work.";
-    try { message = JSON.parse(text).detail || message; } catch (e) { /* not JSON */ }
+    var elt = evt.detail.elt;
+    if (!elt || (elt.closest && elt.closest("li.lead"))) return;
+    var problem = problemOf(evt.detail.xhr);
+    var form = elt.tagName === "FORM" ? elt : elt.closest && elt.closest("form");
+    if (form) clearFieldErrors(form);
+    if (form && problem.errors && showFieldErrors(form, problem.errors)) return;
     var status = document.getElementById("board-status");
-    status.textContent = message;
+    status.textContent = problem.detail || "That did not work; try again.";
     status.classList.add("error");
   });
+
   document.body.addEventListener("htmx:afterRequest", function (evt) {
-    if (evt.detail.successful) {
-      var status = document.getElementById("board-status");
-      if (status) { status.textContent = ""; status.classList.remove("error"); }
-    }
+    if (!evt.detail.successful) return;
+    var elt = evt.detail.elt;
+    if (elt && elt.tagName === "FORM") clearFieldErrors(elt);
+    var status = document.getElementById("board-status");
+    if (status) { status.textContent = ""; status.classList.remove("error"); }
   });
+
+  // --- screen readers hear new leads through a polite live region (the list itself stays quiet) ---
+  function announce(row) {
+    var region = document.getElementById("board-announcer");
+    if (!region || !row) return;
+    var name = row.querySelector(".lead-name");
+    var interest = row.querySelector(".interest");
+    region.textContent = "New lead: " + (name ? name.textContent.trim() : "") + (interest ? ", " + interest.textContent.trim() : "");
+  }
 
   function start() {
     notePosition(document.getElementById("board-position"));
