@@ -15,7 +15,8 @@ from router.core.models import (
     FUNNEL_STAGES,
 )
 from router.core.words import VOCABULARIES, is_known, words
-from router.leads.actions import ATTEMPT_OUTCOMES, CONTACT_CHANNELS, HAND_ENTRY_KINDS
+from router.leads.actions import ATTEMPT_OUTCOMES, CONTACT_CHANNELS
+from router.leads.desk_entry import HAND_ENTRY_KINDS
 from router.leads.overflow import DISPOSITIONS
 from router.phones.calls import CALL_STATUS_ORDER
 from router.phones.texts import SMS_STATUS_ORDER
