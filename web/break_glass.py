@@ -37,6 +37,15 @@ async def _practices(domain: Domain, signed_in: SignedIn) -> list[tuple[uuid.UUI
         return [(row.id, row.name) for row in await session.execute(query)]
 
 
+async def _zone_of(domain: Domain, practice_id: uuid.UUID | None) -> str:
+    """The time zone of the practice a grant opens (its times are shown there), else UTC."""
+    if practice_id is None:
+        return "UTC"
+    async with domain.sessionmaker() as session:
+        zone = await session.scalar(select(Practice.time_zone).where(Practice.id == practice_id))
+    return zone or "UTC"
+
+
 async def _page(
     request: Request[Any, Any, Any],
     domain: Domain,
@@ -47,6 +56,7 @@ async def _page(
     viewer = signed_in.viewer
     lapsed = await lapsed_grant(domain, viewer) if viewer.break_glass is None else None
     await acknowledge_lapsed(domain, viewer)
+    granted = viewer.break_glass.practice_id if viewer.break_glass else lapsed.practice_id if lapsed else None
     return Template(
         "break_glass.html",
         context={
@@ -55,6 +65,7 @@ async def _page(
             "practices": await _practices(domain, signed_in),
             "durations": DURATIONS,
             "lapsed": lapsed,
+            "zone": await _zone_of(domain, granted),
             "error": None,
             "values": {},
             **context,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, select, true
+from sqlalchemy import bindparam, case, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,9 +16,10 @@ from sqlalchemy.orm import aliased
 
 from router.appointments.booking import Choice, booking_choices
 from router.board.card import CARD_READ_VIA, CARD_READ_WINDOW
+from router.board.card_marks import card_badges, lateral_activity, lateral_call_back, lateral_handback
 from router.core.domain import Domain
-from router.core.models import Interaction, Lead, Location, StaffLocation, StaffUser
-from router.core.phi_columns import INTERACTION_NOTE, LEAD_FIRST_NAME, LEAD_LAST_NAME
+from router.core.models import Lead, Location, StaffLocation, StaffUser
+from router.core.phi_columns import LEAD_FIRST_NAME, LEAD_LAST_NAME
 from router.core.prepared import PreparedStatement
 from router.privacy import audit
 from router.privacy.access import MANAGING_ROLES, PRACTICE_STAFF_ROLES, Viewer
@@ -143,40 +144,10 @@ _LEAD_COLUMNS = (
 """The lead's columns a row shows (not the whole lead: its other PHI and history stay unread)."""
 
 
-def _activity():  # type: ignore[no-untyped-def]
-    """What the lead's timeline says, in one pass over its interactions: attempts and the badges."""
-    kind, outcome = Interaction.kind, Interaction.outcome
-    return (
-        select(
-            func.count().filter(kind == "contact_attempt").label("attempts"),
-            func.bool_or(and_(kind == "disposition", outcome == "booked")).label("booked_by_overflow"),
-            func.bool_or(and_(kind == "call", outcome == "voicemail")).label("voicemail"),
-            func.bool_or(and_(kind == "sms", Interaction.details["automated"].astext == "true")).label(
-                "texted_back"
-            ),
-        )
-        .where(Interaction.lead_id == Lead.id)
-        .correlate(Lead)
-        .lateral("activity")
-    )
-
-
-def _handback():  # type: ignore[no-untyped-def]
-    """The latest hand-back from the overflow call center, whose note the card quotes."""
-    return (
-        select(Interaction.id.label("handback_id"), Interaction.note_enc.label("handback_note_enc"))
-        .where(Interaction.lead_id == Lead.id, Interaction.kind == "handback")
-        .order_by(Interaction.occurred_at.desc())
-        .limit(1)
-        .correlate(Lead)
-        .lateral("handback")
-    )
-
-
 def _board_query():  # type: ignore[no-untyped-def]
     assignee = aliased(StaffUser)
     claimer = aliased(StaffUser)
-    activity, handback = _activity(), _handback()
+    activity, handback, call_back = lateral_activity(), lateral_handback(), lateral_call_back()
     return (
         select(
             *_LEAD_COLUMNS,
@@ -190,12 +161,16 @@ def _board_query():  # type: ignore[no-untyped-def]
             activity.c.texted_back,
             handback.c.handback_id,
             handback.c.handback_note_enc,
+            call_back.c.call_back_note_id,
+            call_back.c.call_back_note_enc,
+            call_back.c.call_back_due,
         )
         .outerjoin(Location, Location.id == Lead.location_id)
         .outerjoin(assignee, assignee.id == Lead.assigned_user_id)
         .outerjoin(claimer, claimer.id == Lead.claimed_by_user_id)
         .join(activity, true())
         .outerjoin(handback, true())
+        .outerjoin(call_back, true())
     )
 
 
@@ -255,33 +230,10 @@ def _row(domain: Domain, row: Mapping[str, Any]) -> BoardLead:
         claimed_at=row["claimed_at"],
         first_contact_at=row["first_contact_at"],
         attempts=int(row["attempts"] or 0),
-        badges=_badges(domain, row),
+        badges=card_badges(domain, row),
         close_reason=row["close_reason"],
         closed_at=row["closed_at"],
     )
-
-
-HANDBACK_NOTE_CHARACTERS = 80
-"""The badge quotes the start of the agent's note; the lead's page has all of it."""
-
-
-def _badges(domain: Domain, row: Mapping[str, Any]) -> tuple[str, ...]:
-    badges = []
-    if row["booked_by_overflow"]:
-        badges.append("Booked by overflow")
-    if row["handback_id"] is not None:
-        note = domain.cipher.open(
-            row["handback_note_enc"], column=INTERACTION_NOTE, row_id=row["handback_id"]
-        )
-        note = " ".join((note or "").split())
-        if len(note) > HANDBACK_NOTE_CHARACTERS:
-            note = note[:HANDBACK_NOTE_CHARACTERS].rsplit(" ", 1)[0] + "…"
-        badges.append(f"Handed back: {note}" if note else "Handed back")
-    if row["texted_back"]:
-        badges.append("Texted back")
-    if row["voicemail"]:
-        badges.append("Voicemail")
-    return tuple(badges)
 
 
 async def load_board(

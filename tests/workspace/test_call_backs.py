@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
+from router.board.snapshot import load_board_leads
 from router.core.clock import FrozenClock
 from router.core.models import CallBackTask, Lead
 from router.leads.call_backs import surface_due_call_backs
@@ -86,6 +87,9 @@ async def test_a_call_back_leaves_the_queue_and_returns_on_top_with_its_note_whe
     queue = html.unescape((await twilio_client.get("/overflow/console/queue")).text)
     assert queue.index(f'id="overflow-{second}"') < queue.index(f'id="overflow-{first}"')
     assert "Call back now" in queue and "Note: After her shift" in queue and "15:30 CST" in queue
+    async with phones.sessionmaker() as session:  # the practice's board card carries it too
+        card = (await load_board_leads(session, phones, [second]))[second]
+    assert any(badge.startswith("Call back now: After her shift") for badge in card.badges), card.badges
 
     await twilio_client.post(f"/overflow/console/leads/{second}/claim", headers=headers)
     await twilio_client.post(
