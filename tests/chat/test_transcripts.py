@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from connectors.forms.signature import sign_delivery
+from router.core.clock import Clock
 from router.core.models import ChatMessage, Lead
 
 pytestmark = pytest.mark.integration
@@ -39,7 +40,8 @@ def transcript(**overrides):  # type: ignore[no-untyped-def]
 
 async def post(client, secret, body, webhook_id="msg_1"):  # type: ignore[no-untyped-def]
     raw = json.dumps(body).encode()
-    headers = sign_delivery(raw, secret=secret, webhook_id=webhook_id) | {"content-type": "application/json"}
+    signed = sign_delivery(raw, secret=secret, webhook_id=webhook_id, at=Clock().now())
+    headers = signed | {"content-type": "application/json"}
     return await client.post("/webhooks/chat/bright-transcripts", content=raw, headers=headers)
 
 
