@@ -9,6 +9,7 @@ from router.core.models import AuditRecord
 from router.privacy.audit import chain_key, seal_pending
 from router.privacy.audit_chain import verify_chain
 from tests.factories import inquiry, make_practice, signed
+from tests.fixtures.signin import login
 
 pytestmark = pytest.mark.integration
 
@@ -31,12 +32,6 @@ async def seed_and_read(client, domain):
 
 def key(domain) -> bytes:
     return chain_key(domain.settings.security.audit_key)
-
-
-async def login(client, email: str, domain=None) -> None:
-    from tests.factories import sign_in
-
-    await sign_in(client, domain or client.domain, email)
 
 
 async def test_every_read_and_write_is_audited_without_phi(client, domain):

@@ -9,7 +9,7 @@ import pytest
 from router.core.clock import FrozenClock
 from router.privacy.auth import resume_session
 from tests.factories import PASSWORD, csrf_of, inquiry, make_practice, signed
-from tests.test_audit import login
+from tests.fixtures.signin import login
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from leadrouter.web_process import start_web_process, wait_until_ready
 from router.core.events import latest_event_id
 from router.core.models import DomainEvent, Lead
-from tests.board.test_ws import board_socket, next_lead_message
+from tests.board.helpers import board_socket, next_lead_message
 from tests.factories import inquiry, make_practice, open_staff_session, signed
 from tests.fixtures.live import free_port
 

@@ -81,3 +81,17 @@ def long_functions(root: Path = REPO) -> list[str]:
 @pytest.mark.unit
 def test_no_product_function_is_longer_than_sixty_lines_except_data_literals():
     assert long_functions() == []
+
+
+@pytest.mark.unit
+def test_no_test_module_imports_from_another_test_module():
+    """Tests share helpers through helper modules and fixture plugins (tests/fixtures/), not each other."""
+    offenders = []
+    for path in sorted((REPO / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                parts = node.module.split(".")
+                names = [parts[-1], *(alias.name for alias in node.names)]
+                if parts[0] == "tests" and any(name.startswith("test_") for name in names):
+                    offenders.append(f"{path.relative_to(REPO)}:{node.lineno} from {node.module}")
+    assert offenders == []

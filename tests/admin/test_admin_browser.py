@@ -18,8 +18,8 @@ from router.privacy.account_links import issue_link
 from router.privacy.auth import create_user
 from tests.admin.conftest import Practices
 from tests.board.helpers import new_lead, until_true, watch_policy_violations
-from tests.board.test_board_browser import CHROMIUM_ARGS
 from tests.factories import PASSWORD, open_staff_session
+from tests.fixtures.browser import CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import timedelta
 
 import pytest
@@ -13,26 +11,11 @@ from router.appointments.booking import booking_from_form
 from router.appointments.pms_booking import ALERT_AFTER_ATTEMPTS, retry_pending_bookings
 from router.core.models import Appointment, Lead, LeadPatientMatch, Patient
 from router.core.phi_columns import LEAD_PHONE
+from tests.appointments.helpers import _At, close_on, offered_slots
 from tests.board.helpers import new_lead
-from tests.factories import csrf_of, sign_in
+from tests.factories import sign_in
 
 pytestmark = pytest.mark.integration
-
-SLOT_OPTION = re.compile(r'<option value="(slot-[^"]+)">([^<]+)</option>')
-
-
-async def offered_slots(client, lead_id) -> list[tuple[str, str]]:
-    panel = await client.get(f"/board/leads/{lead_id}/more")
-    assert panel.status_code == 200
-    return [(html.unescape(value), label) for value, label in SLOT_OPTION.findall(panel.text)]
-
-
-async def close_on(client, lead_id, slot_value: str):
-    return await client.post(
-        f"/board/leads/{lead_id}/close",
-        data={"reason": "appointment_booked", "appointment_slot": slot_value},
-        headers={"x-csrftoken": await csrf_of(client)},
-    )
 
 
 async def test_booking_from_the_board_creates_the_fhir_appointment_on_the_chosen_slot(
@@ -154,16 +137,6 @@ async def test_a_pms_that_is_down_keeps_the_booking_pending_retries_and_alerts_o
         patients = await session.scalar(select(func.count()).select_from(Patient))
     assert (row.pms_state, row.pms_alerted_at) == ("synced", alerted_at)
     assert len(server.all("Appointment")) == 1 and len(server.all("Patient")) == 1 and patients == 1
-
-
-class _At:
-    """A clock stopped at one instant."""
-
-    def __init__(self, instant):
-        self.instant = instant
-
-    def now(self):
-        return self.instant
 
 
 @pytest.mark.unit

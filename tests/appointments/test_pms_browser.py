@@ -15,10 +15,10 @@ from router.appointments.sync import sync_practice
 from router.core.models import Appointment
 from router.leads import actions
 from router.privacy.audit import Actor
-from tests.appointments.test_pms_import import PATIENTS
+from tests.appointments.helpers import PATIENTS
 from tests.board.helpers import new_lead, watch_policy_violations
-from tests.board.test_board_browser import CHROMIUM_ARGS
 from tests.factories import open_staff_session, viewer_of
+from tests.fixtures.browser import CHROMIUM_ARGS
 from tests.fixtures.pms import connect_practice
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]

@@ -10,17 +10,11 @@ from sqlalchemy import func, select
 
 from connectors.pms.export_file import ExportFileError, read_export
 from router.core.models import Appointment, Patient, PmsSyncRun, TreatmentPlan
+from tests.appointments.helpers import PATIENTS
 from tests.factories import csrf_of, make_practice, sign_in
 
 pytestmark = pytest.mark.integration
 
-PATIENTS = (
-    "patient_id,first_name,last_name,date_of_birth,phone,email,zip\n"
-    "P-1,Ada,Okafor,1984-05-06,(512) 555-0101,ada@example.org,78701\n"
-    "P-2,Ben,Stone,05/07/1990,not a phone,,78702\n"
-    "P-3,Cy,Young,,512-555-0103,,\n"
-    "P-4,,Nameless,,,,\n"
-)
 APPOINTMENTS = (
     "appointment_id,patient_id,start,status,type\n"
     "A-1,P-1,2031-03-04 09:30,booked,New patient exam\n"

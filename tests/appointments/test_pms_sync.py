@@ -20,7 +20,7 @@ from router.core.models import (
     PmsSyncRun,
 )
 from router.core.phi_columns import INTERACTION_NOTE, LEAD_PHONE
-from tests.appointments.test_pms_booking import _At, close_on, offered_slots
+from tests.appointments.helpers import _At, close_on, offered_slots
 from tests.board.helpers import new_lead
 from tests.factories import sign_in
 

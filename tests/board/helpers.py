@@ -1,4 +1,5 @@
-"""Shared helpers of the board tests: a lead from a form inquiry, a board served by a hub, its messages."""
+"""Shared helpers of the board tests: a lead from a form inquiry, a board served by a hub, its messages,
+a board over a real websocket, a signed-in board page and a module-scoped browser."""
 
 from __future__ import annotations
 
@@ -6,14 +7,20 @@ import asyncio
 import hashlib
 import json
 import re
+import time
 import uuid
 from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect as websocket_connect
 
 from realtime.connection import BoardConnection
 from router.core.events import latest_event_id
 from router.intake.pipeline import InquiryCommand, ingest_inquiry
 from router.privacy.audit import Actor
-from tests.factories import inquiry
+from tests.factories import inquiry, signed
+from tests.fixtures.browser import CHROMIUM_ARGS
 
 FORM = Actor("integration", "form:test")
 
@@ -125,3 +132,57 @@ async def current_position(domain: Any) -> int:
     """The newest committed event id."""
     async with domain.sessionmaker() as session:
         return await latest_event_id(session)
+
+
+TWO_OFFICES = {
+    "downtown": {"zip": "78701", "latitude": 30.27, "longitude": -97.74},
+    "lakeway": {"zip": "78734", "latitude": 30.36, "longitude": -97.98},
+}
+
+
+async def signed_in_page(client, token):
+    client.cookies.clear()
+    client.cookies.set("lr_session", token)
+    page = await client.get("/")
+    assert page.status_code == 200, page.text
+    csrf = re.search(r'"x-csrftoken": "([^"]+)"', page.text).group(1)
+    return page, {"x-csrftoken": csrf}
+
+
+def board_socket(ws_url, token, *, origin, after=0):
+    return websocket_connect(
+        f"{ws_url}?after={after}",
+        origin=origin,
+        additional_headers={"Cookie": f"lr_session={token}"},
+        open_timeout=5,
+        compression=None,
+    )
+
+
+async def next_lead_message(ws, within=5.0):
+    """The next message that is not a heartbeat."""
+    deadline = time.monotonic() + within
+    while True:
+        message = await asyncio.wait_for(ws.recv(), max(0.01, deadline - time.monotonic()))
+        if marker_of(message)["event-kind"] != "heartbeat":
+            return message
+
+
+async def post_inquiry(base_url, practice, **fields):
+    raw, headers = signed(inquiry(**fields), practice.secret)
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            f"{base_url}/webhooks/forms/{practice.form_key}", content=raw, headers=headers
+        )
+    assert response.status_code == 201, response.text
+    return response.json()["lead_id"]
+
+
+@pytest.fixture(scope="module")
+async def browser():
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()

@@ -1,35 +1,24 @@
 """The board in headless Debian Chromium (Playwright, no browser download), against the real app."""
 
+# The tests request the shared `browser` fixture imported from the helpers by name.
+# ruff: noqa: F811
+
 import asyncio
 
 import pytest
-from playwright.async_api import async_playwright
 
 from router.core.events import latest_event_id
 from router.leads import actions
 from router.privacy.audit import Actor
-from tests.board.helpers import until_true, watch_policy_violations
-from tests.board.test_ws import post_inquiry
+from tests.board.helpers import (
+    browser,  # noqa: F401 - the module's shared browser
+    post_inquiry,
+    until_true,
+    watch_policy_violations,
+)
 from tests.factories import viewer_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="module")
-async def browser():
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
 
 
 async def open_board(browser, live_server, token):

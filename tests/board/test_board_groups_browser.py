@@ -13,10 +13,9 @@ from router.core.events import record_event
 from router.core.models import Lead
 from router.leads import actions
 from router.privacy.audit import Actor
-from tests.board.helpers import new_lead, until_true
-from tests.board.test_board_browser import CHROMIUM_ARGS
-from tests.board.test_hub import TWO_OFFICES
+from tests.board.helpers import TWO_OFFICES, new_lead, until_true
 from tests.factories import make_practice, open_staff_session, viewer_of
+from tests.fixtures.browser import CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

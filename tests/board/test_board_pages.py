@@ -4,19 +4,10 @@ import pytest
 
 from router.board.snapshot import ORDER_RULE
 from router.core.models import Lead
-from tests.board.helpers import new_lead
+from tests.board.helpers import new_lead, signed_in_page
 from tests.factories import make_practice, open_staff_session
 
 pytestmark = pytest.mark.integration
-
-
-async def signed_in_page(client, token):
-    client.cookies.clear()
-    client.cookies.set("lr_session", token)
-    page = await client.get("/")
-    assert page.status_code == 200, page.text
-    csrf = re.search(r'"x-csrftoken": "([^"]+)"', page.text).group(1)
-    return page, {"x-csrftoken": csrf}
 
 
 async def test_the_board_lists_open_leads_in_priority_order_with_its_resume_position(

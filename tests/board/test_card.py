@@ -11,8 +11,7 @@ from router.core.clock import FrozenClock
 from router.core.models import AuditRecord, ConsentRecord, Interaction, Lead, StaffUser
 from router.leads.desk_entry import add_lead_by_hand
 from router.privacy.audit import Actor
-from tests.board.helpers import new_lead
-from tests.board.test_board_pages import signed_in_page
+from tests.board.helpers import new_lead, signed_in_page
 from tests.factories import make_practice, open_staff_session, viewer_of
 
 pytestmark = pytest.mark.integration

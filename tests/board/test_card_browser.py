@@ -12,8 +12,8 @@ from sqlalchemy import update
 from router.core.models import StaffUser
 from router.phones.inbound_texts import receive_text
 from tests.board.helpers import until_true
-from tests.board.test_board_browser import CHROMIUM_ARGS
 from tests.factories import open_staff_session
+from tests.fixtures.browser import CHROMIUM_ARGS
 from tests.phones.helpers import CALLER, TRACKING, form_lead, phone_practice
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]

@@ -15,16 +15,19 @@ from router.core.events import latest_event_id, record_event
 from router.core.models import AuditRecord, DomainEvent, Lead
 from router.leads import actions
 from router.privacy.audit import Actor
-from tests.board.helpers import CollectingSocket, connect, current_position, marker_of, new_lead, until
+from tests.board.helpers import (
+    TWO_OFFICES,
+    CollectingSocket,
+    connect,
+    current_position,
+    marker_of,
+    new_lead,
+    until,
+)
 from tests.factories import make_practice, viewer_of
 from web.board_fragments import BoardFragments, make_board_hub
 
 pytestmark = pytest.mark.integration
-
-TWO_OFFICES = {
-    "downtown": {"zip": "78701", "latitude": 30.27, "longitude": -97.74},
-    "lakeway": {"zip": "78734", "latitude": 30.36, "longitude": -97.98},
-}
 
 
 @pytest.fixture

@@ -9,8 +9,10 @@ from router.core.clock import FrozenClock
 from router.core.models import CallCenter, CallCenterPractice
 from router.leads.escalation import escalate_lead
 from router.privacy.auth import create_user
-from tests.board.test_board_browser import browser  # noqa: F401 - the module's shared browser
-from tests.board.test_ws import post_inquiry
+from tests.board.helpers import (
+    browser,  # noqa: F401 - the module's shared browser
+    post_inquiry,
+)
 from tests.factories import make_practice, open_staff_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]

@@ -7,9 +7,7 @@ import pytest
 
 from router.leads import actions
 from router.privacy.audit import Actor
-from tests.board.helpers import new_lead
-from tests.board.test_board_pages import signed_in_page
-from tests.board.test_hub import TWO_OFFICES
+from tests.board.helpers import TWO_OFFICES, new_lead, signed_in_page
 from tests.factories import make_practice, open_staff_session, viewer_of
 
 pytestmark = pytest.mark.integration

@@ -1,18 +1,15 @@
 import asyncio
-import time
 
-import httpx
 import pytest
-from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from leadrouter.web_process import start_web_process, wait_until_ready
 from realtime.constants import CLOSE_SESSION_ENDED
-from router.core.events import latest_event_id
 from router.privacy.audit import Actor
 from router.privacy.auth import end_user_sessions, revoke_user_sessions
-from tests.board.helpers import marker_of
-from tests.factories import inquiry, make_practice, open_staff_session, signed
+from tests.board.helpers import board_socket, marker_of, next_lead_message, post_inquiry
+from tests.board.helpers import current_position as position
+from tests.factories import make_practice, open_staff_session
 from tests.fixtures.live import free_port
 
 pytestmark = pytest.mark.integration
@@ -23,40 +20,6 @@ async def desk(domain):
     practice = await make_practice(domain, staff={"ana@bright.example": {"name": "Ana"}})
     token = await open_staff_session(domain, practice.staff["ana@bright.example"])
     return practice, token
-
-
-async def position(domain):
-    async with domain.sessionmaker() as session:
-        return await latest_event_id(session)
-
-
-def board_socket(ws_url, token, *, origin, after=0):
-    return connect(
-        f"{ws_url}?after={after}",
-        origin=origin,
-        additional_headers={"Cookie": f"lr_session={token}"},
-        open_timeout=5,
-        compression=None,
-    )
-
-
-async def next_lead_message(ws, within=5.0):
-    """The next message that is not a heartbeat."""
-    deadline = time.monotonic() + within
-    while True:
-        message = await asyncio.wait_for(ws.recv(), max(0.01, deadline - time.monotonic()))
-        if marker_of(message)["event-kind"] != "heartbeat":
-            return message
-
-
-async def post_inquiry(base_url, practice, **fields):
-    raw, headers = signed(inquiry(**fields), practice.secret)
-    async with httpx.AsyncClient() as http:
-        response = await http.post(
-            f"{base_url}/webhooks/forms/{practice.form_key}", content=raw, headers=headers
-        )
-    assert response.status_code == 201, response.text
-    return response.json()["lead_id"]
 
 
 async def test_a_foreign_origin_or_a_missing_session_is_refused_at_the_handshake(domain, desk, live_server):

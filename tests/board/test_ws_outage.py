@@ -11,7 +11,8 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.board.test_ws import board_socket, next_lead_message, position
+from tests.board.helpers import board_socket, next_lead_message
+from tests.board.helpers import current_position as position
 from tests.factories import inquiry, make_practice, open_staff_session, signed
 from tests.fixtures.live import serve_in_thread
 from tests.tcp_gate import TcpGate

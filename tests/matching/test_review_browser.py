@@ -9,7 +9,7 @@ from router.matching.queue import match_leads_task
 from tests.factories import make_practice
 from tests.fixtures.live import LiveServer, serve_in_thread
 from tests.fixtures.screens import SHOTS, WIDTHS, open_page
-from tests.matching.test_review_queue import STAFF, _people
+from tests.matching.helpers import STAFF, _people
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

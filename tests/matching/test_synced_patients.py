@@ -13,7 +13,7 @@ from router.core.phi_columns import PATIENT_EMAIL, PATIENT_FIRST_NAME, PATIENT_L
 from router.matching.patients import SyncedPatients
 from router.matching.queue import match_practice
 from tests.factories import make_practice
-from tests.matching.test_review_queue import new_lead
+from tests.matching.helpers import new_lead
 
 pytestmark = pytest.mark.integration
 

@@ -14,8 +14,8 @@ from router.nurture.outbox import send_due_messages
 from router.nurture.starter import install_starter
 from router.nurture.worker import nurture_tick
 from tests.board.helpers import watch_policy_violations
-from tests.board.test_board_browser import CHROMIUM_ARGS
 from tests.factories import open_staff_session
+from tests.fixtures.browser import CHROMIUM_ARGS
 from tests.nurture.support import nurture_practice
 from tests.phones.helpers import form_lead
 

@@ -12,8 +12,8 @@ from playwright.async_api import async_playwright
 from router.ops.marks import AUDIT_SEAL, BACKUP, ESCALATION_SWEEP, WORKER_HEARTBEAT, record_mark
 from router.privacy.auth import create_user
 from tests.board.helpers import watch_policy_violations
-from tests.board.test_board_browser import CHROMIUM_ARGS
 from tests.factories import PASSWORD, open_staff_session
+from tests.fixtures.browser import CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

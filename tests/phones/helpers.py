@@ -1,4 +1,5 @@
-"""Helpers for the phones tests: practices with tracking numbers, signed Twilio posts, TwiML parsing."""
+"""Helpers for the phones tests: practices with tracking numbers, signed Twilio posts, TwiML parsing,
+a front-desk viewer."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from connectors.twilio.signature import sign_webhook
 from router.core.domain import Domain
 from router.core.models import CallCenter, CallCenterPractice, PracticePhoneSettings
 from router.phones.numbers import add_tracking_number
+from router.privacy.access import Viewer
 from tests.factories import ALL_WEEK, make_practice
 
 TRACKING = "+15125550101"
@@ -158,3 +160,14 @@ def sms_params(
         "Body": body,
         "NumMedia": "0",
     }
+
+
+def viewer_for(practice, user) -> Viewer:  # type: ignore[no-untyped-def]
+    return Viewer(
+        user_id=user.id,
+        role="front_desk",
+        display_name=user.display_name,
+        practice_id=practice.practice.id,
+        location_ids=frozenset(loc.id for loc in practice.locations.values()),
+        overflow_practice_ids=frozenset(),
+    )

@@ -17,8 +17,15 @@ from router.core.models import Interaction, Lead, PhoneCall, StaffUser
 from router.phones.click_to_call import call_lead
 from router.phones.texts import send_sms_to_lead
 from router.privacy.audit import Actor
-from tests.phones.helpers import CALLER, call_params, form_lead, new_sid, phone_practice, post_signed
-from tests.phones.test_sms import viewer_for
+from tests.phones.helpers import (
+    CALLER,
+    call_params,
+    form_lead,
+    new_sid,
+    phone_practice,
+    post_signed,
+    viewer_for,
+)
 
 pytestmark = pytest.mark.integration
 

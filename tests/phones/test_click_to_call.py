@@ -13,8 +13,16 @@ from router.core.errors import PhoneActionRefused
 from router.core.models import Interaction, Lead, PhoneCall, StaffUser
 from router.phones.click_to_call import call_lead
 from router.privacy.audit import Actor
-from tests.phones.helpers import CALLER, TRACKING, call_params, form_lead, phone_practice, post_signed, twiml
-from tests.phones.test_sms import viewer_for
+from tests.phones.helpers import (
+    CALLER,
+    TRACKING,
+    call_params,
+    form_lead,
+    phone_practice,
+    post_signed,
+    twiml,
+    viewer_for,
+)
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,6 @@ from router.core.clock import FrozenClock
 from router.core.errors import PhoneActionRefused
 from router.core.models import ConsentRecord, Interaction, Lead, SmsMessage
 from router.phones.texts import send_deferred_text, send_sms_to_lead, send_text
-from router.privacy.access import Viewer
 from router.privacy.audit import Actor
 from tests.phones.helpers import (
     CALLER,
@@ -25,6 +24,7 @@ from tests.phones.helpers import (
     phone_practice,
     post_signed,
     sms_params,
+    viewer_for,
 )
 
 pytestmark = pytest.mark.integration
@@ -51,17 +51,6 @@ def reply_of(response) -> str | None:  # type: ignore[no-untyped-def]
 async def _consents(domain) -> list[ConsentRecord]:  # type: ignore[no-untyped-def]
     async with domain.sessionmaker() as session:
         return list((await session.scalars(select(ConsentRecord).order_by(ConsentRecord.captured_at))).all())
-
-
-def viewer_for(practice, user) -> Viewer:  # type: ignore[no-untyped-def]
-    return Viewer(
-        user_id=user.id,
-        role="front_desk",
-        display_name=user.display_name,
-        practice_id=practice.practice.id,
-        location_ids=frozenset(loc.id for loc in practice.locations.values()),
-        overflow_practice_ids=frozenset(),
-    )
 
 
 @pytest.mark.parametrize(

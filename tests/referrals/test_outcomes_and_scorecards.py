@@ -20,7 +20,7 @@ from router.core.models import (
 )
 from router.referrals.outcomes import send_monthly_summaries, send_outcome_reports
 from tests.factories import csrf_of, open_staff_session
-from tests.referrals.test_portal import as_person, destination_of, referral_form, send
+from tests.referrals.helpers import as_person, destination_of, referral_form, send
 
 pytestmark = pytest.mark.integration
 

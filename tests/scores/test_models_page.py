@@ -16,7 +16,7 @@ from router.privacy import audit
 from router.scores import promotion, registry
 from simulator.foreign_export import COLUMNS, PRACTICE_MAP, foreign_export
 from tests.factories import csrf_of, inquiry, make_practice, signed
-from tests.test_audit import login
+from tests.fixtures.signin import login
 
 pytestmark = pytest.mark.integration
 

@@ -65,7 +65,7 @@ async def test_webhook_lead_carries_score_version_and_three_reasons(client, doma
 
 
 async def test_models_page_shows_managers_the_active_version_and_its_drift(client, domain, champion_result):
-    from tests.test_audit import login
+    from tests.fixtures.signin import login
 
     await make_practice(
         domain,

@@ -10,8 +10,8 @@ import pytest
 from playwright.async_api import async_playwright
 
 from tests.board.helpers import watch_policy_violations
-from tests.board.test_board_browser import CHROMIUM_ARGS
 from tests.factories import PASSWORD, make_practice
+from tests.fixtures.browser import CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 WIDTHS = (390, 1440)
