@@ -105,7 +105,7 @@ def _context(signed_in: SignedIn, **values: Any) -> dict[str, Any]:
     label = zone_words(zone.key) if zone else ""
     return {
         "viewer": signed_in.viewer,
-        "words": STAGE_WORDS,
+        "stage_words": STAGE_WORDS,
         "query_of": query_of,
         "zone_label": label,
         **values,
