@@ -4,7 +4,7 @@ reconciliation checks with a way to resolve each finding."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -100,9 +100,9 @@ class _ToLogin(Exception):
     """No session: the handler answers with the sign-in page."""
 
 
-def _context(signed_in: SignedIn, **values: Any) -> dict[str, Any]:
+def _context(signed_in: SignedIn, now: datetime, **values: Any) -> dict[str, Any]:
     zone = values.get("zone")
-    label = zone_words(zone.key) if zone else ""
+    label = zone_words(zone.key, at=now) if zone else ""
     return {
         "viewer": signed_in.viewer,
         "stage_words": STAGE_WORDS,
@@ -123,7 +123,10 @@ async def funnel_view(
         return Redirect("/login")
     page = await funnel_page(domain, signed_in.viewer, cut)
     zone = ZoneInfo(page.time_zone)
-    return Template("funnel.html", context=_context(signed_in, page=page, period_error=error, zone=zone))
+    return Template(
+        "funnel.html",
+        context=_context(signed_in, domain.clock.now(), page=page, period_error=error, zone=zone),
+    )
 
 
 @get("/funnel/leads", include_in_schema=False)
@@ -144,7 +147,14 @@ async def funnel_leads(
     async with domain.sessionmaker() as session:
         zone = ZoneInfo((await practice_row(session, signed_in.viewer)).time_zone)
     context = _context(
-        signed_in, stage=stage, lines=lines, total=total, cut=cut, zone=zone, period_error=error
+        signed_in,
+        domain.clock.now(),
+        stage=stage,
+        lines=lines,
+        total=total,
+        cut=cut,
+        zone=zone,
+        period_error=error,
     )
     return Template("funnel_leads.html", context=context)
 
@@ -163,6 +173,7 @@ async def _checks(
     shown = {"notice": request.query_params.get("done"), "errors": {}, "failed": None, "values": {}} | extra
     context = _context(
         signed_in,
+        domain.clock.now(),
         findings=findings,
         appointments=await linkable_appointments(domain, signed_in.viewer),
         zone=zone,
