@@ -16,6 +16,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from router.core.clock import sessions_on_clock
 from router.core.db import grant_app_privileges, make_engine, make_sessionmaker
 from router.core.models import AuditRecord
 from router.privacy import audit
@@ -60,7 +61,7 @@ async def app_role(runtime, domain, service_urls):  # type: ignore[no-untyped-de
     await grant_app_privileges(database_url, role)
     engine = make_engine(make_url(database_url).set(username=role, password=None).render_as_string(False))
     try:
-        yield make_sessionmaker(engine)
+        yield sessions_on_clock(make_sessionmaker(engine), lambda: domain.clock)
     finally:
         await engine.dispose()
         async with runtime.engine.begin() as connection:
