@@ -1,11 +1,14 @@
 """Refused actions: one hierarchy, answered in one place (web/problems.py) in the form the asker reads."""
 
+from types import SimpleNamespace
+
 import pytest
 from litestar import Controller, Litestar, get
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from litestar.testing import TestClient
 
+from router.core.clock import Clock
 from router.core.errors import ActionRefused, LeadNotFound, NotPermitted, PhoneActionRefused
 from router.privacy.passwords import PasswordRejected
 from router.scores.promotion import PromotionRefused
@@ -43,7 +46,9 @@ def client():
         exception_handlers=EXCEPTION_HANDLERS,
         plugins=[problem_details_plugin()],
         template_config=TemplateConfig(
-            directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=_template_globals
+            directory=TEMPLATES_DIR,
+            engine=JinjaTemplateEngine,
+            engine_callback=lambda engine: _template_globals(engine, SimpleNamespace(clock=Clock())),
         ),
     )
     with TestClient(app) as test_client:
@@ -63,7 +68,7 @@ def test_every_refusal_is_problem_json_for_scripts_a_page_for_browsers_a_fragmen
     page = client.get(f"/refuse/{kind}", headers={"accept": "text/html"})
     assert page.status_code == refusal.status_code
     assert page.headers["content-type"].startswith("text/html")
-    assert f"<h1>{refusal.title}</h1>" in page.text
+    assert f'<h1 id="error-title">{refusal.title}</h1>' in page.text
 
     in_place = client.get(f"/console/refuse/{kind}", headers={"hx-request": "true"})
     assert in_place.status_code == refusal.status_code

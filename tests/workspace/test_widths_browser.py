@@ -33,6 +33,12 @@ NOT_PAGES = {
     "/account/set-password/{token:str}": "needs a one-time token (tests/admin covers it)",
     "/models/versions/{version:str}": "needs a trained model (tests/models covers the page)",
     "/referrals/files/{file_id:uuid}": "a referral's attached file, not a page",
+    "/n/u/{token:str}": "a patient's signed unsubscribe link (tests/nurture covers the page at both widths)",
+    "/n/c/{token:str}": "a patient's click-through: a redirect",
+    "/n/o/{token:str}": "the open pixel: an image",
+    "/nurture/sequences/{sequence_id:uuid}": "needs a sequence (tests/nurture covers it at both widths)",
+    "/nurture/templates/{template_id:uuid}": "needs a message's wording (tests/nurture covers it)",
+    "/funnel/leads": "needs a stage to list (tests/funnel covers it at both widths)",
 }
 """GET routes that are not pages a signed-in person opens here, with why."""
 WIDEST = """() => {

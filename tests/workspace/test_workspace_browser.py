@@ -76,7 +76,8 @@ async def test_the_agents_booking_closes_and_hands_back_and_the_practice_sees_it
     await console.click("form.outcome-form button[type=submit]")
     await console.wait_for_selector("text=Booked and handed back", timeout=5000)
     await shot(console, "console-booked")
-    await board.wait_for_selector(f"#lead-{lead_id}", state="detached", timeout=5000)  # no longer open work
+    # no longer open work: the row moves to the folded "Recently closed" group
+    await board.wait_for_selector(f'#lead-{lead_id}[data-group="closed"]', state="attached", timeout=5000)
     stream = lead_page.locator(".activity")
     await lead_page.wait_for_selector(".activity-entry.handback >> text=confirm insurance", timeout=5000)
     text = await stream.inner_text()
