@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from leadrouter.backup import BackupRefused, NoSteps, manifest_path, restore_backup, take_backup
 from leadrouter.backup_drill import run_drill
 from leadrouter.cli import cli
+from router.core.settings import get_settings
 from router.ops.marks import BACKUP
 from router.ops.status import OK, build_report
 from router.privacy import audit
@@ -36,15 +37,26 @@ async def _admin(url: str, sql: str) -> None:
 
 
 @pytest.fixture
-async def stored(domain):
-    """A practice with three leads and a sealed audit chain."""
+async def stored(domain, tmp_path, monkeypatch):
+    """A practice with three leads and a sealed audit chain, with its own file of exported heads (heads
+    another test exported from its own chain would rightly fail this backup's verification)."""
+    heads = str(tmp_path / "audit-heads.jsonl")
+    monkeypatch.setenv("LEADROUTER_AUDIT_HEAD_FILE", heads)
+    get_settings.cache_clear()
+    saved = domain.settings
+    domain.settings = dataclasses.replace(
+        saved, security=dataclasses.replace(saved.security, audit_head_file=heads)
+    )
     practice = await make_practice(domain)
     for _ in range(3):
         await new_lead(domain, practice)
     key = audit.chain_key(domain.settings.security.audit_key)
     while await audit.seal_pending(domain.sessionmaker, key=key):
         pass
-    return practice
+    yield practice
+    domain.settings = saved
+    monkeypatch.undo()
+    get_settings.cache_clear()
 
 
 @pytest.fixture
