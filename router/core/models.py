@@ -1233,6 +1233,12 @@ class NurtureMessage(Base):
         ForeignKey("nurture_enrolments.id", ondelete="SET NULL")
     )
     step_index: Mapped[int | None] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(String(16), default="sequence", server_default="sequence")
+    """sequence (a step of a nurture sequence), reminder, review_request or thank_you."""
+    appointment_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("appointments.id", ondelete="SET NULL")
+    )
+    patient_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("patients.id", ondelete="SET NULL"))
     channel: Mapped[str] = mapped_column(String(8))
     template_version_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("nurture_template_versions.id", ondelete="SET NULL")
@@ -1261,6 +1267,18 @@ class NurtureMessage(Base):
         Index("ix_nurture_messages_practice_sent", "practice_id", "channel", "sent_at"),
         Index(
             "ix_nurture_messages_sending", "attempt_started_at", postgresql_where=text("status = 'sending'")
+        ),
+        Index(
+            "ix_nurture_messages_appointment",
+            "appointment_id",
+            postgresql_where=text("appointment_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_nurture_messages_patient_purpose",
+            "patient_id",
+            "purpose",
+            "created_at",
+            postgresql_where=text("patient_id IS NOT NULL"),
         ),
     )
 
