@@ -189,6 +189,16 @@ _DURATIONS = DurationReport()
 _STARTED = time.monotonic()
 
 
+SLOW_KINDS_FIRST = ("faults", "browser", "fuzz")
+"""Run order: the longest kinds start first, so parallel workers finish together (docs/testing.md)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow kinds first; within a kind, tests keep the order they were collected in."""
+    rank = {kind: index for index, kind in enumerate(SLOW_KINDS_FIRST)}
+    items.sort(key=lambda item: rank.get(kind_of(item.keywords), len(rank)))
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Count each test's time toward its kind (tests/budgets.py)."""
     _DURATIONS.add(kind_of(report.keywords), report.when, report.duration)

@@ -18,7 +18,7 @@ from router.privacy.audit import Actor
 from tests.appointments.helpers import PATIENTS
 from tests.board.helpers import new_lead, watch_policy_violations
 from tests.factories import open_staff_session, viewer_of
-from tests.fixtures.browser import CHROMIUM_ARGS
+from tests.fixtures.browser import CHROMIUM_ARGS, save_screenshot
 from tests.fixtures.pms import connect_practice
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -84,7 +84,7 @@ async def test_the_settings_screen_and_a_pending_booking_fit_a_phone_and_a_deskt
                     overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
                     assert overflow <= 0, (name, width, overflow)
                     assert violations == [], (name, violations)
-                    await page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+                    await save_screenshot(page, str(SHOTS / f"{name}-{width}.png"))
                     await context.close()
         finally:
             await browser.close()

@@ -15,7 +15,7 @@ from router.leads import actions
 from router.privacy.audit import Actor
 from tests.board.helpers import TWO_OFFICES, new_lead, until_true
 from tests.factories import make_practice, open_staff_session, viewer_of
-from tests.fixtures.browser import CHROMIUM_ARGS
+from tests.fixtures.browser import CHROMIUM_ARGS, save_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -102,7 +102,7 @@ async def test_groups_order_and_filters(browser, live_server, domain):
     assert "The rule" not in await page.inner_text(".order-rule") and "escalated first" in (
         await page.inner_text(".order-rule")
     )
-    await page.screenshot(path=str(SHOTS / "board-groups-1440.png"), full_page=True)
+    await save_screenshot(page, str(SHOTS / "board-groups-1440.png"))
 
     # Keyboard: reach the Mine tab and press it; counts say how many each filter holds.
     assert await count(page, '[data-count-filter="mine"]') == "1"
@@ -134,7 +134,7 @@ async def test_groups_order_and_filters(browser, live_server, domain):
     ]
     await page.click(f"#lead-{urgent} button.expand")
     await page.wait_for_selector(f"#lead-{urgent} .lead-actions", state="visible")
-    await page.screenshot(path=str(SHOTS / "board-compact-1440.png"), full_page=True)
+    await save_screenshot(page, str(SHOTS / "board-compact-1440.png"))
     await page.wait_for_timeout(300)  # the view's save is a background request
     await context.close()
 
@@ -144,11 +144,11 @@ async def test_groups_order_and_filters(browser, live_server, domain):
     )
     assert await small.evaluate("document.body.classList.contains('compact')")
     assert await small.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    await small.screenshot(path=str(SHOTS / "board-compact-390.png"), full_page=True)
+    await save_screenshot(small, str(SHOTS / "board-compact-390.png"))
     await small.click("#compact-toggle")
     await small.click('.board-filters button[data-filter="all"]')
     assert await small.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    await small.screenshot(path=str(SHOTS / "board-groups-390.png"), full_page=True)
+    await save_screenshot(small, str(SHOTS / "board-groups-390.png"))
     await phone.close()
 
 
@@ -176,7 +176,7 @@ async def test_the_close_form_answers_beside_its_fields_and_the_card_says_what_w
     await page.wait_for_selector(beside, timeout=5000)
     assert "has passed" in await page.inner_text(beside)
     assert await page.evaluate("document.activeElement.name") == "appointment_at"
-    await page.screenshot(path=str(SHOTS / "board-close-refused-1440.png"), full_page=True)
+    await save_screenshot(page, str(SHOTS / "board-close-refused-1440.png"))
 
     await page.fill(f"{card} input[name=appointment_at]", "2031-03-04T09:30")
     await page.click(f"{card} form.close-form button[type=submit]")
@@ -198,10 +198,10 @@ async def test_the_search_page_at_desk_and_phone_width(browser, live_server, dom
         await page.click(".search-form button[type=submit]")
         await page.wait_for_selector(".found-leads li")
         assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-        await page.screenshot(path=str(SHOTS / f"board-search-{width}.png"), full_page=True)
+        await save_screenshot(page, str(SHOTS / f"board-search-{width}.png"))
         await page.fill("#phone", "call me")
         await page.click(".search-form button[type=submit]")
         await page.wait_for_selector("#phone-error")
         assert await page.evaluate("document.activeElement.id") == "error-summary"
-        await page.screenshot(path=str(SHOTS / f"board-search-refused-{width}.png"), full_page=True)
+        await save_screenshot(page, str(SHOTS / f"board-search-refused-{width}.png"))
         await context.close()

@@ -13,7 +13,7 @@ from router.core.models import StaffUser
 from router.phones.inbound_texts import receive_text
 from tests.board.helpers import until_true
 from tests.factories import open_staff_session
-from tests.fixtures.browser import CHROMIUM_ARGS
+from tests.fixtures.browser import CHROMIUM_ARGS, save_screenshot
 from tests.phones.helpers import CALLER, TRACKING, form_lead, phone_practice
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -64,7 +64,7 @@ async def test_call_and_text_from_a_card(browser, live_phone_server, domain):
     assert await page.inner_text(f"{card} .contact-phone") == "(512) 867-5309"
     assert await page.get_attribute(f"{card} .contact-phone", "href") == f"tel:{CALLER}"
     assert "Chipped a front tooth" in await page.inner_text(f"{card} .patient-message")
-    await page.screenshot(path=str(SHOTS / "board-card-1440.png"), full_page=True)
+    await save_screenshot(page, str(SHOTS / "board-card-1440.png"))
 
     await page.click(f"{card} button.call")
     await until_true(
@@ -79,7 +79,7 @@ async def test_call_and_text_from_a_card(browser, live_phone_server, domain):
     await page.wait_for_selector(message, timeout=5000)
     assert await page.inner_text(message) == "Write the message first."
     assert await page.get_attribute(f"{card} textarea[name=body]", "aria-invalid") == "true"
-    await page.screenshot(path=str(SHOTS / "board-card-text-refused-1440.png"), full_page=True)
+    await save_screenshot(page, str(SHOTS / "board-card-text-refused-1440.png"))
     assert fake.made("Messages") == []
 
     await page.fill(f"{card} textarea[name=body]", "Yes! Can you come in at 3 today?")
@@ -114,5 +114,5 @@ async def test_the_card_at_phone_width_does_not_scroll_sideways(browser, live_ph
     assert "adds your number on the Staff screen" in await page.inner_text(f"#lead-{lead_id} .phone-actions")
     await page.click(f"#lead-{lead_id} details.compose summary")
     assert await no_sideways_scroll(page)
-    await page.screenshot(path=str(SHOTS / "board-card-390.png"), full_page=True)
+    await save_screenshot(page, str(SHOTS / "board-card-390.png"))
     await context.close()

@@ -11,6 +11,7 @@ from playwright.async_api import async_playwright
 from tests.board.helpers import watch_policy_violations
 from tests.chat.conftest import conversation_created, signed
 from tests.factories import open_staff_session
+from tests.fixtures.browser import save_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -55,7 +56,7 @@ async def test_staff_read_the_chat_on_the_lead_page_and_reply(
     await page.locator(".transcript li.out", has_text="Mornings or afternoons").wait_for(timeout=5000)
     assert [sent["content"] for sent in chat_world.chatwoot.sent] == ["Yes! Mornings or afternoons?"]
     await page.locator(".lead-chat").scroll_into_view_if_needed()
-    await page.screenshot(path=str(SCREENSHOTS / f"lead-chat-{width}.png"), full_page=True)
+    await save_screenshot(page, str(SCREENSHOTS / f"lead-chat-{width}.png"))
     assert await page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     assert violations == []
     await context.close()

@@ -14,6 +14,7 @@ from router.core.models import AdSpend, Appointment, FunnelEvent, Lead, Practice
 from router.funnel.findings import run_checks
 from tests.board.helpers import new_lead
 from tests.factories import make_practice
+from tests.fixtures.browser import save_screenshot
 from tests.fixtures.screens import SHOTS, WIDTHS, open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -108,7 +109,7 @@ async def test_the_funnel_pages_fit_a_phone_and_a_desktop(chromium, live_server,
             overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             if overflow > 0:
                 too_wide.append((name, width, overflow))
-            await page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+            await save_screenshot(page, str(SHOTS / f"{name}-{width}.png"))
             await context.close()
     assert too_wide == []
 

@@ -7,6 +7,7 @@ import pytest
 
 from router.matching.queue import match_leads_task
 from tests.factories import make_practice
+from tests.fixtures.browser import save_screenshot
 from tests.fixtures.live import LiveServer, serve_in_thread
 from tests.fixtures.screens import SHOTS, WIDTHS, open_page
 from tests.matching.helpers import STAFF, _people
@@ -41,7 +42,7 @@ async def test_the_review_page_fits_and_a_decision_takes_one_click(
         context, page = await open_page(chromium, live_server, domain, boss, "/matching/review", width=width)
         assert page.policy_violations == []
         assert await page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0, width
-        await page.screenshot(path=str(SHOTS / f"matching-review-{width}.png"), full_page=True)
+        await save_screenshot(page, str(SHOTS / f"matching-review-{width}.png"))
         await context.close()
     context, page = await open_page(chromium, live_server, domain, boss, "/matching/review")
     await page.get_by_role("button", name="Different people").click()

@@ -15,7 +15,7 @@ from router.nurture.starter import install_starter
 from router.nurture.worker import nurture_tick
 from tests.board.helpers import watch_policy_violations
 from tests.factories import open_staff_session
-from tests.fixtures.browser import CHROMIUM_ARGS
+from tests.fixtures.browser import CHROMIUM_ARGS, save_screenshot
 from tests.nurture.support import nurture_practice
 from tests.phones.helpers import form_lead
 
@@ -43,7 +43,7 @@ async def _page(browser, live_server, token, width=1440):  # type: ignore[no-unt
 
 async def _shoot(page, name: str, width: int) -> None:  # type: ignore[no-untyped-def]
     SHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SHOTS / f"nurture-{name}-{width}.png"), full_page=True)
+    await save_screenshot(page, str(SHOTS / f"nurture-{name}-{width}.png"))
     scroll = await page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width, f"{name} scrolls sideways at {width} px ({scroll})"
 

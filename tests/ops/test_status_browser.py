@@ -13,7 +13,7 @@ from router.ops.marks import AUDIT_SEAL, BACKUP, ESCALATION_SWEEP, WORKER_HEARTB
 from router.privacy.auth import create_user
 from tests.board.helpers import watch_policy_violations
 from tests.factories import PASSWORD, open_staff_session
-from tests.fixtures.browser import CHROMIUM_ARGS
+from tests.fixtures.browser import CHROMIUM_ARGS, save_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -52,7 +52,7 @@ async def test_the_status_page_fits_a_phone_and_a_desktop(live_server, domain):
                 worker = page.locator(".status-item", has_text="Worker")
                 assert "Down" in await worker.inner_text() and "What to do" in await worker.inner_text()
                 assert await page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
-                await page.screenshot(path=str(SHOTS / f"status-{width}.png"), full_page=True)
+                await save_screenshot(page, str(SHOTS / f"status-{width}.png"))
                 assert violations == []
                 await context.close()
         finally:

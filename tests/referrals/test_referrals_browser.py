@@ -16,6 +16,7 @@ from router.referrals.destinations import destinations_for
 from router.referrals.submit import send_referral
 from tests.board.helpers import watch_policy_violations
 from tests.factories import open_staff_session, viewer_of
+from tests.fixtures.browser import save_screenshot
 from tests.fixtures.referrers import PDF
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -67,7 +68,7 @@ async def test_a_referral_reaches_the_board_live_and_its_status_reaches_only_its
     await portal.set_input_files(
         "#attachments", {"name": "letter.pdf", "mimeType": "application/pdf", "buffer": PDF}
     )
-    await portal.screenshot(path=str(SCREENSHOTS / "referral-form-filled-1440.png"), full_page=True)
+    await save_screenshot(portal, str(SCREENSHOTS / "referral-form-filled-1440.png"))
     await portal.click("form.referral-form button[type=submit]")
     await portal.wait_for_url("**/referrals?sent=1")
     assert "Rosa Quintero" in await portal.inner_text("#referral-list")
@@ -88,7 +89,7 @@ async def test_a_referral_reaches_the_board_live_and_its_status_reaches_only_its
     )
     status = portal.locator(f"#referral-{referral.id} .referral-status")
     await status.filter(has_text="Contacted").wait_for(timeout=15000)  # the page's own refresh
-    await portal.screenshot(path=str(SCREENSHOTS / "referrals-status-1440.png"), full_page=True)
+    await save_screenshot(portal, str(SCREENSHOTS / "referrals-status-1440.png"))
     assert portal.policy_violations == [] and board.policy_violations == []
 
     other_context, other = await open_as(
@@ -133,7 +134,7 @@ async def test_the_portal_and_the_scorecards_fit_phone_and_desk_widths(
     )
     for email, path, name in pages:
         context, page = await open_as(browser, live_server, domain, referral_world.person(email), path, width)
-        await page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
+        await save_screenshot(page, str(SCREENSHOTS / f"{name}-{width}.png"))
         assert await no_sideways_scroll(page), (path, width)
         assert page.policy_violations == [], path
         await context.close()
