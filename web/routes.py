@@ -14,6 +14,7 @@ from web.admin.audit import (
     audit_patient_search,
     audit_verify,
 )
+from web.admin.chat import chat_source_add, chat_source_page, chat_sources_page
 from web.admin.forms import form_add, form_page, form_rotate, form_test, forms_page
 from web.admin.index import admin_index
 from web.admin.locations import (
@@ -145,6 +146,9 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     set_password_page,
     set_password_save,
     forms_page,
+    chat_sources_page,
+    chat_source_add,
+    chat_source_page,
     form_add,
     form_page,
     form_rotate,

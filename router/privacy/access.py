@@ -67,7 +67,7 @@ ACTIONS: dict[str, str] = {
     "staff.manage": "Invite, change and deactivate staff",
     "spend.import": "Upload ad spend",
     "audit.review": "Review the audit log and patients' access reports",
-    "practice.administer": "Add and close offices; form sources, their secrets and phone numbers",
+    "practice.administer": "Add and close offices; web forms, chats, their secrets and phone numbers",
     "platform.administer": "Manage practices and call centers",
     "break_glass.start": "Open a patient's record outside their scope (break-glass)",
     "patient.export": "Export everything held about a patient (access request)",

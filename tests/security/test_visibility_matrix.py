@@ -102,6 +102,8 @@ NO_LEAD_DATA = {
     "/account/set-password/{token:str}": "the password form of a one-time link",
     "/admin/forms": "web forms and their state",
     "/admin/forms/{source_id:uuid}": "deliveries: outcome, reason, lead id (no lead data)",
+    "/admin/chat": "chat sources and their conversation counts",
+    "/admin/chat/{chat_source_id:uuid}": "one chat source's set-up and counts (no conversation)",
     "/admin/phones": "tracking numbers and call settings",
     "/admin/spend": "ad spend per channel",
     "/admin/pms": "the PMS connection, sync health and run counts (no patient or lead data)",

@@ -12,6 +12,7 @@ import pytest
 from litestar.routes import HTTPRoute
 from sqlalchemy import select
 
+from router.chat.sources import create_chat_source
 from router.core.models import FormSource
 from router.leads import actions
 from router.phones.inbound_texts import receive_text
@@ -105,6 +106,15 @@ async def _world(domain: Any) -> tuple[dict[str, Any], dict[str, str]]:
         source_id = await session.scalar(
             select(FormSource.id).where(FormSource.practice_id == practice.practice.id)
         )
+        chat = await create_chat_source(
+            session,
+            domain,
+            practice_id=practice.practice.id,
+            key="bright-chat",
+            kind="chatwoot",
+            name="Website chat",
+            signing_secret="chat-secret",
+        )
     people = {
         "front_desk": practice.staff["desk@bright.example"],
         "manager": practice.staff["boss@bright.example"],
@@ -119,6 +129,7 @@ async def _world(domain: Any) -> tuple[dict[str, Any], dict[str, str]]:
         "location_id": str(practice.locations["downtown"].id),
         "user_id": str(practice.staff["desk@bright.example"].id),
         "source_id": str(source_id),
+        "chat_source_id": str(chat.source_id),
     }
     return people, ids
 

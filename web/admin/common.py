@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from litestar import Request
 from litestar.response import Redirect, Template
+from sqlalchemy import select
 
 from router.core.domain import Domain
 from router.core.errors import EditConflict, InvalidFields
+from router.core.models import Location, Practice
 from router.privacy.access import Viewer, may_do
 from router.privacy.auth import SignedIn
 from web.sessions import current_session
@@ -18,6 +21,7 @@ SECTIONS = (
     ("locations", "/admin/locations", "Offices and hours", "practice.configure"),
     ("staff", "/admin/staff", "Staff", "staff.manage"),
     ("forms", "/admin/forms", "Web forms", "practice.administer"),
+    ("chat", "/admin/chat", "Chat", "practice.administer"),
     ("phones", "/admin/phones", "Phones", "practice.administer"),
     ("spend", "/admin/spend", "Ad spend", "spend.import"),
     ("pms", "/admin/pms", "Practice-management system", "practice.configure"),
@@ -79,3 +83,21 @@ def refused(exc: InvalidFields | EditConflict) -> dict[str, Any]:
     if isinstance(exc, InvalidFields):
         return {"errors": exc.errors, "status_code": 422}
     return {"conflict": str(exc), "status_code": 409}
+
+
+async def zone_and_offices(domain: Domain, signed_in: SignedIn) -> tuple[ZoneInfo, list[tuple[str, str]]]:
+    """The practice's time zone, and its open offices as choices for "the office when none is named"."""
+    async with domain.sessionmaker() as session:
+        zone = await session.scalar(
+            select(Practice.time_zone).where(Practice.id == signed_in.viewer.practice_id)
+        )
+        offices = (
+            await session.execute(
+                select(Location.id, Location.name).where(
+                    Location.practice_id == signed_in.viewer.practice_id, Location.is_active.is_(True)
+                )
+            )
+        ).all()
+    return ZoneInfo(zone or "UTC"), [("", "None: the office nearest the patient's ZIP")] + [
+        (str(i), name) for i, name in offices
+    ]

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from sqlalchemy import select
 
 from router.core.domain import Domain
 from router.core.errors import InvalidFields
-from router.core.models import Location, Practice
 from router.intake.form_deliveries import recent_deliveries
 from router.intake.form_source_admin import add_form, list_forms, load_form, new_secret, send_test_inquiry
 from router.intake.form_sources import ROTATION_OVERLAP
 from router.privacy.auth import SignedIn
-from web.admin.common import page, refused, signed_in_or_login, submitted
+from web.admin.common import page, refused, signed_in_or_login, submitted, zone_and_offices
 from web.sessions import actor_of
 
 OUTCOME_WORDS = {
@@ -31,31 +28,14 @@ OUTCOME_WORDS = {
 }
 
 
-async def _practice(domain: Domain, signed_in: SignedIn) -> tuple[ZoneInfo, list[tuple[str, str]]]:
-    async with domain.sessionmaker() as session:
-        zone = await session.scalar(
-            select(Practice.time_zone).where(Practice.id == signed_in.viewer.practice_id)
-        )
-        offices = (
-            await session.execute(
-                select(Location.id, Location.name).where(
-                    Location.practice_id == signed_in.viewer.practice_id, Location.is_active.is_(True)
-                )
-            )
-        ).all()
-    return ZoneInfo(zone or "UTC"), [("", "None: the office nearest the patient's ZIP")] + [
-        (str(i), name) for i, name in offices
-    ]
-
-
 async def _list(domain: Domain, signed_in: SignedIn, **context: Any) -> Template:
-    zone, offices = await _practice(domain, signed_in)
+    zone, offices = await zone_and_offices(domain, signed_in)
     forms = await list_forms(domain, signed_in.viewer)
     return page("admin/forms.html", signed_in, "forms", forms=forms, zone=zone, offices=offices, **context)
 
 
 async def _detail(domain: Domain, signed_in: SignedIn, source_id: uuid.UUID, **context: Any) -> Template:
-    zone, _ = await _practice(domain, signed_in)
+    zone, _ = await zone_and_offices(domain, signed_in)
     row = await load_form(domain, signed_in.viewer, source_id)
     deliveries = await recent_deliveries(domain, source_id)
     return page(
