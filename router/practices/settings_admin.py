@@ -27,6 +27,7 @@ from router.practices.hours_form import read_weekly_hours, weekly_hours_values
 from router.practices.settings import (
     AFTER_HOURS_RULES,
     ATTRIBUTION_CONVERSION_STAGES,
+    REVIEW_URL,
     STAFF_STRATEGIES,
     AlertContact,
     AssignmentRules,
@@ -98,6 +99,8 @@ class SettingsScreen:
             "assignment.include_managers": "1" if rules.include_managers else "",
             "fallback.phone": contact.phone or "",
             "fallback.email": contact.email or "",
+            "reviews.on": "1" if s.review_requests else "",
+            "reviews.page_url": s.review_page_url or "",
         }
         for manager in self.managers:
             values[f"{manager.prefix}-phone"] = manager.phone or ""
@@ -173,6 +176,7 @@ def read_settings_form(
         email=read.email("fallback.email", label="The fallback email"),
     )
     phones, on_call = _read_managers(read, managers, region)
+    review_on, review_url = _read_reviews(read)
     read.done()
     assert after_hours and stage and strategy
     settings = replace(
@@ -201,9 +205,22 @@ def read_settings_form(
             **on_call,
         },
         alert_fallback_contact=contact,
+        review_requests=review_on,
+        review_page_url=review_url,
     )
     settings.check()
     return settings, phones
+
+
+def _read_reviews(read: FormReader) -> tuple[bool, str | None]:
+    """Review requests on or off, and the review page they link to (needed to turn them on)."""
+    url = read.text("reviews.page_url", label="The review page", max_length=500)
+    on = read.boolean("reviews.on")
+    if url and not REVIEW_URL.fullmatch(url):
+        read.fail("reviews.page_url", "Give the page's full address, starting with https://.")
+    elif on and not url:
+        read.fail("reviews.page_url", "Give the review page's address to turn review requests on.")
+    return on, url
 
 
 _MINUTES = {
