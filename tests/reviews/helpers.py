@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from router.appointments.pms_settings import import_export_for
 from router.core.domain import Domain

@@ -117,7 +117,9 @@ async def test_nobody_is_asked_when_the_practice_is_off_or_the_patient_has_no_le
     await visit(domain, off, appointment="A-1", start="2026-03-03 08:00", status="completed")
     assert await queue_review_requests(domain) == {}
     # A patient known only to the PMS (no lead here: no contact consent on file) is not asked either.
-    stranger = await becomes_patient(domain, off, pms_id="P-9", first="Zed", last="Nolead", phone="(512) 555-0199")
+    stranger = await becomes_patient(
+        domain, off, pms_id="P-9", first="Zed", last="Nolead", phone="(512) 555-0199"
+    )
     assert stranger is not None
     await visit(domain, off, appointment="A-9", patient="P-9", start="2026-03-03 08:00", status="completed")
     assert await request_review(domain, await appointment_id(domain, off, "A-9")) == "review requests are off"
