@@ -53,12 +53,17 @@ async def referred_by(session: AsyncSession, domain: Domain, lead: Lead) -> Refe
     if row is not None and row.referring_patient_id is not None:
         patient = await session.get(Patient, row.referring_patient_id)
         if patient is not None:
+            thanks = (
+                await session.get(NurtureMessage, row.thank_you_message_id)
+                if row.thank_you_message_id
+                else None
+            )
             return ReferredBy(
                 patient_name(domain, patient),
                 row.referring_lead_id,
                 None,
                 row.code,
-                row.thank_you_state == "queued",
+                thanks is not None and thanks.status == "sent",
             )
     typed, code = None, None
     for touchpoint in await session.scalars(

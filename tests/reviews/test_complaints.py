@@ -102,7 +102,7 @@ async def test_a_request_waiting_in_the_outbox_is_cancelled_when_a_complaint_is_
 async def test_the_sender_checks_the_flag_again_before_sending(outbox_domain, outbox_twilio):
     """A flag that landed between queueing and sending (the two transactions crossed) still stops it."""
     domain = outbox_domain
-    practice, lead_id, patient_id = await _patient_lead(domain)
+    practice, _lead_id, patient_id = await _patient_lead(domain)
     await visit(domain, practice, appointment="A-1", start="2026-03-03 08:00", status="completed")
     await queue_review_requests(domain)
     async with domain.sessionmaker() as session, session.begin():

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from router.nurture.outbox import send_due_messages
+from router.privacy.audit import Actor
 from router.reviews.requests import queue_review_requests, request_review
 from tests.escalation.support import freeze
 from tests.nurture.support import daytime
@@ -123,3 +124,37 @@ async def test_nobody_is_asked_when_the_practice_is_off_or_the_patient_has_no_le
     assert stranger is not None
     await visit(domain, off, appointment="A-9", patient="P-9", start="2026-03-03 08:00", status="completed")
     assert await request_review(domain, await appointment_id(domain, off, "A-9")) == "review requests are off"
+
+
+async def test_the_settings_screen_turns_requests_on_only_with_a_review_page(domain):
+    from router.core.errors import InvalidFields
+    from router.practices.settings_admin import load_settings_screen, save_settings
+    from router.privacy.access import Viewer
+
+    practice = await review_practice(domain, asking=False)
+    maya = practice.staff["maya@bright.example"]
+    viewer = Viewer(maya.id, "manager", "Maya", practice.practice.id, frozenset(), frozenset())
+    actor = Actor("user", str(maya.id))
+    form = (await load_settings_screen(domain, viewer)).values()
+    with pytest.raises(InvalidFields) as refused:
+        await save_settings(domain, viewer, {**form, "reviews.on": "1", "reviews.page_url": ""}, actor=actor)
+    assert refused.value.errors == {
+        "reviews.page_url": "Give the review page's address to turn review requests on."
+    }
+    with pytest.raises(InvalidFields) as refused:
+        await save_settings(
+            domain, viewer, {**form, "reviews.on": "1", "reviews.page_url": "g.page/r/x"}, actor=actor
+        )
+    assert "starting with https://" in refused.value.errors["reviews.page_url"]
+    saved = await save_settings(
+        domain,
+        viewer,
+        {**form, "reviews.on": "1", "reviews.page_url": "https://g.page/r/x/review"},
+        actor=actor,
+    )
+    assert saved.changed
+    screen = await load_settings_screen(domain, viewer)
+    assert (screen.settings.review_requests, screen.settings.review_page_url) == (
+        True,
+        "https://g.page/r/x/review",
+    )
