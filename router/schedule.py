@@ -32,6 +32,8 @@ from router.phones.texts import send_deferred_text_task, send_due_texts_task
 from router.privacy import audit
 from router.privacy.audit_chain import HeadSink, export_head
 from router.referrals.outcomes import monthly_summaries_task, outcome_reports_task
+from router.referrals.patient_thanks import patient_referrals_task
+from router.reviews.requests import review_requests_task
 from router.scores.explanations import fill_missing_reasons
 from router.scores.pooled_calibration import recalibrate_pooled_models
 
@@ -98,6 +100,9 @@ PMS_DROP_MINUTES = {7, 22, 37, 52}
 """Every 15 minutes, off the sync's minutes: a nightly export dropped by SFTP is in before the morning."""
 PMS_RETRY_SECONDS = {40}
 """Once a minute: a booking left "pending in PMS" is written within a minute of its back-off ending."""
+PATIENT_MESSAGES_SECONDS = {50}
+"""Once a minute: a visit the PMS sync (every 5 minutes) reports completed gets its review request
+and the referrer's thank-you within a minute, at a few indexed queries a run."""
 NIGHTLY_ATTRIBUTION_HOUR_UTC = 8
 """02:15-03:15 in US Central time: after the day's leads and the evening's PMS sync, before opening."""
 
@@ -173,6 +178,8 @@ CRON_JOBS: list[Any] = [
     cron(nurture_recover_task, second=NURTURE_RECOVERY_SECONDS, run_at_startup=True, unique=True),
     cron(nightly_attribution, hour={NIGHTLY_ATTRIBUTION_HOUR_UTC}, minute={15}, unique=True),
     cron(outcome_reports_task, second=OUTCOME_REPORT_SECONDS, unique=True),
+    cron(review_requests_task, second=PATIENT_MESSAGES_SECONDS, unique=True),
+    cron(patient_referrals_task, second=PATIENT_MESSAGES_SECONDS, unique=True),
     cron(
         monthly_summaries_task, day={1}, hour={MONTHLY_SUMMARY_HOUR_UTC}, minute={0}, second={0}, unique=True
     ),

@@ -32,6 +32,7 @@ pytest_plugins = [
     "tests.fixtures.patients",
     "tests.fixtures.screens",
     "tests.fixtures.browser",
+    "tests.fixtures.outbox",
 ]
 
 REPO = Path(__file__).resolve().parent.parent

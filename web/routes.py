@@ -68,6 +68,7 @@ from web.patient_export import export_download, export_page
 from web.phone_actions import PhoneActions
 from web.referrals import REFERRER_HANDLERS
 from web.referrers import REFERRERS_HANDLERS
+from web.reviews import REVIEW_HANDLERS
 from web.status import status_json, status_page
 from web.timeline import call_recording, lead_live, stop_follow_up_action, timeline_page
 from web.ws import board_socket
@@ -92,6 +93,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *REFERRER_HANDLERS,
     *REFERRERS_HANDLERS,
     *LEAD_FRAGMENT_HANDLERS,
+    *REVIEW_HANDLERS,
     LeadsController,
     models_page,
     history_upload,

@@ -24,6 +24,7 @@ from router.nurture.screens import lead_panel
 from router.phones.recordings import recording_for
 from router.privacy.auth import SignedIn
 from router.privacy.break_glass import lapsed_grant
+from router.reviews.complaints import complaint_open_for
 from router.workspace.lead_page import LeadTimeline, lead_timeline
 from router.workspace.texts_inbox import mark_texts_read
 from web.sessions import actor_of, current_session
@@ -58,7 +59,14 @@ async def timeline_page(
         raise LeadNotFound("That lead is not in your scope, or it does not exist.")
     async with domain.sessionmaker() as session:
         follow_up = await lead_panel(session, lead_id)
-    context = {"viewer": signed_in.viewer, "timeline": timeline, "position": position, "follow_up": follow_up}
+        complaint = await complaint_open_for(session, lead_id)
+    context = {
+        "viewer": signed_in.viewer,
+        "timeline": timeline,
+        "position": position,
+        "follow_up": follow_up,
+        "complaint_open": complaint,
+    }
     return Template("lead.html", context=context)
 
 

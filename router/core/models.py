@@ -1280,6 +1280,12 @@ class NurtureMessage(Base):
             "created_at",
             postgresql_where=text("patient_id IS NOT NULL"),
         ),
+        Index(
+            "uq_nurture_messages_review_appointment",
+            "appointment_id",
+            unique=True,
+            postgresql_where=text("purpose = 'review_request'"),
+        ),
     )
 
 
@@ -1479,3 +1485,68 @@ class PatientReferralCode(Base):
         ForeignKey("staff_users.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = _ts()
+
+
+class ComplaintFlag(Base):
+    """An open complaint about a patient: while open, no review request is asked of them.
+
+    Set by staff on the lead page with a short reason (encrypted), cleared by a manager with another;
+    both audited. `patient_id` is the lead's patient when the flag was set, so the flag also covers
+    the patient's other leads; the check reads the lead's flags and the patient's.
+    """
+
+    __tablename__ = "complaint_flags"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    lead_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    patient_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    raised_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    raised_at: Mapped[datetime] = _ts()
+    cleared_at: Mapped[datetime | None] = _ts(nullable=True)
+    cleared_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    clear_reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    __table_args__ = (
+        Index(
+            "uq_complaint_flags_open_lead",
+            "lead_id",
+            unique=True,
+            postgresql_where=text("cleared_at IS NULL AND lead_id IS NOT NULL"),
+        ),
+    )
+
+
+class PatientReferral(Base):
+    """A patient sent by another patient (their link's code, or their name on the form), recorded once
+    the referred lead is a patient; the referrer is thanked once, after the referred patient's first visit."""
+
+    __tablename__ = "patient_referrals"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    referred_lead_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("leads.id", ondelete="CASCADE"), unique=True
+    )
+    referred_patient_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), unique=True
+    )
+    """One row per referred patient: the thank-you for them is asked once, whatever retries."""
+    referring_patient_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("patients.id", ondelete="SET NULL"), index=True
+    )
+    """NULL while the referrer is not matched to a patient record (looked for again for a while)."""
+    referring_lead_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"))
+    how: Mapped[str] = mapped_column(String(8))
+    """code (the referrer's link) or name (the form's "referred by")."""
+    code: Mapped[str | None] = mapped_column(String(16))
+    recorded_at: Mapped[datetime] = _ts()
+    thank_you_message_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("nurture_messages.id", ondelete="SET NULL")
+    )
+    thank_you_state: Mapped[str | None] = mapped_column(String(12))
+    """NULL (waiting for the referred patient's first visit), queued, or no_lead (nobody to write to)."""

@@ -38,6 +38,8 @@ CHAT_MESSAGE_BODY = PhiColumn("chat_messages", "body_enc", "lead")
 CHAT_SIGNING_SECRET = PhiColumn("chat_sources", "signing_secret_enc", "chat_source_secret")
 CHAT_URL_SECRET = PhiColumn("chat_sources", "url_secret_enc", "chat_source_secret")
 CHAT_API_TOKEN = PhiColumn("chat_sources", "api_token_enc", "chat_source_secret")
+COMPLAINT_REASON = PhiColumn("complaint_flags", "reason_enc", "complaint")
+COMPLAINT_CLEAR_REASON = PhiColumn("complaint_flags", "clear_reason_enc", "complaint")
 
 PHI_COLUMNS: tuple[PhiColumn, ...] = (
     LEAD_FIRST_NAME,
@@ -69,5 +71,7 @@ PHI_COLUMNS: tuple[PhiColumn, ...] = (
     PATIENT_PHONE,
     PATIENT_EMAIL,
     PATIENT_DATE_OF_BIRTH,
+    COMPLAINT_REASON,
+    COMPLAINT_CLEAR_REASON,
 )
 """Every encrypted column; a test checks this against the schema (columns ending in _enc/_encrypted)."""

@@ -1,18 +1,19 @@
 """Who may get an automated message: a stored SMS consent for texts, no email opt-out for emails.
 
 Opt-outs are per channel (an email unsubscribe does not stop texts, a STOP does not stop emails),
-and every one is an immutable consent record.
+and every one is an immutable consent record. An open complaint flag stops review requests.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.core.models import ConsentRecord, Lead
+from router.core.models import ComplaintFlag, ConsentRecord, Lead, LeadPatientMatch
 
 
 async def sms_consented(session: AsyncSession, practice_id: uuid.UUID, phone_index: bytes | None) -> bool:
@@ -85,3 +86,15 @@ async def opt_out_address_everywhere(
     for practice_id, lead_id in practices:
         session.add(email_opt_out(practice_id, lead_id, email_index, now, source))
     return len(practices)
+
+
+def complaint_open(*, patient_id: Any, lead_id: Any = None) -> ColumnElement[bool]:
+    """SQL: an open complaint flag on the patient, on any lead linked to them, or on this lead
+    (`patient_id` and `lead_id` may be values or columns of an outer query)."""
+    linked_leads = select(LeadPatientMatch.lead_id).where(
+        LeadPatientMatch.patient_id == patient_id, LeadPatientMatch.status == "linked"
+    )
+    about = [ComplaintFlag.patient_id == patient_id, ComplaintFlag.lead_id.in_(linked_leads)]
+    if lead_id is not None:
+        about.append(ComplaintFlag.lead_id == lead_id)
+    return exists().where(ComplaintFlag.cleared_at.is_(None), or_(*about))

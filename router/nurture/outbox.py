@@ -25,7 +25,7 @@ from router.core.domain import Domain
 from router.core.models import Lead, NurtureMessage, NurtureSettings, Practice, SmsMessage
 from router.core.phi_columns import NURTURE_BODY, NURTURE_RECIPIENT, NURTURE_SUBJECT, SMS_BODY, SMS_PHONE
 from router.core.ports import EmailRefused, PatientEmail, PhoneGatewayError, PortNotConfigured
-from router.nurture.consent import email_opted_out, latest_sms_consent
+from router.nurture.consent import complaint_open, email_opted_out, latest_sms_consent
 from router.nurture.exits import end_enrolment, exit_reason, locked_enrolment
 from router.nurture.links import make_token
 from router.phones.quiet_hours import next_allowed, recipient_zones
@@ -91,6 +91,11 @@ async def _claim(domain: Domain, message_id: uuid.UUID) -> dict[str, str]:
             message.detail = message.detail or "the lead left the sequence"
             return {"status": "cancelled"}
         assert lead is not None
+        if message.purpose == "review_request" and await session.scalar(
+            select(complaint_open(patient_id=message.patient_id, lead_id=message.lead_id))
+        ):
+            message.status, message.detail = "cancelled", "not asked: a complaint about the patient is open"
+            return {"status": "cancelled"}
         refusal = await _refusal_now(session, message, lead)
         if refusal:
             message.status, message.detail = "blocked", refusal

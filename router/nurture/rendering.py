@@ -20,6 +20,7 @@ VARIABLES: dict[str, str] = {
     "office_phone": "The office's phone number",
     "scheduling_link": "The practice's online scheduling page (counted as a click)",
     "treatment": "What they asked about, in plain words (email only: never in a text)",
+    "review_link": "The practice's review page (review requests only; set in Practice settings)",
 }
 """Every variable a template may use: the documented list (docs/nurture.md prints it)."""
 

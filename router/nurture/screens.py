@@ -52,6 +52,7 @@ SAMPLE = {
     "office_phone": "(512) 555-0100",
     "scheduling_link": "https://leads.example.com/n/c/sample",
     "treatment": TREATMENT_WORDS["orthodontics"],
+    "review_link": "https://g.page/r/sample-practice/review",
 }
 """The sample lead a preview is rendered with."""
 

@@ -26,6 +26,8 @@ from router.nurture.starter_wording import (
     MISSED_CALL,
     NAMES,
     REFERRAL_THANKS,
+    REVIEW_REQUEST,
+    REVIEW_TEXT,
     TREATMENTS,
     URGENT,
     WELCOME,
@@ -61,6 +63,10 @@ def starter_wording() -> list[tuple[str, str, str, str, str | None, str]]:
         out.append(("missed-call", language, "sms", "Missed call text-back", None, MISSED_CALL[language]))
         subject, body = REFERRAL_THANKS[language]
         out.append(("referral-thanks", language, "email", "Thank you for a referral", subject, body))
+        subject, body = REVIEW_REQUEST[language]
+        out.append(("review-request", language, "email", "Review request: email", subject, body))
+        text = REVIEW_TEXT[language]
+        out.append(("review-request-text", language, "sms", "Review request: text", None, text))
     return out
 
 

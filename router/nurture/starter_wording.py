@@ -117,6 +117,28 @@ REFERRAL_THANKS = {
         "mucho para todo nuestro equipo.\n\nEl equipo de {{ practice_name }}",
     ),
 }
+REVIEW_REQUEST = {
+    "en": (
+        "How was your visit to {{ practice_name }}, {{ first_name }}?",
+        "Hi {{ first_name }},\n\nThank you for choosing {{ practice_name }}. We hope your first visit "
+        "went well. If you have a minute, a short review helps other people find a practice they can "
+        "trust:\n\n{{ review_link }}\n\nIf anything was not right, please call us at "
+        "{{ office_phone }} first: we want to hear it.\n\nThe team at {{ practice_name }}",
+    ),
+    "es": (
+        "¿Cómo fue su visita a {{ practice_name }}, {{ first_name }}?",
+        "Hola {{ first_name }}:\n\nGracias por elegir {{ practice_name }}. Esperamos que su primera "
+        "visita haya ido bien. Si tiene un minuto, una reseña breve ayuda a otras personas a encontrar "
+        "una práctica de confianza:\n\n{{ review_link }}\n\nSi algo no estuvo bien, llámenos primero "
+        "al {{ office_phone }}: queremos saberlo.\n\nEl equipo de {{ practice_name }}",
+    ),
+}
+REVIEW_TEXT = {
+    "en": "Hi {{ first_name }}, thanks for visiting {{ practice_name }}! Would you leave us a short "
+    "review? {{ review_link }} Reply STOP to opt out.",
+    "es": "Hola {{ first_name }}, ¡gracias por visitar {{ practice_name }}! ¿Nos deja una reseña "
+    "breve? {{ review_link }} Responda STOP para no recibir más mensajes.",
+}
 NAMES = {
     "orthodontics": "Orthodontics",
     "implants": "Implants",

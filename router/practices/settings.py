@@ -44,6 +44,8 @@ class AssignmentRules:
 
 
 _E164 = re.compile(r"\+[1-9][0-9]{7,14}")
+REVIEW_URL = re.compile(r"https://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?", re.IGNORECASE)
+"""An https address with a dotted host: the link goes into patients' texts and emails as it is."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,10 @@ class PracticeSettings:
     """Match probability at or above which a lead is linked to a patient without review."""
     match_review: float = 0.5
     """Match probability from which a pair goes to the managers' review queue (below: no link)."""
+    review_requests: bool = False
+    """Ask new patients for a review after their first completed visit (at most once in 12 months)."""
+    review_page_url: str | None = None
+    """The practice's review page (Google, Yelp...): what `{{ review_link }}` in the wording leads to."""
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> PracticeSettings:
@@ -140,6 +146,10 @@ class PracticeSettings:
             )
         if self.sla_minutes <= 0 or self.escalation_level2_minutes <= 0 or self.claim_timeout_minutes <= 0:
             raise SettingsError("minutes must be positive")
+        if self.review_page_url is not None and not REVIEW_URL.fullmatch(self.review_page_url):
+            raise SettingsError("review_page_url must be an https:// address")
+        if self.review_requests and not self.review_page_url:
+            raise SettingsError("review_requests needs a review_page_url")
         contact = self.alert_fallback_contact
         if contact.phone is not None and not _E164.fullmatch(contact.phone):
             raise SettingsError("alert_fallback_contact.phone must be an E.164 number like +15125550100")

@@ -27,6 +27,7 @@ from router.practices.hours_form import read_weekly_hours, weekly_hours_values
 from router.practices.settings import (
     AFTER_HOURS_RULES,
     ATTRIBUTION_CONVERSION_STAGES,
+    REVIEW_URL,
     STAFF_STRATEGIES,
     AlertContact,
     AssignmentRules,
@@ -98,6 +99,8 @@ class SettingsScreen:
             "assignment.include_managers": "1" if rules.include_managers else "",
             "fallback.phone": contact.phone or "",
             "fallback.email": contact.email or "",
+            "reviews.on": "1" if s.review_requests else "",
+            "reviews.page_url": s.review_page_url or "",
         }
         for manager in self.managers:
             values[f"{manager.prefix}-phone"] = manager.phone or ""
@@ -160,21 +163,16 @@ def read_settings_form(
         label="when a lead counts as converted",
         choices=ATTRIBUTION_CONVERSION_STAGES,
     )
-    strategy = read.choice("assignment.strategy", label="how staff take turns", choices=STAFF_STRATEGIES)
-    max_open = read.integer(
-        "assignment.max_open_leads", label="Most open leads per person", low=1, high=500, required=False
-    )
-    priority = read.integer(
-        "assignment.priority_score", label="Priority score", low=1, high=100, required=False
-    )
+    assignment = _read_assignment(read)
     region = current.phone_region
     contact = AlertContact(
         phone=read.phone("fallback.phone", label="The fallback phone", region=region),
         email=read.email("fallback.email", label="The fallback email"),
     )
     phones, on_call = _read_managers(read, managers, region)
+    reviews = _read_reviews(read)
     read.done()
-    assert after_hours and stage and strategy
+    assert after_hours and stage
     settings = replace(
         current,
         sla_minutes=numbers["sla_minutes"] or current.sla_minutes,
@@ -182,15 +180,7 @@ def read_settings_form(
         claim_timeout_minutes=numbers["claim_timeout_minutes"] or current.claim_timeout_minutes,
         after_hours=after_hours,
         attribution_conversion_stage=stage,
-        assignment=AssignmentRules(
-            route_by_zip=read.boolean("assignment.route_by_zip"),
-            strategy=strategy,
-            respect_availability=read.boolean("assignment.respect_availability"),
-            respect_shift=read.boolean("assignment.respect_shift"),
-            max_open_leads=max_open,
-            priority_score=priority,
-            include_managers=read.boolean("assignment.include_managers"),
-        ),
+        assignment=assignment,
         # On-call hours of people who are no longer managers are kept: they apply again if they return.
         manager_on_call={
             **{
@@ -201,9 +191,39 @@ def read_settings_form(
             **on_call,
         },
         alert_fallback_contact=contact,
+        **reviews,
     )
     settings.check()
     return settings, phones
+
+
+def _read_assignment(read: FormReader) -> AssignmentRules:
+    """Who gets a new lead, as the form's "Who gets a new lead" section asks."""
+    strategy = read.choice("assignment.strategy", label="how staff take turns", choices=STAFF_STRATEGIES)
+    return AssignmentRules(
+        route_by_zip=read.boolean("assignment.route_by_zip"),
+        strategy=strategy or AssignmentRules.strategy,
+        respect_availability=read.boolean("assignment.respect_availability"),
+        respect_shift=read.boolean("assignment.respect_shift"),
+        max_open_leads=read.integer(
+            "assignment.max_open_leads", label="Most open leads per person", low=1, high=500, required=False
+        ),
+        priority_score=read.integer(
+            "assignment.priority_score", label="Priority score", low=1, high=100, required=False
+        ),
+        include_managers=read.boolean("assignment.include_managers"),
+    )
+
+
+def _read_reviews(read: FormReader) -> dict[str, Any]:
+    """Review requests on or off, and the review page they link to (needed to turn them on)."""
+    url = read.text("reviews.page_url", label="The review page", max_length=500)
+    on = read.boolean("reviews.on")
+    if url and not REVIEW_URL.fullmatch(url):
+        read.fail("reviews.page_url", "Give the page's full address, starting with https://.")
+    elif on and not url:
+        read.fail("reviews.page_url", "Give the review page's address to turn review requests on.")
+    return {"review_requests": on, "review_page_url": url}
 
 
 _MINUTES = {

@@ -81,6 +81,9 @@ ACTIONS: dict[str, str] = {
     "referrers.manage": "Invite referring physicians and see referrer scorecards",
     "chat.reply": "Reply to a patient's chat",
     "lead.referral_link": "Make a patient's referral link",
+    "complaint.flag": "Flag an open complaint about a patient (no review requests)",
+    "complaint.clear": "Clear a complaint flag once it is resolved",
+    "patient_referrals.view": "See which patient referred whom, and referral counts",
 }
 """Every action a person can be allowed, in plain words (the role table in docs/security.md)."""
 
@@ -97,6 +100,7 @@ _DESK_ACTIONS = frozenset(
         "chat.reply",
         "lead.referral_link",
         "texts.inbox",
+        "complaint.flag",
     }
 )
 _MANAGING_ACTIONS = _DESK_ACTIONS | {
@@ -118,6 +122,8 @@ _MANAGING_ACTIONS = _DESK_ACTIONS | {
     "funnel.reconcile",
     "matching.review",
     "referrers.manage",
+    "complaint.clear",
+    "patient_referrals.view",
 }
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     FRONT_DESK: _DESK_ACTIONS,

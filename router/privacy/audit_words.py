@@ -22,6 +22,8 @@ ACTION_WORDS = {
     "lead.texts_read": "read the patient's texts",
     "lead.disposition": "overflow outcome",
     "lead.hand_back": "handed back to the practice",
+    "complaint.flagged": "flagged a complaint (no review requests)",
+    "complaint.cleared": "cleared a complaint flag",
     "session.open": "signed in",
     "staff.availability": "changed availability",
     "staff.invited": "invited someone",

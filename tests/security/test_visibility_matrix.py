@@ -70,6 +70,8 @@ READ_PATHS = {
     "/leads/{lead_id:uuid}/chat",
     "/leads/{lead_id:uuid}/referral",
     "/leads/{lead_id:uuid}/referral-link",
+    "/leads/{lead_id:uuid}/care",
+    "/patient-referrals",
 }
 """GET and websocket routes that show leads: each is exercised for every role below."""
 
@@ -171,6 +173,7 @@ async def test_every_role_sees_exactly_its_leads_on_every_page_and_api(client, d
                 f"/leads/{lead_id}/chat",
                 f"/leads/{lead_id}/referral",
                 f"/leads/{lead_id}/referral-link",
+                f"/leads/{lead_id}/care",
                 f"/board/leads/{lead_id}/contact",
             ):
                 status = (await client.get(path)).status_code

@@ -186,6 +186,6 @@ async def _pages_of(base_url: str, token: str, urls: list[str]) -> set[str]:
 def _fragment(path: str) -> bool:
     """htmx fragments (a panel, a list, a queue) are measured inside the pages that hold them."""
     fragments = ("/board/", "/overflow/console/", "/dashboard/panel", "/attribution/body")
-    lead_parts = ("/live", "/more", "/chat", "/referral", "/referral-link")
+    lead_parts = ("/live", "/more", "/chat", "/referral", "/referral-link", "/care")
     in_lead_page = path.startswith("/leads/{lead_id:uuid}/") and path.endswith(lead_parts)
     return path.startswith(fragments) or path in ("/inbox/list", "/referrals/list") or in_lead_page

@@ -14,6 +14,16 @@
     });
   });
 
+  // A form's answer of 422 that is the form's card again, with the message beside the field, is
+  // swapped like a success when the target asks for it (data-errors-in-place).
+  document.body.addEventListener("htmx:beforeSwap", function (evt) {
+    var target = evt.detail.target;
+    if (evt.detail.xhr.status === 422 && target && target.closest && target.closest("[data-errors-in-place]")) {
+      evt.detail.shouldSwap = true;
+      evt.detail.isError = false;
+    }
+  });
+
   // htmx leaves error answers unswapped; a page that names a data-error-target shows them there
   // (for instance "Omar has already claimed this lead" on the overflow console).
   document.body.addEventListener("htmx:responseError", function (evt) {
