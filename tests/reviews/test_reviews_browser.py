@@ -14,7 +14,7 @@ from router.referrals.patient_links import make_referral_link
 from router.referrals.patient_thanks import patient_referrals_task
 from tests.board.helpers import watch_policy_violations
 from tests.factories import open_staff_session
-from tests.fixtures.browser import CHROMIUM_ARGS
+from tests.fixtures.browser import CHROMIUM_ARGS, save_screenshot
 from tests.phones.helpers import form_lead, viewer_for
 from tests.reviews.helpers import becomes_patient, review_practice, visit
 
@@ -42,7 +42,7 @@ async def _page(browser, live_server, token, width=1440):  # type: ignore[no-unt
 
 async def _shoot(page, name: str, width: int) -> None:  # type: ignore[no-untyped-def]
     SHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SHOTS / f"reviews-{name}-{width}.png"), full_page=True)
+    await save_screenshot(page, str(SHOTS / f"reviews-{name}-{width}.png"))
     scroll = await page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width, f"{name} scrolls sideways at {width} px ({scroll})"
 
