@@ -51,6 +51,8 @@ SAMPLE = {
     "office_name": "Downtown Office",
     "office_phone": "(512) 555-0100",
     "scheduling_link": "https://leads.example.com/n/c/sample",
+    "appointment_day": "Tue 3 Mar",
+    "appointment_time": "10:00 AM",
     "treatment": TREATMENT_WORDS["orthodontics"],
 }
 """The sample lead a preview is rendered with."""

@@ -26,6 +26,9 @@ from router.nurture.starter_wording import (
     MISSED_CALL,
     NAMES,
     REFERRAL_THANKS,
+    REMINDER_EMAILS,
+    REMINDER_NAMES,
+    REMINDER_TEXTS,
     TREATMENTS,
     URGENT,
     WELCOME,
@@ -61,6 +64,11 @@ def starter_wording() -> list[tuple[str, str, str, str, str | None, str]]:
         out.append(("missed-call", language, "sms", "Missed call text-back", None, MISSED_CALL[language]))
         subject, body = REFERRAL_THANKS[language]
         out.append(("referral-thanks", language, "email", "Thank you for a referral", subject, body))
+        for key, texts in REMINDER_TEXTS.items():
+            out.append((key, language, "sms", REMINDER_NAMES[key], None, texts[language]))
+        for key, emails in REMINDER_EMAILS.items():
+            subject, body = emails[language]
+            out.append((key, language, "email", REMINDER_NAMES[key], subject, body))
     return out
 
 
