@@ -29,10 +29,10 @@ from router.nurture.outbox import nurture_send_task
 from router.nurture.worker import nurture_recover_task, nurture_tick_task
 from router.ops.marks import AUDIT_SEAL, ESCALATION_SWEEP, marked, worker_heartbeat
 from router.phones.texts import send_deferred_text_task, send_due_texts_task
-from router.reminders.planning import plan_reminders_task
 from router.privacy import audit
 from router.privacy.audit_chain import HeadSink, export_head
 from router.referrals.outcomes import monthly_summaries_task, outcome_reports_task
+from router.reminders.planning import plan_reminders_task
 from router.scores.explanations import fill_missing_reasons
 from router.scores.pooled_calibration import recalibrate_pooled_models
 
