@@ -54,7 +54,7 @@ from web.chat import LEAD_FRAGMENT_HANDLERS
 from web.dashboard import dashboard_export, dashboard_page, dashboard_panel
 from web.funnel_page import funnel_checks, funnel_checks_resolve, funnel_checks_run, funnel_leads, funnel_view
 from web.health import healthz, readyz
-from web.inbox import inbox_list, inbox_page, inbox_unread
+from web.inbox import inbox_alert_handled, inbox_list, inbox_page, inbox_unread
 from web.matching_review import matching_accept, matching_reject, matching_review
 from web.models_admin import model_card_page, model_promote, model_roll_back
 from web.models_page import history_upload, models_page
@@ -116,6 +116,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     stop_follow_up_action,
     inbox_page,
     inbox_list,
+    inbox_alert_handled,
     inbox_unread,
     lead_live,
     call_recording,

@@ -37,7 +37,9 @@ async def _planned(domain, *, confirmation: bool = False):  # type: ignore[no-un
 
 
 async def _cancel(session, appointment_id) -> None:  # type: ignore[no-untyped-def]
-    await session.execute(update(Appointment).where(Appointment.id == appointment_id).values(status="cancelled"))
+    await session.execute(
+        update(Appointment).where(Appointment.id == appointment_id).values(status="cancelled")
+    )
 
 
 async def _lock_waiters(domain) -> int:  # type: ignore[no-untyped-def]
