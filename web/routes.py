@@ -67,6 +67,7 @@ from web.patient_export import export_download, export_page
 from web.phone_actions import PhoneActions
 from web.referrals import REFERRER_HANDLERS
 from web.referrers import REFERRERS_HANDLERS
+from web.reminders import no_show_page, reminders_page, reminders_settings_save
 from web.status import status_json, status_page
 from web.timeline import call_recording, lead_live, stop_follow_up_action, timeline_page
 from web.ws import board_socket
@@ -117,6 +118,9 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     inbox_page,
     inbox_list,
     inbox_alert_handled,
+    reminders_page,
+    reminders_settings_save,
+    no_show_page,
     inbox_unread,
     lead_live,
     call_recording,

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from router.core.domain import Domain
 from router.core.errors import InvalidFields
 from router.core.models import ReminderSettings
+from router.nurture.starter import install_starter
 from router.privacy import audit
 from router.privacy.access import Viewer, require
 
@@ -128,6 +129,7 @@ async def save_settings(domain: Domain, viewer: Viewer, form: dict[str, Any], *,
             row.enabled_at = now
             row.first_enabled_at = row.first_enabled_at or now
         row.updated_at = now
+        await install_starter(session, viewer.practice_id, now)  # the reminder wording, for approval
         audit.record(
             session,
             actor=actor,
