@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,29 +33,31 @@ from router.reminders.timing import plan_messages
 PLAN_BATCH = 200
 """Appointments planned per sweep: a PMS's first sync of thousands spreads over a few minutes."""
 LIVE_STATUSES = ("booked", "confirmed")
+DUE_FOR_PLANNING = text(
+    "appointments.lead_id IS NOT NULL AND appointments.status IN ('booked', 'confirmed') "
+    "AND appointments.reminders_planned_for IS DISTINCT FROM appointments.starts_at"
+)
+"""The partial index's own predicate, as literals, so the planner uses `ix_appointments_reminders_due`."""
 WAITING = ("queued", "held")
 """Reminder rows not yet handed to the sender: the ones a cancellation or a move cancels."""
+
+
+def due_for_planning_query(now: datetime, limit: int) -> Any:
+    """The sweep's query (a test reads its plan: it must use the partial index)."""
+    return (
+        select(Appointment.id)
+        .join(ReminderSettings, ReminderSettings.practice_id == Appointment.practice_id)
+        .where(ReminderSettings.enabled.is_(True), DUE_FOR_PLANNING, Appointment.starts_at > now)
+        .order_by(Appointment.starts_at)
+        .limit(limit)
+    )
 
 
 async def plan_due_reminders(domain: Domain, *, limit: int = PLAN_BATCH) -> dict[str, int]:
     """Plan every appointment whose plan is missing or out of date; cancel those no longer wanted."""
     now = domain.clock.now()
     async with domain.sessionmaker() as session:
-        due = (
-            await session.scalars(
-                select(Appointment.id)
-                .join(ReminderSettings, ReminderSettings.practice_id == Appointment.practice_id)
-                .where(
-                    ReminderSettings.enabled.is_(True),
-                    Appointment.lead_id.is_not(None),
-                    Appointment.status.in_(LIVE_STATUSES),
-                    Appointment.reminders_planned_for.is_distinct_from(Appointment.starts_at),
-                    Appointment.starts_at > now,
-                )
-                .order_by(Appointment.starts_at)
-                .limit(limit)
-            )
-        ).all()
+        due = (await session.scalars(due_for_planning_query(now, limit))).all()
     queued: list[tuple[uuid.UUID, datetime]] = []
     for appointment_id in due:
         queued += await plan_appointment(domain, appointment_id)

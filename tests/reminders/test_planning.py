@@ -191,3 +191,36 @@ async def test_email_in_spanish_without_text_consent_and_nothing_when_reminders_
     assert {r.reminder_kind: r.status for r in await reminder_rows(domain, appointment_id)}[
         "reminder_48h"
     ] == ("cancelled")
+
+
+async def test_a_booking_closed_on_the_board_is_planned_and_shown_on_the_lead_page(client, reminders):
+    from tests.factories import csrf_of, sign_in
+
+    domain = reminders
+    freeze(domain, central(2026, 3, 3, 10, 0))
+    practice = await reminder_practice(domain, staff={"dee@bright.example": {"name": "Dee"}})
+    lead_id = await form_lead(domain, practice, first_name="Ana")
+    await sign_in(client, domain, "dee@bright.example")
+    closed = await client.post(
+        f"/board/leads/{lead_id}/close",
+        data={"reason": "appointment_booked", "appointment_at": "2026-03-09T10:00"},
+        headers={"x-csrftoken": await csrf_of(client)},
+    )
+    assert closed.status_code == 204, closed.text
+    assert (await plan_due_reminders(domain))["messages"] == 3
+    page = (await client.get(f"/leads/{lead_id}")).text
+    assert "(appointment confirmation)" in page and "(appointment reminder, 48 h before)" in page
+
+
+async def test_the_planners_query_uses_its_partial_index(domain):
+    from sqlalchemy import text
+
+    from router.reminders.planning import due_for_planning_query
+
+    compiled = due_for_planning_query(datetime.now(UTC), 200).compile(
+        dialect=domain.sessionmaker.kw["bind"].dialect, compile_kwargs={"literal_binds": True}
+    )
+    async with domain.sessionmaker() as session, session.begin():
+        await session.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = "\n".join((await session.execute(text(f"EXPLAIN {compiled}"))).scalars())
+    assert "ix_appointments_reminders_due" in plan
