@@ -139,3 +139,57 @@ async def test_a_send_racing_a_move_sends_nothing_with_the_old_time(reminders, f
     assert moved == 1
     live = [r for r in await reminder_rows(domain, appointment_id) if r.status == "queued"]
     assert {r.appointment_at for r in live} == {datetime(2026, 3, 10, 11, 0, tzinfo=CENTRAL)}
+
+
+async def test_a_visit_the_pms_sync_finds_for_a_lead_is_planned_and_a_move_there_replans(reminders):
+    import uuid
+
+    from router.core.models import LeadPatientMatch, Patient
+
+    domain = reminders
+    freeze(domain, BOOKED)
+    practice = await reminder_practice(domain)
+    lead_id = await form_lead(domain, practice, first_name="Ana")
+    now = domain.clock.now()
+    async with domain.sessionmaker() as session, session.begin():
+        patient = Patient(
+            id=uuid.uuid4(),
+            practice_id=practice.practice.id,
+            pms_id="P-9",
+            source="fhir",
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(patient)
+        await session.flush()
+        session.add(
+            LeadPatientMatch(
+                practice_id=practice.practice.id,
+                lead_id=lead_id,
+                patient_id=patient.id,
+                method="exact",
+                score=1.0,
+                status="linked",
+                created_at=now,
+            )
+        )
+
+    async def pms_says(version: str, starts_at: datetime) -> None:
+        async with domain.sessionmaker() as session, session.begin():
+            record = AppointmentRecord(
+                pms_id="A-9", version=version, status="booked", starts_at=starts_at, patient_pms_id="P-9"
+            )
+            await apply_appointment(domain, session, practice.practice.id, record, now=domain.clock.now())
+
+    await pms_says("1", VISIT)
+    assert (await plan_due_reminders(domain))["messages"] == 3
+    async with domain.sessionmaker() as session:
+        appointment = await session.scalar(select(Appointment).where(Appointment.pms_id == "A-9"))
+    assert appointment.lead_id == lead_id and appointment.source == "pms"
+    await pms_says("2", datetime(2026, 3, 10, 15, 0, tzinfo=CENTRAL))
+    assert (await plan_due_reminders(domain))["messages"] == 3
+    statuses = sorted(
+        (r.appointment_at.astimezone(CENTRAL).day, r.status)
+        for r in await reminder_rows(domain, appointment.id)
+    )
+    assert statuses == [(9, "cancelled")] * 3 + [(10, "queued")] * 3
