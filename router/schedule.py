@@ -33,6 +33,7 @@ from router.privacy import audit
 from router.privacy.audit_chain import HeadSink, export_head
 from router.referrals.outcomes import monthly_summaries_task, outcome_reports_task
 from router.referrals.patient_thanks import patient_referrals_task
+from router.reminders.planning import plan_reminders_task
 from router.reviews.requests import review_requests_task
 from router.scores.explanations import fill_missing_reasons
 from router.scores.pooled_calibration import recalibrate_pooled_models
@@ -57,6 +58,8 @@ DUE_TEXTS_SECONDS = {30}
 """Once a minute: a lost job's text goes out at most a minute late, and the query is one index scan."""
 NURTURE_TICK_SECONDS = {0, 20, 40}
 """Every 20 s: the first follow-up must go within 5 minutes of the inquiry; a tick is one index scan."""
+REMINDER_PLAN_SECONDS = {5, 25, 45}
+"""Every 20 s: a booking's confirmation goes within a minute; a plan is one partial-index scan."""
 NURTURE_RECOVERY_SECONDS = {10}
 """Once a minute: a message left half-sent by a dead worker is settled at most ~3 minutes later
 (outbox.STALLED_AFTER is 2 minutes), and lost send jobs are picked up."""
@@ -176,6 +179,7 @@ CRON_JOBS: list[Any] = [
     ),
     cron(nurture_tick_task, second=NURTURE_TICK_SECONDS, run_at_startup=True, unique=True),
     cron(nurture_recover_task, second=NURTURE_RECOVERY_SECONDS, run_at_startup=True, unique=True),
+    cron(plan_reminders_task, second=REMINDER_PLAN_SECONDS, run_at_startup=True, unique=True),
     cron(nightly_attribution, hour={NIGHTLY_ATTRIBUTION_HOUR_UTC}, minute={15}, unique=True),
     cron(outcome_reports_task, second=OUTCOME_REPORT_SECONDS, unique=True),
     cron(review_requests_task, second=PATIENT_MESSAGES_SECONDS, unique=True),

@@ -7,9 +7,10 @@ marks it read for the whole desk.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from litestar import Request, Response, get
+from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
@@ -17,10 +18,14 @@ from router.core.domain import Domain
 from router.core.events import latest_event_id
 from router.privacy.access import may_do, require
 from router.privacy.auth import SignedIn
+from router.reminders.alerts import mark_handled
 from router.workspace.texts_inbox import Conversation, load_inbox, unread_conversations
 from web.sessions import actor_of, current_session
 
-TEXT_EVENT_KINDS = "lead.sms_received lead.contacted lead.opt_out_flagged lead.texts_read lead.contact_logged"
+TEXT_EVENT_KINDS = (
+    "lead.sms_received lead.contacted lead.opt_out_flagged lead.texts_read lead.contact_logged "
+    "lead.appointment_changed"
+)
 """Events after which the inbox list may have changed (a text in or out, a conversation read)."""
 
 
@@ -73,3 +78,15 @@ async def inbox_unread(request: Request[Any, Any, Any], domain: NamedDependency[
         else "",
         media_type="text/html",
     )
+
+
+@post("/inbox/alerts/{alert_id:uuid}/handled", include_in_schema=False)
+async def inbox_alert_handled(
+    request: Request[Any, Any, Any], domain: NamedDependency[Domain], alert_id: uuid.UUID
+) -> Redirect:
+    """Someone dealt with a patient's request to cancel or move a visit: the alert leaves the inbox."""
+    signed_in = await current_session(request, domain)
+    if signed_in is None:
+        return Redirect("/login")
+    lead_id = await mark_handled(domain, signed_in.viewer, alert_id, actor=actor_of(request, signed_in))
+    return Redirect(f"/inbox#conversation-{lead_id}", status_code=303)

@@ -55,7 +55,7 @@ from web.chat import LEAD_FRAGMENT_HANDLERS
 from web.dashboard import dashboard_export, dashboard_page, dashboard_panel
 from web.funnel_page import funnel_checks, funnel_checks_resolve, funnel_checks_run, funnel_leads, funnel_view
 from web.health import healthz, readyz
-from web.inbox import inbox_list, inbox_page, inbox_unread
+from web.inbox import inbox_alert_handled, inbox_list, inbox_page, inbox_unread
 from web.matching_review import matching_accept, matching_reject, matching_review
 from web.models_admin import model_card_page, model_promote, model_roll_back
 from web.models_page import history_upload, models_page
@@ -68,6 +68,7 @@ from web.patient_export import export_download, export_page
 from web.phone_actions import PhoneActions
 from web.referrals import REFERRER_HANDLERS
 from web.referrers import REFERRERS_HANDLERS
+from web.reminders import no_show_page, reminders_page, reminders_settings_save
 from web.reviews import REVIEW_HANDLERS
 from web.status import status_json, status_page
 from web.timeline import call_recording, lead_live, stop_follow_up_action, timeline_page
@@ -119,6 +120,10 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     stop_follow_up_action,
     inbox_page,
     inbox_list,
+    inbox_alert_handled,
+    reminders_page,
+    reminders_settings_save,
+    no_show_page,
     inbox_unread,
     lead_live,
     call_recording,

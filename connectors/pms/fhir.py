@@ -34,6 +34,8 @@ person at the desk sees "pending in PMS" rather than a spinner."""
 LEAD_SYSTEM = "urn:leadrouter:lead"
 APPOINTMENT_SYSTEM = "urn:leadrouter:appointment"
 FHIR_JSON = "application/fhir+json"
+CONFIRMED_EXTENSION = "https://leadrouter.example/fhir/StructureDefinition/patient-confirmed"
+"""When the patient confirmed the appointment (a reply to a reminder); FHIR R4 has no status for it."""
 
 
 class FhirPmsClient:
@@ -126,6 +128,21 @@ class FhirPmsClient:
         current = await self._get(f"Appointment/{pms_id}")
         current["status"] = "cancelled"
         headers = {"If-Match": f'W/"{version}"'} if version else {}
+        stored = (await self._send("PUT", f"Appointment/{pms_id}", json=current, headers=headers)).json()
+        return WrittenAppointment(pms_id=stored["id"], version=stored["meta"]["versionId"])
+
+    async def confirm(self, pms_id: str, *, confirmed_at: datetime) -> WrittenAppointment:
+        """The patient confirmed: their participation `accepted`, and when, on the current version."""
+        current = await self._get(f"Appointment/{pms_id}")
+        for participant in current.get("participant", []):
+            if participant.get("actor", {}).get("reference", "").startswith("Patient/"):
+                participant["status"] = "accepted"
+        others = [e for e in current.get("extension", []) if e.get("url") != CONFIRMED_EXTENSION]
+        current["extension"] = [
+            *others,
+            {"url": CONFIRMED_EXTENSION, "valueDateTime": confirmed_at.astimezone(UTC).isoformat()},
+        ]
+        headers = {"If-Match": f'W/"{current["meta"]["versionId"]}"'}
         stored = (await self._send("PUT", f"Appointment/{pms_id}", json=current, headers=headers)).json()
         return WrittenAppointment(pms_id=stored["id"], version=stored["meta"]["versionId"])
 

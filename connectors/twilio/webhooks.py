@@ -24,6 +24,7 @@ from router.phones.click_to_call import bridge_for, record_bridge_result
 from router.phones.inbound_texts import receive_text
 from router.phones.routing import UnknownTrackingNumber, record_ring_result, take_inbound_call
 from router.phones.texts import record_text_status
+from router.reminders.inbound import read_reminder_reply
 
 XML = "application/xml"
 QUEUE_OUTCOMES = {"bridged": "bridged", "bridging-in-process": "bridged", "hangup": "hangup"}
@@ -252,6 +253,8 @@ class TwilioSmsController(Controller):
             body=params.get("Body", ""),
             ip=_ip(request),
         )
+        if received.message_id is not None and received.keyword not in ("help", "opt_in"):
+            await read_reminder_reply(domain, received.message_id)
         return _xml(twiml.sms_reply_twiml(received.reply))
 
     @post(

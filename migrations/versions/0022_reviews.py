@@ -1,7 +1,7 @@
 """reviews and patient referrals: complaint flags, referrals recorded on the referring patient
 
 Revision ID: 0022_reviews
-Revises: 0020_message_purposes
+Revises: 0021_reminders
 
 `complaint_flags`: an open complaint about a patient (set on the lead page with a short reason,
 cleared by a manager; both reasons encrypted) stops review requests, queued ones included.
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0022_reviews"
-down_revision = "0020_message_purposes"
+down_revision = "0021_reminders"
 branch_labels = None
 depends_on = None
 

@@ -77,6 +77,7 @@ async def apply_appointment(
     starts_at = aware(record.starts_at, location.time_zone)
     assert starts_at is not None
     previous_status = row.status if row is not None else None
+    status = _status_after(row, record.status, starts_at)
     if row is None:
         lead_id = await linked_lead_of(session, patient_id) if patient_id else None
         row = Appointment(
@@ -89,16 +90,23 @@ async def apply_appointment(
         )
         session.add(row)
     row.pms_id, row.pms_version, row.pms_state, row.pms_error = record.pms_id, record.version, "synced", None
-    row.status, row.starts_at, row.location_id = record.status, starts_at, location.id
+    row.status, row.starts_at, row.location_id = status, starts_at, location.id
     row.provider_id = provider_id or row.provider_id
     row.patient_id = patient_id or row.patient_id
     row.appointment_type = record.appointment_type or row.appointment_type
     row.updated_at = now
     await session.flush()
     event_id = None
-    if row.lead_id is not None and previous_status != record.status and record.status != "booked":
+    if row.lead_id is not None and previous_status != status and status != "booked":
         event_id = await _tell_the_lead(domain, session, row, location, now=now)
     return AppointmentApplied(changed=True, event_id=event_id)
+
+
+def _status_after(row: Appointment | None, status: str, starts_at: datetime) -> str:
+    """The PMS's status, except that a visit the patient confirmed with us (a reminder reply) stays
+    confirmed while a PMS that cannot store confirmations still says booked for the same time."""
+    unmoved = row is not None and row.status == "confirmed" and row.starts_at == starts_at
+    return "confirmed" if unmoved and status == "booked" else status
 
 
 async def _existing(

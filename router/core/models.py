@@ -542,8 +542,20 @@ class Appointment(Base):
     """Why the last write to the PMS failed, in words a manager can act on (no PHI)."""
     pms_alerted_at: Mapped[datetime | None] = _ts(nullable=True)
     updated_at: Mapped[datetime | None] = _ts(nullable=True)
+    confirmed_at: Mapped[datetime | None] = _ts(nullable=True)
+    """When the patient confirmed (a reply to a reminder); kept when the PMS later rewrites the status."""
+    reminders_planned_for: Mapped[datetime | None] = _ts(nullable=True)
+    """The start time the reminders were last planned for: differs from `starts_at` until planned."""
     __table_args__ = (
         Index("ix_appointments_location_starts_at", "location_id", "starts_at"),
+        Index(
+            "ix_appointments_reminders_due",
+            "starts_at",
+            postgresql_where=text(
+                "lead_id IS NOT NULL AND status IN ('booked', 'confirmed') "
+                "AND reminders_planned_for IS DISTINCT FROM starts_at"
+            ),
+        ),
         UniqueConstraint("practice_id", "pms_id", name="uq_appointments_practice_pms_id"),
         Index(
             "ix_appointments_pms_pending",
@@ -1110,6 +1122,53 @@ class NurtureSettings(Base):
     updated_at: Mapped[datetime] = _ts()
 
 
+class ReminderSettings(Base):
+    """A practice's appointment reminders: on or off (and since when), and how long before a visit."""
+
+    __tablename__ = "reminder_settings"
+    practice_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("practices.id", ondelete="CASCADE"), primary_key=True
+    )
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_enabled_at: Mapped[datetime | None] = _ts(nullable=True)
+    """When reminders were first switched on: the no-show report's before/after line."""
+    enabled_at: Mapped[datetime | None] = _ts(nullable=True)
+    """When they were last switched on."""
+    confirmation: Mapped[bool] = mapped_column(Boolean, default=True)
+    """Send a confirmation at booking."""
+    hours_before: Mapped[list[Any]] = mapped_column(default=lambda: [48, 2])
+    """Reminders this many hours before a visit (whole days keep the office's wall-clock time)."""
+    type_hours: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """Per appointment type (the PMS's words, lower case): its own hours before, replacing the default."""
+    updated_at: Mapped[datetime] = _ts()
+
+
+class ScheduleAlert(Base):
+    """A patient's text reply to a reminder, read as a confirmation, a cancellation or a wish to move it.
+
+    Cancellations and reschedules show in the practice's text inbox until someone marks them handled.
+    """
+
+    __tablename__ = "schedule_alerts"
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    practice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practices.id", ondelete="CASCADE"))
+    lead_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    appointment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"))
+    sms_message_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("sms_messages.id", ondelete="CASCADE"), unique=True
+    )
+    """The reply it was read from: one reading per text, however often Twilio retries the webhook."""
+    meaning: Mapped[str] = mapped_column(String(16))
+    """confirmed, cancel or reschedule."""
+    appointment_at: Mapped[datetime] = _ts()
+    """The appointment's start when the reply came (what the patient answered about)."""
+    created_at: Mapped[datetime] = _ts()
+    handled_at: Mapped[datetime | None] = _ts(nullable=True)
+    handled_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+
+
 class NurtureTemplate(Base):
     """A message's wording for one channel and language; what sends is its approved version."""
 
@@ -1261,8 +1320,20 @@ class NurtureMessage(Base):
     clicked_at: Mapped[datetime | None] = _ts(nullable=True)
     sent_at: Mapped[datetime | None] = _ts(nullable=True)
     created_at: Mapped[datetime] = _ts()
+    reminder_kind: Mapped[str | None] = mapped_column(String(24))
+    """For a reminder: confirmation, reminder_48h, reminder_2h... (router/reminders/timing.py)."""
+    appointment_at: Mapped[datetime | None] = _ts(nullable=True)
+    """For a reminder: the appointment's start it announces; a moved appointment makes it stale."""
     __table_args__ = (
         UniqueConstraint("enrolment_id", "step_index", name="uq_nurture_messages_step"),
+        Index(
+            "uq_nurture_messages_reminder",
+            "appointment_id",
+            "reminder_kind",
+            "appointment_at",
+            unique=True,
+            postgresql_where=text("reminder_kind IS NOT NULL AND status <> 'cancelled'"),
+        ),
         Index("ix_nurture_messages_due", "send_after", postgresql_where=text("status = 'queued'")),
         Index("ix_nurture_messages_practice_sent", "practice_id", "channel", "sent_at"),
         Index(

@@ -71,6 +71,10 @@ class PmsClient(Protocol):
         """Cancel an appointment; a stale `version` is refused (If-Match)."""
         ...
 
+    async def confirm(self, pms_id: str, *, confirmed_at: datetime) -> WrittenAppointment:
+        """The patient confirmed the appointment (on the PMS's current version of it)."""
+        ...
+
     async def close(self) -> None: ...
 
 

@@ -98,6 +98,7 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "phone": "Phone inquiry entered",
         "call_back": "Call back",
         "pms_update": "Practice system update",
+        "reminder_reply": "Reply to a reminder",
     },
     "outcome": {
         "no_answer": "No answer",
@@ -118,6 +119,9 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "START": "Asked for texts again",
         "HELP": "Asked for help",
         "entered": "Entered by staff",
+        "confirmed": "Confirmed",
+        "cancel": "Wants to cancel",
+        "reschedule": "Wants another time",
     },
     "disposition": {
         "booked": "Booked",

@@ -22,7 +22,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.domain import Domain
-from router.core.models import Lead, NurtureMessage, NurtureSettings, Practice, SmsMessage
+from router.core.models import (
+    Appointment,
+    Lead,
+    NurtureMessage,
+    NurtureSettings,
+    Practice,
+    ReminderSettings,
+    SmsMessage,
+)
 from router.core.phi_columns import NURTURE_BODY, NURTURE_RECIPIENT, NURTURE_SUBJECT, SMS_BODY, SMS_PHONE
 from router.core.ports import EmailRefused, PatientEmail, PhoneGatewayError, PortNotConfigured
 from router.nurture.consent import complaint_open, email_opted_out, latest_sms_consent
@@ -82,6 +90,10 @@ async def _claim(domain: Domain, message_id: uuid.UUID) -> dict[str, str]:
         await session.refresh(message, with_for_update=True)
         if message.status != "queued":  # cancelled while we waited for the enrolment's lock
             return {"status": message.status}
+        stale = await stale_reminder(session, message, now) if message.purpose == "reminder" else None
+        if stale is not None:
+            message.status, message.detail = "cancelled", stale
+            return {"status": "cancelled"}
         lead = await session.get(Lead, message.lead_id)
         reason = await exit_reason(session, lead)
         if enrolment is not None and (reason is not None or enrolment.status == "exited"):
@@ -108,6 +120,29 @@ async def _claim(domain: Domain, message_id: uuid.UUID) -> dict[str, str]:
         if message.channel == "sms":
             await _mirror_text(session, domain, message, now)
     return {"status": "sending"}
+
+
+async def stale_reminder(session: AsyncSession, message: NurtureMessage, now: datetime) -> str | None:
+    """Why a reminder must not go any more (its appointment was cancelled, moved or has passed).
+
+    The appointment is read under a share lock: a cancellation or a move being committed right now
+    is waited for, so a reminder is either claimed before the change commits or sees the change.
+    """
+    appointment = (
+        await session.scalars(
+            select(Appointment).where(Appointment.id == message.appointment_id).with_for_update(read=True)
+        )
+    ).one_or_none()
+    if appointment is None or appointment.status not in ("booked", "confirmed"):
+        return "the appointment was cancelled"
+    settings = await session.get(ReminderSettings, message.practice_id)
+    if settings is None or not settings.enabled:
+        return "reminders were switched off"
+    if message.appointment_at is not None and appointment.starts_at != message.appointment_at:
+        return "the appointment was moved"
+    if appointment.starts_at <= now:
+        return "the appointment time has passed"
+    return None
 
 
 async def _refusal_now(session: AsyncSession, message: NurtureMessage, lead: Lead) -> str | None:

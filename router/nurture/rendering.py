@@ -21,6 +21,8 @@ VARIABLES: dict[str, str] = {
     "scheduling_link": "The practice's online scheduling page (counted as a click)",
     "treatment": "What they asked about, in plain words (email only: never in a text)",
     "review_link": "The practice's review page (review requests only; set in Practice settings)",
+    "appointment_day": "The appointment's day, in the patient's language (reminders only)",
+    "appointment_time": "The appointment's time at the office (reminders only)",
 }
 """Every variable a template may use: the documented list (docs/nurture.md prints it)."""
 

@@ -51,6 +51,8 @@ SAMPLE = {
     "office_name": "Downtown Office",
     "office_phone": "(512) 555-0100",
     "scheduling_link": "https://leads.example.com/n/c/sample",
+    "appointment_day": "Tue 3 Mar",
+    "appointment_time": "10:00 AM",
     "treatment": TREATMENT_WORDS["orthodontics"],
     "review_link": "https://g.page/r/sample-practice/review",
 }
@@ -190,6 +192,15 @@ def _own_hosts(domain: Domain, settings: NurtureSettings | None) -> set[str]:
     return {(urlsplit(u).hostname or "").lower() for u in urls if u and URL.match(u)}
 
 
+def reminder_words(kind: str | None) -> str | None:
+    """ "appointment confirmation", "appointment reminder, 48 h before"; None for a sequence step."""
+    if kind is None:
+        return None
+    if kind == "confirmation":
+        return "appointment confirmation"
+    return f"appointment reminder, {kind.removeprefix('reminder_').removesuffix('h')} h before"
+
+
 @dataclass
 class LeadNurture:
     sequence_name: str | None
@@ -247,6 +258,7 @@ async def lead_panel(session: AsyncSession, lead_id: uuid.UUID) -> LeadNurture:
         messages.append(
             {
                 "channel": "Email" if message.channel == "email" else "Text",
+                "what": reminder_words(message.reminder_kind),
                 "status": words,
                 "detail": message.detail,
                 "at": local_time(message.sent_at or message.send_after or message.created_at, zone),

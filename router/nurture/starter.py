@@ -26,6 +26,9 @@ from router.nurture.starter_wording import (
     MISSED_CALL,
     NAMES,
     REFERRAL_THANKS,
+    REMINDER_EMAILS,
+    REMINDER_NAMES,
+    REMINDER_TEXTS,
     REVIEW_REQUEST,
     REVIEW_TEXT,
     TREATMENTS,
@@ -67,6 +70,11 @@ def starter_wording() -> list[tuple[str, str, str, str, str | None, str]]:
         out.append(("review-request", language, "email", "Review request: email", subject, body))
         text = REVIEW_TEXT[language]
         out.append(("review-request-text", language, "sms", "Review request: text", None, text))
+        for key, texts in REMINDER_TEXTS.items():
+            out.append((key, language, "sms", REMINDER_NAMES[key], None, texts[language]))
+        for key, emails in REMINDER_EMAILS.items():
+            subject, body = emails[language]
+            out.append((key, language, "email", REMINDER_NAMES[key], subject, body))
     return out
 
 

@@ -147,3 +147,59 @@ NAMES = {
     "pediatric": "Children's dentistry",
     "emergency": "Emergencies",
 }
+
+REMINDER_TEXTS: dict[str, dict[str, str]] = {
+    "appointment-confirmation-text": {
+        "en": "Hi {{ first_name }}, your visit at {{ practice_name }}, {{ office_name }}, is booked for "
+        "{{ appointment_day }} at {{ appointment_time }}. Reply C to confirm, or tell us if you need "
+        "another time. Reply STOP to opt out.",
+        "es": "Hola {{ first_name }}, su cita en {{ practice_name }}, {{ office_name }}, es el "
+        "{{ appointment_day }} a las {{ appointment_time }}. Responda C para confirmar, o díganos si "
+        "necesita otro horario. Responda STOP para no recibir más mensajes.",
+    },
+    "appointment-reminder-text": {
+        "en": "Hi {{ first_name }}, a reminder from {{ practice_name }}: we will see you "
+        "{{ appointment_day }} at {{ appointment_time }} at {{ office_name }}. Reply C to confirm, "
+        "or tell us if you need another time. Reply STOP to opt out.",
+        "es": "Hola {{ first_name }}, le recordamos de {{ practice_name }}: le esperamos el "
+        "{{ appointment_day }} a las {{ appointment_time }} en {{ office_name }}. Responda C para "
+        "confirmar, o díganos si necesita otro horario. Responda STOP para no recibir más mensajes.",
+    },
+}
+"""Reminder texts: the day, the time and the office, nothing about the care (a lock screen is public)."""
+REMINDER_EMAILS: dict[str, dict[str, tuple[str, str]]] = {
+    "appointment-confirmation-email": {
+        "en": (
+            "Your visit on {{ appointment_day }} at {{ appointment_time }}",
+            "Hi {{ first_name }},\n\nYour visit at {{ practice_name }}, {{ office_name }}, is booked "
+            "for {{ appointment_day }} at {{ appointment_time }}.\n\nIf you need another time, call "
+            "us at {{ office_phone }}.\n\nThe team at {{ practice_name }}",
+        ),
+        "es": (
+            "Su cita el {{ appointment_day }} a las {{ appointment_time }}",
+            "Hola {{ first_name }}:\n\nSu cita en {{ practice_name }}, {{ office_name }}, es el "
+            "{{ appointment_day }} a las {{ appointment_time }}.\n\nSi necesita otro horario, "
+            "llámenos al {{ office_phone }}.\n\nEl equipo de {{ practice_name }}",
+        ),
+    },
+    "appointment-reminder-email": {
+        "en": (
+            "See you {{ appointment_day }} at {{ appointment_time }}",
+            "Hi {{ first_name }},\n\nA reminder: we will see you {{ appointment_day }} at "
+            "{{ appointment_time }} at {{ office_name }}.\n\nIf you need another time, call us at "
+            "{{ office_phone }}.\n\nThe team at {{ practice_name }}",
+        ),
+        "es": (
+            "Le esperamos el {{ appointment_day }} a las {{ appointment_time }}",
+            "Hola {{ first_name }}:\n\nLe recordamos su cita el {{ appointment_day }} a las "
+            "{{ appointment_time }} en {{ office_name }}.\n\nSi necesita otro horario, llámenos al "
+            "{{ office_phone }}.\n\nEl equipo de {{ practice_name }}",
+        ),
+    },
+}
+REMINDER_NAMES = {
+    "appointment-confirmation-text": "Appointment confirmation: text",
+    "appointment-confirmation-email": "Appointment confirmation: email",
+    "appointment-reminder-text": "Appointment reminder: text",
+    "appointment-reminder-email": "Appointment reminder: email",
+}

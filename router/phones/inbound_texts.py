@@ -62,6 +62,8 @@ class InboundText:
     keyword: str | None = None
     flagged: bool = False
     duplicate: bool = False
+    message_id: uuid.UUID | None = None
+    """The stored text (also for a retried webhook): what later readings of it (reminders) key on."""
 
 
 async def _practice_for_number(
@@ -98,7 +100,8 @@ async def receive_text(
             session, domain, practice_id, message_sid=message_sid, sender=sender, to=to, body=body, now=now
         )
         if inserted is None:
-            return InboundText(reply=None, duplicate=True)
+            stored = await session.scalar(select(SmsMessage.id).where(SmsMessage.message_sid == message_sid))
+            return InboundText(reply=None, duplicate=True, message_id=stored)
         practice = await session.get(Practice, practice_id)
         assert practice is not None
         was_out = await opted_out(session, practice_id, phone_index)
@@ -123,7 +126,9 @@ async def receive_text(
             lead_id=lead.id if lead else None,
             details={"keyword": kind, "flagged": flagged},
         )
-    return InboundText(reply=reply, lead_id=lead.id if lead else None, keyword=kind, flagged=flagged)
+    return InboundText(
+        reply=reply, lead_id=lead.id if lead else None, keyword=kind, flagged=flagged, message_id=inserted
+    )
 
 
 async def _store_once(

@@ -20,6 +20,7 @@ from router.core.models import Lead, Location, SmsMessage, TextRead
 from router.core.phi_columns import LEAD_FIRST_NAME, LEAD_LAST_NAME, SMS_BODY
 from router.privacy import audit
 from router.privacy.access import PRACTICE_STAFF_ROLES, Viewer
+from router.reminders.alerts import AlertLine, open_alerts
 
 INBOX_SIZE = 100
 """Conversations one inbox page shows; older ones are on their leads' pages."""
@@ -40,6 +41,8 @@ class Conversation:
     last_inbound: bool
     preview: str
     unread: int
+    alerts: tuple[AlertLine, ...] = ()
+    """The patient's open requests to cancel or move a visit (replies to reminders)."""
 
 
 def _unread_texts():  # type: ignore[no-untyped-def]
@@ -97,6 +100,8 @@ async def load_inbox(
     )
     open_ = domain.cipher.open
     inbox = []
+    rows = rows.all()
+    alerts = await open_alerts(session, (row[0].id for row in rows))
     for lead, place, zone, last_at, unread, message_id, body, direction in rows:
         first = open_(lead.first_name_enc, column=LEAD_FIRST_NAME, row_id=lead.id)
         last = open_(lead.last_name_enc, column=LEAD_LAST_NAME, row_id=lead.id)
@@ -111,6 +116,7 @@ async def load_inbox(
                 last_inbound=direction == "inbound",
                 preview=text if len(text) <= PREVIEW_CHARACTERS else text[: PREVIEW_CHARACTERS - 1] + "…",
                 unread=int(unread),
+                alerts=tuple(alerts.get(lead.id, ())),
             )
         )
         audit.record_read(session, actor=actor, practice_id=lead.practice_id, lead_id=lead.id, via="inbox")

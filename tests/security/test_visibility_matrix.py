@@ -121,6 +121,8 @@ NO_LEAD_DATA = {
     "/referrals/new": "the referral form: the referrer's practices, offices and physicians",
     "/referrers": "referrer scorecards (aggregates), referring offices and the invitation form",
     "/inbox/unread": "a count of unread conversations in the viewer's scope (a number, no lead)",
+    "/reminders": "the practice's reminder settings and the state of their wording (no patient)",
+    "/reminders/no-shows": "no-show counts per office and month: aggregates, no lead (managers)",
 }
 """GET routes that show no lead (a route added here needs a reason)."""
 
