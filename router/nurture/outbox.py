@@ -41,6 +41,11 @@ from router.phones.texts import record_text_status
 
 log = logging.getLogger("leadrouter.nurture")
 
+NOT_DURING_A_COMPLAINT = {
+    "review_request": "not asked: a complaint about the patient is open",
+    "thank_you": "not sent: a complaint about the patient is open",
+}
+"""Messages that ask something of, or thank, a patient: none while a complaint about them is open."""
 RETRY_AFTER = timedelta(minutes=5)
 """A provider that said "not now" (busy, rate limited) is asked again after this."""
 STALLED_AFTER = timedelta(minutes=2)
@@ -103,10 +108,10 @@ async def _claim(domain: Domain, message_id: uuid.UUID) -> dict[str, str]:
             message.detail = message.detail or "the lead left the sequence"
             return {"status": "cancelled"}
         assert lead is not None
-        if message.purpose == "review_request" and await session.scalar(
+        if message.purpose in NOT_DURING_A_COMPLAINT and await session.scalar(
             select(complaint_open(patient_id=message.patient_id, lead_id=message.lead_id))
         ):
-            message.status, message.detail = "cancelled", "not asked: a complaint about the patient is open"
+            message.status, message.detail = "cancelled", NOT_DURING_A_COMPLAINT[message.purpose]
             return {"status": "cancelled"}
         refusal = await _refusal_now(session, message, lead)
         if refusal:

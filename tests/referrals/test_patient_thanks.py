@@ -3,10 +3,12 @@ after the referred patient's first completed visit, and what managers (and only 
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import select
 
-from router.core.models import NurtureMessage, PatientReferral
+from router.core.models import ComplaintFlag, NurtureMessage, PatientReferral
 from router.nurture.outbox import send_due_messages
 from router.privacy.audit import Actor
 from router.referrals.patient_links import make_referral_link
@@ -96,6 +98,32 @@ async def test_a_referral_by_link_is_recorded_and_thanked_once_after_the_first_v
     desk_card = await client.get(f"/leads/{ivy}/care")
     assert "managers see who" in desk_card.text and "Carmen" not in desk_card.text
     assert (await client.get("/patient-referrals", headers={"accept": "text/html"})).status_code == 403
+
+
+async def test_no_thank_you_goes_to_a_referrer_with_an_open_complaint(outbox_domain, outbox_mailbox):
+    domain = outbox_domain
+    freeze(domain, daytime())
+    practice = await review_practice(domain, asking=False)
+    _carmen, carmen_patient, code = await _carmen_with_code(domain, practice)
+    await form_lead(domain, practice, referral_code=code, **IVY)
+    await becomes_patient(domain, practice, pms_id="P-2", first="Ivy", last="Chen", phone=IVY["phone"])
+    await visit(
+        domain, practice, appointment="A-1", patient="P-2", start="2026-03-03 08:00", status="completed"
+    )
+    await patient_referrals_task({"domain": domain})
+    async with domain.sessionmaker() as session, session.begin():
+        session.add(
+            ComplaintFlag(
+                id=uuid.uuid4(),
+                practice_id=practice.practice.id,
+                patient_id=carmen_patient,
+                raised_at=domain.clock.now(),
+            )
+        )
+    assert (await send_due_messages(domain))["sent"] == 0
+    [thanks] = await _thank_yous(domain)
+    assert thanks.status == "cancelled" and "complaint" in thanks.detail
+    assert outbox_mailbox.messages == []
 
 
 async def test_a_referral_by_name_is_matched_only_to_one_patient_with_that_whole_name(outbox_domain):
