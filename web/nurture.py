@@ -33,6 +33,7 @@ from router.nurture.sequences import (
     set_active,
 )
 from router.nurture.templates import approve, save_draft
+from router.practices.alert_wording import ALERT_VARIABLES, SHIPPED, STAFF_CHANNEL
 from router.privacy.auth import SignedIn
 from web.admin.common import signed_in_or_login, submitted
 from web.sessions import actor_of
@@ -176,7 +177,11 @@ async def _template(
         await _zone(domain, signed_in),
         status_code,
         screen=screen,
-        variables=VARIABLES,
+        variables=(
+            {name: ALERT_VARIABLES[name] for name in SHIPPED[screen.template.key].variables}
+            if screen.template.channel == STAFF_CHANNEL and screen.template.key in SHIPPED
+            else VARIABLES
+        ),
         **{"values": values, **context},
     )
 

@@ -18,6 +18,7 @@ from router.core.errors import ActionRefused, InvalidFields
 from router.core.models import Location, NurtureSequence, NurtureSequenceVersion, NurtureTemplate
 from router.nurture.behaviour import BEHAVIOURS
 from router.nurture.templates import single_approver_note
+from router.practices.alert_wording import STAFF_CHANNEL
 from router.privacy import audit
 from router.privacy.access import Viewer, require
 
@@ -68,7 +69,11 @@ async def load_screen(session: AsyncSession, viewer: Viewer, sequence_id: uuid.U
     templates: dict[str, list[tuple[str, str]]] = {"email": [], "sms": []}
     rows = await session.execute(
         select(NurtureTemplate.key, NurtureTemplate.name, NurtureTemplate.channel)
-        .where(NurtureTemplate.practice_id == sequence.practice_id, NurtureTemplate.language == "en")
+        .where(
+            NurtureTemplate.practice_id == sequence.practice_id,
+            NurtureTemplate.language == "en",
+            NurtureTemplate.channel != STAFF_CHANNEL,
+        )
         .order_by(NurtureTemplate.name)
     )
     for key, name, channel in rows.all():
