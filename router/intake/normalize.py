@@ -84,8 +84,11 @@ KNOWN_FIELDS = frozenset(
         "date_of_birth",
         "sms_consent",
         "submitted_at",
+        "language",
     )
 )
+LANGUAGES = ("en", "es")
+"""The languages patient messages are written in (router/nurture picks the wording by this)."""
 _TRUE = {"true", "1", "yes", "on", "checked"}
 _FALSE = {"false", "0", "no", "off", ""}
 
@@ -156,6 +159,8 @@ class NormalizedInquiry:
     """The patient who sent them, as the person wrote it (PHI: encrypted on the touchpoint)."""
     referral_code: str | None = None
     """An existing patient's referral-link code the website passed along."""
+    language: str | None = None
+    """The language the person wants messages in (`en` or `es`), when the form says."""
 
 
 def normalize_phone(raw: str, region: str = "US") -> str:
@@ -255,6 +260,7 @@ def normalize_inquiry(
     dob = reader.read("date_of_birth", lambda v: _date_of_birth(v, now))
     submitted_at = reader.read("submitted_at", _timestamp)
     consent_flag = reader.read("sms_consent", _bool)
+    reader.read("language", _language)
     clean = reader.clean
     withheld = strip_personal_data(clean)
     if name_required and "first_name" not in clean and "last_name" not in clean:
@@ -353,7 +359,19 @@ def _inquiry(
         withheld_fields=withheld,
         referred_by=clean.get("referred_by"),
         referral_code=clean.get("referral_code"),
+        language=clean.get("language"),
     )
+
+
+def _language(value: Any) -> str | None:
+    """`en` or `es`, also as a language tag a browser reports (`es-MX`, `en_US`); anything else is refused."""
+    text = _text(value)
+    if text is None:
+        return None
+    primary = text.replace("_", "-").split("-")[0].lower()
+    if primary not in LANGUAGES:
+        raise ValueError("must be en (English) or es (Spanish), or a tag of one of them such as es-MX")
+    return primary
 
 
 def _zip(value: Any) -> str | None:

@@ -76,9 +76,11 @@ def _specificity(sequence: NurtureSequence) -> tuple[int, ...]:
 
 
 async def lead_language(session: AsyncSession, lead: Lead) -> str:
-    """The language the lead asked in (a form's `language` field), else English."""
+    """The language the lead last asked for (a form's `language` field), else English."""
     details = await session.scalars(
-        select(Touchpoint.details).where(Touchpoint.lead_id == lead.id).order_by(Touchpoint.occurred_at)
+        select(Touchpoint.details)
+        .where(Touchpoint.lead_id == lead.id)
+        .order_by(Touchpoint.occurred_at.desc())
     )
     for detail in details:
         language = str((detail or {}).get("language") or "").lower()[:2]
