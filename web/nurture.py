@@ -19,6 +19,7 @@ from router.core.models import Practice
 from router.nurture.behaviour import BEHAVIOURS
 from router.nurture.call_tasks import complete_call_task
 from router.nurture.practice_settings import add_starter, save_settings
+from router.nurture.promotion import promote_winner
 from router.nurture.rendering import TREATMENT_WORDS, VARIABLES
 from router.nurture.results import sequence_result
 from router.nurture.screens import overview, template_screen
@@ -47,6 +48,7 @@ NOTICES = {
     "off": "Switched off: leads in it carry on to the end; no new ones join.",
     "done": "Call marked done.",
     "starter": "Ready-made sequences and wording added.",
+    "promoted": "Winner promoted: new leads get it only; leads already in the sequence finish their version.",
 }
 
 
@@ -333,6 +335,28 @@ async def nurture_sequence_active(
     return Redirect(f"/nurture/sequences/{sequence_id}?done={'on' if on else 'off'}", status_code=303)
 
 
+@post("/nurture/sequences/{sequence_id:uuid}/steps/{step:int}/promote", include_in_schema=False)
+async def nurture_promote_winner(
+    request: Request[Any, Any, Any],
+    domain: NamedDependency[Domain],
+    sequence_id: FromPath[uuid.UUID],
+    step: FromPath[int],
+) -> Template | Redirect:
+    """One click: the A/B test's declared winner becomes the step's only message (audited)."""
+    signed_in = await signed_in_or_login(request, domain)
+    if isinstance(signed_in, Redirect):
+        return signed_in
+    try:
+        await promote_winner(domain, signed_in.viewer, sequence_id, step, actor=actor_of(request, signed_in))
+    except ActionRefused as exc:
+        if exc.status_code not in (409, 422):
+            raise
+        return await _sequence(
+            domain, signed_in, sequence_id, exc.status_code, refusal=str(exc), refusal_title="Not promoted"
+        )
+    return Redirect(f"/nurture/sequences/{sequence_id}?done=promoted#steps", status_code=303)
+
+
 @post("/nurture/calls/{task_id:uuid}/done", include_in_schema=False)
 async def nurture_call_done(
     request: Request[Any, Any, Any], domain: NamedDependency[Domain], task_id: FromPath[uuid.UUID]
@@ -356,5 +380,6 @@ NURTURE_HANDLERS = [
     nurture_sequence_steps,
     nurture_sequence_rules,
     nurture_sequence_active,
+    nurture_promote_winner,
     nurture_call_done,
 ]

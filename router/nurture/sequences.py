@@ -52,6 +52,11 @@ async def _sequence(
     return sequence
 
 
+async def lock_sequence(session: AsyncSession, viewer: Viewer, sequence_id: uuid.UUID) -> NurtureSequence:
+    """The viewer's practice's sequence, locked for a change (refused when it is not theirs)."""
+    return await _sequence(session, viewer, sequence_id, lock=True)
+
+
 async def current_version(session: AsyncSession, sequence: NurtureSequence) -> NurtureSequenceVersion:
     version = await session.scalar(
         select(NurtureSequenceVersion).where(
@@ -134,7 +139,7 @@ def parse_step(form: dict[str, Any], templates: dict[str, list[tuple[str, str]]]
     return step
 
 
-async def _new_version(
+async def new_version(
     session: AsyncSession,
     domain: Domain,
     viewer: Viewer,
@@ -179,7 +184,7 @@ async def change_steps(
             _branch(steps, form)
         else:
             raise ActionRefused("Unknown change.")
-        await _new_version(session, domain, viewer, sequence, steps)
+        await new_version(session, domain, viewer, sequence, steps)
         audit.record(
             session,
             actor=actor,
