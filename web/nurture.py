@@ -18,6 +18,7 @@ from router.core.errors import ActionRefused, InvalidFields
 from router.core.models import Practice
 from router.nurture.behaviour import BEHAVIOURS
 from router.nurture.call_tasks import complete_call_task
+from router.nurture.links import inbound_url
 from router.nurture.practice_settings import add_starter, save_settings
 from router.nurture.promotion import promote_winner
 from router.nurture.rendering import TREATMENT_WORDS, VARIABLES
@@ -103,6 +104,7 @@ async def _overview(domain: Domain, signed_in: SignedIn, status_code: int = 200,
             "second_approver_user_id",
         )
     }
+    values["tag_reply_address"] = "1" if settings is not None and settings.tag_reply_address else ""
     return _page(
         "nurture/overview.html",
         signed_in,
@@ -110,6 +112,7 @@ async def _overview(domain: Domain, signed_in: SignedIn, status_code: int = 200,
         status_code,
         screen=screen,
         treatments=TREATMENT_WORDS,
+        inbound_url=inbound_url(domain, signed_in.viewer.practice_id),
         **{"values": values, **context},
     )
 

@@ -55,6 +55,7 @@ def parse(form: dict[str, Any], staff_ids: set[str]) -> dict[str, Any]:
         )
         or DEFAULT_ESCALATE_HOURS,
     }
+    values["tag_reply_address"] = str(form.get("tag_reply_address") or "") in ("1", "on", "true")
     url = str(form.get("scheduling_url") or "").strip()
     if url and (urlsplit(url).scheme != "https" or not urlsplit(url).hostname):
         errors["scheduling_url"] = "Enter the full address of your scheduling page, starting with https://."

@@ -265,6 +265,8 @@ async def lead_panel(session: AsyncSession, lead_id: uuid.UUID) -> LeadNurture:
                 "detail": message.detail,
                 "at": local_time(message.sent_at or message.send_after or message.created_at, zone),
                 "variant": message.variant,
+                "replied": local_time(message.replied_at, zone) if message.replied_at else None,
+                "bounced": local_time(message.bounced_at, zone) if message.bounced_at else None,
             }
         )
     open_calls = await session.scalar(
