@@ -15,7 +15,8 @@ from typing import Any
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from router.intake.urls import strip_personal_data
+from router.intake.language import message_language
+from router.intake.urls import TRACKING_FIELDS, strip_personal_data
 from scoring.features import DEVICES, MATCH_TYPES, TREATMENTS
 
 TREATMENT_INTERESTS = TREATMENTS
@@ -55,24 +56,6 @@ CHOICES = {
     "device_type": DEVICE_TYPES,
     "keyword_match_type": MATCH_TYPES,
 }
-TRACKING_FIELDS = (
-    "visitor_id",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "gclid",
-    "fbclid",
-    "referrer",
-    "landing_page",
-    "pages_visited",
-    "time_on_site_seconds",
-    "device_type",
-    "form_completion_seconds",
-    "ad_creative",
-    "keyword_match_type",
-)
 KNOWN_FIELDS = frozenset(
     (
         *TEXT_LIMITS,
@@ -87,8 +70,7 @@ KNOWN_FIELDS = frozenset(
         "language",
     )
 )
-LANGUAGES = ("en", "es")
-"""The languages patient messages are written in (router/nurture picks the wording by this)."""
+
 _TRUE = {"true", "1", "yes", "on", "checked"}
 _FALSE = {"false", "0", "no", "off", ""}
 
@@ -260,7 +242,7 @@ def normalize_inquiry(
     dob = reader.read("date_of_birth", lambda v: _date_of_birth(v, now))
     submitted_at = reader.read("submitted_at", _timestamp)
     consent_flag = reader.read("sms_consent", _bool)
-    reader.read("language", _language)
+    reader.read("language", message_language)
     clean = reader.clean
     withheld = strip_personal_data(clean)
     if name_required and "first_name" not in clean and "last_name" not in clean:
@@ -361,17 +343,6 @@ def _inquiry(
         referral_code=clean.get("referral_code"),
         language=clean.get("language"),
     )
-
-
-def _language(value: Any) -> str | None:
-    """`en` or `es`, also as a language tag a browser reports (`es-MX`, `en_US`); anything else is refused."""
-    text = _text(value)
-    if text is None:
-        return None
-    primary = text.replace("_", "-").split("-")[0].lower()
-    if primary not in LANGUAGES:
-        raise ValueError("must be en (English) or es (Spanish), or a tag of one of them such as es-MX")
-    return primary
 
 
 def _zip(value: Any) -> str | None:

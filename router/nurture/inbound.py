@@ -53,7 +53,9 @@ def bounce_detail(report: DeliveryReport) -> str:
     """The server's reason in the lead page's words, without the addresses it quotes (PHI)."""
     said = _ADDRESS.sub("the address", " ".join((report.diagnostic or "").split()))
     reason = "; ".join(part for part in (report.status, said) if part)
-    return f"bounced: {reason}"[:DETAIL_CHARACTERS] if reason else "bounced"
+    return (
+        f"the mail server said: {reason}"[:DETAIL_CHARACTERS] if reason else "the mail server gave no reason"
+    )
 
 
 async def record_inbound_mail(domain: Domain, practice_id: uuid.UUID, mail: InboundMail) -> dict[str, str]:

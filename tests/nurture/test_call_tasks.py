@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from connectors.email.smtp import SmtpConfig, SmtpEmailSender
-from router.core.models import AuditRecord, DomainEvent, Lead, ManagerAlert, NurtureCallTask
+from router.core.models import AuditRecord, DomainEvent, Lead, ManagerAlert, NurtureCallTask, NurtureSettings
 from router.core.ports import EmailNotConfigured
 from router.nurture.call_escalation import escalate_overdue_call_tasks
 from router.nurture.worker import nurture_tick
@@ -130,3 +130,24 @@ async def test_a_call_done_in_time_never_alerts(nurture_domain):
         await session.execute(update(NurtureCallTask).values(status="done"))
     clock.advance(timedelta(days=2))
     assert await escalate_overdue_call_tasks(domain) == {"candidates": 0, "escalated": 0}
+
+
+async def test_the_working_hours_limit_and_the_reply_tag_are_settings(client, domain):
+    from tests.factories import make_practice
+
+    await make_practice(domain, staff={BOSS: {"role": "manager"}})
+    await sign_in(client, domain, BOSS)
+    token = await csrf_of(client)
+    form = {"_csrf_token": token, "reply_to": "frontdesk@bright.example", "tag_reply_address": "1"}
+    refused = await client.post("/nurture/settings", data={**form, "call_task_escalate_hours": "0"})
+    assert refused.status_code == 422
+    assert "Working hours before managers are told must be a whole number from 1 to 72." in refused.text
+    async with domain.sessionmaker() as session:
+        assert await session.scalar(select(NurtureSettings)) is None
+    saved = await client.post("/nurture/settings", data={**form, "call_task_escalate_hours": "8"})
+    assert saved.status_code == 303
+    async with domain.sessionmaker() as session:
+        settings = await session.scalar(select(NurtureSettings))
+    assert settings.call_task_escalate_hours == 8 and settings.tag_reply_address is True
+    page = await client.get("/nurture", headers={"accept": "text/html"})
+    assert 'name="tag_reply_address" value="1" checked' in page.text

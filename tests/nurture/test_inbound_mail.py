@@ -102,7 +102,9 @@ async def test_a_late_bounce_marks_the_email_bounced_once_and_the_lead_page_says
     assert answer.status_code == 200 and answer.json()["outcome"] == "bounce"
     message = await _message(domain)
     assert message.status == "bounced" and message.bounced_at == clock.now()
-    assert message.detail.startswith("bounced: 5.1.1; 550 5.1.1 the address: Recipient address rejected")
+    assert message.detail.startswith(
+        "the mail server said: 5.1.1; 550 5.1.1 the address: Recipient address rejected"
+    )
     assert "@" not in message.detail
     clock.advance(timedelta(hours=1))
     again = await _post(client, domain, practice.practice.id, _report(sent))

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from router.core.models import (
     AuditRecord,
-    NurtureEnrolment,
-    NurtureMessage,
     NurtureSequence,
     NurtureSequenceVersion,
 )
 from tests.escalation.support import freeze
 from tests.factories import csrf_of, sign_in
-from tests.nurture.support import daytime, nurture_practice
+from tests.nurture.support import daytime, nurture_practice, seed_ab_results
 from tests.phones.helpers import form_lead
 
 pytestmark = pytest.mark.integration
@@ -44,46 +40,6 @@ async def _sequence_with_test(domain):  # type: ignore[no-untyped-def]
     return practice, sequence.id, version.id, lead_id
 
 
-async def _results(domain, practice, version_id, lead_id, *, a, b):  # type: ignore[no-untyped-def]
-    """`a` = (booked, sent) of variant A, `b` of variant B, as enrolments and sent messages."""
-    now = domain.clock.now()
-    enrolments, messages = [], []
-    for variant, (booked, sent) in (("A", a), ("B", b)):
-        for n in range(sent):
-            enrolment_id = uuid.uuid4()
-            common = {"practice_id": practice.practice.id, "lead_id": lead_id}
-            enrolments.append(
-                {
-                    **common,
-                    "id": enrolment_id,
-                    "sequence_version_id": version_id,
-                    "language": "en",
-                    "step_index": 1,
-                    "status": "exited",
-                    "exit_reason": "booked" if n < booked else "closed",
-                    "enrolled_at": now,
-                }
-            )
-            messages.append(
-                {
-                    **common,
-                    "id": uuid.uuid4(),
-                    "enrolment_id": enrolment_id,
-                    "step_index": 0,
-                    "channel": "email",
-                    "variant": variant,
-                    "status": "sent",
-                    "sent_at": now,
-                    "created_at": now,
-                }
-            )
-    if not enrolments:
-        return
-    async with domain.sessionmaker() as session, session.begin():
-        await session.execute(insert(NurtureEnrolment), enrolments)
-        await session.execute(insert(NurtureMessage), messages)
-
-
 async def _current_steps(domain, sequence_id):  # type: ignore[no-untyped-def]
     async with domain.sessionmaker() as session:
         sequence = await session.get(NurtureSequence, sequence_id)
@@ -100,7 +56,7 @@ async def test_a_declared_winner_is_promoted_in_one_click_and_the_test_ends(clie
     domain = nurture_domain
     freeze(domain, daytime())
     practice, sequence_id, version_id, lead_id = await _sequence_with_test(domain)
-    await _results(domain, practice, version_id, lead_id, a=(100, 1000), b=(160, 1000))
+    await seed_ab_results(domain, practice, version_id, lead_id, a=(100, 1000), b=(160, 1000))
     await sign_in(client, domain, MAYA)
     page = await client.get(f"/nurture/sequences/{sequence_id}")
     assert "Variant B wins" in page.text and "Make variant B the only message" in page.text
@@ -135,7 +91,7 @@ async def test_without_a_winner_promotion_is_refused_saying_why(client, nurture_
     domain = nurture_domain
     freeze(domain, daytime())
     practice, sequence_id, version_id, lead_id = await _sequence_with_test(domain)
-    await _results(domain, practice, version_id, lead_id, a=a, b=b)
+    await seed_ab_results(domain, practice, version_id, lead_id, a=a, b=b)
     await sign_in(client, domain, MAYA)
     page = await client.get(f"/nurture/sequences/{sequence_id}")
     assert "the only message" not in page.text  # no button without a winner
@@ -152,7 +108,7 @@ async def test_the_front_desk_cannot_promote(client, nurture_domain):
     domain = nurture_domain
     freeze(domain, daytime())
     practice, sequence_id, version_id, lead_id = await _sequence_with_test(domain)
-    await _results(domain, practice, version_id, lead_id, a=(100, 1000), b=(160, 1000))
+    await seed_ab_results(domain, practice, version_id, lead_id, a=(100, 1000), b=(160, 1000))
     await sign_in(client, domain, DESK)
     refused = await client.post(
         f"/nurture/sequences/{sequence_id}/steps/1/promote", data={"_csrf_token": await csrf_of(client)}
