@@ -1,4 +1,5 @@
-"""Demo data: the simulator's practices, staff and call center, seeded once (idempotent)."""
+"""Demo data: the simulator's practices, staff and call center, and their follow-up, seeded once
+(idempotent)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadrouter.demo_nurture import seed_demo_nurture
 from router.core.domain import Domain
 from router.core.models import (
     CallCenter,
@@ -80,6 +82,7 @@ async def seed_demo(domain: Domain) -> DemoSummary:
         summary.logins.append((DEMO_OPERATOR_EMAIL, "platform_operator", "Lead Router"))
         if domain.settings.security.dev_mode:
             summary.authenticator_secrets = await _pre_enrol(session, domain)
+    await seed_demo_nurture(domain, list(practice_ids))
     return summary
 
 

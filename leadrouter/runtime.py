@@ -15,6 +15,7 @@ from connectors.chat_transcript.webhook import ChatTranscriptController
 from connectors.chatwoot.client import ChatwootReplies
 from connectors.chatwoot.webhook import ChatwootWebhookController
 from connectors.clamav.scanner import ClamdScanner
+from connectors.email.inbound_webhook import INBOUND_EMAIL_HANDLERS
 from connectors.email.settings import EmailSettings
 from connectors.email.smtp import SmtpConfig, SmtpEmailSender
 from connectors.forms.webhook import FormWebhookController
@@ -121,6 +122,7 @@ def build_web_app(runtime: Runtime | None = None) -> Litestar:
             ChatwootWebhookController,
             ChatTranscriptController,
             *TRACKING_HANDLERS,
+            *INBOUND_EMAIL_HANDLERS,
             *([twilio_webhooks(runtime.twilio)] if runtime.twilio else []),
         ],
         on_startup=[runtime.start, hub.start],

@@ -25,6 +25,7 @@ from router.leads.retention import purge_expired_phi
 from router.marketing.attribution_runs import nightly_attribution, run_attribution
 from router.matching.queue import match_leads_task
 from router.matching.values import refresh_patient_values_task
+from router.nurture.call_escalation import escalate_overdue_call_tasks_task
 from router.nurture.outbox import nurture_send_task
 from router.nurture.worker import nurture_recover_task, nurture_tick_task
 from router.ops.marks import AUDIT_SEAL, ESCALATION_SWEEP, marked, worker_heartbeat
@@ -60,6 +61,8 @@ NURTURE_TICK_SECONDS = {0, 20, 40}
 """Every 20 s: the first follow-up must go within 5 minutes of the inquiry; a tick is one index scan."""
 REMINDER_PLAN_SECONDS = {5, 25, 45}
 """Every 20 s: a booking's confirmation goes within a minute; a plan is one partial-index scan."""
+CALL_TASK_ESCALATION_MINUTES = set(range(0, 60, 5))
+"""Every 5 minutes: the limit is hours long, so an overdue follow-up call alerts at most 5 minutes late."""
 NURTURE_RECOVERY_SECONDS = {10}
 """Once a minute: a message left half-sent by a dead worker is settled at most ~3 minutes later
 (outbox.STALLED_AFTER is 2 minutes), and lost send jobs are picked up."""
@@ -180,6 +183,7 @@ CRON_JOBS: list[Any] = [
     cron(nurture_tick_task, second=NURTURE_TICK_SECONDS, run_at_startup=True, unique=True),
     cron(nurture_recover_task, second=NURTURE_RECOVERY_SECONDS, run_at_startup=True, unique=True),
     cron(plan_reminders_task, second=REMINDER_PLAN_SECONDS, run_at_startup=True, unique=True),
+    cron(escalate_overdue_call_tasks_task, minute=CALL_TASK_ESCALATION_MINUTES, second={25}, unique=True),
     cron(nightly_attribution, hour={NIGHTLY_ATTRIBUTION_HOUR_UTC}, minute={15}, unique=True),
     cron(outcome_reports_task, second=OUTCOME_REPORT_SECONDS, unique=True),
     cron(review_requests_task, second=PATIENT_MESSAGES_SECONDS, unique=True),

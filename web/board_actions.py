@@ -25,6 +25,7 @@ from router.core import errors
 from router.core.domain import Domain
 from router.leads import actions
 from router.leads.desk_entry import add_lead_by_hand
+from router.nurture.call_tasks import complete_call_task
 from router.privacy.auth import SignedIn
 from web.forms import Form
 from web.sessions import actor_of, provide_signed_in
@@ -96,6 +97,17 @@ class BoardActions(Controller):
         lead_id: FromPath[uuid.UUID],
     ) -> None:
         await actions.release_lead(domain, signed_in.viewer, lead_id, actor=actor_of(request, signed_in))
+
+    @post("/calls/{task_id:uuid}/done", status_code=204)
+    async def follow_up_call_done(
+        self,
+        request: Request[Any, Any, Any],
+        domain: NamedDependency[Domain],
+        signed_in: NamedDependency[SignedIn],
+        task_id: FromPath[uuid.UUID],
+    ) -> None:
+        """A follow-up call a sequence asked for was made: the card drops it on every board."""
+        await complete_call_task(domain, signed_in.viewer, task_id, actor=actor_of(request, signed_in))
 
     @post("/leads/{lead_id:uuid}/attempt", status_code=204)
     async def attempt(

@@ -18,7 +18,9 @@ from router.core.errors import ActionRefused, InvalidFields
 from router.core.models import Practice
 from router.nurture.behaviour import BEHAVIOURS
 from router.nurture.call_tasks import complete_call_task
+from router.nurture.links import inbound_url
 from router.nurture.practice_settings import add_starter, save_settings
+from router.nurture.promotion import promote_winner
 from router.nurture.rendering import TREATMENT_WORDS, VARIABLES
 from router.nurture.results import sequence_result
 from router.nurture.screens import overview, template_screen
@@ -33,6 +35,7 @@ from router.nurture.sequences import (
     set_active,
 )
 from router.nurture.templates import approve, save_draft
+from router.practices.alert_wording import ALERT_VARIABLES, SHIPPED, STAFF_CHANNEL
 from router.privacy.auth import SignedIn
 from web.admin.common import signed_in_or_login, submitted
 from web.sessions import actor_of
@@ -46,6 +49,7 @@ NOTICES = {
     "off": "Switched off: leads in it carry on to the end; no new ones join.",
     "done": "Call marked done.",
     "starter": "Ready-made sequences and wording added.",
+    "promoted": "Winner promoted: new leads get it only; leads already in the sequence finish their version.",
 }
 
 
@@ -94,11 +98,13 @@ async def _overview(domain: Domain, signed_in: SignedIn, status_code: int = 200,
             "reply_to",
             "scheduling_url",
             "call_task_score",
+            "call_task_escalate_hours",
             "emails_per_hour",
             "texts_per_hour",
             "second_approver_user_id",
         )
     }
+    values["tag_reply_address"] = "1" if settings is not None and settings.tag_reply_address else ""
     return _page(
         "nurture/overview.html",
         signed_in,
@@ -106,6 +112,7 @@ async def _overview(domain: Domain, signed_in: SignedIn, status_code: int = 200,
         status_code,
         screen=screen,
         treatments=TREATMENT_WORDS,
+        inbound_url=inbound_url(domain, signed_in.viewer.practice_id),
         **{"values": values, **context},
     )
 
@@ -175,7 +182,11 @@ async def _template(
         await _zone(domain, signed_in),
         status_code,
         screen=screen,
-        variables=VARIABLES,
+        variables=(
+            {name: ALERT_VARIABLES[name] for name in SHIPPED[screen.template.key].variables}
+            if screen.template.channel == STAFF_CHANNEL and screen.template.key in SHIPPED
+            else VARIABLES
+        ),
         **{"values": values, **context},
     )
 
@@ -327,6 +338,28 @@ async def nurture_sequence_active(
     return Redirect(f"/nurture/sequences/{sequence_id}?done={'on' if on else 'off'}", status_code=303)
 
 
+@post("/nurture/sequences/{sequence_id:uuid}/steps/{step:int}/promote", include_in_schema=False)
+async def nurture_promote_winner(
+    request: Request[Any, Any, Any],
+    domain: NamedDependency[Domain],
+    sequence_id: FromPath[uuid.UUID],
+    step: FromPath[int],
+) -> Template | Redirect:
+    """One click: the A/B test's declared winner becomes the step's only message (audited)."""
+    signed_in = await signed_in_or_login(request, domain)
+    if isinstance(signed_in, Redirect):
+        return signed_in
+    try:
+        await promote_winner(domain, signed_in.viewer, sequence_id, step, actor=actor_of(request, signed_in))
+    except ActionRefused as exc:
+        if exc.status_code not in (409, 422):
+            raise
+        return await _sequence(
+            domain, signed_in, sequence_id, exc.status_code, refusal=str(exc), refusal_title="Not promoted"
+        )
+    return Redirect(f"/nurture/sequences/{sequence_id}?done=promoted#steps", status_code=303)
+
+
 @post("/nurture/calls/{task_id:uuid}/done", include_in_schema=False)
 async def nurture_call_done(
     request: Request[Any, Any, Any], domain: NamedDependency[Domain], task_id: FromPath[uuid.UUID]
@@ -350,5 +383,6 @@ NURTURE_HANDLERS = [
     nurture_sequence_steps,
     nurture_sequence_rules,
     nurture_sequence_active,
+    nurture_promote_winner,
     nurture_call_done,
 ]

@@ -59,7 +59,10 @@ def patient_message(email: PatientEmail, *, default_from: str) -> EmailMessage:
     message["To"] = str(Address(addr_spec=email.to))
     message["Subject"] = email.subject
     message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = make_msgid(domain=domain)
+    # the reply token in the Message-ID comes back in replies (In-Reply-To) and in bounces' headers
+    message["Message-ID"] = make_msgid(
+        idstring=f"nm-{email.reply_token}" if email.reply_token else None, domain=domain
+    )
     if email.reply_to:
         message["Reply-To"] = email.reply_to
     message["List-Unsubscribe"] = f"<{email.unsubscribe_url}>"

@@ -31,6 +31,11 @@ def inquiry_schema() -> Schema:
         "date_of_birth": Schema(type=OpenAPIType.STRING, format="date"),
         "sms_consent": Schema(type=OpenAPIType.BOOLEAN),
         "submitted_at": Schema(type=OpenAPIType.STRING, format="date-time"),
+        "language": Schema(
+            type=OpenAPIType.STRING,
+            pattern=r"^([Ee][Nn]|[Ee][Ss])([-_][A-Za-z0-9]+)*$",
+            description="the patient's messages' language: en or es (a tag such as es-MX is read as es)",
+        ),
     }
     return Schema(
         type=OpenAPIType.OBJECT,

@@ -15,15 +15,19 @@ from sqlalchemy import select
 from router.core.domain import Domain
 from router.core.models import StaffUser
 from router.core.ports import PortNotConfigured
+from router.practices.alert_wording import alert_text
 
 log = logging.getLogger("leadrouter.pms")
 
 
 async def notify_managers(
-    domain: Domain, practice_id: uuid.UUID, *, subject: str, body: str
+    domain: Domain, practice_id: uuid.UUID, *, alert: str, values: dict[str, str]
 ) -> dict[str, str]:
-    """Email the practice's managers and admins; returns each address's outcome (sent, failed, off)."""
+    """Email the practice's managers and admins the `alert` (a key of router/practices/alert_wording.py,
+    in the practice's approved wording); returns each address's outcome (sent, failed, off)."""
     async with domain.sessionmaker() as session:
+        text = await alert_text(session, practice_id, alert, values)
+        subject, body = text.subject or "", text.body
         emails = (
             await session.scalars(
                 select(StaffUser.email).where(

@@ -41,6 +41,7 @@ from router.core.phi_columns import (
     PATIENT_LAST_NAME,
 )
 from router.core.pms_ports import PmsAddress, PmsRefused, PmsUnavailable
+from router.practices.alert_wording import PMS_BOOKING_PENDING, PMS_BOOKING_REFUSED
 
 log = logging.getLogger("leadrouter.pms")
 
@@ -191,7 +192,7 @@ async def retry_pending_bookings(domain: Domain) -> dict[str, int]:
 
 
 async def _retry_one(domain: Domain, appointment_id: uuid.UUID) -> str:
-    alert: str | None = None
+    alert: tuple[str, dict[str, str]] | None = None
     outcome = "failed"
     async with domain.sessionmaker() as session, session.begin():
         appointment = await session.scalar(
@@ -210,7 +211,7 @@ async def _retry_one(domain: Domain, appointment_id: uuid.UUID) -> str:
             return "written"
         except PmsRefused as exc:
             appointment.pms_state, appointment.pms_error, outcome = "failed", str(exc)[:500], "refused"
-            alert = f"The practice-management system refused an appointment booked in Lead Router: {exc}"
+            alert = PMS_BOOKING_REFUSED, {"error": str(exc)}
         except PmsUnavailable as exc:
             now = domain.clock.now()
             appointment.pms_attempts += 1
@@ -218,18 +219,11 @@ async def _retry_one(domain: Domain, appointment_id: uuid.UUID) -> str:
             delay = RETRY_DELAYS[min(appointment.pms_attempts - 1, len(RETRY_DELAYS) - 1)]
             appointment.pms_next_attempt_at = now + delay
             if appointment.pms_attempts >= ALERT_AFTER_ATTEMPTS and appointment.pms_alerted_at is None:
-                alert = (
-                    f"An appointment booked in Lead Router could not be written to the practice-management "
-                    f"system after {appointment.pms_attempts} attempts ({exc}). "
-                    "It is kept as 'pending in PMS' "
-                    "and retried every 10 minutes; enter it in the PMS by hand if it is urgent."
-                )
+                alert = PMS_BOOKING_PENDING, {"attempts": str(appointment.pms_attempts), "error": str(exc)}
         if alert is not None:
             appointment.pms_alerted_at = domain.clock.now()
     if alert is not None:
-        await notify_managers(
-            domain, practice_id, subject="A booking is not in the practice-management system", body=alert
-        )
+        await notify_managers(domain, practice_id, alert=alert[0], values=alert[1])
     return outcome
 
 

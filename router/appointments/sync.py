@@ -26,6 +26,7 @@ from router.core.domain import Domain
 from router.core.models import Patient, PmsConnection, PmsSyncRun
 from router.core.pms_ports import PmsAddress, PmsClient, PmsRefused, PmsUnavailable
 from router.ops.marks import PMS_SYNC, record_mark
+from router.practices.alert_wording import PMS_SYNC_FAILING
 from router.privacy import audit
 
 log = logging.getLogger("leadrouter.pms")
@@ -265,17 +266,7 @@ async def _finish(
                 details={"seen": outcome.seen, "changed": outcome.changed, "failed": bool(error)},
             )
     if alert:
-        await notify_managers(
-            domain,
-            practice_id,
-            subject="The practice-management sync has been failing for 30 minutes",
-            body=(
-                "Lead Router could not read your practice-management system for the last 30 minutes. "
-                f"The last answer was: {error}. Leads keep arriving as usual; bookings made meanwhile "
-                "are kept as 'pending in PMS' and written once it answers. "
-                "Open Administration > Practice-management system for details."
-            ),
-        )
+        await notify_managers(domain, practice_id, alert=PMS_SYNC_FAILING, values={"error": str(error)})
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,24 @@ voicemail. Read with the row in one statement (lateral subqueries), so a push co
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, select
 
 from router.core.domain import Domain
-from router.core.models import CallBackTask, Interaction, Lead
+from router.core.models import (
+    CallBackTask,
+    Interaction,
+    Lead,
+    NurtureCallTask,
+    NurtureEnrolment,
+    NurtureSequence,
+    NurtureSequenceVersion,
+)
 from router.core.phi_columns import INTERACTION_NOTE
 
 
@@ -63,6 +74,58 @@ def lateral_call_back():  # type: ignore[no-untyped-def]
         .limit(1)
         .correlate(Lead)
         .lateral("call_back")
+    )
+
+
+def lateral_follow_up_call():  # type: ignore[no-untyped-def]
+    """The lead's oldest open follow-up call task (a task exists from the moment it falls due)."""
+    return (
+        select(
+            NurtureCallTask.id.label("follow_up_task_id"),
+            NurtureCallTask.due_at.label("follow_up_due"),
+            NurtureCallTask.reason.label("follow_up_reason"),
+            NurtureCallTask.escalated_at.label("follow_up_escalated"),
+            NurtureSequence.name.label("follow_up_sequence"),
+        )
+        .select_from(NurtureCallTask)
+        .outerjoin(NurtureEnrolment, NurtureEnrolment.id == NurtureCallTask.enrolment_id)
+        .outerjoin(NurtureSequenceVersion, NurtureSequenceVersion.id == NurtureEnrolment.sequence_version_id)
+        .outerjoin(NurtureSequence, NurtureSequence.id == NurtureSequenceVersion.sequence_id)
+        .where(NurtureCallTask.lead_id == Lead.id, NurtureCallTask.status == "open")
+        .order_by(NurtureCallTask.due_at)
+        .limit(1)
+        .correlate(Lead)
+        .lateral("follow_up")
+    )
+
+
+@dataclass(frozen=True)
+class FollowUpCall:
+    """A staff call a follow-up sequence asks for, shown on the lead's card with a Done button."""
+
+    task_id: uuid.UUID
+    due_at: datetime
+    reason: str
+    """Why a person calls, in the staff's words."""
+    escalated: bool
+
+
+def call_reason(reason: str | None, sequence: str | None) -> str:
+    """Why the follow-up asks for a call, in the staff's words."""
+    plan = f"the {sequence} follow-up" if sequence else "the follow-up"
+    if reason == "high_score":
+        return f"high score: a call instead of {plan}'s automated message"
+    return f"{plan} asks for a call"
+
+
+def follow_up_call(row: Mapping[str, Any]) -> FollowUpCall | None:
+    if row["follow_up_task_id"] is None:
+        return None
+    return FollowUpCall(
+        row["follow_up_task_id"],
+        row["follow_up_due"],
+        call_reason(row["follow_up_reason"], row["follow_up_sequence"]),
+        row["follow_up_escalated"] is not None,
     )
 
 

@@ -116,6 +116,8 @@ class AlertRow:
     message: str
     deliveries: list[dict[str, Any]]
     created_at: datetime
+    call_task_id: uuid.UUID | None = None
+    """Set when the alert is about an overdue follow-up call rather than a lead's first contact."""
 
 
 async def recent_alerts(session: AsyncSession, scope: DashboardScope) -> list[AlertRow]:
@@ -132,6 +134,7 @@ async def recent_alerts(session: AsyncSession, scope: DashboardScope) -> list[Al
             ManagerAlert.message,
             ManagerAlert.deliveries,
             ManagerAlert.created_at,
+            ManagerAlert.call_task_id,
         )
         .outerjoin(Location, Location.id == ManagerAlert.location_id)
         .where(*where)

@@ -16,7 +16,15 @@ from sqlalchemy.orm import aliased
 
 from router.appointments.booking import Choice, booking_choices
 from router.board.card import CARD_READ_VIA, CARD_READ_WINDOW
-from router.board.card_marks import card_badges, lateral_activity, lateral_call_back, lateral_handback
+from router.board.card_marks import (
+    FollowUpCall,
+    card_badges,
+    follow_up_call,
+    lateral_activity,
+    lateral_call_back,
+    lateral_follow_up_call,
+    lateral_handback,
+)
 from router.core.domain import Domain
 from router.core.models import Lead, Location, StaffLocation, StaffUser
 from router.core.phi_columns import LEAD_FIRST_NAME, LEAD_LAST_NAME
@@ -82,6 +90,8 @@ class BoardLead:
     badges: tuple[str, ...] = ()
     """What the timeline says at a glance: booked by overflow, handed back (with the note), texted
     back (the automatic text after a missed call), voicemail."""
+    follow_up_call: FollowUpCall | None = None
+    """An open staff call a follow-up sequence asks for (router/nurture), with its Done button."""
 
     @property
     def is_open(self) -> bool:
@@ -148,6 +158,7 @@ def _board_query():  # type: ignore[no-untyped-def]
     assignee = aliased(StaffUser)
     claimer = aliased(StaffUser)
     activity, handback, call_back = lateral_activity(), lateral_handback(), lateral_call_back()
+    follow_up = lateral_follow_up_call()
     return (
         select(
             *_LEAD_COLUMNS,
@@ -164,6 +175,11 @@ def _board_query():  # type: ignore[no-untyped-def]
             call_back.c.call_back_note_id,
             call_back.c.call_back_note_enc,
             call_back.c.call_back_due,
+            follow_up.c.follow_up_task_id,
+            follow_up.c.follow_up_due,
+            follow_up.c.follow_up_reason,
+            follow_up.c.follow_up_escalated,
+            follow_up.c.follow_up_sequence,
         )
         .outerjoin(Location, Location.id == Lead.location_id)
         .outerjoin(assignee, assignee.id == Lead.assigned_user_id)
@@ -171,6 +187,7 @@ def _board_query():  # type: ignore[no-untyped-def]
         .join(activity, true())
         .outerjoin(handback, true())
         .outerjoin(call_back, true())
+        .outerjoin(follow_up, true())
     )
 
 
@@ -231,6 +248,7 @@ def _row(domain: Domain, row: Mapping[str, Any]) -> BoardLead:
         first_contact_at=row["first_contact_at"],
         attempts=int(row["attempts"] or 0),
         badges=card_badges(domain, row),
+        follow_up_call=follow_up_call(row),
         close_reason=row["close_reason"],
         closed_at=row["closed_at"],
     )

@@ -44,6 +44,7 @@ EVENT_KINDS = (
     "lead.handed_back",
     "lead.deadline_changed",
     "lead.call_back_due",
+    "lead.follow_up_call",
     "lead.texts_read",
     "practice.configured",
     "lead.appointment_changed",

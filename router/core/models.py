@@ -917,9 +917,25 @@ class ManagerAlert(Base):
     """One entry per manager and channel: {"user_id", "channel", "status", "detail"}."""
     send_lease_until: Mapped[datetime | None] = _ts(nullable=True)
     """While pending sends remain: who holds the lease sends them; once it lapses, the sweeper does."""
+    call_task_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("nurture_call_tasks.id", ondelete="CASCADE")
+    )
+    """Set when the alert is about a follow-up call left undone, not about the lead's first contact."""
     created_at: Mapped[datetime] = _ts()
     __table_args__ = (
-        UniqueConstraint("lead_id", "level", name="uq_manager_alerts_lead_level"),
+        Index(
+            "uq_manager_alerts_lead_level",
+            "lead_id",
+            "level",
+            unique=True,
+            postgresql_where=text("call_task_id IS NULL"),
+        ),
+        Index(
+            "uq_manager_alerts_call_task",
+            "call_task_id",
+            unique=True,
+            postgresql_where=text("call_task_id IS NOT NULL"),
+        ),
         Index("ix_manager_alerts_practice_created", "practice_id", "created_at"),
     )
 
@@ -1115,6 +1131,10 @@ class NurtureSettings(Base):
     """Leads scoring at or above this get a staff call task instead of automated messages."""
     emails_per_hour: Mapped[int] = mapped_column(Integer, default=200)
     texts_per_hour: Mapped[int] = mapped_column(Integer, default=100)
+    call_task_escalate_hours: Mapped[int] = mapped_column(Integer, default=4, server_default="4")
+    """Working hours (the office's business hours) a due call task may wait before managers are alerted."""
+    tag_reply_address: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    """Reply-To carries a signed tag (plus address, RFC 5233) so a forwarded reply branches the sequence."""
     second_approver_user_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("staff_users.id", ondelete="SET NULL")
     )
@@ -1318,6 +1338,10 @@ class NurtureMessage(Base):
     """Why it is held, blocked or failed, in plain words (no PHI)."""
     opened_at: Mapped[datetime | None] = _ts(nullable=True)
     clicked_at: Mapped[datetime | None] = _ts(nullable=True)
+    replied_at: Mapped[datetime | None] = _ts(nullable=True)
+    """The first email reply read back for this message (the sequence's "replied" branch)."""
+    bounced_at: Mapped[datetime | None] = _ts(nullable=True)
+    """When a delivery status notification (RFC 3464) said it failed, after it was sent."""
     sent_at: Mapped[datetime | None] = _ts(nullable=True)
     created_at: Mapped[datetime] = _ts()
     reminder_kind: Mapped[str | None] = mapped_column(String(24))
@@ -1375,6 +1399,10 @@ class NurtureCallTask(Base):
     due_at: Mapped[datetime] = _ts()
     status: Mapped[str] = mapped_column(String(12), default="open")
     """open, done or cancelled."""
+    reason: Mapped[str | None] = mapped_column(String(16))
+    """call_step (the sequence asks for a call) or high_score (a call instead of an automated message)."""
+    escalated_at: Mapped[datetime | None] = _ts(nullable=True)
+    """When managers were alerted that it is overdue (once)."""
     done_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("staff_users.id", ondelete="SET NULL")
     )

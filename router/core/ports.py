@@ -108,6 +108,8 @@ class PatientEmail:
     reply_to: str | None = None
     message_key: str = ""
     """Our outbox id, carried in a header so a bounce can be matched to its message."""
+    reply_token: str | None = None
+    """Carried in the Message-ID: a reply's In-Reply-To and a bounce's returned headers name it."""
 
 
 class PatientEmailSender(Protocol):

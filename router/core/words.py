@@ -73,6 +73,7 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "lead.handed_back": "Handed back to the practice",
         "lead.deadline_changed": "Contact deadline changed",
         "lead.call_back_due": "Call back now",
+        "lead.follow_up_call": "Follow-up call",
         "lead.texts_read": "Texts read",
         "lead.appointment_changed": "Appointment changed in the practice system",
         "practice.configured": "Practice settings changed",

@@ -15,7 +15,8 @@ from typing import Any
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from router.intake.urls import strip_personal_data
+from router.intake.language import message_language
+from router.intake.urls import TRACKING_FIELDS, strip_personal_data
 from scoring.features import DEVICES, MATCH_TYPES, TREATMENTS
 
 TREATMENT_INTERESTS = TREATMENTS
@@ -55,24 +56,6 @@ CHOICES = {
     "device_type": DEVICE_TYPES,
     "keyword_match_type": MATCH_TYPES,
 }
-TRACKING_FIELDS = (
-    "visitor_id",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "gclid",
-    "fbclid",
-    "referrer",
-    "landing_page",
-    "pages_visited",
-    "time_on_site_seconds",
-    "device_type",
-    "form_completion_seconds",
-    "ad_creative",
-    "keyword_match_type",
-)
 KNOWN_FIELDS = frozenset(
     (
         *TEXT_LIMITS,
@@ -84,8 +67,10 @@ KNOWN_FIELDS = frozenset(
         "date_of_birth",
         "sms_consent",
         "submitted_at",
+        "language",
     )
 )
+
 _TRUE = {"true", "1", "yes", "on", "checked"}
 _FALSE = {"false", "0", "no", "off", ""}
 
@@ -156,6 +141,8 @@ class NormalizedInquiry:
     """The patient who sent them, as the person wrote it (PHI: encrypted on the touchpoint)."""
     referral_code: str | None = None
     """An existing patient's referral-link code the website passed along."""
+    language: str | None = None
+    """The language the person wants messages in (`en` or `es`), when the form says."""
 
 
 def normalize_phone(raw: str, region: str = "US") -> str:
@@ -255,6 +242,7 @@ def normalize_inquiry(
     dob = reader.read("date_of_birth", lambda v: _date_of_birth(v, now))
     submitted_at = reader.read("submitted_at", _timestamp)
     consent_flag = reader.read("sms_consent", _bool)
+    reader.read("language", message_language)
     clean = reader.clean
     withheld = strip_personal_data(clean)
     if name_required and "first_name" not in clean and "last_name" not in clean:
@@ -353,6 +341,7 @@ def _inquiry(
         withheld_fields=withheld,
         referred_by=clean.get("referred_by"),
         referral_code=clean.get("referral_code"),
+        language=clean.get("language"),
     )
 
 

@@ -73,12 +73,15 @@ def says_urgent(inquiry: NormalizedInquiry) -> bool:
 
 
 def _details(command: InquiryCommand, inquiry: NormalizedInquiry) -> dict[str, object]:
-    """The touchpoint's non-PHI extras: the sender's, withheld fields, a patient's referral code."""
+    """The touchpoint's non-PHI extras: the sender's, withheld fields, a patient's referral code, the
+    language messages should be in (router/nurture reads it)."""
     details: dict[str, object] = dict(command.details)
     if inquiry.withheld_fields:
         details["withheld_personal_data"] = list(inquiry.withheld_fields)
     if inquiry.referral_code:
         details["referral_code"] = inquiry.referral_code
+    if inquiry.language:
+        details["language"] = inquiry.language
     return details
 
 

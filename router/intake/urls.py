@@ -93,6 +93,27 @@ def clean_referrer(url: str, *, page_host: str | None = None) -> str | None:
     return found[0] + "/"
 
 
+TRACKING_FIELDS = (
+    "visitor_id",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "gclid",
+    "fbclid",
+    "referrer",
+    "landing_page",
+    "pages_visited",
+    "time_on_site_seconds",
+    "device_type",
+    "form_completion_seconds",
+    "ad_creative",
+    "keyword_match_type",
+)
+"""The touchpoint's tracking columns a form inquiry fills (the same ones a web visit fills)."""
+
+
 PERSONAL_DATA_CHECKED = (*AD_PARAMETERS, "ad_creative", "visitor_id")
 """Free-text tracking fields that are dropped when they carry an email address or a phone number."""
 

@@ -29,6 +29,7 @@ from router.leads.alerts import (
     planned_deliveries,
     send_alert,
 )
+from router.practices.alert_wording import LEVEL_1, LEVEL_2, alert_text
 from router.practices.settings import PracticeSettings
 from router.practices.sla import level2_due
 from router.privacy import audit
@@ -89,15 +90,19 @@ def lead_link(domain: Domain, lead_id: uuid.UUID) -> str:
     return f"{domain.settings.intake.public_url.rstrip('/')}/leads/{lead_id}"
 
 
-def alert_message(*, level: int, waited: timedelta, location_name: str, link: str) -> str:
-    """A manager alert without PHI: how long, where, and a link (the patient is on the page, not here)."""
-    minutes = max(int(waited.total_seconds() // 60), 0)
-    if level == 1:
-        return (
-            f"Lead not contacted after {minutes} min at {location_name}: escalated and shown to overflow "
-            f"agents. Open the board: {link}"
-        )
-    return f"Lead waiting {minutes} min at {location_name}, still not contacted. Open the board: {link}"
+async def alert_message(
+    session: AsyncSession, domain: Domain, lead: Lead, level: int, location_name: str, now: datetime
+) -> str:
+    """A manager alert without PHI: how long, where, and a link (the patient is on the page, not here),
+    in the practice's approved wording (router/practices/alert_wording.py)."""
+    minutes = max(int((now - lead.received_at).total_seconds() // 60), 0)
+    text = await alert_text(
+        session,
+        lead.practice_id,
+        LEVEL_1 if level == 1 else LEVEL_2,
+        {"minutes": str(minutes), "location_name": location_name, "link": lead_link(domain, lead.id)},
+    )
+    return text.body
 
 
 async def escalate_lead(domain: Domain, lead_id: uuid.UUID, level: int) -> EscalationOutcome:
@@ -126,7 +131,9 @@ async def escalate_lead(domain: Domain, lead_id: uuid.UUID, level: int) -> Escal
             location_id=lead.location_id,
             lead_id=lead.id,
             level=level,
-            message=_message(domain, lead, level, location.name if location else practice.name, now),
+            message=await alert_message(
+                session, domain, lead, level, location.name if location else practice.name, now
+            ),
             deliveries=deliveries,
             send_lease_until=now + ALERT_SEND_LEASE if has_pending(deliveries) else None,
             created_at=now,
@@ -157,15 +164,6 @@ async def escalate_lead(domain: Domain, lead_id: uuid.UUID, level: int) -> Escal
         event_id=event_id,
         alert_id=alert.id,
         deliveries=deliveries,
-    )
-
-
-def _message(domain: Domain, lead: Lead, level: int, location_name: str, now: datetime) -> str:
-    return alert_message(
-        level=level,
-        waited=now - lead.received_at,
-        location_name=location_name,
-        link=lead_link(domain, lead.id),
     )
 
 

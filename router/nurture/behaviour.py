@@ -6,7 +6,7 @@ Protection opens everything): an "opened" branch is a hint, never proof, and the
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.models import NurtureEnrolment, NurtureMessage, PhoneCall, SmsMessage, Touchpoint
@@ -15,7 +15,7 @@ BEHAVIOURS = {
     "opened": "Opened an email (unreliable: many mail apps block or pre-fetch the pixel)",
     "clicked": "Clicked a link in a message",
     "visited": "Visited the scheduling page",
-    "replied": "Replied by text",
+    "replied": "Replied by text or email",
     "answered": "Answered a call",
 }
 
@@ -30,9 +30,11 @@ async def did(
         column = NurtureMessage.opened_at if behaviour == "opened" else NurtureMessage.clicked_at
         condition = exists().where(NurtureMessage.enrolment_id == enrolment.id, column.is_not(None))
     elif behaviour == "replied":
-        condition = exists().where(
+        texted = exists().where(
             SmsMessage.lead_id == lead_id, SmsMessage.direction == "inbound", SmsMessage.created_at >= since
         )
+        emailed = exists().where(NurtureMessage.lead_id == lead_id, NurtureMessage.replied_at >= since)
+        condition = or_(texted, emailed)
     elif behaviour == "answered":
         condition = exists().where(PhoneCall.lead_id == lead_id, PhoneCall.answered_at >= since)
     elif behaviour == "visited":

@@ -1,7 +1,8 @@
 """Staff call tasks: what a sequence asks a person to do instead of (or after) automated messages.
 
-The board's developer renders them on the In progress group; this module stores them, lists the
-ones due at a location, and marks one done.
+A task is written when its step falls due, with a `lead.follow_up_call` event, so the lead's card on
+the live board shows it (router/board/card_marks.py) with a Done button; this module lists the ones
+due at a location and marks one done. Overdue ones alert managers: router/nurture/call_escalation.py.
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.domain import Domain
-from router.core.errors import ActionRefused
+from router.core.errors import NotFound
+from router.core.events import record_lead_event
 from router.core.models import Lead, NurtureCallTask
 from router.leads.actions import lead_for_update
 from router.nurture.exits import stop_for_lead
 from router.privacy import audit
 from router.privacy.access import Viewer, may_do
 
+FOLLOW_UP_CALL_EVENT = "lead.follow_up_call"
+"""Rings the boards when a call task appears, is done or is escalated (the card shows or drops it)."""
 OVERDUE_AFTER_MINUTES = 30
 """A call task is overdue half an hour after it fell due (the board shows it in red, with the word)."""
 
@@ -77,11 +81,11 @@ async def complete_call_task(
 ) -> None:
     """The call was made: the task leaves the lists (a second click changes nothing)."""
     now = domain.clock.now()
-    async with domain.sessionmaker() as session, session.begin():
+    async with domain.transaction() as session:
         task = await session.get(NurtureCallTask, task_id, with_for_update=True)
         lead = await session.get(Lead, task.lead_id) if task else None
         if task is None or lead is None or not may_do(viewer, "lead.log_attempt", lead):
-            raise ActionRefused("No such call task in your scope.")
+            raise NotFound("No such call task in your scope.")
         if task.status != "open":
             return
         task.status, task.done_by_user_id, task.done_at = "done", viewer.user_id, now
@@ -93,6 +97,7 @@ async def complete_call_task(
             lead_id=lead.id,
             details={"task_id": str(task.id)},
         )
+        await record_lead_event(session, lead, FOLLOW_UP_CALL_EVENT, {"task_id": str(task.id), "done": True})
 
 
 async def stop_follow_up(domain: Domain, viewer: Viewer, lead_id: uuid.UUID, *, actor: audit.Actor) -> bool:

@@ -19,6 +19,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.domain import Domain
+from router.core.events import record_lead_event
 from router.core.models import (
     Lead,
     Location,
@@ -33,6 +34,7 @@ from router.core.models import (
     Touchpoint,
 )
 from router.nurture.behaviour import did
+from router.nurture.call_tasks import FOLLOW_UP_CALL_EVENT
 from router.nurture.compose import compose_message
 from router.nurture.exits import end_enrolment, exit_reason
 
@@ -49,6 +51,8 @@ class TickReport:
     steps: int = 0
     exited: int = 0
     messages: list[tuple[uuid.UUID, datetime]] | None = None
+    calls: list[tuple[Lead, uuid.UUID]] | None = None
+    """Call tasks written by this batch, announced once its steps are done (events come last)."""
 
 
 def _matches(sequence: NurtureSequence, lead: Lead) -> bool:
@@ -72,9 +76,11 @@ def _specificity(sequence: NurtureSequence) -> tuple[int, ...]:
 
 
 async def lead_language(session: AsyncSession, lead: Lead) -> str:
-    """The language the lead asked in (a form's `language` field), else English."""
+    """The language the lead last asked for (a form's `language` field), else English."""
     details = await session.scalars(
-        select(Touchpoint.details).where(Touchpoint.lead_id == lead.id).order_by(Touchpoint.occurred_at)
+        select(Touchpoint.details)
+        .where(Touchpoint.lead_id == lead.id)
+        .order_by(Touchpoint.occurred_at.desc())
     )
     for detail in details:
         language = str((detail or {}).get("language") or "").lower()[:2]
@@ -158,8 +164,8 @@ def due_enrolments_query(now: datetime, limit: int) -> Any:
 async def run_due_steps(domain: Domain, *, limit: int = TICK_BATCH) -> TickReport:
     """Run every step that fell due (one batch); the messages it queued come back for scheduling."""
     now = domain.clock.now()
-    report = TickReport(messages=[])
-    async with domain.sessionmaker() as session, session.begin():
+    report = TickReport(messages=[], calls=[])
+    async with domain.transaction() as session:
         due = (await session.scalars(due_enrolments_query(now, limit))).all()
         kept = await _preload(session, due)  # noqa: F841 (strong references keep the identity map warm)
         for enrolment in due:
@@ -170,10 +176,12 @@ async def run_due_steps(domain: Domain, *, limit: int = TICK_BATCH) -> TickRepor
                 report.exited += 1
                 continue
             assert lead is not None
-            queued = await _run_step(session, domain, enrolment, lead, now)
+            queued = await _run_step(session, domain, enrolment, lead, now, report)
             report.steps += 1
             if queued is not None:
                 report.messages.append(queued)  # type: ignore[union-attr]
+        for lead, task_id in report.calls or []:  # last: each holds the event-order lock until commit
+            await record_lead_event(session, lead, FOLLOW_UP_CALL_EVENT, {"task_id": str(task_id)})
     for message_id, at in report.messages or []:
         await domain.jobs.schedule_nurture_send(message_id, at=at)
     return report
@@ -199,7 +207,12 @@ async def _preload(session: AsyncSession, due: Sequence[NurtureEnrolment]) -> li
 
 
 async def _run_step(
-    session: AsyncSession, domain: Domain, enrolment: NurtureEnrolment, lead: Lead, now: datetime
+    session: AsyncSession,
+    domain: Domain,
+    enrolment: NurtureEnrolment,
+    lead: Lead,
+    now: datetime,
+    report: TickReport,
 ) -> tuple[uuid.UUID, datetime] | None:
     """Run the enrolment's current step (or follow its branch) and schedule the next one."""
     version = await session.get(NurtureSequenceVersion, enrolment.sequence_version_id)
@@ -216,7 +229,7 @@ async def _run_step(
     if branches and await did(session, enrolment, step["branch_on"], scheduling_url):
         index = int(branch_to)  # type: ignore[arg-type]
         step = steps[index]
-    queued = await _perform(session, domain, enrolment, lead, index, step, settings, now)
+    queued = await _perform(session, domain, enrolment, lead, index, step, settings, now, report)
     enrolment.step_index = index + 1
     enrolment.last_step_at = now
     if enrolment.step_index >= len(steps):
@@ -243,6 +256,7 @@ async def _perform(
     step: dict[str, Any],
     settings: NurtureSettings | None,
     now: datetime,
+    report: TickReport,
 ) -> tuple[uuid.UUID, datetime] | None:
     """One step: a staff call task, or an outbox message (a high-score lead gets the call instead)."""
     action = step.get("action")
@@ -253,19 +267,20 @@ async def _perform(
         and lead.score >= settings.call_task_score
     )
     if action == "call" or (high_value and action in ("email", "sms")):
-        session.add(
-            NurtureCallTask(
-                id=uuid.uuid4(),
-                practice_id=lead.practice_id,
-                location_id=lead.location_id,
-                lead_id=lead.id,
-                enrolment_id=enrolment.id,
-                step_index=index,
-                due_at=now,
-                status="open",
-                created_at=now,
-            )
+        task = NurtureCallTask(
+            id=uuid.uuid4(),
+            practice_id=lead.practice_id,
+            location_id=lead.location_id,
+            lead_id=lead.id,
+            enrolment_id=enrolment.id,
+            step_index=index,
+            due_at=now,
+            status="open",
+            reason="call_step" if action == "call" else "high_score",
+            created_at=now,
         )
+        session.add(task)
+        report.calls.append((lead, task.id))  # type: ignore[union-attr]
         return None
     variant = variant_of(lead.id, index) if step.get("variant_template") else "A"
     key = step.get("variant_template") if variant == "B" else step.get("template")

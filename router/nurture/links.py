@@ -7,11 +7,14 @@ index key, with its own label), so a link cannot be forged or turned into anothe
 from __future__ import annotations
 
 import base64
+import binascii
 import hmac
+import re
 import struct
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from router.core.crypto import BlindIndex
 
@@ -69,3 +72,67 @@ def read_token(index: BlindIndex, token: str, purpose: str, now: datetime) -> Li
     if expires_at < now:
         raise BadToken("this link has expired", expired=True)
     return LinkToken(uuid.UUID(bytes=payload[:16]), purpose, expires_at)
+
+
+_REPLY_MAC_BYTES = 8
+"""64 bits: a forger would have to guess online, one delivery to a practice's inbound address at a time."""
+REPLY_TOKEN = re.compile(r"[a-z2-7]{39}", re.IGNORECASE)
+"""A reply token as it appears in an address or a Message-ID (base32 of 24 bytes, unpadded)."""
+
+
+def reply_token(index: BlindIndex, message_id: uuid.UUID) -> str:
+    """The tag that ties a reply or a bounce to its outbox message: short and case-insensitive
+    (base32), because it travels in an address's local part (at most 64 characters, RFC 5321) and
+    some mail servers change the case of addresses. It does not expire: a bounce may come days later."""
+    mac = (index.digest(message_id.hex, kind="nurture-reply") or b"")[:_REPLY_MAC_BYTES]
+    return base64.b32encode(message_id.bytes + mac).decode().rstrip("=").lower()
+
+
+def read_reply_token(index: BlindIndex, token: str) -> uuid.UUID | None:
+    """The outbox message a reply token names, or None when it is not one we made."""
+    try:
+        raw = base64.b32decode(token.upper() + "=" * (-len(token) % 8))
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) != 16 + _REPLY_MAC_BYTES:
+        return None
+    message_id = uuid.UUID(bytes=raw[:16])
+    expected = (index.digest(message_id.hex, kind="nurture-reply") or b"")[:_REPLY_MAC_BYTES]
+    return message_id if hmac.compare_digest(raw[16:], expected) else None
+
+
+def inbound_key(index: BlindIndex, practice_id: uuid.UUID) -> str:
+    """The secret part of a practice's inbound mail address (bounces and replies are posted to it)."""
+    mac = (index.digest(practice_id.hex, kind="nurture-inbound") or b"")[:_MAC_BYTES]
+    return base64.urlsafe_b64encode(practice_id.bytes + mac).decode().rstrip("=")
+
+
+def inbound_url(domain: Any, practice_id: uuid.UUID | None) -> str:
+    """Where the practice's mail system posts bounces and replies (router.core.domain.Domain)."""
+    if practice_id is None:
+        return ""
+    base = domain.settings.intake.public_url.rstrip("/")
+    return f"{base}/webhooks/email/{inbound_key(domain.blind_index, practice_id)}"
+
+
+def read_inbound_key(index: BlindIndex, key: str) -> uuid.UUID | None:
+    """The practice whose inbound key this is, or None (malformed or forged)."""
+    try:
+        raw = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) != 16 + _MAC_BYTES:
+        return None
+    practice_id = uuid.UUID(bytes=raw[:16])
+    expected = (index.digest(practice_id.hex, kind="nurture-inbound") or b"")[:_MAC_BYTES]
+    return practice_id if hmac.compare_digest(raw[16:], expected) else None
+
+
+def tagged_address(address: str | None, token: str) -> str | None:
+    """`frontdesk+TOKEN@practice.example` (RFC 5233 subaddress), or the address as it is when the
+    tag would make its local part longer than SMTP allows."""
+    if not address or "@" not in address:
+        return address
+    local, _, domain = address.rpartition("@")
+    tagged = f"{local}+{token}"
+    return f"{tagged}@{domain}" if len(tagged) <= 64 else address

@@ -35,7 +35,7 @@ from router.core.phi_columns import NURTURE_BODY, NURTURE_RECIPIENT, NURTURE_SUB
 from router.core.ports import EmailRefused, PatientEmail, PhoneGatewayError, PortNotConfigured
 from router.nurture.consent import complaint_open, email_opted_out, latest_sms_consent
 from router.nurture.exits import end_enrolment, exit_reason, locked_enrolment
-from router.nurture.links import make_token
+from router.nurture.links import make_token, reply_token, tagged_address
 from router.phones.quiet_hours import next_allowed, recipient_zones
 from router.phones.texts import record_text_status
 
@@ -245,6 +245,7 @@ async def patient_email(
     settings = await session.get(NurtureSettings, message.practice_id)
     base = domain.settings.intake.public_url.rstrip("/")
     now = domain.clock.now()
+    token = reply_token(domain.blind_index, message.id)
     return PatientEmail(
         sender_name=(settings.sender_name if settings else None) or (practice.name if practice else ""),
         sender_address=(settings.sender_email if settings else None) or None,
@@ -255,9 +256,19 @@ async def patient_email(
         + UNSUBSCRIBE_PATH
         + make_token(domain.blind_index, message.id, "unsubscribe", now),
         open_pixel_url=base + OPEN_PATH + make_token(domain.blind_index, message.id, "open", now) + ".gif",
-        reply_to=settings.reply_to if settings else None,
+        reply_to=_reply_to(settings, token),
         message_key=str(message.id),
+        reply_token=token,
     )
+
+
+def _reply_to(settings: NurtureSettings | None, token: str) -> str | None:
+    """Where replies go; tagged with the message's token when the practice forwards replies to us."""
+    if settings is None:
+        return None
+    if settings.tag_reply_address:
+        return tagged_address(settings.reply_to or settings.sender_email, token)
+    return settings.reply_to
 
 
 async def _record_sent(domain: Domain, message: NurtureMessage, provider_id: str) -> None:

@@ -12,6 +12,7 @@ from router.core.domain import Domain
 from router.core.errors import InvalidFields
 from router.core.models import NurtureSettings, StaffUser
 from router.intake.normalize import normalize_email
+from router.nurture.call_escalation import DEFAULT_ESCALATE_HOURS
 from router.nurture.starter import install_starter
 from router.privacy import audit
 from router.privacy.access import Viewer, require
@@ -49,7 +50,12 @@ def parse(form: dict[str, Any], staff_ids: set[str]) -> dict[str, Any]:
         "call_task_score": _number(form, "call_task_score", errors, 0, 100, "The score"),
         "emails_per_hour": _number(form, "emails_per_hour", errors, 1, 100_000, "Emails per hour") or 200,
         "texts_per_hour": _number(form, "texts_per_hour", errors, 1, 100_000, "Texts per hour") or 100,
+        "call_task_escalate_hours": _number(
+            form, "call_task_escalate_hours", errors, 1, 72, "Working hours before managers are told"
+        )
+        or DEFAULT_ESCALATE_HOURS,
     }
+    values["tag_reply_address"] = str(form.get("tag_reply_address") or "") in ("1", "on", "true")
     url = str(form.get("scheduling_url") or "").strip()
     if url and (urlsplit(url).scheme != "https" or not urlsplit(url).hostname):
         errors["scheduling_url"] = "Enter the full address of your scheduling page, starting with https://."

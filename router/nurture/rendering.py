@@ -7,6 +7,7 @@ the lead page says why. The review screen's warnings come from here too.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -60,13 +61,13 @@ class Rendered:
     body: str
 
 
-def check_wording(text: str) -> None:
+def check_wording(text: str, allowed: Collection[str] = VARIABLES.keys()) -> None:
     """Refuse wording that does not parse or that uses an unknown variable (a save names the problem)."""
     try:
         parsed = _environment.parse(text)
     except TemplateSyntaxError as exc:
         raise TemplateInvalid(f"the wording does not read as a template: {exc.message}") from exc
-    unknown = sorted(meta.find_undeclared_variables(parsed) - VARIABLES.keys())
+    unknown = sorted(meta.find_undeclared_variables(parsed) - set(allowed))
     if unknown:
         raise TemplateInvalid(f"unknown variable {', '.join('{{ ' + u + ' }}' for u in unknown)}")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.models import (
@@ -100,10 +100,13 @@ async def sequence_result(session: AsyncSession, sequence_id: uuid.UUID, step_co
 
 
 async def _variants(session: AsyncSession, mine, result: SequenceResult) -> None:  # type: ignore[no-untyped-def]
-    replied = exists().where(
-        SmsMessage.lead_id == NurtureMessage.lead_id,
-        SmsMessage.direction == "inbound",
-        SmsMessage.created_at >= NurtureMessage.sent_at,
+    texted_back = and_(
+        NurtureMessage.sent_at.is_not(None),
+        exists().where(
+            SmsMessage.lead_id == NurtureMessage.lead_id,
+            SmsMessage.direction == "inbound",
+            SmsMessage.created_at >= NurtureMessage.sent_at,
+        ),
     )
     rows = await session.execute(
         select(
@@ -112,7 +115,7 @@ async def _variants(session: AsyncSession, mine, result: SequenceResult) -> None
             func.count().filter(NurtureMessage.status == "sent"),
             func.count(NurtureMessage.opened_at),
             func.count(NurtureMessage.clicked_at),
-            func.count().filter(and_(NurtureMessage.sent_at.is_not(None), replied)),
+            func.count().filter(or_(NurtureMessage.replied_at.is_not(None), texted_back)),
             func.sum(case((NurtureEnrolment.exit_reason == "booked", 1), else_=0)),
         )
         .join(NurtureEnrolment, NurtureEnrolment.id == NurtureMessage.enrolment_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +34,7 @@ from router.nurture.exits import EXIT_WORDS
 from router.nurture.rendering import TREATMENT_WORDS, URL, MissingVariable, Rendered, render, warnings
 from router.nurture.results import SequenceResult, sequence_result
 from router.nurture.templates import approval_refusal, single_approver_note
+from router.practices.alert_wording import SHIPPED, STAFF_CHANNEL
 from router.privacy.access import Viewer, require
 
 STATUS_WORDS = {
@@ -57,6 +59,15 @@ SAMPLE = {
     "review_link": "https://g.page/r/sample-practice/review",
 }
 """The sample lead a preview is rendered with."""
+ALERT_SAMPLE = {
+    "minutes": "12",
+    "hours": "4",
+    "location_name": "Downtown Office",
+    "link": "https://leads.example.com/leads/sample",
+    "error": "the server did not answer in 10 seconds",
+    "attempts": "5",
+}
+"""The sample values a manager alert's preview is rendered with."""
 
 
 @dataclass
@@ -165,14 +176,18 @@ async def template_screen(
     settings = await session.get(NurtureSettings, template.practice_id)
     preview, problem, found = None, None, []
     if shown is not None:
+        sample = ALERT_SAMPLE if template.channel == STAFF_CHANNEL else SAMPLE
         try:
             preview = render(
-                shown.subject, shown.body, {**SAMPLE, "practice_name": practice.name if practice else ""}
+                shown.subject, shown.body, {**sample, "practice_name": practice.name if practice else ""}
             )
         except MissingVariable as exc:
             problem = str(exc)
         hosts = _own_hosts(domain, settings)
         found = warnings(template.channel, shown.subject, shown.body, own_hosts=hosts)
+        alert = SHIPPED.get(template.key) if template.channel == STAFF_CHANNEL else None
+        if alert and "link" in alert.variables and not re.search(r"{{\s*link\s*}}", shown.body):
+            found.append("Without {{ link }} the manager has no way to the lead from the alert.")
     ids = {v.author_user_id for v in versions} | {v.approved_by_user_id for v in versions}
     names = dict(
         (
@@ -263,6 +278,8 @@ async def lead_panel(session: AsyncSession, lead_id: uuid.UUID) -> LeadNurture:
                 "detail": message.detail,
                 "at": local_time(message.sent_at or message.send_after or message.created_at, zone),
                 "variant": message.variant,
+                "replied": local_time(message.replied_at, zone) if message.replied_at else None,
+                "bounced": local_time(message.bounced_at, zone) if message.bounced_at else None,
             }
         )
     open_calls = await session.scalar(

@@ -18,6 +18,7 @@ from router.core.errors import ActionRefused, InvalidFields
 from router.core.models import Location, NurtureSequence, NurtureSequenceVersion, NurtureTemplate
 from router.nurture.behaviour import BEHAVIOURS
 from router.nurture.templates import single_approver_note
+from router.practices.alert_wording import STAFF_CHANNEL
 from router.privacy import audit
 from router.privacy.access import Viewer, require
 
@@ -51,6 +52,11 @@ async def _sequence(
     return sequence
 
 
+async def lock_sequence(session: AsyncSession, viewer: Viewer, sequence_id: uuid.UUID) -> NurtureSequence:
+    """The viewer's practice's sequence, locked for a change (refused when it is not theirs)."""
+    return await _sequence(session, viewer, sequence_id, lock=True)
+
+
 async def current_version(session: AsyncSession, sequence: NurtureSequence) -> NurtureSequenceVersion:
     version = await session.scalar(
         select(NurtureSequenceVersion).where(
@@ -68,7 +74,11 @@ async def load_screen(session: AsyncSession, viewer: Viewer, sequence_id: uuid.U
     templates: dict[str, list[tuple[str, str]]] = {"email": [], "sms": []}
     rows = await session.execute(
         select(NurtureTemplate.key, NurtureTemplate.name, NurtureTemplate.channel)
-        .where(NurtureTemplate.practice_id == sequence.practice_id, NurtureTemplate.language == "en")
+        .where(
+            NurtureTemplate.practice_id == sequence.practice_id,
+            NurtureTemplate.language == "en",
+            NurtureTemplate.channel != STAFF_CHANNEL,
+        )
         .order_by(NurtureTemplate.name)
     )
     for key, name, channel in rows.all():
@@ -129,7 +139,7 @@ def parse_step(form: dict[str, Any], templates: dict[str, list[tuple[str, str]]]
     return step
 
 
-async def _new_version(
+async def new_version(
     session: AsyncSession,
     domain: Domain,
     viewer: Viewer,
@@ -174,7 +184,7 @@ async def change_steps(
             _branch(steps, form)
         else:
             raise ActionRefused("Unknown change.")
-        await _new_version(session, domain, viewer, sequence, steps)
+        await new_version(session, domain, viewer, sequence, steps)
         audit.record(
             session,
             actor=actor,

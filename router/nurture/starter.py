@@ -36,6 +36,7 @@ from router.nurture.starter_wording import (
     WELCOME,
     WHY,
 )
+from router.practices.alert_wording import SHIPPED, STAFF_CHANNEL
 
 DAY = 24 * 60
 
@@ -75,6 +76,8 @@ def starter_wording() -> list[tuple[str, str, str, str, str | None, str]]:
         for key, emails in REMINDER_EMAILS.items():
             subject, body = emails[language]
             out.append((key, language, "email", REMINDER_NAMES[key], subject, body))
+    for key, alert in SHIPPED.items():
+        out.append((key, "en", STAFF_CHANNEL, alert.name, alert.subject, alert.body))
     return out
 
 
@@ -131,17 +134,20 @@ async def _install_wording(session: AsyncSession, practice_id: uuid.UUID, now: d
         )
         session.add(template)
         await session.flush([template])
-        session.add(
-            NurtureTemplateVersion(
-                id=uuid.uuid4(),
-                template_id=template.id,
-                version=1,
-                subject=subject,
-                body=body,
-                status="draft",
-                created_at=now,
-            )
+        version = NurtureTemplateVersion(
+            id=uuid.uuid4(),
+            template_id=template.id,
+            version=1,
+            subject=subject,
+            body=body,
+            status="draft",
+            created_at=now,
         )
+        session.add(version)
+        if channel == STAFF_CHANNEL:  # alerts already send this wording: it is the approved version 1
+            await session.flush([version])
+            version.status, version.approved_at = "approved", now
+            template.approved_version_id = version.id
         added += 1
     return added
 

@@ -22,7 +22,8 @@ from router.core.models import (
     PracticePhoneSettings,
     StaffUser,
 )
-from router.nurture.rendering import MissingVariable, TemplateInvalid, check_wording, render
+from router.nurture.rendering import VARIABLES, MissingVariable, TemplateInvalid, check_wording, render
+from router.practices.alert_wording import SHIPPED, STAFF_CHANNEL
 from router.privacy import audit
 from router.privacy.access import MANAGING_ROLES, Viewer, may_do, require
 
@@ -38,26 +39,30 @@ class Draft:
     body: str
 
 
-def validate(channel: str, form: dict[str, str]) -> Draft:
+def validate(channel: str, form: dict[str, str], key: str = "") -> Draft:
     """The submitted wording, or InvalidFields naming each problem beside its field."""
     errors: dict[str, str] = {}
     subject = (form.get("subject") or "").strip() or None
     body = (form.get("body") or "").strip()
-    if channel == "email" and not subject:
+    alert = SHIPPED.get(key) if channel == STAFF_CHANNEL else None
+    has_subject = channel == "email" or (alert is not None and alert.subject is not None)
+    texted = channel == "sms" or (alert is not None and alert.subject is None)
+    if has_subject and not subject:
         errors["subject"] = "An email needs a subject."
     if not body:
         errors["body"] = "Write the message."
-    elif channel == "sms" and len(body) > SMS_MAX_CHARS:
+    elif texted and len(body) > SMS_MAX_CHARS:
         errors["body"] = f"A text may be at most {SMS_MAX_CHARS} characters; this one has {len(body)}."
+    allowed = alert.variables if alert is not None else VARIABLES.keys()
     for field, text in (("subject", subject), ("body", body)):
         if text and field not in errors:
             try:
-                check_wording(text)
+                check_wording(text, allowed)
             except TemplateInvalid as exc:
                 errors[field] = str(exc).capitalize() + "."
     if errors:
         raise InvalidFields(errors)
-    return Draft(subject if channel == "email" else None, body)
+    return Draft(subject if has_subject else None, body)
 
 
 async def _template_for(session: AsyncSession, viewer: Viewer, template_id: uuid.UUID) -> NurtureTemplate:
@@ -74,7 +79,7 @@ async def save_draft(
     require(viewer, "nurture.manage")
     async with domain.sessionmaker() as session, session.begin():
         template = await _template_for(session, viewer, template_id)
-        draft = validate(template.channel, form)
+        draft = validate(template.channel, form, template.key)
         latest = await session.scalar(
             select(func.max(NurtureTemplateVersion.version)).where(
                 NurtureTemplateVersion.template_id == template.id

@@ -261,6 +261,8 @@ async def _alerts(session: AsyncSession, lead_id: uuid.UUID) -> list[ActivityEnt
             for d in alert.deliveries
         )
         title = "Managers alerted" if alert.level <= 1 else f"Managers alerted again (level {alert.level})"
+        if alert.call_task_id is not None:
+            title = "Managers alerted: the follow-up call is overdue"
         entries.append(ActivityEntry(alert.created_at, "escalation", title, detail=told or None))
     return entries
 

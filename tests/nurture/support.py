@@ -6,10 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from router.core.domain import Domain
 from router.core.models import (
+    NurtureEnrolment,
+    NurtureMessage,
     NurtureSequence,
     NurtureSettings,
     NurtureTemplate,
@@ -26,10 +28,11 @@ async def nurture_practice(
     *,
     treatments: tuple[str, ...] = ("orthodontics",),
     staff: dict[str, dict[str, Any]] | None = None,
+    hours: dict[str, Any] | None = None,
     **settings: Any,
 ) -> Any:
     """A practice with phones, the starter wording approved as shipped, and these sequences on."""
-    practice = await phone_practice(domain, overflow_mode=None, staff=staff)
+    practice = await phone_practice(domain, overflow_mode=None, staff=staff, hours=hours)
     now = domain.clock.now()
     async with domain.sessionmaker() as session, session.begin():
         await install_starter(session, practice.practice.id, now)
@@ -75,3 +78,43 @@ def daytime() -> datetime:
 
 def new_id() -> uuid.UUID:
     return uuid.uuid4()
+
+
+async def seed_ab_results(domain, practice, version_id, lead_id, *, a, b):  # type: ignore[no-untyped-def]
+    """`a` = (booked, sent) of variant A, `b` of variant B, as enrolments and sent messages."""
+    now = domain.clock.now()
+    enrolments, messages = [], []
+    for variant, (booked, sent) in (("A", a), ("B", b)):
+        for n in range(sent):
+            enrolment_id = uuid.uuid4()
+            common = {"practice_id": practice.practice.id, "lead_id": lead_id}
+            enrolments.append(
+                {
+                    **common,
+                    "id": enrolment_id,
+                    "sequence_version_id": version_id,
+                    "language": "en",
+                    "step_index": 1,
+                    "status": "exited",
+                    "exit_reason": "booked" if n < booked else "closed",
+                    "enrolled_at": now,
+                }
+            )
+            messages.append(
+                {
+                    **common,
+                    "id": uuid.uuid4(),
+                    "enrolment_id": enrolment_id,
+                    "step_index": 0,
+                    "channel": "email",
+                    "variant": variant,
+                    "status": "sent",
+                    "sent_at": now,
+                    "created_at": now,
+                }
+            )
+    if not enrolments:
+        return
+    async with domain.sessionmaker() as session, session.begin():
+        await session.execute(insert(NurtureEnrolment), enrolments)
+        await session.execute(insert(NurtureMessage), messages)

@@ -427,7 +427,8 @@
   // button or form: the action's own push may have replaced the row (and detached them) by then.
   document.body.addEventListener("htmx:beforeSend", function (evt) {
     var elt = evt.detail.elt, row = elt && elt.closest ? elt.closest("li.lead") : null;
-    if (!row) return;
+    // a card's own loading (its contact side, the "more" panel) is no action to report
+    if (!row || evt.detail.requestConfig.verb === "get") return;
     var rowId = row.id, done = elt.getAttribute && elt.getAttribute("data-done");
     var form = elt.tagName === "FORM" ? elt : elt.closest("form");
     evt.detail.xhr.addEventListener("loadend", function () {
