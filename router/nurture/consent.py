@@ -1,7 +1,8 @@
 """Who may get an automated message: a stored SMS consent for texts, no email opt-out for emails.
 
 Opt-outs are per channel (an email unsubscribe does not stop texts, a STOP does not stop emails),
-and every one is an immutable consent record. An open complaint flag stops review requests.
+and every one is an immutable consent record. An open complaint flag stops review requests; an
+address that bounced stops later emails to it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.core.models import ComplaintFlag, ConsentRecord, Lead, LeadPatientMatch
+from router.core.crypto import FieldCipher
+from router.core.models import ComplaintFlag, ConsentRecord, Lead, LeadPatientMatch, NurtureMessage
+from router.core.phi_columns import NURTURE_RECIPIENT
 
 
 async def sms_consented(session: AsyncSession, practice_id: uuid.UUID, phone_index: bytes | None) -> bool:
@@ -98,3 +101,23 @@ def complaint_open(*, patient_id: Any, lead_id: Any = None) -> ColumnElement[boo
     if lead_id is not None:
         about.append(ComplaintFlag.lead_id == lead_id)
     return exists().where(ComplaintFlag.cleared_at.is_(None), or_(*about))
+
+
+async def bounced_before(session: AsyncSession, cipher: FieldCipher, message: NurtureMessage) -> bool:
+    """Whether an earlier email to this lead, at this same address, came back as undeliverable."""
+    bounced = (
+        await session.scalars(
+            select(NurtureMessage).where(
+                NurtureMessage.lead_id == message.lead_id,
+                NurtureMessage.channel == "email",
+                NurtureMessage.status == "bounced",
+            )
+        )
+    ).all()
+    if not bounced:
+        return False
+    address = cipher.open(message.recipient_enc, column=NURTURE_RECIPIENT, row_id=message.id)
+    return any(
+        cipher.open(earlier.recipient_enc, column=NURTURE_RECIPIENT, row_id=earlier.id) == address
+        for earlier in bounced
+    )

@@ -33,7 +33,7 @@ from router.core.models import (
 )
 from router.core.phi_columns import NURTURE_BODY, NURTURE_RECIPIENT, NURTURE_SUBJECT, SMS_BODY, SMS_PHONE
 from router.core.ports import EmailRefused, PatientEmail, PhoneGatewayError, PortNotConfigured
-from router.nurture.consent import complaint_open, email_opted_out, latest_sms_consent
+from router.nurture.consent import bounced_before, complaint_open, email_opted_out, latest_sms_consent
 from router.nurture.exits import end_enrolment, exit_reason, locked_enrolment
 from router.nurture.links import make_token, reply_token, tagged_address
 from router.phones.quiet_hours import next_allowed, recipient_zones
@@ -113,7 +113,7 @@ async def _claim(domain: Domain, message_id: uuid.UUID) -> dict[str, str]:
         ):
             message.status, message.detail = "cancelled", NOT_DURING_A_COMPLAINT[message.purpose]
             return {"status": "cancelled"}
-        refusal = await _refusal_now(session, message, lead)
+        refusal = await _refusal_now(session, domain, message, lead)
         if refusal:
             message.status, message.detail = "blocked", refusal
             return {"status": "blocked"}
@@ -150,10 +150,15 @@ async def stale_reminder(session: AsyncSession, message: NurtureMessage, now: da
     return None
 
 
-async def _refusal_now(session: AsyncSession, message: NurtureMessage, lead: Lead) -> str | None:
-    """Consent may have changed since the message was queued (a STOP, an unsubscribe)."""
+async def _refusal_now(
+    session: AsyncSession, domain: Domain, message: NurtureMessage, lead: Lead
+) -> str | None:
+    """Consent may have changed since the message was queued (a STOP, an unsubscribe), or the
+    address may have bounced an earlier email."""
     if message.channel == "email" and await email_opted_out(session, lead.practice_id, lead.email_index):
         return "unsubscribed from emails"
+    if message.channel == "email" and await bounced_before(session, domain.cipher, message):
+        return "this address bounced an earlier email: correct it on the lead page"
     if message.channel == "sms":
         consent = await latest_sms_consent(session, lead.practice_id, lead.phone_index)
         if consent is False:

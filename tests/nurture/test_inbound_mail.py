@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from email.message import EmailMessage, Message
 
@@ -9,8 +10,9 @@ import pytest
 from sqlalchemy import select, update
 
 from router.core.models import NurtureCallTask, NurtureMessage, NurtureSequenceVersion, NurtureSettings
+from router.core.phi_columns import NURTURE_BODY, NURTURE_RECIPIENT, NURTURE_SUBJECT
 from router.nurture.links import inbound_key
-from router.nurture.outbox import send_due_messages
+from router.nurture.outbox import send_due_messages, send_message
 from router.nurture.worker import nurture_tick
 from tests.escalation.support import freeze
 from tests.factories import make_practice, sign_in
@@ -114,6 +116,44 @@ async def test_a_late_bounce_marks_the_email_bounced_once_and_the_lead_page_says
     assert "Bounced" in page.text and "Recipient address rejected" in page.text
     settings = await client.get("/nurture", headers={"accept": "text/html"})
     assert f"/webhooks/email/{inbound_key(domain.blind_index, practice.practice.id)}" in settings.text
+
+
+async def test_no_further_email_goes_to_an_address_that_bounced(client, nurture_domain, mailbox):
+    domain = nurture_domain
+    freeze(domain, daytime())
+    practice, lead_id, sent = await _sent_welcome(domain, mailbox)
+    await _post(client, domain, practice.practice.id, _report(sent))
+    bounced = await _message(domain)
+
+    async def queue(address: str) -> dict:  # type: ignore[type-arg]
+        message_id = uuid.uuid4()
+        async with domain.sessionmaker() as session, session.begin():
+            session.add(
+                NurtureMessage(
+                    id=message_id,
+                    practice_id=bounced.practice_id,
+                    lead_id=lead_id,
+                    purpose="thank_you",
+                    channel="email",
+                    recipient_enc=domain.cipher.seal(address, column=NURTURE_RECIPIENT, row_id=message_id),
+                    subject_enc=bounced.subject_enc
+                    and domain.cipher.seal("Hello", column=NURTURE_SUBJECT, row_id=message_id),
+                    body_enc=domain.cipher.seal("Hello again", column=NURTURE_BODY, row_id=message_id),
+                    status="queued",
+                    send_after=domain.clock.now(),
+                    created_at=domain.clock.now(),
+                )
+            )
+        return await send_message(domain, message_id)
+
+    refused = await queue("ana@example.com")
+    assert refused["status"] == "blocked" and len(mailbox.messages) == 1
+    async with domain.sessionmaker() as session:
+        details = (
+            await session.scalars(select(NurtureMessage.detail).where(NurtureMessage.status == "blocked"))
+        ).all()
+    assert details == ["this address bounced an earlier email: correct it on the lead page"]
+    assert (await queue("ana.lopez@example.com"))["status"] == "sent" and len(mailbox.messages) == 2
 
 
 async def test_inbound_mail_is_refused_without_the_practice_key_and_never_crosses_practices(
