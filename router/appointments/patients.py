@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.appointments.records import PatientRecord, TreatmentPlanRecord
 from router.core.domain import Domain
-from router.core.models import Lead, LeadPatientMatch, Patient, Provider, TreatmentPlan
+from router.core.models import Appointment, Lead, LeadPatientMatch, Patient, Provider, TreatmentPlan
 from router.core.phi_columns import (
     LEAD_DATE_OF_BIRTH,
     LEAD_FIRST_NAME,
@@ -219,3 +219,17 @@ async def linked_patient_of(session: AsyncSession, lead_id: uuid.UUID) -> Patien
         .order_by(LeadPatientMatch.created_at.desc())
         .limit(1)
     )
+
+
+async def is_existing_patient(session: AsyncSession, lead: Lead) -> bool:
+    """The lead is linked (on sync, by the matcher or by a manager) to a patient who had a completed
+    visit before the lead arrived: someone the practice already treats, not a new patient."""
+    visited_before = exists().where(
+        Appointment.patient_id == LeadPatientMatch.patient_id,
+        Appointment.status == "completed",
+        Appointment.starts_at < lead.received_at,
+    )
+    linked = exists().where(
+        LeadPatientMatch.lead_id == lead.id, LeadPatientMatch.status == "linked", visited_before
+    )
+    return bool(await session.scalar(select(linked)))
