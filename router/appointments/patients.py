@@ -233,3 +233,21 @@ async def is_existing_patient(session: AsyncSession, lead: Lead) -> bool:
         LeadPatientMatch.lead_id == lead.id, LeadPatientMatch.status == "linked", visited_before
     )
     return bool(await session.scalar(select(linked)))
+
+
+async def linked_patient_exit(session: AsyncSession, lead: Lead, patient_id: uuid.UUID) -> str | None:
+    """Why a lead just linked to this patient leaves its follow-up sequence: "booked" when the patient
+    has a visit (not cancelled) from the inquiry on, "existing_patient" when they had a completed visit
+    before it; None when the PMS shows no visit (the lead is still someone to win)."""
+    visits = (
+        await session.execute(
+            select(Appointment.status, Appointment.starts_at).where(
+                Appointment.patient_id == patient_id, Appointment.status != "cancelled"
+            )
+        )
+    ).all()
+    if any(starts_at >= lead.received_at for _, starts_at in visits):
+        return "booked"
+    if any(status == "completed" and starts_at < lead.received_at for status, starts_at in visits):
+        return "existing_patient"
+    return None

@@ -91,6 +91,8 @@ async def _claim(domain: Domain, message_id: uuid.UUID) -> dict[str, str]:
             message.detail = message.detail or "the lead left the sequence"
             return {"status": "cancelled"}
         assert lead is not None
+        if enrolment is not None and enrolment.status == "paused":  # resuming schedules it again
+            return {"status": "paused"}
         refusal = await _refusal_now(session, message, lead)
         if refusal:
             message.status, message.detail = "blocked", refusal
