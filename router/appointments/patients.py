@@ -113,7 +113,6 @@ async def link_exact_matches(
                 patient_id=patient.id,
                 method="exact",
                 score=1.0,
-                status="linked",
                 created_at=now,
             )
             .on_conflict_do_nothing(constraint="uq_lead_patient_matches_lead_patient")
@@ -147,7 +146,6 @@ async def link_booking(session: AsyncSession, *, lead: Lead, patient_id: uuid.UU
             patient_id=patient_id,
             method="booking",
             score=1.0,
-            status="linked",
             created_at=now,
         )
         .on_conflict_do_nothing(constraint="uq_lead_patient_matches_lead_patient")
@@ -158,7 +156,7 @@ async def linked_lead_of(session: AsyncSession, patient_id: uuid.UUID) -> uuid.U
     """The lead a patient is linked to (the most recent link), if any."""
     return await session.scalar(
         select(LeadPatientMatch.lead_id)
-        .where(LeadPatientMatch.patient_id == patient_id, LeadPatientMatch.status == "linked")
+        .where(LeadPatientMatch.patient_id == patient_id)
         .order_by(LeadPatientMatch.created_at.desc())
         .limit(1)
     )
@@ -215,7 +213,7 @@ async def linked_patient_of(session: AsyncSession, lead_id: uuid.UUID) -> Patien
     return await session.scalar(
         select(Patient)
         .join(LeadPatientMatch, LeadPatientMatch.patient_id == Patient.id)
-        .where(LeadPatientMatch.lead_id == lead_id, LeadPatientMatch.status == "linked")
+        .where(LeadPatientMatch.lead_id == lead_id)
         .order_by(LeadPatientMatch.created_at.desc())
         .limit(1)
     )
@@ -229,9 +227,7 @@ async def is_existing_patient(session: AsyncSession, lead: Lead) -> bool:
         Appointment.status == "completed",
         Appointment.starts_at < lead.received_at,
     )
-    linked = exists().where(
-        LeadPatientMatch.lead_id == lead.id, LeadPatientMatch.status == "linked", visited_before
-    )
+    linked = exists().where(LeadPatientMatch.lead_id == lead.id, visited_before)
     return bool(await session.scalar(select(linked)))
 
 
