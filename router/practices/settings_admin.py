@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import select
@@ -98,6 +99,10 @@ class SettingsScreen:
             "assignment.include_managers": "1" if rules.include_managers else "",
             "fallback.phone": contact.phone or "",
             "fallback.email": contact.email or "",
+            "outcome_window_days": str(s.outcome_window_days),
+            "outcome_label_min_leads": str(s.outcome_label_min_leads),
+            "match_auto_link": percent_text(s.match_auto_link),
+            "match_review": percent_text(s.match_review),
         }
         for manager in self.managers:
             values[f"{manager.prefix}-phone"] = manager.phone or ""
@@ -173,6 +178,7 @@ def read_settings_form(
         email=read.email("fallback.email", label="The fallback email"),
     )
     phones, on_call = _read_managers(read, managers, region)
+    outcomes = _read_outcomes(read)
     read.done()
     assert after_hours and stage and strategy
     settings = replace(
@@ -201,6 +207,7 @@ def read_settings_form(
             **on_call,
         },
         alert_fallback_contact=contact,
+        **outcomes,
     )
     settings.check()
     return settings, phones
@@ -212,6 +219,49 @@ _MINUTES = {
     "claim_timeout_minutes": ("Minutes a claim lasts", 1, 240),
 }
 """The settings counted in minutes: (label, lowest, highest)."""
+
+
+def percent_text(probability: float) -> str:
+    """A match probability as the form shows it: 0.99 -> "99", 0.995 -> "99.5"."""
+    return f"{Decimal(str(probability)) * 100:f}".rstrip("0").rstrip(".")
+
+
+def _percent(read: FormReader, name: str, *, label: str, low: int) -> float | None:
+    """A percentage from `low` to 100 (decimals allowed), as a probability."""
+    value = read.raw(name).rstrip("%").strip()
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        read.fail(name, f"{label} must be a percentage, like 99.")
+        return None
+    if not low <= number <= 100:
+        read.fail(name, f"{label} must be between {low} and 100 (percent).")
+        return None
+    return float(number / 100)
+
+
+def _read_outcomes(read: FormReader) -> dict[str, Any]:
+    """The outcome label's window and minimum, and the matcher's two thresholds (only those given)."""
+    read_values = {
+        "outcome_window_days": read.integer(
+            "outcome_window_days", label="Days for a first visit to count", low=7, high=730
+        ),
+        "outcome_label_min_leads": read.integer(
+            "outcome_label_min_leads",
+            label="Leads needed before the model learns from visits",
+            low=1,
+            high=100_000,
+        ),
+        "match_auto_link": _percent(read, "match_auto_link", label="Link at once from", low=50),
+        "match_review": _percent(read, "match_review", label="Ask a manager from", low=1),
+    }
+    auto, review = read_values["match_auto_link"], read_values["match_review"]
+    if auto is not None and review is not None and review > auto:
+        read.fail(
+            "match_review",
+            f"Ask a manager from must be at most the link-at-once level ({percent_text(auto)}%).",
+        )
+    return {name: value for name, value in read_values.items() if value is not None}
 
 
 def _read_managers(
