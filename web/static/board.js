@@ -428,6 +428,9 @@
   document.body.addEventListener("htmx:beforeSend", function (evt) {
     var elt = evt.detail.elt, row = elt && elt.closest ? elt.closest("li.lead") : null;
     if (!row) return;
+    // Loading a part of the card (its contact side, the "more" panel) is not an action to confirm.
+    var config = evt.detail.requestConfig;
+    if (config && config.verb === "get") return;
     var rowId = row.id, done = elt.getAttribute && elt.getAttribute("data-done");
     var form = elt.tagName === "FORM" ? elt : elt.closest("form");
     evt.detail.xhr.addEventListener("loadend", function () {
