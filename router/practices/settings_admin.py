@@ -156,8 +156,7 @@ def read_settings_form(
     field that cannot be used (nothing is half-applied)."""
     read = FormReader(form)
     numbers = {
-        name: read.integer(name, label=label, low=low, high=high)
-        for name, (label, low, high) in _MINUTES.items()
+        name: read.integer(name, label=label, low=lo, high=hi) for name, (label, lo, hi) in _MINUTES.items()
     }
     after_hours = read.choice("after_hours", label="what happens after hours", choices=AFTER_HOURS_RULES)
     stage = read.choice(
@@ -172,12 +171,11 @@ def read_settings_form(
     priority = read.integer(
         "assignment.priority_score", label="Priority score", low=1, high=100, required=False
     )
-    region = current.phone_region
     contact = AlertContact(
-        phone=read.phone("fallback.phone", label="The fallback phone", region=region),
+        phone=read.phone("fallback.phone", label="The fallback phone", region=current.phone_region),
         email=read.email("fallback.email", label="The fallback email"),
     )
-    phones, on_call = _read_managers(read, managers, region)
+    phones, on_call = _read_managers(read, managers, current.phone_region)
     outcomes = _read_outcomes(read)
     read.done()
     assert after_hours and stage and strategy
