@@ -653,6 +653,14 @@ class PmsConnection(Base):
     """While the PMS fails: the earliest next attempt (back-off)."""
     alerted_at: Mapped[datetime | None] = _ts(nullable=True)
     """When managers were told the sync has been failing (once per outage)."""
+    subscription_ids: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'::jsonb"))
+    """The FHIR Subscriptions (rest-hook) the PMS calls us back through; empty: polling only."""
+    notify_token_sha256: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """SHA-256 of the bearer token the subscriptions send; the token itself is only in the PMS."""
+    subscription_checked_at: Mapped[datetime | None] = _ts(nullable=True)
+    """When the product last asked the PMS for subscriptions (asked again daily while it has none)."""
+    subscription_note: Mapped[str | None] = mapped_column(Text)
+    """Why there are none, in plain words (the PMS does not offer them, or refused)."""
     updated_at: Mapped[datetime] = _ts()
 
 

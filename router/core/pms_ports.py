@@ -71,6 +71,11 @@ class PmsClient(Protocol):
         """Cancel an appointment; a stale `version` is refused (If-Match)."""
         ...
 
+    async def subscribe(self, *, endpoint: str, token: str) -> list[str] | None:
+        """Ask the PMS to call `endpoint` (with `token` as a bearer) when patients or appointments
+        change; the subscriptions' ids, or None when the PMS offers no subscriptions."""
+        ...
+
     async def close(self) -> None: ...
 
 
