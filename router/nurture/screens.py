@@ -258,7 +258,7 @@ async def lead_panel(session: AsyncSession, lead_id: uuid.UUID) -> LeadNurture:
     if row is None:
         return LeadNurture(None, None, None, messages, int(open_calls or 0))
     enrolment, name = row
-    status = {"active": "In progress", "paused": "Paused", "finished": "Finished"}.get(
+    status = {"active": "In progress", "paused": "Paused until a manager decides whether this is an existing patient (Matches)", "finished": "Finished"}.get(
         enrolment.status, f"Stopped: {EXIT_WORDS.get(enrolment.exit_reason or '', enrolment.exit_reason)}"
     )
     next_due = (

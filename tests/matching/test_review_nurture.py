@@ -15,7 +15,7 @@ from router.nurture.outbox import send_message
 from router.nurture.worker import nurture_tick
 from router.privacy.audit import Actor
 from tests.escalation.support import freeze
-from tests.factories import viewer_of
+from tests.factories import sign_in, viewer_of
 from tests.matching.helpers import STAFF, _people, new_lead, stored_patient, visit
 from tests.nurture.support import daytime, nurture_practice
 
@@ -45,7 +45,7 @@ async def _decide(domain, practice, lead_id, *, accept):
     await decide_review(domain, boss, review_id, accept=accept, actor=Actor("user", str(boss.user_id)))
 
 
-async def test_awaiting_review_pauses_and_not_this_patient_resumes(domain, runtime, patient_book):
+async def test_awaiting_review_pauses_and_not_this_patient_resumes(client, domain, runtime, patient_book):
     clock = freeze(domain, daytime())
     practice = await nurture_practice(domain, staff=STAFF)
     sure, unsure, _, _ = await _people(domain, practice, patient_book)
@@ -56,6 +56,11 @@ async def test_awaiting_review_pauses_and_not_this_patient_resumes(domain, runti
     assert (await _enrolment(domain, unsure)).status == "paused"
     assert (await _enrolment(domain, sure)).status == "active"  # linked, no visit in the PMS: goes on
     assert (await send_message(domain, queued.id))["status"] == "paused"
+    await sign_in(client, domain, "boss@bright.example")
+    assert (
+        "Paused until a manager decides whether this is an existing patient"
+        in (await client.get(f"/leads/{unsure}")).text
+    )
     assert [m.status for m in await _messages(domain, unsure)] == ["queued"]
     step_before = (await _enrolment(domain, unsure)).step_index
     clock.advance(timedelta(days=3))
