@@ -20,6 +20,7 @@ from connectors.email.settings import EmailSettings
 from connectors.email.smtp import SmtpConfig, SmtpEmailSender
 from connectors.forms.webhook import FormWebhookController
 from connectors.pms.gateway import PmsConnectors
+from connectors.pms.notify_webhook import PmsNotificationController
 from connectors.tracking.collect import TRACKING_HANDLERS
 from connectors.twilio.config import TwilioConfig
 from connectors.twilio.gateway import TwilioPhoneGateway
@@ -121,6 +122,7 @@ def build_web_app(runtime: Runtime | None = None) -> Litestar:
             FormWebhookController,
             ChatwootWebhookController,
             ChatTranscriptController,
+            PmsNotificationController,
             *TRACKING_HANDLERS,
             *INBOUND_EMAIL_HANDLERS,
             *([twilio_webhooks(runtime.twilio)] if runtime.twilio else []),

@@ -36,6 +36,8 @@ APPOINTMENT_SYSTEM = "urn:leadrouter:appointment"
 FHIR_JSON = "application/fhir+json"
 CONFIRMED_EXTENSION = "https://leadrouter.example/fhir/StructureDefinition/patient-confirmed"
 """When the patient confirmed the appointment (a reply to a reminder); FHIR R4 has no status for it."""
+SUBSCRIBED = ("Patient", "Appointment")
+"""What the product subscribes to: the two resources the sync reads."""
 
 
 class FhirPmsClient:
@@ -146,6 +148,29 @@ class FhirPmsClient:
         stored = (await self._send("PUT", f"Appointment/{pms_id}", json=current, headers=headers)).json()
         return WrittenAppointment(pms_id=stored["id"], version=stored["meta"]["versionId"])
 
+    async def subscribe(self, *, endpoint: str, token: str) -> list[str] | None:
+        """R4 rest-hook Subscriptions for patient and appointment changes, where the server's
+        CapabilityStatement lists Subscription with create; None where it does not (polling stays).
+        No payload is asked for: a notification only says "something changed", the sync reads it."""
+        if not _offers_subscriptions(await self._get("metadata")):
+            return None
+        ids = []
+        for resource in SUBSCRIBED:
+            body = {
+                "resourceType": "Subscription",
+                "status": "requested",
+                "reason": f"Lead Router reads {resource} changes as they happen",
+                "criteria": f"{resource}?",
+                "channel": {
+                    "type": "rest-hook",
+                    "endpoint": endpoint,
+                    "header": [f"Authorization: Bearer {token}"],
+                },
+            }
+            validated(body)
+            ids.append(str((await self._send("POST", "Subscription", json=body)).json()["id"]))
+        return ids
+
     async def _get(self, path: str, *, params: Any = None) -> dict[str, Any]:
         answer = await self._send("GET", path, params=params)
         return dict(answer.json())
@@ -198,6 +223,14 @@ def _diagnostics(answer: httpx.Response) -> str:
         return "; ".join(i.diagnostics or i.code for i in issues)[:300] or answer.reason_phrase
     except (ValueError, InvalidResource):
         return answer.reason_phrase or str(answer.status_code)
+
+
+def _offers_subscriptions(statement: dict[str, Any]) -> bool:
+    for rest in statement.get("rest", []):
+        for resource in rest.get("resource", []):
+            if resource.get("type") == "Subscription":
+                return any(i.get("code") == "create" for i in resource.get("interaction", []))
+    return False
 
 
 def _entries(bundle: dict[str, Any]) -> list[dict[str, Any]]:

@@ -6,17 +6,30 @@ from typing import Any
 
 from fhir.resources.R4B.appointment import Appointment
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.location import Location
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.practitioner import Practitioner
 from fhir.resources.R4B.schedule import Schedule
 from fhir.resources.R4B.slot import Slot
+from fhir.resources.R4B.subscription import Subscription
 from pydantic import ValidationError
 
 MODELS = {
     model.__name__: model
-    for model in (Appointment, Bundle, Location, OperationOutcome, Patient, Practitioner, Schedule, Slot)
+    for model in (
+        Appointment,
+        Bundle,
+        CapabilityStatement,
+        Location,
+        OperationOutcome,
+        Patient,
+        Practitioner,
+        Schedule,
+        Slot,
+        Subscription,
+    )
 }
 """The resources the product reads or writes."""
 

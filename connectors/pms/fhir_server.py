@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
+from connectors.pms.fhir_hooks import RestHooks
 from connectors.pms.fhir_models import APPOINTMENT_STATUS_CODES, InvalidResource, validated
 
 DEFAULT_PAGE_SIZE = 50
@@ -50,6 +51,8 @@ class FhirTestServer:
     down: bool = False
     """Answer every request 503 (the PMS is unreachable for the product's purposes)."""
     holds: list[Hold] = field(default_factory=list)
+    hooks: RestHooks = field(default_factory=RestHooks)
+    """Subscriptions offered or not (`hooks.offered`), and the notifications posted (fhir_hooks.py)."""
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _last_instant: datetime = field(default_factory=lambda: datetime(2000, 1, 1, tzinfo=UTC))
     _runner: web.AppRunner | None = None
@@ -60,6 +63,7 @@ class FhirTestServer:
 
     async def start(self) -> FhirTestServer:
         app = web.Application()
+        app.router.add_get("/fhir/metadata", self._metadata)
         app.router.add_get("/fhir/{type}", self._search)
         app.router.add_post("/fhir/{type}", self._create)
         app.router.add_get("/fhir/{type}/{id}", self._read)
@@ -89,6 +93,8 @@ class FhirTestServer:
         version = int(previous["meta"]["versionId"]) + 1 if previous else 1
         stored["meta"] = {"versionId": str(version), "lastUpdated": self._instant()}
         self.resources.setdefault(kind, {})[stored["id"]] = stored
+        if kind != "Subscription":
+            self.hooks.notify(self.all("Subscription"), kind)
         return stored
 
     def get(self, kind: str, resource_id: str) -> dict[str, Any]:
@@ -140,6 +146,11 @@ class FhirTestServer:
         response: web.StreamResponse = await handler(request)
         return response
 
+    async def _metadata(self, request: web.Request) -> web.Response:
+        statement = self.hooks.capability_statement()
+        validated(statement)
+        return web.json_response(statement, content_type=FHIR_JSON)
+
     async def _read(self, request: web.Request) -> web.Response:
         kind, resource_id = request.match_info["type"], request.match_info["id"]
         resource = self.resources.get(kind, {}).get(resource_id)
@@ -186,6 +197,10 @@ class FhirTestServer:
             if existing:
                 return _resource(existing[0], 200)
         body.pop("id", None)
+        if kind == "Subscription":
+            if not self.hooks.offered:
+                return _outcome(405, "not-supported", "This server does not offer subscriptions.")
+            body["status"] = "active"  # a rest-hook to a reachable endpoint: activated at once
         if kind == "Appointment":
             refused = self._book_slots(body)
             if refused is not None:

@@ -1,8 +1,10 @@
 """Applying an appointment as the PMS reports it: new visits, and status changes that reach the lead.
 
 A visit the PMS cancelled, marked as a no-show or completed leaves a note on its lead's timeline and
-rings the lead's board; a completed visit also moves the lead's funnel stage. A change seen twice
-(same PMS version) does nothing the second time.
+rings the lead's board; a completed visit also moves the lead's funnel stage. A cancelled visit that
+was the lead's only live one moves its stage back from "scheduled" (to contacted, else inquired): the
+funnel counts the lead as cancelled, and a lead closed as booked says so in the note. A change seen
+twice (same PMS version) does nothing the second time.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ from router.core.models import (
     Provider,
 )
 from router.core.phi_columns import INTERACTION_NOTE
+
+STAGE_BACK_WORDS = {"contacted": "contacted", "lead": "inquired"}
+"""The stage a lead whose only booking was cancelled goes back to, as the note says it."""
 
 STATUS_WORDS = {
     "booked": "booked",
@@ -164,6 +169,13 @@ async def _tell_the_lead(
         f"The practice-management system marked the appointment on {local:%a %d %b %Y %H:%M %Z} at "
         f"{location.name} as {STATUS_WORDS.get(appointment.status, appointment.status)}."
     )
+    if appointment.status == "cancelled" and await _step_back(session, lead, appointment, now=now):
+        note += (
+            f" The lead was closed as booked; it now counts as cancelled in the funnel (back to "
+            f"{STAGE_BACK_WORDS[lead.stage]}). Book again from the lead if the patient still wants a visit."
+            if lead.close_reason == "appointment_booked"
+            else f" Its funnel stage is back to {STAGE_BACK_WORDS[lead.stage]}."
+        )
     note_id = uuid.uuid4()
     session.add(
         Interaction(
@@ -195,3 +207,31 @@ async def _tell_the_lead(
         "lead.appointment_changed",
         {"appointment_id": str(appointment.id), "status": appointment.status},
     )
+
+
+async def _step_back(session: AsyncSession, lead: Lead, cancelled: Appointment, *, now: datetime) -> bool:
+    """Move a lead at "scheduled" back when this was its only live appointment; True when moved."""
+    if lead.stage != "appointment_scheduled":
+        return False
+    another = await session.scalar(
+        select(Appointment.id)
+        .where(
+            Appointment.lead_id == lead.id,
+            Appointment.id != cancelled.id,
+            Appointment.status != "cancelled",
+        )
+        .limit(1)
+    )
+    if another is not None:
+        return False
+    lead.stage = "contacted" if lead.first_contact_at is not None else "lead"
+    session.add(
+        FunnelEvent(
+            practice_id=lead.practice_id,
+            lead_id=lead.id,
+            stage="appointment_cancelled",
+            occurred_at=now,
+            actor="pms",
+        )
+    )
+    return True

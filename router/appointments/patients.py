@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.appointments.records import PatientRecord, TreatmentPlanRecord
 from router.core.domain import Domain
-from router.core.models import Lead, LeadPatientMatch, Patient, Provider, TreatmentPlan
+from router.core.models import Appointment, Lead, LeadPatientMatch, Patient, Provider, TreatmentPlan
 from router.core.phi_columns import (
     LEAD_DATE_OF_BIRTH,
     LEAD_FIRST_NAME,
@@ -113,7 +113,6 @@ async def link_exact_matches(
                 patient_id=patient.id,
                 method="exact",
                 score=1.0,
-                status="linked",
                 created_at=now,
             )
             .on_conflict_do_nothing(constraint="uq_lead_patient_matches_lead_patient")
@@ -147,7 +146,6 @@ async def link_booking(session: AsyncSession, *, lead: Lead, patient_id: uuid.UU
             patient_id=patient_id,
             method="booking",
             score=1.0,
-            status="linked",
             created_at=now,
         )
         .on_conflict_do_nothing(constraint="uq_lead_patient_matches_lead_patient")
@@ -158,7 +156,7 @@ async def linked_lead_of(session: AsyncSession, patient_id: uuid.UUID) -> uuid.U
     """The lead a patient is linked to (the most recent link), if any."""
     return await session.scalar(
         select(LeadPatientMatch.lead_id)
-        .where(LeadPatientMatch.patient_id == patient_id, LeadPatientMatch.status == "linked")
+        .where(LeadPatientMatch.patient_id == patient_id)
         .order_by(LeadPatientMatch.created_at.desc())
         .limit(1)
     )
@@ -215,7 +213,37 @@ async def linked_patient_of(session: AsyncSession, lead_id: uuid.UUID) -> Patien
     return await session.scalar(
         select(Patient)
         .join(LeadPatientMatch, LeadPatientMatch.patient_id == Patient.id)
-        .where(LeadPatientMatch.lead_id == lead_id, LeadPatientMatch.status == "linked")
+        .where(LeadPatientMatch.lead_id == lead_id)
         .order_by(LeadPatientMatch.created_at.desc())
         .limit(1)
     )
+
+
+async def is_existing_patient(session: AsyncSession, lead: Lead) -> bool:
+    """The lead is linked (on sync, by the matcher or by a manager) to a patient who had a completed
+    visit before the lead arrived: someone the practice already treats, not a new patient."""
+    visited_before = exists().where(
+        Appointment.patient_id == LeadPatientMatch.patient_id,
+        Appointment.status == "completed",
+        Appointment.starts_at < lead.received_at,
+    )
+    linked = exists().where(LeadPatientMatch.lead_id == lead.id, visited_before)
+    return bool(await session.scalar(select(linked)))
+
+
+async def linked_patient_exit(session: AsyncSession, lead: Lead, patient_id: uuid.UUID) -> str | None:
+    """Why a lead just linked to this patient leaves its follow-up sequence: "booked" when the patient
+    has a visit (not cancelled) from the inquiry on, "existing_patient" when they had a completed visit
+    before it; None when the PMS shows no visit (the lead is still someone to win)."""
+    visits = (
+        await session.execute(
+            select(Appointment.status, Appointment.starts_at).where(
+                Appointment.patient_id == patient_id, Appointment.status != "cancelled"
+            )
+        )
+    ).all()
+    if any(starts_at >= lead.received_at for _, starts_at in visits):
+        return "booked"
+    if any(status == "completed" and starts_at < lead.received_at for status, starts_at in visits):
+        return "existing_patient"
+    return None

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from arq import Retry
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +23,7 @@ from router.appointments.changes import apply_appointment
 from router.appointments.manager_notice import notify_managers
 from router.appointments.patients import apply_patient
 from router.appointments.records import AppointmentRecord, PatientRecord
+from router.appointments.subscriptions import ensure_subscription
 from router.core.domain import Domain
 from router.core.models import Patient, PmsConnection, PmsSyncRun
 from router.core.pms_ports import PmsAddress, PmsClient, PmsRefused, PmsUnavailable
@@ -43,6 +45,11 @@ PAGES_PER_RUN = 200
 """A bound on one run's work (20,000 changes); a backlog continues on the next run from the cursor."""
 SYNC_ACTOR = audit.Actor.system("pms-sync")
 SYNC_LOCK_NAMESPACE = 0x504D53  # "PMS": keeps these advisory-lock keys apart from others
+BUSY_RETRIES = 5
+BUSY_RETRY_SECONDS = 15
+"""An on-demand sync that finds another running waits this long and tries again, up to 5 times
+(a run of a few pages takes seconds; a first sync of thousands of changes may outlast them all,
+and reads the change itself)."""
 
 
 @dataclass
@@ -117,6 +124,7 @@ async def _run(domain: Domain, practice_id: uuid.UUID) -> SyncOutcome:
     try:
         for resource in RESOURCES:
             await _read_changes(domain, client, practice_id, resource, outcome)
+        await ensure_subscription(domain, client, practice_id)
     except (PmsUnavailable, PmsRefused) as exc:
         log.warning("PMS sync of practice %s failed: %s", practice_id, exc)
         await _finish(domain, practice_id, run_id, outcome, error=str(exc))
@@ -300,5 +308,9 @@ async def sync_pms_task(ctx: dict[str, Any]) -> dict[str, int]:
 
 
 async def sync_practice_task(ctx: dict[str, Any], practice_id: str) -> dict[str, Any]:
-    """One practice's sync on demand ("Sync now", tests)."""
-    return (await sync_practice(ctx["domain"], uuid.UUID(practice_id))).as_dict()
+    """One practice's sync on demand ("Sync now", a PMS notification). A run already going when it
+    came may have read past the change before it was made: this one runs again a little later."""
+    outcome = await sync_practice(ctx["domain"], uuid.UUID(practice_id))
+    if outcome.skipped and ctx.get("job_try", 1) < BUSY_RETRIES:
+        raise Retry(defer=BUSY_RETRY_SECONDS)
+    return outcome.as_dict()

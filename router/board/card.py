@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from router.appointments.patients import is_existing_patient
 from router.core.domain import Domain
 from router.core.models import Interaction, Lead, Location, StaffUser, Touchpoint
 from router.core.phi_columns import LEAD_EMAIL, LEAD_PHONE, TOUCHPOINT_MESSAGE
@@ -63,6 +64,8 @@ class CardContact:
     """The patient texted within the reply window: a typed reply is not held by quiet hours."""
     last_failure: LastAttempt | None
     viewer_user_id: uuid.UUID
+    existing_patient: bool = False
+    """Linked to a patient with a completed visit before this inquiry (router/appointments/patients.py)."""
     text_max: int = TEXT_MAX_CHARACTERS
 
 
@@ -151,6 +154,7 @@ async def load_card_contact(
             session, lead.practice_id, lead.phone_index or b"", now
         )
         failure = await _last_failure(session, lead.id)
+        existing = await is_existing_patient(session, lead)
         await audit.record_reads_once(
             session,
             actor=actor,
@@ -175,4 +179,5 @@ async def load_card_contact(
         reply_window_open=replying,
         last_failure=failure,
         viewer_user_id=viewer.user_id,
+        existing_patient=existing,
     )

@@ -48,6 +48,9 @@ class _NoJobs:
     async def schedule_nurture_send(self, message_id, *, at) -> None:  # type: ignore[no-untyped-def]
         return None
 
+    async def schedule_pms_sync(self, practice_id, *, at) -> None:  # type: ignore[no-untyped-def]
+        return None
+
 
 @dataclass
 class Domain:

@@ -74,3 +74,13 @@ class ArqJobScheduler:
         await self._enqueue(
             "nurture_send", str(message_id), job_id=f"nurture:{message_id}:{int(at.timestamp())}", at=at
         )
+
+    async def schedule_pms_sync(self, practice_id: uuid.UUID, *, at: datetime) -> None:
+        # One job per practice and second: a burst of notifications (one per changed resource) runs
+        # one sync; a later one gets its own, since the sync it follows may have started before it.
+        await self._enqueue(
+            "sync_pms_practice",
+            str(practice_id),
+            job_id=f"pms-sync:{practice_id}:{int(at.timestamp())}",
+            at=at,
+        )

@@ -621,7 +621,9 @@ class LeadPatientMatch(Base):
     """A link between a lead and a PMS patient, with how it was made and how sure it is.
 
     `exact` links are made on sync (same blind-indexed phone or email and the same date of birth or
-    name); the probabilistic matcher adds `probabilistic` rows with its score and review status.
+    name); the probabilistic matcher adds `probabilistic` rows with its score, and an accepted review
+    a `manual` row. Every row is a link: pairs waiting for a manager, and pairs a manager rejected,
+    are `MatchReview` rows (the one review queue).
     """
 
     __tablename__ = "lead_patient_matches"
@@ -633,8 +635,6 @@ class LeadPatientMatch(Base):
     """exact, booking (the product created the patient from this lead), probabilistic, manual."""
     score: Mapped[float] = mapped_column(Float)
     """1.0 for exact and booking links; the matcher's match probability otherwise."""
-    status: Mapped[str] = mapped_column(String(12), default="linked")
-    """linked, review (waiting for a manager) or rejected."""
     decided_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("staff_users.id", ondelete="SET NULL")
     )
@@ -665,6 +665,14 @@ class PmsConnection(Base):
     """While the PMS fails: the earliest next attempt (back-off)."""
     alerted_at: Mapped[datetime | None] = _ts(nullable=True)
     """When managers were told the sync has been failing (once per outage)."""
+    subscription_ids: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'::jsonb"))
+    """The FHIR Subscriptions (rest-hook) the PMS calls us back through; empty: polling only."""
+    notify_token_sha256: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """SHA-256 of the bearer token the subscriptions send; the token itself is only in the PMS."""
+    subscription_checked_at: Mapped[datetime | None] = _ts(nullable=True)
+    """When the product last asked the PMS for subscriptions (asked again daily while it has none)."""
+    subscription_note: Mapped[str | None] = mapped_column(Text)
+    """Why there are none, in plain words (the PMS does not offer them, or refused)."""
     updated_at: Mapped[datetime] = _ts()
 
 
@@ -722,7 +730,9 @@ class ReconciliationFinding(Base):
 class MatchReview(Base):
     """A lead and a patient the matcher found alike but not sure enough to link: a manager decides.
 
-    `patient_id` names the practice-management patient record (its table comes with the PMS sync).
+    The one queue of unsure pairs (links themselves are `LeadPatientMatch` rows). `patient_id` names
+    the practice-management patient record; it has no foreign key so that a patient directory other
+    than the synced `patients` table can stand behind the matcher.
     """
 
     __tablename__ = "match_reviews"

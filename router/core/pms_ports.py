@@ -73,6 +73,10 @@ class PmsClient(Protocol):
 
     async def confirm(self, pms_id: str, *, confirmed_at: datetime) -> WrittenAppointment:
         """The patient confirmed the appointment (on the PMS's current version of it)."""
+
+    async def subscribe(self, *, endpoint: str, token: str) -> list[str] | None:
+        """Ask the PMS to call `endpoint` (with `token` as a bearer) when patients or appointments
+        change; the subscriptions' ids, or None when the PMS offers no subscriptions."""
         ...
 
     async def close(self) -> None: ...

@@ -34,6 +34,10 @@ class JobScheduler(Protocol):
         """Send a queued nurture message (email or text) at `at`."""
         ...
 
+    async def schedule_pms_sync(self, practice_id: uuid.UUID, *, at: datetime) -> None:
+        """Sync one practice's PMS now (its PMS said something changed)."""
+        ...
+
 
 @dataclass(frozen=True)
 class LeadScore:

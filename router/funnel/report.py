@@ -51,6 +51,11 @@ def stage_rows(leads: list[LeadFacts]) -> list[StageRow]:
     return rows
 
 
+def cancelled_count(leads: list[LeadFacts]) -> int:
+    """Leads that booked and whose every appointment was then cancelled (not counted as scheduled)."""
+    return sum(1 for lead in leads if lead.booking_cancelled())
+
+
 def ad_click_count(leads: list[LeadFacts]) -> int:
     return sum(1 for lead in leads if "click" in lead.reached())
 

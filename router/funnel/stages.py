@@ -87,7 +87,7 @@ class LeadFacts:
             at["contacted"] = min(contacted)
         booked = [a for a in self.appointments if a.status != "cancelled"]
         scheduled = [t for t in [self.events.get("appointment_scheduled")] if t]
-        if scheduled or booked:
+        if booked or (scheduled and not self.booking_cancelled()):
             at["appointment_scheduled"] = min(scheduled) if scheduled else min(a.starts_at for a in booked)
         completed = [a.starts_at for a in self.appointments if a.status == "completed"]
         if "appointment_completed" in self.events:
@@ -104,6 +104,10 @@ class LeadFacts:
             if moments:
                 at[stage] = min(moments)
         return at
+
+    def booking_cancelled(self) -> bool:
+        """Every appointment the lead had was cancelled: the funnel counts it as cancelled, not scheduled."""
+        return bool(self.appointments) and all(a.status == "cancelled" for a in self.appointments)
 
     def completed_visit_providers(self) -> set[uuid.UUID]:
         return {a.provider_id for a in self.appointments if a.status == "completed" and a.provider_id}

@@ -20,6 +20,7 @@ from router.funnel.report import (
     ProviderAcceptance,
     StageRow,
     ad_click_count,
+    cancelled_count,
     leads_at,
     provider_acceptance,
     stage_rows,
@@ -47,6 +48,8 @@ class FunnelPage:
     time_zone: str
     cut: FunnelFilter
     stages: list[StageRow]
+    cancelled: int
+    """Leads whose every appointment was cancelled: shown beside the stages, not as scheduled."""
     ad_clicks_seen: int
     ads: AdTotals
     providers: list[ProviderAcceptance]
@@ -127,6 +130,7 @@ async def funnel_page(domain: Domain, viewer: Viewer, cut: FunnelFilter) -> Funn
             time_zone=practice.time_zone,
             cut=cut,
             stages=stage_rows(facts),
+            cancelled=cancelled_count(facts),
             ad_clicks_seen=ad_click_count(facts),
             ads=await ad_totals(session, practice.id, cut),
             providers=provider_acceptance(facts),

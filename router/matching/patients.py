@@ -51,7 +51,7 @@ class SyncedPatients:
     async def lead_links(self, session: AsyncSession, practice_id: uuid.UUID) -> dict[uuid.UUID, uuid.UUID]:
         rows = await session.execute(
             select(LeadPatientMatch.lead_id, LeadPatientMatch.patient_id).where(
-                LeadPatientMatch.practice_id == practice_id, LeadPatientMatch.status == "linked"
+                LeadPatientMatch.practice_id == practice_id
             )
         )
         return {lead: patient for lead, patient in rows}
@@ -73,13 +73,10 @@ class SyncedPatients:
             patient_id=patient_id,
             method=METHODS.get(method, method),
             score=probability if probability is not None else 1.0,
-            status="linked",
             created_at=clock_of(session).now(),
         )
         await session.execute(
-            statement.on_conflict_do_update(
-                constraint="uq_lead_patient_matches_lead_patient", set_={"status": "linked"}
-            )
+            statement.on_conflict_do_nothing(constraint="uq_lead_patient_matches_lead_patient")
         )
 
     async def lifetime_values(self, session: AsyncSession, practice_id: uuid.UUID) -> dict[uuid.UUID, float]:
@@ -88,7 +85,6 @@ class SyncedPatients:
             .join(TreatmentPlan, TreatmentPlan.patient_id == LeadPatientMatch.patient_id)
             .where(
                 LeadPatientMatch.practice_id == practice_id,
-                LeadPatientMatch.status == "linked",
                 TreatmentPlan.status == "completed",
                 TreatmentPlan.value.is_not(None),
             )

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from router.appointments.patients import linked_patient_exit
 from router.core.domain import Domain
 from router.core.errors import ActionRefused
 from router.core.models import Lead, MatchReview, Practice
@@ -31,6 +32,7 @@ from router.core.phi_columns import (
 from router.core.ports import PatientDirectory
 from router.matching.decisions import Thresholds, decide
 from router.matching.linkage import score_pairs
+from router.nurture.review_hold import Resumed, pause_for_review, resume_after_review, settle_after_link
 from router.practices.settings import PracticeSettings
 from router.privacy import audit
 from router.privacy.access import Viewer, require
@@ -91,6 +93,7 @@ async def match_practice(
     pairs = await asyncio.to_thread(score_pairs, records, patients)
     decisions = decide(pairs, thresholds)
     linked_now = queued = 0
+    resumed: Resumed = []
     async with domain.sessionmaker() as session, session.begin():
         rejected = await _rejected_pairs(session, practice_id)
         for decision in decisions:
@@ -98,26 +101,51 @@ async def match_practice(
             if (lead_id, patient_id) in rejected:
                 continue
             if decision.outcome == "link":
-                await directory.link(
-                    session,
-                    practice_id=practice_id,
-                    lead_id=lead_id,
-                    patient_id=patient_id,
-                    method="matcher",
-                    probability=decision.pair.probability,
-                )
-                audit.record(
-                    session,
-                    actor=MATCHER,
-                    action="match.linked",
-                    practice_id=practice_id,
-                    lead_id=lead_id,
-                    details={"patient": str(patient_id), "probability": round(decision.pair.probability, 4)},
-                )
+                resumed += await _auto_link(directory, session, practice_id, decision.pair, now=now)
                 linked_now += 1
-            else:
-                queued += await _queue(session, practice_id, decision.pair, now=now)
+            elif await _queue(session, practice_id, decision.pair, now=now):
+                queued += 1
+                await pause_for_review(session, lead_id)
+    await _schedule(domain, resumed)
     return MatchRun(leads=len(records), patients=len(patients), linked=linked_now, queued=queued)
+
+
+async def _auto_link(
+    directory: PatientDirectory, session: AsyncSession, practice_id: uuid.UUID, pair: Any, *, now: datetime
+) -> Resumed:
+    """Link a sure pair, audited; the lead's follow-up leaves or goes on by what the PMS shows."""
+    lead_id, patient_id = uuid.UUID(pair.lead_id), uuid.UUID(pair.patient_id)
+    await directory.link(
+        session,
+        practice_id=practice_id,
+        lead_id=lead_id,
+        patient_id=patient_id,
+        method="matcher",
+        probability=pair.probability,
+    )
+    audit.record(
+        session,
+        actor=MATCHER,
+        action="match.linked",
+        practice_id=practice_id,
+        lead_id=lead_id,
+        details={"patient": str(patient_id), "probability": round(pair.probability, 4)},
+    )
+    return await _after_link(session, lead_id, patient_id, now)
+
+
+async def _after_link(
+    session: AsyncSession, lead_id: uuid.UUID, patient_id: uuid.UUID, now: datetime
+) -> Resumed:
+    lead = await session.get(Lead, lead_id)
+    reason = await linked_patient_exit(session, lead, patient_id) if lead is not None else None
+    return await settle_after_link(session, lead_id, reason, now)
+
+
+async def _schedule(domain: Domain, resumed: Resumed) -> None:
+    """After commit: the resumed sequences' queued messages go to the sender again."""
+    for message_id, at in resumed:
+        await domain.jobs.schedule_nurture_send(message_id, at=at)
 
 
 async def _rejected_pairs(session: AsyncSession, practice_id: uuid.UUID) -> set[tuple[uuid.UUID, uuid.UUID]]:
@@ -130,7 +158,7 @@ async def _rejected_pairs(session: AsyncSession, practice_id: uuid.UUID) -> set[
 
 
 async def _queue(session: AsyncSession, practice_id: uuid.UUID, pair: Any, *, now: datetime) -> int:
-    """Insert the pair once (a second run finds it already there and adds nothing)."""
+    """Insert the pair once (a second run finds it already there and adds nothing); 1 when new."""
     inserted = await session.execute(
         insert(MatchReview)
         .values(
@@ -202,6 +230,9 @@ async def decide_review(
                 probability=review.probability,
             )
             await _close_others(session, review, viewer, now)
+            resumed = await _after_link(session, review.lead_id, review.patient_id, now)
+        else:
+            resumed = await resume_after_review(session, review.lead_id, now)
         audit.record(
             session,
             actor=actor,
@@ -210,6 +241,7 @@ async def decide_review(
             lead_id=review.lead_id,
             details={"patient": str(review.patient_id), "review": str(review.id)},
         )
+    await _schedule(domain, resumed)
     return review
 
 

@@ -94,9 +94,7 @@ async def opt_out_address_everywhere(
 def complaint_open(*, patient_id: Any, lead_id: Any = None) -> ColumnElement[bool]:
     """SQL: an open complaint flag on the patient, on any lead linked to them, or on this lead
     (`patient_id` and `lead_id` may be values or columns of an outer query)."""
-    linked_leads = select(LeadPatientMatch.lead_id).where(
-        LeadPatientMatch.patient_id == patient_id, LeadPatientMatch.status == "linked"
-    )
+    linked_leads = select(LeadPatientMatch.lead_id).where(LeadPatientMatch.patient_id == patient_id)
     about = [ComplaintFlag.patient_id == patient_id, ComplaintFlag.lead_id.in_(linked_leads)]
     if lead_id is not None:
         about.append(ComplaintFlag.lead_id == lead_id)

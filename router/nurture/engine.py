@@ -37,6 +37,7 @@ from router.nurture.behaviour import did
 from router.nurture.call_tasks import FOLLOW_UP_CALL_EVENT
 from router.nurture.compose import compose_message
 from router.nurture.exits import end_enrolment, exit_reason
+from router.nurture.review_hold import awaiting_review
 
 NEW_LEAD_WINDOW = timedelta(hours=24)
 """Leads that arrived in the last day and were never enrolled are enrolled by the next tick."""
@@ -118,7 +119,7 @@ async def enrol(session: AsyncSession, lead: Lead, now: datetime) -> NurtureEnro
         sequence_version_id=version.id,
         language=await lead_language(session, lead),
         step_index=0,
-        status="active",
+        status="paused" if await awaiting_review(session, lead.id) else "active",
         next_due_at=max(lead.received_at + first_wait, now) if first_wait else now,
         enrolled_at=now,
     )

@@ -31,6 +31,7 @@ BOOKED_STAGES = (
 )
 EXIT_WORDS = {
     "booked": "Booked an appointment",
+    "existing_patient": "Already a patient of the practice",
     "closed": "Lead closed",
     "opted_out": "Opted out",
     "stopped": "Stopped by staff",

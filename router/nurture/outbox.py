@@ -108,6 +108,8 @@ async def _claim(domain: Domain, message_id: uuid.UUID) -> dict[str, str]:
             message.detail = message.detail or "the lead left the sequence"
             return {"status": "cancelled"}
         assert lead is not None
+        if enrolment is not None and enrolment.status == "paused":  # resuming schedules it again
+            return {"status": "paused"}
         if message.purpose in NOT_DURING_A_COMPLAINT and await session.scalar(
             select(complaint_open(patient_id=message.patient_id, lead_id=message.lead_id))
         ):

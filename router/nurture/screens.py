@@ -37,6 +37,8 @@ from router.nurture.templates import approval_refusal, single_approver_note
 from router.practices.alert_wording import SHIPPED, STAFF_CHANNEL
 from router.privacy.access import Viewer, require
 
+PAUSED_WORDS = "Paused until a manager decides whether this is an existing patient (Matches)"
+"""A sequence is paused only while the lead's match to a patient waits for review."""
 STATUS_WORDS = {
     "queued": "Waiting to send",
     "held": "Held",
@@ -288,7 +290,7 @@ async def lead_panel(session: AsyncSession, lead_id: uuid.UUID) -> LeadNurture:
     if row is None:
         return LeadNurture(None, None, None, messages, int(open_calls or 0))
     enrolment, name = row
-    status = {"active": "In progress", "paused": "Paused", "finished": "Finished"}.get(
+    status = {"active": "In progress", "paused": PAUSED_WORDS, "finished": "Finished"}.get(
         enrolment.status, f"Stopped: {EXIT_WORDS.get(enrolment.exit_reason or '', enrolment.exit_reason)}"
     )
     next_due = (

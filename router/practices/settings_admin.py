@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import select
@@ -101,6 +102,10 @@ class SettingsScreen:
             "fallback.email": contact.email or "",
             "reviews.on": "1" if s.review_requests else "",
             "reviews.page_url": s.review_page_url or "",
+            "outcome_window_days": str(s.outcome_window_days),
+            "outcome_label_min_leads": str(s.outcome_label_min_leads),
+            "match_auto_link": percent_text(s.match_auto_link),
+            "match_review": percent_text(s.match_review),
         }
         for manager in self.managers:
             values[f"{manager.prefix}-phone"] = manager.phone or ""
@@ -154,8 +159,7 @@ def read_settings_form(
     field that cannot be used (nothing is half-applied)."""
     read = FormReader(form)
     numbers = {
-        name: read.integer(name, label=label, low=low, high=high)
-        for name, (label, low, high) in _MINUTES.items()
+        name: read.integer(name, label=label, low=lo, high=hi) for name, (label, lo, hi) in _MINUTES.items()
     }
     after_hours = read.choice("after_hours", label="what happens after hours", choices=AFTER_HOURS_RULES)
     stage = read.choice(
@@ -166,11 +170,12 @@ def read_settings_form(
     assignment = _read_assignment(read)
     region = current.phone_region
     contact = AlertContact(
-        phone=read.phone("fallback.phone", label="The fallback phone", region=region),
+        phone=read.phone("fallback.phone", label="The fallback phone", region=current.phone_region),
         email=read.email("fallback.email", label="The fallback email"),
     )
     phones, on_call = _read_managers(read, managers, region)
     reviews = _read_reviews(read)
+    outcomes = _read_outcomes(read)
     read.done()
     assert after_hours and stage
     settings = replace(
@@ -192,6 +197,7 @@ def read_settings_form(
         },
         alert_fallback_contact=contact,
         **reviews,
+        **outcomes,
     )
     settings.check()
     return settings, phones
@@ -232,6 +238,49 @@ _MINUTES = {
     "claim_timeout_minutes": ("Minutes a claim lasts", 1, 240),
 }
 """The settings counted in minutes: (label, lowest, highest)."""
+
+
+def percent_text(probability: float) -> str:
+    """A match probability as the form shows it: 0.99 -> "99", 0.995 -> "99.5"."""
+    return f"{Decimal(str(probability)) * 100:f}".rstrip("0").rstrip(".")
+
+
+def _percent(read: FormReader, name: str, *, label: str, low: int) -> float | None:
+    """A percentage from `low` to 100 (decimals allowed), as a probability."""
+    value = read.raw(name).rstrip("%").strip()
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        read.fail(name, f"{label} must be a percentage, like 99.")
+        return None
+    if not low <= number <= 100:
+        read.fail(name, f"{label} must be between {low} and 100 (percent).")
+        return None
+    return float(number / 100)
+
+
+def _read_outcomes(read: FormReader) -> dict[str, Any]:
+    """The outcome label's window and minimum, and the matcher's two thresholds (only those given)."""
+    read_values = {
+        "outcome_window_days": read.integer(
+            "outcome_window_days", label="Days for a first visit to count", low=7, high=730
+        ),
+        "outcome_label_min_leads": read.integer(
+            "outcome_label_min_leads",
+            label="Leads needed before the model learns from visits",
+            low=1,
+            high=100_000,
+        ),
+        "match_auto_link": _percent(read, "match_auto_link", label="Link at once from", low=50),
+        "match_review": _percent(read, "match_review", label="Ask a manager from", low=1),
+    }
+    auto, review = read_values["match_auto_link"], read_values["match_review"]
+    if auto is not None and review is not None and review > auto:
+        read.fail(
+            "match_review",
+            f"Ask a manager from must be at most the link-at-once level ({percent_text(auto)}%).",
+        )
+    return {name: value for name, value in read_values.items() if value is not None}
 
 
 def _read_managers(

@@ -52,7 +52,7 @@ BATCH = 200
 async def linked_patient(session: AsyncSession, lead_id: uuid.UUID) -> uuid.UUID | None:
     return await session.scalar(
         select(LeadPatientMatch.patient_id)
-        .where(LeadPatientMatch.lead_id == lead_id, LeadPatientMatch.status == "linked")
+        .where(LeadPatientMatch.lead_id == lead_id)
         .order_by(LeadPatientMatch.created_at.desc())
         .limit(1)
     )
@@ -61,7 +61,7 @@ async def linked_patient(session: AsyncSession, lead_id: uuid.UUID) -> uuid.UUID
 async def linked_lead(session: AsyncSession, patient_id: uuid.UUID) -> uuid.UUID | None:
     return await session.scalar(
         select(LeadPatientMatch.lead_id)
-        .where(LeadPatientMatch.patient_id == patient_id, LeadPatientMatch.status == "linked")
+        .where(LeadPatientMatch.patient_id == patient_id)
         .order_by(LeadPatientMatch.created_at.desc())
         .limit(1)
     )
@@ -138,7 +138,7 @@ async def record_referrals(domain: Domain, *, limit: int = BATCH) -> int:
                 .where(
                     Lead.source_channel == PATIENT_REFERRAL,
                     Lead.received_at >= now - RECENT,
-                    exists().where(LeadPatientMatch.lead_id == Lead.id, LeadPatientMatch.status == "linked"),
+                    exists().where(LeadPatientMatch.lead_id == Lead.id),
                     ~exists().where(PatientReferral.referred_lead_id == Lead.id),
                 )
                 .order_by(Lead.received_at)

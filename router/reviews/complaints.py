@@ -58,7 +58,7 @@ async def linked_patient_id(session: AsyncSession, lead_id: uuid.UUID) -> uuid.U
     """The patient the lead is linked to (the most recent link), if any."""
     return await session.scalar(
         select(LeadPatientMatch.patient_id)
-        .where(LeadPatientMatch.lead_id == lead_id, LeadPatientMatch.status == "linked")
+        .where(LeadPatientMatch.lead_id == lead_id)
         .order_by(LeadPatientMatch.created_at.desc())
         .limit(1)
     )
@@ -67,9 +67,7 @@ async def linked_patient_id(session: AsyncSession, lead_id: uuid.UUID) -> uuid.U
 async def open_flag(session: AsyncSession, lead: Lead) -> ComplaintFlag | None:
     """The open flag that covers this lead: its own, or its patient's (set on another of their leads)."""
     patient_id = await linked_patient_id(session, lead.id)
-    linked = select(LeadPatientMatch.lead_id).where(
-        LeadPatientMatch.patient_id == patient_id, LeadPatientMatch.status == "linked"
-    )
+    linked = select(LeadPatientMatch.lead_id).where(LeadPatientMatch.patient_id == patient_id)
     about = [ComplaintFlag.lead_id == lead.id]
     if patient_id is not None:
         about += [ComplaintFlag.patient_id == patient_id, ComplaintFlag.lead_id.in_(linked)]

@@ -68,9 +68,7 @@ def _first_completed_visit() -> ColumnElement[bool]:
 
 
 def _linked_to_a_lead() -> ColumnElement[bool]:
-    return exists().where(
-        LeadPatientMatch.patient_id == Appointment.patient_id, LeadPatientMatch.status == "linked"
-    )
+    return exists().where(LeadPatientMatch.patient_id == Appointment.patient_id)
 
 
 async def due_visits(domain: Domain, now: datetime, *, limit: int = SWEEP_LIMIT) -> list[uuid.UUID]:
@@ -150,7 +148,7 @@ async def _lead_of(session: Any, patient_id: uuid.UUID) -> Lead | None:
     return await session.scalar(
         select(Lead)
         .join(LeadPatientMatch, LeadPatientMatch.lead_id == Lead.id)
-        .where(LeadPatientMatch.patient_id == patient_id, LeadPatientMatch.status == "linked")
+        .where(LeadPatientMatch.patient_id == patient_id)
         .order_by(LeadPatientMatch.created_at.desc())
         .limit(1)
     )

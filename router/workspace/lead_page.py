@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from router.appointments.patients import is_existing_patient
 from router.core.domain import Domain
 from router.core.models import CallBackTask, ConsentRecord, Lead, Location, Practice, Touchpoint
 from router.core.words import words
@@ -63,6 +64,8 @@ class LeadTimeline:
     """An overflow agent's call-back that is still open."""
     score_note: ScoreNote | None = None
     """Which model scored the lead, and whether its score is provisional (the pooled model's)."""
+    existing_patient: bool = False
+    """Linked to a patient who had a completed visit before this inquiry."""
 
 
 async def lead_timeline(
@@ -102,6 +105,7 @@ async def lead_timeline(
             .limit(1)
         ),
         score_note=note,
+        existing_patient=await is_existing_patient(session, row),
     )
 
 

@@ -6,6 +6,11 @@ from __future__ import annotations
 import html
 import re
 
+from sqlalchemy import select
+
+from router.core.models import Appointment, Interaction
+from router.core.phi_columns import INTERACTION_NOTE
+from tests.board.helpers import new_lead
 from tests.factories import csrf_of
 
 PATIENTS = (
@@ -42,3 +47,22 @@ class _At:
 
     def now(self):
         return self.instant
+
+
+async def book_from_board(client, domain, connected) -> tuple:
+    lead_id = await new_lead(domain, connected.practice, location="downtown")
+    value, _ = (await offered_slots(client, lead_id))[0]
+    assert (await close_on(client, lead_id, value)).status_code == 204
+    async with domain.sessionmaker() as session:
+        appointment = await session.scalar(select(Appointment).where(Appointment.lead_id == lead_id))
+    return lead_id, appointment
+
+
+async def notes_of(domain, lead_id) -> list[str]:
+    async with domain.sessionmaker() as session:
+        rows = (
+            await session.scalars(
+                select(Interaction).where(Interaction.lead_id == lead_id, Interaction.kind == "pms_update")
+            )
+        ).all()
+    return [domain.cipher.open(r.note_enc, column=INTERACTION_NOTE, row_id=r.id) for r in rows]

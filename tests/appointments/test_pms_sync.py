@@ -12,38 +12,18 @@ from router.appointments.sync import ALERT_AFTER, last_pms_sync, sync_practice
 from router.core.models import (
     Appointment,
     DomainEvent,
-    Interaction,
     Lead,
     LeadPatientMatch,
     Patient,
     PmsConnection,
     PmsSyncRun,
 )
-from router.core.phi_columns import INTERACTION_NOTE, LEAD_PHONE
-from tests.appointments.helpers import _At, close_on, offered_slots
+from router.core.phi_columns import LEAD_PHONE
+from tests.appointments.helpers import _At, book_from_board, notes_of, offered_slots
 from tests.board.helpers import new_lead
 from tests.factories import sign_in
 
 pytestmark = pytest.mark.integration
-
-
-async def book_from_board(client, domain, connected) -> tuple:
-    lead_id = await new_lead(domain, connected.practice, location="downtown")
-    value, _ = (await offered_slots(client, lead_id))[0]
-    assert (await close_on(client, lead_id, value)).status_code == 204
-    async with domain.sessionmaker() as session:
-        appointment = await session.scalar(select(Appointment).where(Appointment.lead_id == lead_id))
-    return lead_id, appointment
-
-
-async def notes_of(domain, lead_id) -> list[str]:
-    async with domain.sessionmaker() as session:
-        rows = (
-            await session.scalars(
-                select(Interaction).where(Interaction.lead_id == lead_id, Interaction.kind == "pms_update")
-            )
-        ).all()
-    return [domain.cipher.open(r.note_enc, column=INTERACTION_NOTE, row_id=r.id) for r in rows]
 
 
 async def test_a_cancellation_and_a_no_show_in_the_pms_reach_their_leads(client, domain, connected):

@@ -76,3 +76,54 @@ async def _people(domain, bright, book):
         zip="78701",
     )
     return sure, unsure, marisol, robert
+
+
+async def stored_patient(domain, practice_id, *, first_name, last_name, phone=None, email=None, zip=None):
+    """A patient row as the PMS sync stores it (PHI sealed per column)."""
+    from router.core.models import Patient
+    from router.core.phi_columns import PATIENT_EMAIL, PATIENT_FIRST_NAME, PATIENT_LAST_NAME, PATIENT_PHONE
+
+    patient_id = uuid.uuid4()
+    seal = domain.cipher.seal
+    async with domain.sessionmaker() as session, session.begin():
+        session.add(
+            Patient(
+                id=patient_id,
+                practice_id=practice_id,
+                pms_id=f"pat-{patient_id.hex[:8]}",
+                first_name_enc=seal(first_name, column=PATIENT_FIRST_NAME, row_id=patient_id),
+                last_name_enc=seal(last_name, column=PATIENT_LAST_NAME, row_id=patient_id),
+                phone_enc=seal(phone, column=PATIENT_PHONE, row_id=patient_id),
+                email_enc=seal(email, column=PATIENT_EMAIL, row_id=patient_id),
+                zip=zip,
+                source="fhir",
+                created_at=domain.clock.now(),
+                updated_at=domain.clock.now(),
+            )
+        )
+    return patient_id
+
+
+async def visit(domain, practice, patient_id, *, starts_at, status="completed", lead_id=None):
+    """An appointment of the patient, synced from the PMS, at the practice's first office."""
+    from router.core.models import Appointment
+
+    appointment_id = uuid.uuid4()
+    location = next(iter(practice.locations.values()))
+    async with domain.sessionmaker() as session, session.begin():
+        session.add(
+            Appointment(
+                id=appointment_id,
+                practice_id=practice.practice.id,
+                lead_id=lead_id,
+                patient_id=patient_id,
+                location_id=location.id,
+                starts_at=starts_at,
+                status=status,
+                source="pms",
+                pms_id=f"appt-{appointment_id.hex[:8]}",
+                pms_state="synced",
+                created_at=domain.clock.now(),
+            )
+        )
+    return appointment_id

@@ -188,7 +188,6 @@ async def test_a_visit_the_pms_sync_finds_for_a_lead_is_planned_and_a_move_there
                 patient_id=patient.id,
                 method="exact",
                 score=1.0,
-                status="linked",
                 created_at=now,
             )
         )
