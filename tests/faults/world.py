@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 
 from leadrouter.embedded_postgres import EmbeddedPostgres
@@ -155,8 +156,31 @@ class World:
     def restart_postgres(self, mode: str = "fast") -> None:
         """Stop PostgreSQL (`fast` ends sessions cleanly, `immediate` is a crash) and start it again."""
         assert self.pg is not None
+        self.stop_postgres(mode)
+        self.start_postgres()
+
+    def stop_postgres(self, mode: str = "fast") -> None:
+        assert self.pg is not None
         self.pg._run("pg_ctl", "stop", "-D", str(self.pg.pgdata), "-m", mode, "-w")
+
+    def start_postgres(self) -> None:
+        assert self.pg is not None
         self.pg.start()
+
+    async def set_read_only(self, read_only: bool) -> None:
+        """Every new transaction read-only (as a primary put into maintenance is), or writable again."""
+        assert self.pg is not None
+        dsn = self.pg.url.replace("postgresql+asyncpg://", "postgresql://")
+        admin = await asyncpg.connect(dsn)
+        try:
+            await admin.execute("SET default_transaction_read_only = off")  # this session stays writable
+            if read_only:
+                await admin.execute("ALTER SYSTEM SET default_transaction_read_only = on")
+            else:
+                await admin.execute("ALTER SYSTEM RESET default_transaction_read_only")
+            await admin.execute("SELECT pg_reload_conf()")
+        finally:
+            await admin.close()
 
     def kill_redis(self) -> None:
         assert self.redis is not None and self.redis.process is not None
