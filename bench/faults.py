@@ -4,6 +4,7 @@ bench/results/.
 
     .venv/bin/python bench/faults.py                  # every scenario, 30 inquiries/s for 20 s each
     .venv/bin/python bench/faults.py --rate 50 --seconds 40 --only postgres,redis
+    .venv/bin/python bench/faults.py --only postgres-outage,read-only,ws-cuts,worker-send
 
 It starts its own PostgreSQL and Redis (embedded, under a temporary folder) and its own web and
 worker processes; nothing it does touches the configured servers.
@@ -26,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("LEADROUTER_DEV", "1")
 
-from tests.faults import scenarios  # noqa: E402
+from tests.faults import outages, scenarios, sends  # noqa: E402
 from tests.faults.checks import Outcome  # noqa: E402
 from tests.faults.world import World  # noqa: E402
 
@@ -47,6 +48,10 @@ def plan(rate: float, seconds: float) -> dict[str, object]:
         "claims": lambda w: scenarios.racing_claims(w, staff=50),
         "double-submits": lambda w: scenarios.double_submits(w, people=50),
         "merges": lambda w: scenarios.racing_merges(w, leads=16, each=6),
+        "postgres-outage": lambda w: outages.postgres_outage(w, down=max(20.0, seconds), rate=rate),
+        "read-only": lambda w: outages.postgres_read_only(w, read_only=seconds / 3, rate=rate),
+        "ws-cuts": lambda w: outages.websocket_cuts(w, boards=10, cuts=5, rate=rate, seconds=seconds),
+        "worker-send": lambda w: sends.worker_kill_mid_send(w, leads=20),
     }
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.faults import outages, scenarios
+from tests.faults import outages, scenarios, sends
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration, pytest.mark.slow]
 
@@ -60,3 +60,7 @@ async def test_postgresql_read_only_under_load(world):
 
 async def test_board_connections_cut_mid_stream(world):
     _clean(await outages.websocket_cuts(world))
+
+
+async def test_worker_killed_mid_send(world):
+    _clean(await sends.worker_kill_mid_send(world))
