@@ -2,7 +2,8 @@
 killed), the web app and the worker as real processes, a practice with a form, and a local SMTP
 server and Twilio whose answers can be held (a send in flight).
 
-Used by the fault-injection tests (tests/faults/) and, with longer runs, by bench/faults.py.
+Used by the fault-injection tests (tests/faults/) and, with longer runs, by bench/faults.py. The
+worker writes <its folder>/worker.log; FAULTS_LOG_LEVEL=INFO there lists every job it ran.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ class World:
             "LEADROUTER_SMTP_HOST": "127.0.0.1",
             "LEADROUTER_SMTP_PORT": str(self._smtp.port),
             "LEADROUTER_SMTP_STARTTLS": "0",
-            "LEADROUTER_LOG_LEVEL": "WARNING",
+            "LEADROUTER_LOG_LEVEL": os.environ.get("FAULTS_LOG_LEVEL", "WARNING"),
             "LEADROUTER_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
             "LEADROUTER_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
             "LEADROUTER_TWILIO_API_BASE_URL": self.twilio.base_url,
