@@ -51,7 +51,7 @@ def plan(rate: float, seconds: float) -> dict[str, object]:
         "postgres-outage": lambda w: outages.postgres_outage(w, down=max(20.0, seconds), rate=rate),
         "read-only": lambda w: outages.postgres_read_only(w, read_only=seconds / 3, rate=rate),
         "ws-cuts": lambda w: outages.websocket_cuts(w, boards=10, cuts=5, rate=rate, seconds=seconds),
-        "worker-send": lambda w: sends.worker_kill_mid_send(w, leads=20),
+        "worker-send": lambda w: sends.worker_kill_mid_send(w, alerts=5, patients=20),
     }
 
 
@@ -71,10 +71,10 @@ def table(outcomes: list[Outcome]) -> str:
     return "\n".join(lines)
 
 
-async def run(names: list[str], rate: float, seconds: float) -> list[Outcome]:
+async def run(names: list[str], rate: float, seconds: float, keep: str = "") -> list[Outcome]:
     outcomes = []
-    with tempfile.TemporaryDirectory(prefix="leadrouter-faults-") as folder:
-        world = World(Path(folder))
+    with tempfile.TemporaryDirectory(prefix="leadrouter-faults-") as scratch:
+        world = World(Path(keep or scratch))
         try:
             await world.start()
             chosen = plan(rate, seconds)
@@ -96,9 +96,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=30.0, help="inquiries a second during a fault")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each load")
     parser.add_argument("--only", default="", help="comma-separated scenarios: " + ", ".join(plan(1, 1)))
+    parser.add_argument(
+        "--keep", default="", help="run in this folder and keep it (the servers' data, worker.log)"
+    )
     args = parser.parse_args()
     names = [n for n in args.only.split(",") if n] or list(plan(1, 1))
-    outcomes = asyncio.run(run(names, args.rate, args.seconds))
+    outcomes = asyncio.run(run(names, args.rate, args.seconds, args.keep))
     text = table(outcomes)
     print(text)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")

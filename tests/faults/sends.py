@@ -65,9 +65,10 @@ async def sends_practice(world: World) -> Any:
     return practice
 
 
-async def new_patients(world: World, practice: Any, count: int) -> list[tuple[uuid.UUID, str, str]]:
-    """`count` leads, half asking about an emergency (first follow-up a text), half braces (an email),
-    all past their response deadline; (lead id, phone, email) each."""
+async def new_leads(
+    world: World, practice: Any, count: int, *, treatments: tuple[str, ...]
+) -> list[tuple[uuid.UUID, str, str]]:
+    """`count` new leads asking about `treatments` in turn: (lead id, phone, email) each."""
     leads = []
     for n in range(count):
         k = next(_patients)
@@ -79,15 +80,9 @@ async def new_patients(world: World, practice: Any, count: int) -> list[tuple[uu
             phone=phone,
             email=email,
             zip=None,
-            treatment_interest="emergency" if n % 2 == 0 else "orthodontics",
+            treatment_interest=treatments[n % len(treatments)],
         )
         leads.append((lead_id, phone, email))
-    async with world.domain.sessionmaker() as session, session.begin():
-        await session.execute(
-            update(Lead)
-            .where(Lead.id.in_([lead for lead, _, _ in leads]))
-            .values(sla_due_at=func.now() - text("interval '1 second'"))
-        )
     return leads
 
 
@@ -100,9 +95,12 @@ async def enqueue(world: World, function: str, *args: Any) -> None:
     )
 
 
-async def start_sends(world: World, ids: list[uuid.UUID]) -> None:
-    """Level 1 for every lead (in the app only), then level 2 (the managers' texts and emails) and the
-    first follow-ups, all at once, while the providers hold their answers."""
+async def due_for_level_2(world: World, ids: list[uuid.UUID]) -> None:
+    """Level 1 for every lead (shown in the app, nothing sent), then level 2 made due now."""
+    async with world.domain.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(Lead).where(Lead.id.in_(ids)).values(sla_due_at=func.now() - text("interval '1 second'"))
+        )
     await sweep_now(world)
     deadline = time.monotonic() + 60
     while await escalated(world, ids) < len(ids):
@@ -114,10 +112,6 @@ async def start_sends(world: World, ids: list[uuid.UUID]) -> None:
             .where(Lead.id.in_(ids))
             .values(next_escalation_at=func.now() - text("interval '1 second'"))
         )
-    world.holding.on = True
-    await enqueue(world, "cron:nurture_tick_task")
-    for lead_id in ids:
-        await enqueue(world, "escalate_lead", str(lead_id), 2)
 
 
 async def lapse_leases(world: World, killed_at: datetime) -> None:
@@ -147,59 +141,64 @@ async def lapse_leases(world: World, killed_at: datetime) -> None:
         await enqueue(world, task)
 
 
-async def unsettled(world: World, ids: list[uuid.UUID]) -> int:
-    """Leads whose level-2 alert is missing or has a send pending, or whose follow-up is not settled."""
+async def unsettled(world: World, alert_ids: list[uuid.UUID], patient_ids: list[uuid.UUID]) -> int:
+    """Alerts missing or with a send pending, and follow-ups not yet made or not yet settled."""
     async with world.domain.sessionmaker() as session:
         alerts = (
             await session.scalars(
-                select(ManagerAlert).where(ManagerAlert.lead_id.in_(ids), ManagerAlert.level == 2)
+                select(ManagerAlert).where(ManagerAlert.lead_id.in_(alert_ids), ManagerAlert.level == 2)
             )
         ).all()
-        open_messages = await session.scalar(
-            select(func.count()).where(
-                NurtureMessage.lead_id.in_(ids), NurtureMessage.status.in_(("queued", "sending"))
+        messages = (
+            await session.execute(
+                select(NurtureMessage.lead_id, NurtureMessage.status).where(
+                    NurtureMessage.lead_id.in_(patient_ids)
+                )
             )
-        )
+        ).all()
     done = {a.lead_id for a in alerts if not any(d["status"] == "pending" for d in a.deliveries)}
-    return len(set(ids) - done) + int(open_messages or 0)
+    open_ = {lead for lead, status in messages if status in ("queued", "sending")}
+    settled = {lead for lead, _ in messages} - open_
+    return len(set(alert_ids) - done) + len(set(patient_ids) - settled)
 
 
-async def settle(world: World, ids: list[uuid.UUID], killed_at: datetime) -> list[str]:
+async def settle(
+    world: World, alert_ids: list[uuid.UUID], patient_ids: list[uuid.UUID], killed_at: datetime
+) -> list[str]:
     deadline = time.monotonic() + SETTLE_SECONDS
     next_nudge = 0.0
-    while (left := await unsettled(world, ids)) > 0:
+    while (left := await unsettled(world, alert_ids, patient_ids)) > 0:
         if time.monotonic() > deadline:
             return [f"{left} alerts or follow-ups still unsettled {SETTLE_SECONDS:.0f} s after the restart"]
         if time.monotonic() >= next_nudge:  # the sweepers, as their cron would run them
             await lapse_leases(world, killed_at)
-            await sweep_now(world)
+            await enqueue(world, "cron:nurture_tick_task")
             next_nudge = time.monotonic() + 3.0
         await asyncio.sleep(0.2)
     return []
 
 
-async def worker_kill_mid_send(world: World, *, leads: int = 6) -> Outcome:
-    """Level-2 alerts and first follow-ups in flight at the providers when the worker is killed."""
-    outcome = Outcome("worker SIGKILL mid-send", requests=leads)
+async def worker_kill_mid_send(world: World, *, alerts: int = 3, patients: int = 6) -> Outcome:
+    """Level-2 alerts of `alerts` leads (no follow-ups: implants) and the first follow-ups of
+    `patients` other leads (texts and emails) in flight at the providers when the worker is killed.
+    Fewer alerts than the worker's ten job slots, so both kinds of send are in flight together."""
+    outcome = Outcome("worker SIGKILL mid-send", requests=alerts + patients)
     practice = await sends_practice(world)
-    patients = await new_patients(world, practice, leads)
-    ids = [lead_id for lead_id, _, _ in patients]
-    people = {p for _, phone, email in patients for p in (phone, email)}
-    await start_sends(world, ids)
-    in_flight: list[str] = []
-    deadline = time.monotonic() + IN_FLIGHT_WITHIN
-    while time.monotonic() < deadline:
-        in_flight = list(world.holding.held)
-        managers = [k for k in in_flight if k in (MANAGER, MANAGER_PHONE)]
-        if managers and len(in_flight) > len(managers):  # a patient's message too
-            break
-        await asyncio.sleep(0.01)
-    world.kill(world.worker)
+    alerted = await new_leads(world, practice, alerts, treatments=("implants",))
+    alert_ids = [lead_id for lead_id, _, _ in alerted]
+    await due_for_level_2(world, alert_ids)
+    world.holding.on = True
+    nurtured = await new_leads(world, practice, patients, treatments=("emergency", "orthodontics"))
+    people = {p for _, phone, email in nurtured for p in (phone, email)}
+    for lead_id in alert_ids:
+        await enqueue(world, "escalate_lead", str(lead_id), 2)
+    await enqueue(world, "cron:nurture_tick_task")
+    in_flight = await both_in_flight(world, people)
+    world.kill(world.worker)  # no await since the reading: the servers drop what they see abandoned
     killed = time.monotonic()
+    world.holding.on = False
     async with world.domain.sessionmaker() as session:
         killed_at = await session.scalar(select(func.now()))
-    in_flight = list(world.holding.held)
-    world.holding.on = False
     outcome.in_flight = len(in_flight)
     if not any(k in (MANAGER, MANAGER_PHONE) for k in in_flight):
         outcome.problems.append("no manager alert was in flight when the worker was killed")
@@ -207,37 +206,50 @@ async def worker_kill_mid_send(world: World, *, leads: int = 6) -> Outcome:
         outcome.problems.append("no patient message was in flight when the worker was killed")
     world.start_worker()
     await world.wait_worker()
-    outcome.problems += await settle(world, ids, killed_at)
+    outcome.problems += await settle(world, alert_ids, [lead for lead, _, _ in nurtured], killed_at)
     outcome.recover_seconds = time.monotonic() - killed
-    outcome.problems += counted_at_providers(world, patients, outcome)
+    outcome.problems += counted_at_providers(world, alerted, nurtured, outcome)
     outcome.problems += await audit_intact(world)
     return outcome
 
 
+async def both_in_flight(world: World, people: set[str]) -> list[str]:
+    """Wait until a manager's alert and a patient's message are both held; what is held then."""
+    deadline = time.monotonic() + IN_FLIGHT_WITHIN
+    while True:
+        held = list(world.holding.held)
+        if any(k in (MANAGER, MANAGER_PHONE) for k in held) and any(k in people for k in held):
+            return held
+        if time.monotonic() > deadline:
+            return held
+        await asyncio.sleep(0.01)
+
+
 def counted_at_providers(
-    world: World, patients: list[tuple[uuid.UUID, str, str]], outcome: Outcome
+    world: World,
+    alerted: list[tuple[uuid.UUID, str, str]],
+    nurtured: list[tuple[uuid.UUID, str, str]],
+    outcome: Outcome,
 ) -> list[str]:
-    """No patient got the same message twice; each lead's alert reached the manager by text and email."""
-    people = {p for _, phone, email in patients for p in (phone, email)}
-    sent = Counter(
-        [(to, body) for to, body in world.twilio.messages() if to in people]
-        + [(to, body) for to, body in world.mailbox.mails() if to in people]
-    )
+    """No patient got the same message twice; each alert reached the manager by text and by email."""
+    people = {p for _, phone, email in [*alerted, *nurtured] for p in (phone, email)}
+    texts, mails = world.twilio.messages(), world.mailbox.mails()
+    sent = Counter([(to, body) for to, body in [*texts, *mails] if to in people])
     outcome.duplicates = sum(n - 1 for n in sent.values())
-    to_manager = [body for to, body in [*world.twilio.messages(), *world.mailbox.mails()] if to == MANAGER]
-    texts_to_manager = [body for to, body in world.twilio.messages() if to == MANAGER_PHONE]
+    texted = [body for to, body in texts if to == MANAGER_PHONE]
+    mailed = [body for to, body in mails if to == MANAGER]
     lost = [
         lead_id
-        for lead_id, _, _ in patients
-        if not any(f"/leads/{lead_id}" in body for body in texts_to_manager)
-        or not any(f"/leads/{lead_id}" in body for body in to_manager)
+        for lead_id, _, _ in alerted
+        if not any(f"/leads/{lead_id}" in body for body in texted)
+        or not any(f"/leads/{lead_id}" in body for body in mailed)
     ]
-    outcome.lost, outcome.ok = len(lost), len(patients) - len(lost)
+    outcome.lost, outcome.ok = len(lost), outcome.requests - len(lost)
     problems = []
     if twice := sorted({to for (to, _), n in sent.items() if n > 1}):
         problems.append(f"{outcome.duplicates} patient messages were sent twice (to {', '.join(twice)})")
     if lost:
-        problems.append(f"{len(lost)} of {len(patients)} manager alerts never reached the manager")
+        problems.append(f"{len(lost)} of {len(alerted)} manager alerts never reached the manager")
     if not sent:
         problems.append("no patient message was sent at all")
     return problems
