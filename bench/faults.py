@@ -4,6 +4,7 @@ bench/results/.
 
     .venv/bin/python bench/faults.py                  # every scenario, 30 inquiries/s for 20 s each
     .venv/bin/python bench/faults.py --rate 50 --seconds 40 --only postgres,redis
+    .venv/bin/python bench/faults.py --only postgres-outage,read-only,ws-cuts,worker-send
 
 It starts its own PostgreSQL and Redis (embedded, under a temporary folder) and its own web and
 worker processes; nothing it does touches the configured servers.
@@ -26,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("LEADROUTER_DEV", "1")
 
-from tests.faults import scenarios  # noqa: E402
+from tests.faults import outages, scenarios, sends  # noqa: E402
 from tests.faults.checks import Outcome  # noqa: E402
 from tests.faults.world import World  # noqa: E402
 
@@ -47,6 +48,10 @@ def plan(rate: float, seconds: float) -> dict[str, object]:
         "claims": lambda w: scenarios.racing_claims(w, staff=50),
         "double-submits": lambda w: scenarios.double_submits(w, people=50),
         "merges": lambda w: scenarios.racing_merges(w, leads=16, each=6),
+        "postgres-outage": lambda w: outages.postgres_outage(w, down=max(20.0, seconds), rate=rate),
+        "read-only": lambda w: outages.postgres_read_only(w, read_only=seconds / 3, rate=rate),
+        "ws-cuts": lambda w: outages.websocket_cuts(w, boards=10, cuts=5, rate=rate, seconds=seconds),
+        "worker-send": lambda w: sends.worker_kill_mid_send(w, alerts=5, patients=20),
     }
 
 
@@ -66,10 +71,10 @@ def table(outcomes: list[Outcome]) -> str:
     return "\n".join(lines)
 
 
-async def run(names: list[str], rate: float, seconds: float) -> list[Outcome]:
+async def run(names: list[str], rate: float, seconds: float, keep: str = "") -> list[Outcome]:
     outcomes = []
-    with tempfile.TemporaryDirectory(prefix="leadrouter-faults-") as folder:
-        world = World(Path(folder))
+    with tempfile.TemporaryDirectory(prefix="leadrouter-faults-") as scratch:
+        world = World(Path(keep or scratch))
         try:
             await world.start()
             chosen = plan(rate, seconds)
@@ -91,9 +96,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=30.0, help="inquiries a second during a fault")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each load")
     parser.add_argument("--only", default="", help="comma-separated scenarios: " + ", ".join(plan(1, 1)))
+    parser.add_argument(
+        "--keep", default="", help="run in this folder and keep it (the servers' data, worker.log)"
+    )
     args = parser.parse_args()
     names = [n for n in args.only.split(",") if n] or list(plan(1, 1))
-    outcomes = asyncio.run(run(names, args.rate, args.seconds))
+    outcomes = asyncio.run(run(names, args.rate, args.seconds, args.keep))
     text = table(outcomes)
     print(text)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")

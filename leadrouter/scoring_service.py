@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from router.core.db_errors import FailureLog
 from router.core.ports import LeadScore
 from router.scores import registry
 from scoring.features import ScoringInput
@@ -56,6 +57,8 @@ class RegistryScorer:
         self._by_version: dict[str, ModelRuntime] = {}  # served now, plus the ones just replaced
         self._refresh_lock = asyncio.Lock()
         self._watcher: asyncio.Task[None] | None = None
+        self._refreshes = FailureLog(log, "lead-score model refresh")
+        """One line per database outage, not one traceback per poll."""
 
     def score(self, practice_id: uuid.UUID, scoring_input: ScoringInput) -> LeadScore | None:
         """Score with one consistent runtime (read once from the registry); None while no model is active."""
@@ -119,8 +122,10 @@ class RegistryScorer:
     async def _refresh_logged(self) -> None:
         try:
             await self.refresh()
-        except Exception:
-            log.exception("lead-score model refresh failed; keeping the models already served")
+        except Exception as exc:
+            self._refreshes.failed(exc, "keeping the models already served")
+        else:
+            self._refreshes.worked()
 
     async def _watch(self) -> None:
         """Refresh on the events doorbell (rate-limited) and on a slow poll when Redis is silent or gone."""

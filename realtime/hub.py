@@ -26,6 +26,7 @@ from realtime.announcer import RedisAnnouncer
 from realtime.connection import BoardConnection
 from realtime.constants import ACCESS_CHANGED, CONFIG_CHANGED
 from realtime.pushes import BoardRenderer, Closing, CommittedEvent, Heartbeat, Push, Receiver
+from router.core.db_errors import FailureLog
 from router.core.events import latest_event_id
 from router.core.models import DomainEvent
 from router.core.prepared import PreparedStatement
@@ -108,6 +109,8 @@ class BoardHub:
         """Replaced each time it is set: a waiter wakes once per change of someone's sign-in or scope."""
         self._unreported: list[tuple[Push, list[uuid.UUID]]] = []
         self._reporter: asyncio.Task[None] | None = None
+        self._audits = FailureLog(log, "auditing board pushes")
+        """One line per database outage, not one traceback per batch of pushes."""
 
     async def start(self) -> None:
         """Take the current position and start listening; boards attach from now on."""
@@ -226,11 +229,15 @@ class BoardHub:
             batch, self._unreported = self._unreported, []
             try:
                 await self._on_delivered(batch)
-            except Exception:
-                log.exception("could not audit %d board pushes", len(batch))
+            except Exception as exc:  # known flaw: the pushes of a database outage go unaudited
+                self._audits.failed(
+                    exc, f"{len(batch)} board pushes (and any more until it works) not audited"
+                )
+            else:
+                self._audits.worked()
 
     async def _deliver_forever(self) -> None:
-        failing_since: float | None = None
+        reads = FailureLog(log, "hub reading new events")  # once per outage, not once per poll
         while True:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._poll_seconds):
@@ -238,15 +245,11 @@ class BoardHub:
             self._doorbell.clear()
             try:
                 await self.deliver_once()
-            except Exception:  # the database may be failing over; the next ring or poll retries
-                if failing_since is None:  # once per outage, not once per poll
-                    failing_since = time.monotonic()
-                    log.exception("hub could not read new events; boards wait, and the hub keeps trying")
+            except Exception as exc:  # the database may be failing over; the next ring or poll retries
+                reads.failed(exc, "boards wait, and the hub keeps trying")
                 await asyncio.sleep(self._poll_seconds)
                 continue
-            if failing_since is not None:
-                log.warning("hub reads new events again after %.0f s", time.monotonic() - failing_since)
-                failing_since = None
+            reads.worked()
 
     async def _listen(self) -> None:
         """Subscribe to the doorbell channel; on every (re)subscribe read what may have been missed."""
@@ -302,6 +305,7 @@ class BoardHub:
 
     async def _beat_forever(self) -> None:
         since_presence = 0.0
+        presence = FailureLog(log, "recording presence")
         while True:
             await asyncio.sleep(self._heartbeat_seconds)
             beat = Heartbeat(self.position)
@@ -316,5 +320,7 @@ class BoardHub:
                 since_presence = 0.0
                 try:
                     await self._on_presence({board.viewer.user_id for board in self.boards})
-                except Exception:
-                    log.exception("could not record presence")
+                except Exception as exc:
+                    presence.failed(exc, "the next beat tries again")
+                else:
+                    presence.worked()

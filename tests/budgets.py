@@ -16,9 +16,10 @@ SUITE_BUDGET_SECONDS = 600.0
 KIND_BUDGET_SECONDS = {
     "browser": 120.0,
     "fuzz": 90.0,
-    "faults": 120.0,
+    "faults": 180.0,
 }
-"""Each kind's share; the rest of the suite gets what is left."""
+"""Each kind's share; the rest of the suite gets what is left. Faults: twelve scenarios on one shared
+world, of which the PostgreSQL outage alone is 20 s down by definition and two restart the worker."""
 
 KINDS = tuple(KIND_BUDGET_SECONDS)
 

@@ -29,6 +29,8 @@ class TcpGate:
         self._listener: socket.socket | None = None
         self.connections = 0
         """Connections accepted so far (a test can check the app really went through the gate)."""
+        self._open: set[int] = set()
+        """The client sockets (by file number) of connections neither side has ended yet."""
         self.restore()
 
     def restore(self) -> None:
@@ -49,6 +51,12 @@ class TcpGate:
         self._listener = listener
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
+    @property
+    def open_connections(self) -> int:
+        """Connections through the gate that are open now (a cut resets this many)."""
+        with self._lock:
+            return len(self._open)
+
     def hold_answers(self) -> None:
         """Forward what clients send; keep back what the server answers until restore or cut."""
         self._holding.set()
@@ -62,6 +70,7 @@ class TcpGate:
             listener.close()
         with self._lock:
             sockets, self._sockets = self._sockets, []
+            self._open.clear()
         for sock in sockets:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
@@ -85,6 +94,7 @@ class TcpGate:
             with self._lock:
                 self._sockets += [client, upstream]
                 self.connections += 1
+                self._open.add(client.fileno())
             threading.Thread(target=self._pump, args=(client, upstream, False), daemon=True).start()
             threading.Thread(target=self._pump, args=(upstream, client, True), daemon=True).start()
 
@@ -100,6 +110,8 @@ class TcpGate:
         except OSError:
             pass
         finally:
+            with self._lock:
+                self._open.discard((target if answers else source).fileno())
             for sock in (source, target):
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 
 import asyncpg
@@ -11,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from router.core.db_errors import is_lock_conflict, is_unavailable, outcome_unknown, sqlstate
+from router.core.db_errors import FailureLog, is_lock_conflict, is_unavailable, outcome_unknown, sqlstate
 
 pytestmark = pytest.mark.integration
 
@@ -97,3 +98,25 @@ def test_the_drivers_state_error_after_the_server_vanished_is_unavailability():
     wrapped = InternalError("SELECT 1", {}, cause)
     wrapped.__cause__ = cause
     assert is_unavailable(wrapped) and outcome_unknown(wrapped)
+
+
+def test_a_failing_background_operation_logs_an_outage_once_without_a_traceback(caplog):
+    log = logging.getLogger("leadrouter.test_failure_log")
+    reads = FailureLog(log, "hub reading new events")
+    with caplog.at_level(logging.WARNING, logger=log.name):
+        for _ in range(5):  # polls during one outage
+            reads.failed(ConnectionRefusedError(111, "refused"), "boards wait")
+        reads.worked()
+        reads.worked()
+        reads.failed(ValueError("a bug"))
+        reads.failed(ValueError("a bug"))
+    lines = [(r.levelname, r.getMessage(), r.exc_info is not None) for r in caplog.records]
+    assert lines == [
+        (
+            "WARNING",
+            "hub reading new events paused (database unavailable: ConnectionRefusedError); boards wait",
+            False,
+        ),
+        ("WARNING", "hub reading new events works again after 0 s", False),
+        ("ERROR", "hub reading new events failed", True),
+    ]

@@ -8,6 +8,8 @@ These functions look through all three, by SQLSTATE where the server gave one.
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Iterator
 
 import asyncpg
@@ -109,3 +111,33 @@ def outcome_unknown(exc: BaseException) -> bool:
     if state is not None and not state.startswith("08") and state not in UNANSWERED_SQLSTATES:
         return False
     return is_unavailable(exc)
+
+
+class FailureLog:
+    """Logs a repeating background operation's failures once until it works again.
+
+    A database outage is one warning line (no traceback: the cause is known and it retries); any
+    other failure is logged with its traceback, once, since it is a fault to read. When the
+    operation works again, one line says after how long.
+    """
+
+    def __init__(self, log: logging.Logger, what: str) -> None:
+        self._log, self._what = log, what
+        self.failing_since: float | None = None
+        """When the current run of failures began (None: the last attempt worked)."""
+
+    def failed(self, exc: BaseException, consequence: str = "") -> None:
+        if self.failing_since is not None:
+            return
+        self.failing_since = time.monotonic()
+        after = f"; {consequence}" if consequence else ""
+        if is_unavailable(exc):
+            self._log.warning("%s paused (database unavailable: %s)%s", self._what, type(exc).__name__, after)
+        else:
+            self._log.error("%s failed%s", self._what, after, exc_info=exc)
+
+    def worked(self) -> None:
+        if self.failing_since is None:
+            return
+        self._log.warning("%s works again after %.0f s", self._what, time.monotonic() - self.failing_since)
+        self.failing_since = None

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.domain import Domain
@@ -128,27 +128,43 @@ async def enrol(session: AsyncSession, lead: Lead, now: datetime) -> NurtureEnro
 
 
 async def enrol_new_leads(domain: Domain, *, limit: int = TICK_BATCH) -> int:
-    """Enrol open leads of the last day that were never in a sequence."""
+    """Enrol open leads of the last day that were never in a sequence.
+
+    Only leads of practices with a sequence switched on are read, and the whole day is read in
+    batches: a lead no sequence fits is never enrolled, so it stays a candidate all day, and reading
+    only the oldest batch let a day's worth of such leads stop every newer lead from being enrolled.
+    """
     now = domain.clock.now()
     enrolled = 0
-    async with domain.sessionmaker() as session, session.begin():
-        leads = (
-            await session.scalars(
-                select(Lead)
-                .where(
-                    Lead.status == "open",
-                    Lead.received_at >= now - NEW_LEAD_WINDOW,
-                    ~exists().where(NurtureEnrolment.lead_id == Lead.id),
-                )
-                .order_by(Lead.received_at)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
-        for lead in leads:
-            if await exit_reason(session, lead) is None and await enrol(session, lead, now) is not None:
-                enrolled += 1
-    return enrolled
+    after: tuple[datetime, uuid.UUID] | None = None
+    while True:
+        async with domain.sessionmaker() as session, session.begin():
+            leads = (await session.scalars(_enrolment_candidates(now, after, limit))).all()
+            for lead in leads:
+                if await exit_reason(session, lead) is None and await enrol(session, lead, now) is not None:
+                    enrolled += 1
+        if len(leads) < limit:
+            return enrolled
+        after = (leads[-1].received_at, leads[-1].id)
+
+
+def _enrolment_candidates(now: datetime, after: tuple[datetime, uuid.UUID] | None, limit: int) -> Any:
+    """One batch of never-enrolled open leads of the last day, in arrival order, after `after`."""
+    query = (
+        select(Lead)
+        .where(
+            Lead.status == "open",
+            Lead.received_at >= now - NEW_LEAD_WINDOW,
+            Lead.practice_id.in_(select(NurtureSequence.practice_id).where(NurtureSequence.active.is_(True))),
+            ~exists().where(NurtureEnrolment.lead_id == Lead.id),
+        )
+        .order_by(Lead.received_at, Lead.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if after is not None:
+        query = query.where(tuple_(Lead.received_at, Lead.id) > tuple_(*after))
+    return query
 
 
 def due_enrolments_query(now: datetime, limit: int) -> Any:

@@ -363,8 +363,11 @@ async def _settle(domain: Domain, message: NurtureMessage) -> str:
         return "sent"
     async with domain.sessionmaker() as session, session.begin():
         row = await session.get(NurtureMessage, message.id, with_for_update=True)
-        if row is not None and row.status == "sending":
-            row.status, row.send_after, row.attempt_started_at = "queued", domain.clock.now(), None
+        if row is None or row.status != "sending" or row.attempt_started_at != message.attempt_started_at:
+            # Another sweep settled it while we asked Twilio, and it may be on its way again now:
+            # requeueing that new attempt would send the text twice.
+            return "settled_elsewhere"
+        row.status, row.send_after, row.attempt_started_at = "queued", domain.clock.now(), None
     await domain.jobs.schedule_nurture_send(message.id, at=domain.clock.now())
     return "requeued"
 

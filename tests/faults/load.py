@@ -66,6 +66,8 @@ class Load:
     in_flight: int = 0
     answers: Counter[int | None] = field(default_factory=Counter)
     """Every answer, retries included (None: no answer at all)."""
+    unavailable_without_retry_after: int = 0
+    """503 answers that did not say when to come back (the contract: every one does)."""
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def post(self, http: httpx.AsyncClient, delivery: Delivery) -> None:
@@ -76,6 +78,8 @@ class Load:
             answer = await http.post(self.webhook, content=raw, headers=headers)
             delivery.status = answer.status_code
             self.answers[answer.status_code] += 1
+            if answer.status_code == 503 and not answer.headers.get("retry-after"):
+                self.unavailable_without_retry_after += 1
             if delivery.ok:
                 delivery.lead_id = answer.json().get("lead_id")
         except httpx.HTTPError:

@@ -43,15 +43,27 @@ OVERDUE_PER_SCENARIO = 10
 
 
 async def under_load(
-    world: World, name: str, fault: Callable[[], Any], *, rate: float, seconds: float, strike_after: float
+    world: World,
+    name: str,
+    fault: Callable[[], Any],
+    *,
+    rate: float,
+    seconds: float,
+    strike_after: float,
+    boards: int = 1,
+    board_port: int | None = None,
+    landed: Callable[[Load, list[Board]], list[str]] | None = None,
 ) -> Outcome:
-    """Inquiries at `rate` a second for `seconds`, a board watching, overdue leads waiting; `fault`
-    strikes after `strike_after` seconds while a request is in flight; then every check."""
+    """Inquiries at `rate` a second for `seconds`, `boards` boards watching (through `board_port` when
+    given), overdue leads waiting; `fault` strikes after `strike_after` seconds while a request is in
+    flight; then every check, and `landed`'s own (did the fault strike what it targets?)."""
     async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
         overdue = await make_overdue(world, http, OVERDUE_PER_SCENARIO)
         before, start_event = await leads_of_practice(world), await latest_event(world)
-        board = Board(world, await world.board_token(), start_event)
-        board.start()
+        token = await world.board_token()
+        watching = [Board(world, token, start_event, port=board_port) for _ in range(boards)]
+        for board in watching:
+            board.start()
         load = Load(world.webhook, world.practice.secret)
         runner = asyncio.create_task(load.run(http, rate=rate, seconds=seconds))
         strike = await load.strike(fault, after=strike_after)
@@ -63,8 +75,11 @@ async def under_load(
     outcome.recover_seconds = load.recovered_after(strike)
     if strike.in_flight == 0:
         outcome.problems.append("the fault struck with no request in flight")
-    outcome.problems += await board_has_every_event_once_in_order(world, board, start_event)
-    await board.stop()
+    if landed is not None:
+        outcome.problems += landed(load, watching)
+    for board in watching:
+        outcome.problems += await board_has_every_event_once_in_order(world, board, start_event)
+        await board.stop()
     outcome.problems += await escalated_exactly_once(world, overdue)
     outcome.problems += await audit_intact(world)
     return outcome

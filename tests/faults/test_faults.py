@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.faults import scenarios
+from tests.faults import outages, scenarios, sends
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration, pytest.mark.slow]
 
@@ -48,3 +48,19 @@ async def test_20_simultaneous_double_submits(world):
 
 async def test_racing_merges_and_household_leads(world):
     _clean(await scenarios.racing_merges(world))
+
+
+async def test_postgresql_down_20_seconds_under_load(world):
+    _clean(await outages.postgres_outage(world))
+
+
+async def test_postgresql_read_only_under_load(world):
+    _clean(await outages.postgres_read_only(world))
+
+
+async def test_board_connections_cut_mid_stream(world):
+    _clean(await outages.websocket_cuts(world))
+
+
+async def test_worker_killed_mid_send(world):
+    _clean(await sends.worker_kill_mid_send(world))

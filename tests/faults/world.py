@@ -1,7 +1,9 @@
 """A private world for fault injection: its own PostgreSQL and Redis (so they can be restarted and
-killed), the web app and the worker as real processes, a practice with a form, a local SMTP server.
+killed), the web app and the worker as real processes, a practice with a form, and a local SMTP
+server and Twilio whose answers can be held (a send in flight).
 
-Used by the fault-injection tests (tests/faults/) and, with longer runs, by bench/faults.py.
+Used by the fault-injection tests (tests/faults/) and, with longer runs, by bench/faults.py. The
+worker writes <its folder>/worker.log; FAULTS_LOG_LEVEL=INFO there lists every job it ran.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 
 from leadrouter.embedded_postgres import EmbeddedPostgres
@@ -26,8 +29,8 @@ from leadrouter.web_process import start_web_process
 from router.core.db import upgrade
 from router.core.settings import DatabaseSettings, RedisSettings, SecuritySettings, Settings
 from router.ops.marks import WORKER_HEARTBEAT, read_marks
-from tests.escalation.support import Mailbox, start_smtp_server
 from tests.factories import PracticeFixture, make_practice, open_staff_session
+from tests.faults.providers import ACCOUNT_SID, AUTH_TOKEN, HeldMailbox, HeldTwilio, Holding, start_providers
 
 REPO = Path(__file__).resolve().parents[2]
 READY_SECONDS = 60.0
@@ -43,7 +46,10 @@ class World:
     worker: subprocess.Popen[bytes] | None = None
     runtime: Runtime | None = None
     practice: PracticeFixture | None = None
-    mailbox: Mailbox | None = None
+    mailbox: HeldMailbox | None = None
+    twilio: HeldTwilio | None = None
+    holding: Holding | None = None
+    """Holds the answers of the local Twilio and mail server (a send in flight) while on."""
     web_port: int = 0
     env: dict[str, str] = field(default_factory=dict)
     _smtp: Any = None
@@ -70,7 +76,7 @@ class World:
         await asyncio.to_thread(self.pg.start)
         await asyncio.to_thread(self.redis.start)
         await asyncio.to_thread(upgrade, self.pg.url)
-        self._smtp, self.mailbox = start_smtp_server()
+        self.twilio, self._smtp, self.mailbox, self.holding = await start_providers()
         heads = str(self.root / "audit-heads.jsonl")
         settings = Settings(
             database=DatabaseSettings(url=self.pg.url, migration_url="", pool_size=10),
@@ -96,7 +102,10 @@ class World:
             "LEADROUTER_SMTP_HOST": "127.0.0.1",
             "LEADROUTER_SMTP_PORT": str(self._smtp.port),
             "LEADROUTER_SMTP_STARTTLS": "0",
-            "LEADROUTER_LOG_LEVEL": "WARNING",
+            "LEADROUTER_LOG_LEVEL": os.environ.get("FAULTS_LOG_LEVEL", "WARNING"),
+            "LEADROUTER_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "LEADROUTER_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "LEADROUTER_TWILIO_API_BASE_URL": self.twilio.base_url,
         }
         await self.start_web()
         self.start_worker()
@@ -155,8 +164,31 @@ class World:
     def restart_postgres(self, mode: str = "fast") -> None:
         """Stop PostgreSQL (`fast` ends sessions cleanly, `immediate` is a crash) and start it again."""
         assert self.pg is not None
+        self.stop_postgres(mode)
+        self.start_postgres()
+
+    def stop_postgres(self, mode: str = "fast") -> None:
+        assert self.pg is not None
         self.pg._run("pg_ctl", "stop", "-D", str(self.pg.pgdata), "-m", mode, "-w")
+
+    def start_postgres(self) -> None:
+        assert self.pg is not None
         self.pg.start()
+
+    async def set_read_only(self, read_only: bool) -> None:
+        """Every new transaction read-only (as a primary put into maintenance is), or writable again."""
+        assert self.pg is not None
+        dsn = self.pg.url.replace("postgresql+asyncpg://", "postgresql://")
+        admin = await asyncpg.connect(dsn)
+        try:
+            await admin.execute("SET default_transaction_read_only = off")  # this session stays writable
+            if read_only:
+                await admin.execute("ALTER SYSTEM SET default_transaction_read_only = on")
+            else:
+                await admin.execute("ALTER SYSTEM RESET default_transaction_read_only")
+            await admin.execute("SELECT pg_reload_conf()")
+        finally:
+            await admin.close()
 
     def kill_redis(self) -> None:
         assert self.redis is not None and self.redis.process is not None
@@ -184,6 +216,8 @@ class World:
             await self.runtime.close()
         if self._smtp is not None:
             self._smtp.stop()
+        if self.twilio is not None:
+            await self.twilio.stop()
         if self.redis is not None:
             await asyncio.to_thread(self.redis.stop)
         if self.pg is not None:

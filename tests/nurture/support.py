@@ -29,10 +29,11 @@ async def nurture_practice(
     treatments: tuple[str, ...] = ("orthodontics",),
     staff: dict[str, dict[str, Any]] | None = None,
     hours: dict[str, Any] | None = None,
+    slug: str = "bright",
     **settings: Any,
 ) -> Any:
     """A practice with phones, the starter wording approved as shipped, and these sequences on."""
-    practice = await phone_practice(domain, overflow_mode=None, staff=staff, hours=hours)
+    practice = await phone_practice(domain, overflow_mode=None, staff=staff, hours=hours, slug=slug)
     now = domain.clock.now()
     async with domain.sessionmaker() as session, session.begin():
         await install_starter(session, practice.practice.id, now)

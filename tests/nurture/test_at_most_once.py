@@ -154,3 +154,30 @@ async def test_a_status_callback_naming_our_id_settles_a_half_sent_text_without_
     assert (await recover_stalled(domain))["sent"] == 1
     assert [r.method for r in fake_twilio.requests] == ["POST"]  # no list query was needed
     assert (await _only_message(domain, "sms")).provider_id == sid
+
+
+async def test_a_sweep_that_read_a_stalled_text_before_another_sweep_resent_it_leaves_the_resend_alone(
+    nurture_domain, fake_twilio
+):
+    domain = nurture_domain
+    clock, message = await _queued_text(domain)
+    async with domain.sessionmaker() as session, session.begin():  # claimed, then the worker died
+        await session.execute(
+            update(NurtureMessage)
+            .where(NurtureMessage.id == message.id)
+            .values(status="sending", attempt_started_at=clock.now())
+        )
+    clock.advance(outbox.STALLED_AFTER + timedelta(seconds=1))
+    stale = await _only_message(domain, "sms")  # what a slow sweep read before asking Twilio
+    resent_at = clock.now()
+    async with domain.sessionmaker() as session, session.begin():  # another sweep requeued it; now resending
+        await session.execute(
+            update(NurtureMessage)
+            .where(NurtureMessage.id == message.id)
+            .values(status="sending", attempt_started_at=resent_at)
+        )
+    assert await outbox._settle(domain, stale) == "settled_elsewhere"
+    row = await _only_message(domain, "sms")
+    assert (row.status, row.attempt_started_at) == ("sending", resent_at)  # not queued for a second send
+    await send_due_messages(domain)
+    assert fake_twilio.made("Messages") == []

@@ -12,12 +12,12 @@ from router.appointments.booking import BookingRequest
 from router.core.models import Appointment, NurtureEnrolment, NurtureMessage
 from router.leads.actions import close_lead
 from router.nurture.consent import email_opt_out
-from router.nurture.engine import due_enrolments_query
+from router.nurture.engine import due_enrolments_query, enrol_new_leads
 from router.nurture.outbox import send_due_messages, send_message
 from router.nurture.worker import nurture_tick
 from router.privacy.audit import Actor
 from tests.escalation.support import freeze, load_lead
-from tests.factories import add_desk_staff, viewer_of
+from tests.factories import add_desk_staff, make_practice, viewer_of
 from tests.nurture.support import daytime, nurture_practice
 from tests.phones.helpers import form_lead
 
@@ -179,3 +179,22 @@ async def test_the_tick_finds_due_steps_through_the_partial_index(domain):
         await session.execute(text("SET LOCAL enable_seqscan = off"))
         plan = "\n".join((await session.execute(text(f"EXPLAIN {compiled}"))).scalars())
     assert "ix_nurture_enrolments_due" in plan
+
+
+async def test_a_day_of_leads_no_sequence_fits_does_not_keep_newer_leads_from_enrolling(nurture_domain):
+    domain = nurture_domain
+    clock = freeze(domain, daytime())
+    elsewhere = await make_practice(domain, slug="no-follow-ups")  # no sequence switched on
+    practice = await nurture_practice(domain)
+    for n in range(3):  # older than the batch: read every tick, never enrolled
+        other = {"email": f"other{n}@example.com", "phone": f"(512) 555-02{n:02d}"}
+        await form_lead(domain, elsewhere, first_name=f"Other{n}", **other)
+        kid = {"email": f"kid{n}@example.com", "phone": f"(512) 555-03{n:02d}"}
+        # the practice has no emergency sequence on: nothing fits
+        await form_lead(domain, practice, first_name=f"Kid{n}", treatment_interest="emergency", **kid)
+    clock.advance(timedelta(minutes=1))
+    lead_id = await form_lead(domain, practice, first_name="Ana")
+    assert await enrol_new_leads(domain, limit=2) == 1
+    async with domain.sessionmaker() as session:
+        enrolled = (await session.scalars(select(NurtureEnrolment.lead_id))).all()
+    assert enrolled == [lead_id]
