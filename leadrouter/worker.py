@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import signal
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -128,6 +129,7 @@ class SteadyWorker(Worker):
                 cron_job.next_run = now
 
     async def close(self) -> None:
+        await self._end_jobs_in_progress()
         try:
             await super().close()
         except REDIS_GONE as exc:  # stopping while Redis is away: nothing in Redis to tidy up
@@ -137,6 +139,15 @@ class SteadyWorker(Worker):
             with contextlib.suppress(*REDIS_GONE):
                 await self.pool.close(close_connection_pool=True)
             self._pool = None
+
+    async def _end_jobs_in_progress(self) -> None:
+        """Cancel the jobs in progress and wait for them to end. arq's own close waits for them in a
+        way that raises a cancelled job's CancelledError out of close, which would skip the shutdown
+        hook (the runtime's connections left open); a cancelled job is retried from the queue."""
+        if not self._handle_signals:
+            self.handle_sig(signal.SIGUSR1)
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        self.tasks.clear()
 
 
 def build_worker(

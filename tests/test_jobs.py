@@ -44,3 +44,41 @@ async def test_a_job_whose_result_is_kept_is_not_queued_again_and_a_past_moment_
     before = to_unix_ms(domain.clock.now())
     await domain.jobs.schedule_escalation(late, level=2, at=domain.clock.now() - timedelta(days=3))
     assert await runtime.redis.zscore(queue, f"escalate:{late}:2") >= before
+
+
+async def test_a_worker_stopped_while_a_job_runs_closes_cleanly_and_runs_its_shutdown(settings):
+    """A job task stopped mid-start ends cancelled, and arq's own close raises that CancelledError
+    (skipping the shutdown hook that closes the runtime's connections); ours waits for it and goes on."""
+    import asyncio
+
+    from arq.connections import RedisSettings
+    from arq.worker import func
+
+    from leadrouter.worker import SteadyWorker
+
+    shut_down, ready = [], asyncio.Event()
+
+    async def nothing(ctx):  # type: ignore[no-untyped-def]
+        return None
+
+    async def on_startup(ctx):  # type: ignore[no-untyped-def]
+        ready.set()
+
+    async def on_shutdown(ctx):  # type: ignore[no-untyped-def]
+        shut_down.append(True)
+
+    worker = SteadyWorker(
+        functions=[func(nothing, name="nothing")],
+        redis_settings=RedisSettings.from_dsn(settings.redis.url),
+        queue_name=f"{settings.redis.queue_name}:close",
+        handle_signals=False,
+        on_startup=on_startup,
+        on_shutdown=on_shutdown,
+    )
+    running = asyncio.create_task(worker.main())
+    await asyncio.wait_for(ready.wait(), 10)
+    worker.tasks["starting"] = asyncio.create_task(asyncio.sleep(30))  # a job caught mid-start
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+    await worker.close()
+    assert shut_down == [True] and worker.tasks == {}
