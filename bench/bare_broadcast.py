@@ -22,20 +22,21 @@ from litestar import Litestar, Request, WebSocket, get, post, websocket
 
 FRAGMENT_ENV = "BARE_BROADCAST_FRAGMENT"
 """Names the file holding one lead fragment as the product sent it (UTF-8)."""
-BENCH_NAME = re.compile(r"Bench(\d+)")
-"""The benchmark inquiry's last name, which is how the client tells the leads apart on a board."""
+BENCH_NUMBER = re.compile(r"(?<=Bench)\d+")
+"""The number in the benchmark inquiry's last name, which is how the client tells the leads apart on a
+board. The card names the lead more than once (its heading, the Call and Text buttons' labels)."""
 
 
-def split_fragment(fragment: str) -> tuple[str, str]:
-    """The fragment's text before and after its lead number, to be joined around each inquiry's number."""
-    match = BENCH_NAME.search(fragment)
-    if match is None:
+def split_fragment(fragment: str) -> list[str]:
+    """The fragment's text around each place its lead number stands, to be joined with another number."""
+    pieces = BENCH_NUMBER.split(fragment)
+    if len(pieces) == 1:
         raise ValueError("the fragment carries no Bench<n> name")
-    return fragment[: match.start(1)], fragment[match.end(1) :]
+    return pieces
 
 
 def create_app() -> Litestar:
-    before, after = split_fragment(Path(os.environ[FRAGMENT_ENV]).read_text(encoding="utf-8"))
+    pieces = split_fragment(Path(os.environ[FRAGMENT_ENV]).read_text(encoding="utf-8"))
     boards: set[WebSocket[Any, Any, Any]] = set()
 
     @websocket("/board/ws")
@@ -51,7 +52,7 @@ def create_app() -> Litestar:
     @post("/webhooks/forms/bench-form", status_code=201)
     async def broadcast(request: Request[Any, Any, Any]) -> dict[str, object]:
         inquiry = json.loads(await request.body())
-        text = before + inquiry["last_name"].removeprefix("Bench") + after
+        text = inquiry["last_name"].removeprefix("Bench").join(pieces)
         for socket in list(boards):
             await socket.send_text(text)
         return {"score": None}

@@ -71,7 +71,7 @@ WARMUP_LEADS = 20
 """Leads sent before timing: the first requests pay connection set-up and template compilation."""
 DRAIN_SECONDS = 3.0
 """Time allowed after the last webhook for late fragments before counting what is missing."""
-NAME = re.compile(r'class="lead-name" id="name-[^"]+">\w+ Bench(\d+)<')
+NAME = re.compile(r'class="lead-name" id="name-[^"]+">(?:<a href="[^"]*">)?\w+ Bench(\d+)<')
 
 
 async def _seed(boards: int) -> tuple[str, str, list[str]]:

@@ -21,6 +21,7 @@ import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SCHEMA = 1
@@ -119,8 +120,19 @@ class RunRecord:
         """Write `<started>-<benchmark>.json` into `folder`; returns its path."""
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{self.started:%Y%m%dT%H%M%S}-{self.benchmark}.json"
-        path.write_text(json.dumps(self.as_json(repository), indent=1, allow_nan=False) + "\n")
+        path.write_text(json.dumps(_no_nan(self.as_json(repository)), indent=1, allow_nan=False) + "\n")
         return path
+
+
+def _no_nan(value: Any) -> Any:
+    """A figure nothing was measured for (no arrival, say) is NaN in Python and null in the file."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _no_nan(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_no_nan(item) for item in value]
+    return value
 
 
 def _finite(values: dict[str, float | None]) -> dict[str, float | None]:

@@ -102,8 +102,13 @@ def test_trend_prints_the_runs_and_draws_their_ratios(tmp_path: Path) -> None:
 
 
 def test_the_bare_broadcast_sends_the_fragment_with_each_inquirys_number() -> None:
-    before, after = split_fragment('<li><span class="lead-name" id="name-1">Ana Bench1234</span></li>')
-    assert before + "77" + after == '<li><span class="lead-name" id="name-1">Ana Bench77</span></li>'
+    pieces = split_fragment(
+        '<li><h3 class="lead-name" id="name-1">Ana Bench1234</h3><b>Call Ana Bench1234</b></li>'
+    )
+    assert (
+        "77".join(pieces)
+        == '<li><h3 class="lead-name" id="name-1">Ana Bench77</h3><b>Call Ana Bench77</b></li>'
+    )
     with pytest.raises(ValueError):
         split_fragment("<li>no inquiry here</li>")
 
