@@ -34,6 +34,11 @@ REDIS_GONE = (RedisConnectionError, RedisTimeout, OSError)
 its data after a restart, is a ConnectionError)."""
 
 
+JOBS_END_WITHIN_SECONDS = 10.0
+"""How long a stopping worker waits for its cancelled jobs (arq records each one's end in Redis, which
+may not answer during an outage); a job still running then is picked up again from the queue."""
+
+
 class SteadyWorker(Worker):
     """arq's worker, riding out a Redis outage instead of exiting.
 
@@ -146,7 +151,16 @@ class SteadyWorker(Worker):
         hook (the runtime's connections left open); a cancelled job is retried from the queue."""
         if not self._handle_signals:
             self.handle_sig(signal.SIGUSR1)
-        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        tasks = list(self.tasks.values())
+        if tasks:
+            done, pending = await asyncio.wait(tasks, timeout=JOBS_END_WITHIN_SECONDS)
+            for task in done:
+                if not task.cancelled():
+                    task.exception()  # retrieved: its job logged it; nothing to raise at shutdown
+            if pending:
+                log.warning(
+                    "%d job(s) did not end within %s s of the stop", len(pending), JOBS_END_WITHIN_SECONDS
+                )
         self.tasks.clear()
 
 

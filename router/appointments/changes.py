@@ -95,6 +95,8 @@ async def apply_appointment(
         )
         session.add(row)
     row.pms_id, row.pms_version, row.pms_state, row.pms_error = record.pms_id, record.version, "synced", None
+    if previous_status in ("cancelled", "no_show") and status in ("booked", "confirmed"):
+        row.reminders_planned_for = None  # booked again: its reminders were cancelled, plan anew
     row.status, row.starts_at, row.location_id = status, starts_at, location.id
     row.provider_id = provider_id or row.provider_id
     row.patient_id = patient_id or row.patient_id

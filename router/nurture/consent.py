@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import ColumnElement, exists, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.crypto import FieldCipher
@@ -94,10 +94,14 @@ async def opt_out_address_everywhere(
 def complaint_open(*, patient_id: Any, lead_id: Any = None) -> ColumnElement[bool]:
     """SQL: an open complaint flag on the patient, on any lead linked to them, or on this lead
     (`patient_id` and `lead_id` may be values or columns of an outer query)."""
-    linked_leads = select(LeadPatientMatch.lead_id).where(LeadPatientMatch.patient_id == patient_id)
-    about = [ComplaintFlag.patient_id == patient_id, ComplaintFlag.lead_id.in_(linked_leads)]
+    about = []
+    if patient_id is not None:  # a message whose patient row is gone has None here: never "IS NULL"
+        linked_leads = select(LeadPatientMatch.lead_id).where(LeadPatientMatch.patient_id == patient_id)
+        about += [ComplaintFlag.patient_id == patient_id, ComplaintFlag.lead_id.in_(linked_leads)]
     if lead_id is not None:
         about.append(ComplaintFlag.lead_id == lead_id)
+    if not about:
+        return false()
     return exists().where(ComplaintFlag.cleared_at.is_(None), or_(*about))
 
 

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +25,7 @@ from router.core.domain import Domain
 from router.core.models import (
     Appointment,
     Lead,
+    NurtureEnrolment,
     NurtureMessage,
     NurtureSettings,
     Practice,
@@ -41,11 +42,10 @@ from router.phones.texts import record_text_status
 
 log = logging.getLogger("leadrouter.nurture")
 
-NOT_DURING_A_COMPLAINT = {
+NOT_DURING_A_COMPLAINT = {  # asking something of, or thanking, a patient with an open complaint
     "review_request": "not asked: a complaint about the patient is open",
     "thank_you": "not sent: a complaint about the patient is open",
 }
-"""Messages that ask something of, or thank, a patient: none while a complaint about them is open."""
 RETRY_AFTER = timedelta(minutes=5)
 """A provider that said "not now" (busy, rate limited) is asked again after this."""
 STALLED_AFTER = timedelta(minutes=2)
@@ -373,12 +373,18 @@ async def _settle(domain: Domain, message: NurtureMessage) -> str:
 
 
 async def send_due_messages(domain: Domain, *, limit: int = 200) -> dict[str, int]:
-    """Sweeper: queued messages whose time came (their arq job was lost with Redis)."""
+    """Sweeper: queued messages whose time came (their arq job was lost with Redis); a paused
+    sequence's messages wait for its resumption, which schedules them again."""
     async with domain.sessionmaker() as session:
         due = (
             await session.scalars(
                 select(NurtureMessage.id)
-                .where(NurtureMessage.status == "queued", NurtureMessage.send_after <= domain.clock.now())
+                .outerjoin(NurtureEnrolment, NurtureEnrolment.id == NurtureMessage.enrolment_id)
+                .where(
+                    NurtureMessage.status == "queued",
+                    NurtureMessage.send_after <= domain.clock.now(),
+                    or_(NurtureEnrolment.id.is_(None), NurtureEnrolment.status != "paused"),
+                )
                 .order_by(NurtureMessage.send_after)
                 .limit(limit)
             )

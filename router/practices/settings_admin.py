@@ -242,7 +242,7 @@ _MINUTES = {
 
 def percent_text(probability: float) -> str:
     """A match probability as the form shows it: 0.99 -> "99", 0.995 -> "99.5"."""
-    return f"{Decimal(str(probability)) * 100:f}".rstrip("0").rstrip(".")
+    return f"{(Decimal(str(probability)) * 100).normalize():f}"
 
 
 def _percent(read: FormReader, name: str, *, label: str, low: int) -> float | None:
@@ -251,6 +251,9 @@ def _percent(read: FormReader, name: str, *, label: str, low: int) -> float | No
     try:
         number = Decimal(value)
     except InvalidOperation:
+        read.fail(name, f"{label} must be a percentage, like 99.")
+        return None
+    if not number.is_finite():  # "nan", "inf": Decimal reads them, and they compare with nothing
         read.fail(name, f"{label} must be a percentage, like 99.")
         return None
     if not low <= number <= 100:

@@ -52,6 +52,8 @@ async def test_the_matching_and_outcome_settings_are_saved_and_audited(client, d
         ({"match_review": "99.5"}, "match_review", "must be at most the link-at-once level (99%)"),
         ({"match_auto_link": "sure"}, "match_auto_link", "Link at once from must be a percentage"),
         ({"match_auto_link": "40"}, "match_auto_link", "must be between 50 and 100 (percent)"),
+        ({"match_auto_link": "nan"}, "match_auto_link", "Link at once from must be a percentage"),
+        ({"match_review": "Infinity"}, "match_review", "must be a percentage"),
         ({"outcome_window_days": "3"}, "outcome_window_days", "must be between 7 and 730"),
         ({"outcome_label_min_leads": ""}, "outcome_label_min_leads", "Enter leads needed"),
     ],
@@ -69,4 +71,4 @@ async def test_an_unusable_value_is_refused_beside_its_field(
 
 
 def test_percentages_read_as_typed():
-    assert [percent_text(p) for p in (0.99, 0.995, 0.5, 1.0)] == ["99", "99.5", "50", "100"]
+    assert [percent_text(p) for p in (0.99, 0.995, 0.5, 1.0, 1)] == ["99", "99.5", "50", "100", "100"]

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from router.core.models import MatchReview, NurtureEnrolment, NurtureMessage
 from router.matching.patients import SyncedPatients
 from router.matching.queue import decide_review, match_leads_task
-from router.nurture.outbox import send_message
+from router.nurture.outbox import send_due_messages, send_message
 from router.nurture.worker import nurture_tick
 from router.privacy.audit import Actor
 from tests.escalation.support import freeze
@@ -56,6 +56,8 @@ async def test_awaiting_review_pauses_and_not_this_patient_resumes(client, domai
     assert (await _enrolment(domain, unsure)).status == "paused"
     assert (await _enrolment(domain, sure)).status == "active"  # linked, no visit in the PMS: goes on
     assert (await send_message(domain, queued.id))["status"] == "paused"
+    # the sweeper takes the other two leads' welcome messages, never the held one
+    assert (await send_due_messages(domain))["due"] == 2
     await sign_in(client, domain, "boss@bright.example")
     assert (
         "Paused until a manager decides whether this is an existing patient"

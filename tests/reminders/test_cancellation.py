@@ -74,6 +74,18 @@ async def test_a_cancellation_from_the_pms_stops_the_reminders(reminders, fake_t
     assert fake_twilio.made("Messages") == []
 
 
+async def test_a_cancelled_visit_booked_again_at_the_same_time_gets_its_reminders_again(reminders):
+    domain = reminders
+    practice, appointment_id = await _planned(domain)
+    for version, status in (("2", "cancelled"), ("3", "booked")):
+        async with domain.sessionmaker() as session, session.begin():
+            record = AppointmentRecord(pms_id="A-1", version=version, status=status, starts_at=VISIT)
+            await apply_appointment(domain, session, practice.practice.id, record, now=domain.clock.now())
+        await plan_due_reminders(domain)
+    rows = await reminder_rows(domain, appointment_id)
+    assert sorted(r.status for r in rows) == ["cancelled", "cancelled", "queued", "queued"]
+
+
 async def test_a_visit_confirmed_by_reply_stays_confirmed_when_the_pms_still_says_booked(reminders):
     domain = reminders
     practice, appointment_id = await _planned(domain)
