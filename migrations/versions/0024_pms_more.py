@@ -37,7 +37,10 @@ def upgrade() -> None:
                created_at
         FROM lead_patient_matches
         WHERE status <> 'linked'
-        ON CONFLICT ON CONSTRAINT uq_match_reviews_lead_patient DO NOTHING
+        ON CONFLICT ON CONSTRAINT uq_match_reviews_lead_patient DO UPDATE
+            SET status = 'rejected', decided_by_user_id = EXCLUDED.decided_by_user_id,
+                decided_at = EXCLUDED.decided_at
+            WHERE EXCLUDED.status = 'rejected' AND match_reviews.status = 'pending'
         """
     )
     op.execute("DELETE FROM lead_patient_matches WHERE status <> 'linked'")

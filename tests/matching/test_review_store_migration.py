@@ -59,16 +59,18 @@ def test_waiting_and_rejected_pairs_move_to_the_one_queue(service_urls):
         await run(MATCH, uuid.uuid4(), practice, leads[0], patients[0], 0.995, "linked")
         await run(MATCH, uuid.uuid4(), practice, leads[1], patients[0], 0.7, "review")
         await run(MATCH, uuid.uuid4(), practice, leads[2], patients[1], 0.6, "rejected")
-        # Already queued in match_reviews too: kept once, as it was.
+        # Already queued in match_reviews too: kept once, as it was; a manager's rejection wins.
         await run(MATCH, uuid.uuid4(), practice, leads[2], patients[0], 0.55, "review")
-        await run(
-            "INSERT INTO match_reviews (id, practice_id, lead_id, patient_id, probability, agreement, status,"
-            " created_at) VALUES ($1, $2, $3, $4, 0.55, '{\"phone\": 1}', 'pending', now())",
-            uuid.uuid4(),
-            practice,
-            leads[2],
-            patients[0],
-        )
+        await run(MATCH, uuid.uuid4(), practice, leads[1], patients[1], 0.52, "rejected")
+        for lead, patient in ((leads[2], patients[0]), (leads[1], patients[1])):
+            await run(
+                "INSERT INTO match_reviews (id, practice_id, lead_id, patient_id, probability, agreement,"
+                " status, created_at) VALUES ($1, $2, $3, $4, 0.55, '{\"phone\": 1}', 'pending', now())",
+                uuid.uuid4(),
+                practice,
+                lead,
+                patient,
+            )
 
     asyncio.run(run(f'CREATE DATABASE "{name}"', url=admin))
     try:
@@ -85,6 +87,7 @@ def test_waiting_and_rejected_pairs_move_to_the_one_queue(service_urls):
                 (leads[1], patients[0], 0.7, "pending"),
                 (leads[2], patients[1], 0.6, "rejected"),
                 (leads[2], patients[0], 0.55, "pending"),
+                (leads[1], patients[1], 0.55, "rejected"),
             ]
         )
         assert {
