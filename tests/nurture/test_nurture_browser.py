@@ -3,49 +3,21 @@ screenshot at 1440 and 390 px (var/screenshots/), with no sideways scrolling."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from playwright.async_api import async_playwright
 from sqlalchemy import select, update
 
 from router.core.models import Lead, NurtureMessage, NurtureSequence, NurtureSequenceVersion, NurtureTemplate
 from router.nurture.outbox import send_due_messages
 from router.nurture.starter import install_starter
 from router.nurture.worker import nurture_tick
-from tests.board.helpers import watch_policy_violations
 from tests.factories import open_staff_session
-from tests.fixtures.browser import CHROMIUM_ARGS, save_screenshot
+from tests.fixtures.browser import shoot_at_width, signed_in_page
 from tests.nurture.support import nurture_practice, seed_ab_results
 from tests.phones.helpers import form_lead
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 WIDTHS = (1440, 390)
-
-
-@pytest.fixture
-async def browser():  # type: ignore[no-untyped-def]
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
-
-
-async def _page(browser, live_server, token, width=1440):  # type: ignore[no-untyped-def]
-    context = await browser.new_context(viewport={"width": width, "height": 900})
-    await context.add_cookies([{"name": "lr_session", "value": token, "url": live_server.url}])
-    page = await context.new_page()
-    page.policy_violations = watch_policy_violations(page)
-    return context, page
-
-
-async def _shoot(page, name: str, width: int) -> None:  # type: ignore[no-untyped-def]
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    await save_screenshot(page, str(SHOTS / f"nurture-{name}-{width}.png"))
-    scroll = await page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{name} scrolls sideways at {width} px ({scroll})"
 
 
 async def _manager(domain, practice):  # type: ignore[no-untyped-def]
@@ -55,9 +27,11 @@ async def _manager(domain, practice):  # type: ignore[no-untyped-def]
 STAFF = {"maya@bright.example": {"role": "manager"}, "max@bright.example": {"role": "manager"}}
 
 
-async def test_a_manager_builds_a_three_step_sequence_with_a_branch_by_clicking(browser, live_server, domain):
+async def test_a_manager_builds_a_three_step_sequence_with_a_branch_by_clicking(
+    chromium, live_server, domain
+):
     practice = await nurture_practice(domain, staff=STAFF, treatments=())
-    context, page = await _page(browser, live_server, await _manager(domain, practice))
+    context, page = await signed_in_page(chromium, live_server, await _manager(domain, practice))
     await page.goto(live_server.url + "/nurture")
     await page.fill("#name", "Implants, high value")
     await page.click("text=Create sequence")
@@ -97,7 +71,7 @@ async def test_a_manager_builds_a_three_step_sequence_with_a_branch_by_clicking(
     await context.close()
 
 
-async def test_screenshots_of_every_follow_up_screen(browser, live_server, nurture_domain, mailbox):
+async def test_screenshots_of_every_follow_up_screen(chromium, live_server, nurture_domain, mailbox):
     domain = nurture_domain
     staff = {**STAFF, "desk@bright.example": {"role": "front_desk"}}
     practice = await nurture_practice(
@@ -136,19 +110,19 @@ async def test_screenshots_of_every_follow_up_screen(browser, live_server, nurtu
     }
     desk = await open_staff_session(domain, practice.staff["desk@bright.example"])
     for width in WIDTHS:
-        context, page = await _page(browser, live_server, token, width)
+        context, page = await signed_in_page(chromium, live_server, token, width=width)
         for name, path in pages.items():
             await page.goto(live_server.url + path)
-            await _shoot(page, name, width)
+            await shoot_at_width(page, f"nurture-{name}", width)
         assert await page.goto(live_server.url + pages["sequence"]) and await page.is_visible(
             "text=Make variant B the only message"
         )
         assert page.policy_violations == []
         await context.close()
-        context, page = await _page(browser, live_server, desk, width)
+        context, page = await signed_in_page(chromium, live_server, desk, width=width)
         await page.goto(live_server.url + "/")
         await page.wait_for_selector(".follow-up-call")
-        await _shoot(page, "board-follow-up-call", width)
+        await shoot_at_width(page, "nurture-board-follow-up-call", width)
         await context.close()
 
 

@@ -5,37 +5,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.async_api import async_playwright
 from sqlalchemy import update
 
 from router.core.models import Appointment, NurtureMessage, ReminderSettings
 from router.phones.inbound_texts import receive_text
 from router.reminders.inbound import read_reminder_reply
 from router.reminders.planning import plan_due_reminders
-from tests.board.helpers import watch_policy_violations
 from tests.factories import open_staff_session
-from tests.fixtures.browser import CHROMIUM_ARGS
+from tests.fixtures.browser import shoot_at_width, signed_in_page
 from tests.phones.helpers import CALLER, TRACKING, form_lead
 from tests.reminders.helpers import book, reminder_practice
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 WIDTHS = (1440, 390)
 MANAGER = "maya@bright.example"
 CENTRAL = ZoneInfo("America/Chicago")
-
-
-@pytest.fixture
-async def browser():  # type: ignore[no-untyped-def]
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
 
 
 async def _world(domain):  # type: ignore[no-untyped-def]
@@ -90,15 +78,11 @@ async def _world(domain):  # type: ignore[no-untyped-def]
     return practice
 
 
-async def test_the_reminder_screens_at_both_widths(browser, live_server, reminders):
+async def test_the_reminder_screens_at_both_widths(chromium, live_server, reminders):
     practice = await _world(reminders)
     token = await open_staff_session(reminders, practice.staff[MANAGER])
-    SHOTS.mkdir(parents=True, exist_ok=True)
     for width in WIDTHS:
-        context = await browser.new_context(viewport={"width": width, "height": 900})
-        await context.add_cookies([{"name": "lr_session", "value": token, "url": live_server.url}])
-        page = await context.new_page()
-        page.policy_violations = watch_policy_violations(page)
+        context, page = await signed_in_page(chromium, live_server, token, width=width)
         for name, path, seen in (
             ("settings", "/reminders", "Send appointment reminders"),
             ("no-shows", "/reminders/no-shows", "Before reminders:"),
@@ -106,9 +90,7 @@ async def test_the_reminder_screens_at_both_widths(browser, live_server, reminde
         ):
             await page.goto(live_server.url + path)
             await page.wait_for_selector(f"text={seen}")
-            await page.screenshot(path=str(SHOTS / f"reminders-{name}-{width}.png"), full_page=True)
-            scroll = await page.evaluate("document.documentElement.scrollWidth")
-            assert scroll <= width, f"{name} scrolls sideways at {width} px ({scroll})"
+            await shoot_at_width(page, f"reminders-{name}", width)
         assert "Wants to reschedule" in await page.inner_text(".schedule-alert")
         assert page.policy_violations == []
         await context.close()

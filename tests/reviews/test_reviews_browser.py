@@ -4,47 +4,19 @@ var/screenshots/, with no sideways scrolling."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from playwright.async_api import async_playwright
 
 from router.privacy.audit import Actor
 from router.referrals.patient_links import make_referral_link
 from router.referrals.patient_thanks import patient_referrals_task
-from tests.board.helpers import watch_policy_violations
 from tests.factories import open_staff_session
-from tests.fixtures.browser import CHROMIUM_ARGS, save_screenshot
+from tests.fixtures.browser import shoot_at_width, signed_in_page
 from tests.phones.helpers import form_lead, viewer_for
 from tests.reviews.helpers import becomes_patient, review_practice, visit
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 WIDTHS = (1440, 390)
-
-
-@pytest.fixture
-async def browser():  # type: ignore[no-untyped-def]
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
-
-
-async def _page(browser, live_server, token, width=1440):  # type: ignore[no-untyped-def]
-    context = await browser.new_context(viewport={"width": width, "height": 900})
-    await context.add_cookies([{"name": "lr_session", "value": token, "url": live_server.url}])
-    page = await context.new_page()
-    page.policy_violations = watch_policy_violations(page)
-    return context, page
-
-
-async def _shoot(page, name: str, width: int) -> None:  # type: ignore[no-untyped-def]
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    await save_screenshot(page, str(SHOTS / f"reviews-{name}-{width}.png"))
-    scroll = await page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{name} scrolls sideways at {width} px ({scroll})"
 
 
 async def _referred_patient(domain, practice):  # type: ignore[no-untyped-def]
@@ -74,11 +46,11 @@ async def _referred_patient(domain, practice):  # type: ignore[no-untyped-def]
     return ivy
 
 
-async def test_the_desk_flags_a_complaint_and_the_screens_fit_both_widths(browser, live_server, domain):
+async def test_the_desk_flags_a_complaint_and_the_screens_fit_both_widths(chromium, live_server, domain):
     practice = await review_practice(domain)
     ivy = await _referred_patient(domain, practice)
     desk = await open_staff_session(domain, practice.staff["desk@bright.example"])
-    context, page = await _page(browser, live_server, desk)
+    context, page = await signed_in_page(chromium, live_server, desk)
     await page.goto(f"{live_server.url}/leads/{ivy}")
     await page.click("text=Flag a complaint")
     await page.click("button:has-text('Flag the complaint')")
@@ -94,13 +66,13 @@ async def test_the_desk_flags_a_complaint_and_the_screens_fit_both_widths(browse
 
     manager = await open_staff_session(domain, practice.staff["maya@bright.example"])
     for width in WIDTHS:
-        context, page = await _page(browser, live_server, manager, width)
+        context, page = await signed_in_page(chromium, live_server, manager, width=width)
         await page.goto(f"{live_server.url}/leads/{ivy}")
         await page.wait_for_selector(".lead-care h3:has-text('Referred by')")
-        await _shoot(page, "lead-page", width)
+        await shoot_at_width(page, "reviews-lead-page", width)
         await page.goto(f"{live_server.url}/patient-referrals")
-        await _shoot(page, "patient-referrals", width)
+        await shoot_at_width(page, "reviews-patient-referrals", width)
         await page.goto(f"{live_server.url}/admin/settings#reviews")
-        await _shoot(page, "settings", width)
+        await shoot_at_width(page, "reviews-settings", width)
         assert page.policy_violations == []
         await context.close()
