@@ -115,7 +115,7 @@ async def compose_message(
     )
     column = LEAD_EMAIL if channel == "email" else LEAD_PHONE
     recipient = domain.cipher.open(getattr(lead, column.column), column=column, row_id=lead.id)
-    blocked = await _refusal(session, lead, channel, recipient)
+    blocked = await automated_refusal(session, lead, channel, recipient)
     if blocked:
         message.status, message.detail = "blocked", blocked
         return message
@@ -141,11 +141,11 @@ async def compose_message(
     message.body_enc = domain.cipher.seal(rendered.body, column=NURTURE_BODY, row_id=message_id)
     message.send_after = now
     if channel == "sms":
-        await _text_from_and_when(session, message, lead, recipient, now)
+        await text_from_and_when(session, message, lead, recipient, now)
     return message
 
 
-async def _text_from_and_when(
+async def text_from_and_when(
     session: AsyncSession, message: NurtureMessage, lead: Lead, recipient: str | None, now: datetime
 ) -> None:
     """A text goes from the office's number, at the next minute its recipient's quiet hours allow."""
@@ -160,7 +160,9 @@ async def _text_from_and_when(
     message.send_after = next_allowed(now, zones)
 
 
-async def _refusal(session: AsyncSession, lead: Lead, channel: str, recipient: str | None) -> str | None:
+async def automated_refusal(
+    session: AsyncSession, lead: Lead, channel: str, recipient: str | None
+) -> str | None:
     """Why this lead may not get an automated message on this channel, or None."""
     if channel == "email":
         if not recipient:

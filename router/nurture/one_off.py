@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.core.domain import Domain
-from router.core.models import Lead, NurtureMessage, NurtureSettings, Practice
+from router.core.models import Lead, NurtureMessage, NurtureSettings
 from router.core.phi_columns import (
     LEAD_EMAIL,
     LEAD_PHONE,
@@ -22,13 +22,17 @@ from router.core.phi_columns import (
     NURTURE_RECIPIENT,
     NURTURE_SUBJECT,
 )
-from router.nurture.compose import CLICK_PATH, approved_wording, message_values
-from router.nurture.consent import email_opted_out, latest_sms_consent
+from router.nurture.compose import (
+    CLICK_PATH,
+    approved_wording,
+    automated_refusal,
+    message_values,
+    text_from_and_when,
+)
 from router.nurture.engine import lead_language
 from router.nurture.links import make_token
 from router.nurture.rendering import MissingVariable, render
 from router.phones.numbers import practice_number
-from router.phones.quiet_hours import next_allowed, recipient_zones
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,7 @@ async def compose_one_off(
     message.body_enc = domain.cipher.seal(rendered.body, column=NURTURE_BODY, row_id=message_id)
     message.send_after = now
     if channel == "sms":
-        await _text_from_and_when(session, message, lead, recipient, now)
+        await text_from_and_when(session, message, lead, recipient, now)
     return message
 
 
@@ -109,33 +113,13 @@ def _recipient(domain: Domain, lead: Lead, channel: str) -> str | None:
 
 
 async def _refusal(session: AsyncSession, domain: Domain, lead: Lead, channel: str) -> str | None:
-    """Why this lead may not get an automated message on this channel now, or None."""
-    if not _recipient(domain, lead, channel):
-        return "no email address on file" if channel == "email" else "no mobile number on file"
-    if channel == "email":
-        if await email_opted_out(session, lead.practice_id, lead.email_index):
-            return "unsubscribed from emails"
-        return None
-    if await practice_number(session, lead.practice_id, lead.location_id) is None:
+    """Why this lead may not get an automated message on this channel now, or None: the rules of
+    every automated message, and for a text, a number to send it from (checked before consent)."""
+    recipient = _recipient(domain, lead, channel)
+    if (
+        channel == "sms"
+        and recipient
+        and await practice_number(session, lead.practice_id, lead.location_id) is None
+    ):
         return "the practice has no number to text from"
-    consent = await latest_sms_consent(session, lead.practice_id, lead.phone_index)
-    if consent is False:
-        return "opted out of texts (STOP, or no on the form)"
-    if consent is None:
-        return "no consent to texts on record"
-    return None
-
-
-async def _text_from_and_when(
-    session: AsyncSession, message: NurtureMessage, lead: Lead, recipient: str | None, now: datetime
-) -> None:
-    """A text goes from the office's number, at the next minute its recipient's quiet hours allow."""
-    message.from_number = await practice_number(session, lead.practice_id, lead.location_id)
-    if message.from_number is None:
-        message.status, message.detail = "blocked", "the practice has no number to text from"
-        return
-    practice = await session.get(Practice, lead.practice_id)
-    zones = recipient_zones(
-        zip_code=lead.zip, phone=recipient, fallback=practice.time_zone if practice else "UTC"
-    )
-    message.send_after = next_allowed(now, zones)
+    return await automated_refusal(session, lead, channel, recipient)
