@@ -8,7 +8,6 @@ shown once, right after they are made, and are stored encrypted.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,7 +21,8 @@ from router.chat.sources import CHAT_KINDS, NewChatSource, create_chat_source
 from router.core.domain import Domain
 from router.core.errors import LeadNotFound
 from router.core.form_values import FormReader
-from router.core.models import ChatConversation, ChatSource, Location
+from router.core.models import ChatConversation, ChatSource
+from router.practices.webhook_sources import new_source_key, office_names, read_default_office
 from router.privacy import audit
 from router.privacy.access import Viewer, require
 
@@ -66,13 +66,7 @@ async def list_chat_sources(domain: Domain, viewer: Viewer) -> list[ChatSourceRo
                 .order_by(ChatSource.name)
             )
         ).all()
-        offices = dict(
-            (
-                await session.execute(
-                    select(Location.id, Location.name).where(Location.practice_id == viewer.practice_id)
-                )
-            ).all()
-        )
+        offices = await office_names(session, viewer.practice_id)
         counts = {
             source_id: (count, last)
             for source_id, count, last in (
@@ -139,20 +133,11 @@ async def add_chat_source(
             "Paste the secret Chatwoot shows in its webhook settings, or tick “a secret in the address”"
             " (without either, every delivery would be refused).",
         )
-    office = read.raw("default_location_id")
     async with domain.transaction() as session:
-        offices = set(
-            (
-                await session.scalars(select(Location.id).where(Location.practice_id == viewer.practice_id))
-            ).all()
-        )
-        default = next((o for o in offices if str(o) == office), None)
-        if office and default is None:
-            read.fail("default_location_id", "Choose one of your offices, or none.")
+        default = await read_default_office(session, read, viewer.practice_id)
         read.done()
         assert name is not None and kind is not None and viewer.practice_id is not None
-        base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "chat"
-        key = f"{base}-{uuid.uuid4().hex[:8]}"
+        key = new_source_key(name, fallback="chat")
         made = await create_chat_source(
             session,
             domain,

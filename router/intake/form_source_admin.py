@@ -11,7 +11,6 @@ which only the sender can exercise (its deliveries list shows a bad signature as
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,10 +22,11 @@ from sqlalchemy import func, or_, select
 from router.core.domain import Domain
 from router.core.errors import LeadNotFound
 from router.core.form_values import FormReader
-from router.core.models import FormDelivery, FormSource, FormSourceSecret, Location
+from router.core.models import FormDelivery, FormSource, FormSourceSecret
 from router.intake.form_deliveries import record_delivery
 from router.intake.form_sources import ROTATION_OVERLAP, create_form_source, rotate_secret
 from router.intake.pipeline import InquiryCommand, announce_intake, store_inquiry
+from router.practices.webhook_sources import new_source_key, office_names, read_default_office
 from router.privacy import audit
 from router.privacy.access import Viewer, require
 
@@ -67,13 +67,7 @@ async def list_forms(domain: Domain, viewer: Viewer) -> list[FormRow]:
                 .order_by(FormSource.name)
             )
         ).all()
-        offices = dict(
-            (
-                await session.execute(
-                    select(Location.id, Location.name).where(Location.practice_id == viewer.practice_id)
-                )
-            ).all()
-        )
+        offices = await office_names(session, viewer.practice_id)
         rows = []
         for source in sources:
             valid = (
@@ -115,20 +109,11 @@ async def add_form(
     require(viewer, "practice.administer")
     read = FormReader(form)
     name = read.text("name", label="The form's name", required=True)
-    office = read.raw("default_location_id")
     async with domain.transaction() as session:
-        offices = set(
-            (
-                await session.scalars(select(Location.id).where(Location.practice_id == viewer.practice_id))
-            ).all()
-        )
-        default = next((o for o in offices if str(o) == office), None)
-        if office and default is None:
-            read.fail("default_location_id", "Choose one of your offices, or none.")
+        default = await read_default_office(session, read, viewer.practice_id)
         read.done()
         assert name is not None
-        base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "form"
-        key = f"{base}-{uuid.uuid4().hex[:8]}"
+        key = new_source_key(name, fallback="form")
         assert viewer.practice_id is not None
         source, secret = await create_form_source(
             session, domain, practice_id=viewer.practice_id, key=key, name=name, default_location_id=default
