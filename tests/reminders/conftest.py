@@ -11,37 +11,29 @@ import pytest
 from connectors.email.smtp import SmtpConfig, SmtpEmailSender
 from connectors.pms.fhir_server import FhirTestServer
 from connectors.twilio.config import TwilioConfig
-from connectors.twilio.fake import FakeTwilio
 from connectors.twilio.gateway import TwilioPhoneGateway
 from router.core.ports import PatientEmailNotConfigured
 from router.phones.texts import RuleCheckedSmsSender
-from tests.escalation.support import start_smtp_server
+from tests.fixtures.outbox import OUTBOX_ACCOUNT_SID, OUTBOX_AUTH_TOKEN
 
-ACCOUNT_SID = "AC" + "0" * 31 + "1"
-AUTH_TOKEN = "reminder-test-token-0123456789ab"
 PUBLIC_URL = "https://leads.example.com"
 
 
 @pytest.fixture
-def mailbox():  # type: ignore[no-untyped-def]
-    controller, box = start_smtp_server()
-    box.port = controller.port
-    yield box
-    controller.stop()
+def mailbox(outbox_mailbox):  # type: ignore[no-untyped-def]
+    return outbox_mailbox
 
 
 @pytest.fixture
-async def fake_twilio():  # type: ignore[no-untyped-def]
-    fake = await FakeTwilio(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN).start()
-    yield fake
-    await fake.stop()
+def fake_twilio(outbox_twilio):  # type: ignore[no-untyped-def]
+    return outbox_twilio
 
 
 @pytest.fixture
 def twilio_config(fake_twilio) -> TwilioConfig:  # type: ignore[no-untyped-def]
     return TwilioConfig(
-        account_sid=ACCOUNT_SID,
-        auth_token=AUTH_TOKEN,
+        account_sid=OUTBOX_ACCOUNT_SID,
+        auth_token=OUTBOX_AUTH_TOKEN,
         api_base_url=fake_twilio.base_url,
         public_url=PUBLIC_URL,
     )
